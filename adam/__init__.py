@@ -1,0 +1,1 @@
+"""SDTM to ADaM: pure derivation functions and one builder per analysis dataset."""

@@ -1,0 +1,1 @@
+"""Define-XML 2.1: writer, schema check, reader."""

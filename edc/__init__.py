@@ -1,0 +1,1 @@
+"""Collected data: the EDC export simulator and readers for raw exports."""

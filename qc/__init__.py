@@ -1,0 +1,1 @@
+"""Quality control: expectation suites, conformance rules, reports, compare."""

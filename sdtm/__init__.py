@@ -1,0 +1,1 @@
+"""Collected data to SDTM, driven by the study's mapping specs."""
