@@ -1,0 +1,428 @@
+"""Load a study's specs into the model: every file checked, every problem reported, nothing half-loaded.
+
+A study folder holds `study.yaml`, optional `codelists.yaml` (sponsor codelists and extensions of
+CDISC ones), `sdtm/<DOMAIN>.yaml` and `adam/<DATASET>.yaml`. A dataset spec may leave a variable's
+label, type, role, core and codelist to the shipped standard (SDTMIG 3.4 / ADaMIG 1.3).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from specs import schema
+from specs.errors import Problem, SpecError
+from specs.model import (
+    Arm,
+    Codelist,
+    CrfField,
+    DatasetSpec,
+    Element,
+    Form,
+    Qualifier,
+    Rule,
+    SourceBlock,
+    Study,
+    Term,
+    ValueLevel,
+    Variable,
+    Visit,
+)
+from specs.yamlio import LMap, read_yaml
+
+SHIPPED = Path(__file__).resolve().parent
+STUDIES = SHIPPED / "studies"
+STANDARD_FILES = {"sdtm": "sdtmig-3.4.yaml", "adam": "adamig-1.3.yaml"}
+CT_FILES = ("sdtm-ct.yaml", "adam-ct.yaml")
+
+# What a source rule's algorithm says about the origin of the variable it fills (define.xml).
+ORIGIN_BY_ALGORITHM = {
+    "assign": "Collected",
+    "assign_ct": "Collected",
+    "iso8601": "Collected",
+    "hardcode": "Assigned",
+}
+# ADaM dataset class → the ADaMIG variable catalogue that supplies missing metadata.
+ADAM_CATALOGUE = {
+    "SUBJECT LEVEL ANALYSIS DATASET": "ADSL",
+    "BASIC DATA STRUCTURE": "BDS",
+    "OCCURRENCE DATA STRUCTURE": "OCCDS",
+}
+
+
+def _validated(path: Path, kind: schema.Kind) -> Any:
+    data = read_yaml(path)
+    problems = schema.check(data, kind, str(path), getattr(data, "line", 1), path.stem)
+    if problems:
+        raise SpecError(problems)
+    return data
+
+
+def _line(node: Any, key: Any = None) -> int:
+    if isinstance(node, LMap):
+        return node.line_of(key) if key is not None else node.line
+    return getattr(node, "line", 0)
+
+
+def study_names() -> list[str]:
+    """Names of the shipped studies."""
+    return sorted(p.name for p in STUDIES.iterdir() if (p / "study.yaml").is_file())
+
+
+def study_folder(study: str | Path) -> Path:
+    """A shipped study's folder by name, or the given path to a study spec folder."""
+    path = Path(study)
+    if (path / "study.yaml").is_file():
+        return path.resolve()
+    if (STUDIES / str(study) / "study.yaml").is_file():
+        return STUDIES / str(study)
+    names = study_names()
+    hint = schema.closest(str(study), names)
+    raise SpecError([Problem(
+        str(study), 0,
+        f"no such study: neither a shipped study ({', '.join(names)}) nor a folder with "
+        f"study.yaml{hint}",
+    )])
+
+
+# --- shipped standards, controlled terminology and the CRF library ------------------------
+
+@cache
+def load_standard(kind: str) -> dict[str, DatasetSpec]:
+    """The shipped SDTMIG (kind 'sdtm') or ADaMIG ('adam') metadata, by dataset or catalogue."""
+    path = SHIPPED / "standards" / STANDARD_FILES[kind]
+    data = _validated(path, schema.STANDARD_FILE)
+    out = {}
+    for name, ds in data["datasets"].items():
+        variables = tuple(
+            Variable(
+                name=v["name"], label=v["label"], type=v["type"], order=i + 1,
+                role=v.get("role"), core=v.get("core"), codelist=v.get("codelist"),
+                format=v.get("format"),
+            )
+            for i, v in enumerate(ds["variables"])
+        )
+        out[name] = DatasetSpec(
+            name=name, label=ds.get("label", ""), kind=kind,
+            dataset_class=ds.get("class", ""), structure=ds.get("structure", ""),
+            keys=tuple(ds.get("keys", ())), variables=variables, file=str(path),
+        )
+    return out
+
+
+def _codelist(entry: dict, sponsor: bool) -> Codelist:
+    return Codelist(
+        name=entry["name"],
+        label=entry.get("label", entry["name"]),
+        c_code=entry.get("c_code"),
+        extensible=entry.get("extensible", False),
+        sponsor=entry.get("sponsor", sponsor),
+        data_type=entry.get("data_type", "text"),
+        note=entry.get("note"),
+        terms=tuple(
+            Term(value=str(t["value"]), c_code=t.get("c_code"), decode=t.get("decode"),
+                 synonyms=tuple(t.get("synonyms", ())))
+            for t in entry.get("terms", ())
+        ),
+    )
+
+
+@cache
+def load_ct() -> dict[str, Codelist]:
+    """The shipped CDISC controlled terminology subset (SDTM and ADaM), by codelist name."""
+    out: dict[str, Codelist] = {}
+    for name in CT_FILES:
+        data = _validated(SHIPPED / "ct" / name, schema.CT_FILE)
+        out |= {c["name"]: _codelist(c, sponsor=False) for c in data["codelists"]}
+    return out
+
+
+@cache
+def load_crf_library() -> tuple[dict[str, Form], dict[str, tuple[str, ...]]]:
+    """The sponsor's CRF library: forms (with the system fields first) and the EDC answer lists."""
+    path = SHIPPED / "crf" / "library.yaml"
+    data = _validated(path, schema.CRF_FILE)
+
+    def fields(entries: list) -> tuple[CrfField, ...]:
+        return tuple(
+            CrfField(name=f["name"], type=f["type"], label=f["label"],
+                     choices=f.get("choices"), required=f.get("required", False))
+            for f in entries
+        )
+
+    system = fields(data["system_fields"])
+    choices = {k: tuple(v) for k, v in data["choices"].items()}
+    problems = [
+        Problem(str(path), _line(f), f"forms.{name}: field {f['name']} uses unknown choices "
+                f"{f['choices']!r}{schema.closest(f['choices'], choices)}")
+        for name, form in data["forms"].items() for f in form["fields"]
+        if f.get("choices") and f["choices"] not in choices
+    ]
+    if problems:
+        raise SpecError(problems)
+    forms = {
+        name: Form(name=name, label=form["label"], fields=system + fields(form["fields"]))
+        for name, form in data["forms"].items()
+    }
+    return forms, choices
+
+
+# --- one study ------------------------------------------------------------------------------
+
+def load_study(study: str | Path) -> Study:
+    """Load and check every spec file of a study; raise SpecError listing all problems."""
+    folder = study_folder(study)
+    problems: list[Problem] = []
+
+    def attempt(fn, *args):
+        try:
+            return fn(*args)
+        except SpecError as exc:
+            problems.extend(exc.problems)
+            return None
+
+    meta = attempt(_validated, folder / "study.yaml", schema.STUDY_FILE)
+    codelists = attempt(_study_codelists, folder)
+    library = attempt(load_crf_library)
+    sdtm_std = attempt(load_standard, "sdtm")
+    adam_std = attempt(load_standard, "adam")
+    if problems:
+        raise SpecError(problems)
+
+    forms, _choices = library
+    path = str(folder / "study.yaml")
+    study_forms = {}
+    for i, name in enumerate(meta["forms"]):
+        if name in forms:
+            study_forms[name] = forms[name]
+        else:
+            problems.append(Problem(path, meta["forms"].line_of(i),
+                                    f"forms: {name!r} is not in the CRF library"
+                                    f"{schema.closest(name, forms)}"))
+    problems += _check_study_meta(meta, path, codelists)
+
+    datasets: dict[str, dict[str, DatasetSpec]] = {}
+    for kind, std in (("sdtm", sdtm_std), ("adam", adam_std)):
+        datasets[kind] = {}
+        for file in sorted((folder / kind).glob("*.yaml")):
+            spec = attempt(_dataset, file, kind, std, study_forms, codelists)
+            if spec is not None:
+                datasets[kind][spec.name] = spec
+    if problems:
+        raise SpecError(problems)
+
+    s = meta["study"]
+    return Study(
+        name=s["name"], studyid=s["studyid"], title=" ".join(s["title"].split()),
+        sponsor=s["sponsor"], phase=s["phase"], indication=s["indication"],
+        registry_id=s.get("registry_id", ""), planned_subjects=s["planned_subjects"],
+        sites=tuple(s["sites"]), countries=tuple(s["countries"]),
+        age_range=tuple(s.get("age_range", (18, 99))), sex_population=s.get("sex_population", "BOTH"),
+        standards=dict(s["standards"]), forms=study_forms,
+        arms=tuple(Arm(a["armcd"], a["arm"], tuple(a["elements"])) for a in meta["arms"]),
+        elements=tuple(
+            Element(e["etcd"], e["element"], e["epoch"], e["start"], e["end"], e.get("duration"))
+            for e in meta["elements"]
+        ),
+        visits=tuple(
+            Visit(visitnum=v["visitnum"], visit=v["visit"], folder=v["folder"], day=v["day"],
+                  window_before=v["window"][0], window_after=v["window"][1], epoch=v["epoch"],
+                  activities=tuple(v.get("activities", ())))
+            for v in meta["visits"]
+        ),
+        treatments=_plain(meta.get("treatments", {})), reference=dict(meta["reference"]),
+        kinetics=_plain(meta.get("kinetics", {})), tumor=_plain(meta.get("tumor", {})),
+        questionnaires=tuple(meta.get("questionnaires", ())),
+        parameters=_plain(meta["parameters"]), codelists=codelists,
+        sdtm=datasets["sdtm"], adam=datasets["adam"], folder=str(folder),
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Line-tracking containers to plain dicts and lists (the model holds plain values)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _check_study_meta(meta: LMap, path: str, codelists: dict[str, Codelist]) -> list[Problem]:
+    problems = []
+    etcds = {e["etcd"] for e in meta["elements"]}
+    for arm in meta["arms"]:
+        problems += [
+            Problem(path, _line(arm, "elements"),
+                    f"arms.{arm['armcd']}: element {e!r} is not declared{schema.closest(e, etcds)}")
+            for e in arm["elements"] if e not in etcds
+        ]
+    epochs = codelists.get("EPOCH")
+    seen_num, seen_folder = {}, {}
+    for v in meta["visits"]:
+        line = _line(v)
+        if len(v["window"]) != 2 or min(v["window"]) < 0:
+            problems.append(Problem(path, _line(v, "window"),
+                                    f"visits.{v['visit']}: window must be [days before, days "
+                                    f"after], both ≥ 0, found {list(v['window'])}"))
+        if epochs and v["epoch"] not in epochs.values():
+            problems.append(Problem(path, _line(v, "epoch"),
+                                    f"visits.{v['visit']}: epoch {v['epoch']!r} is not in codelist "
+                                    f"EPOCH{schema.closest(v['epoch'], epochs.values())}"))
+        for key, seen in (("visitnum", seen_num), ("folder", seen_folder)):
+            if v[key] in seen:
+                problems.append(Problem(path, line, f"visits: {key} {v[key]!r} repeats line "
+                                                    f"{seen[v[key]]}"))
+            seen[v[key]] = line
+    return problems
+
+
+def _study_codelists(folder: Path) -> dict[str, Codelist]:
+    """CDISC CT plus the study's sponsor codelists and its extensions of extensible CDISC ones."""
+    ct = dict(load_ct())
+    path = folder / "codelists.yaml"
+    if not path.is_file():
+        return ct
+    data = _validated(path, schema.STUDY_CODELISTS_FILE)
+    problems = []
+    for entry in data["codelists"]:
+        base_name = entry.get("extends")
+        if base_name is None:
+            ct[entry["name"]] = _codelist(entry, sponsor=True)
+            continue
+        base = ct.get(base_name)
+        if base is None:
+            problems.append(Problem(str(path), _line(entry, "extends"),
+                                    f"codelist {entry['name']}: extends unknown codelist "
+                                    f"{base_name!r}{schema.closest(base_name, ct)}"))
+            continue
+        added = _codelist(entry, sponsor=True).terms
+        new_values = [t for t in added if base.term(t.value) is None]
+        if new_values and not base.extensible:
+            problems.append(Problem(str(path), _line(entry),
+                                    f"codelist {base_name} is not extensible: cannot add "
+                                    f"{', '.join(t.value for t in new_values)}"))
+            continue
+        # An existing term may gain synonyms (collected values that map to it).
+        merged = tuple(
+            Term(t.value, t.c_code, t.decode, t.synonyms + next(
+                (a.synonyms for a in added if a.value == t.value), ()))
+            for t in base.terms
+        ) + tuple(new_values)
+        ct[base_name] = Codelist(
+            name=base.name, label=base.label, c_code=base.c_code, extensible=base.extensible,
+            sponsor=bool(new_values), data_type=base.data_type, note=base.note, terms=merged,
+        )
+    if problems:
+        raise SpecError(problems)
+    return ct
+
+
+def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
+             forms: dict[str, Form], codelists: dict[str, Codelist]) -> DatasetSpec:
+    data = _validated(path, schema.DATASET_FILE)
+    file = str(path)
+    name = data["dataset"]
+    problems: list[Problem] = []
+    if name.lower() != path.stem.lower():
+        problems.append(Problem(file, _line(data, "dataset"),
+                                f"dataset {name!r} does not match the file name {path.name!r}"))
+    if kind == "sdtm":
+        std = standard.get("SUPPQUAL" if name.startswith("SUPP") else name)
+    else:
+        std = standard.get(ADAM_CATALOGUE.get(data.get("class", ""), name))
+
+    sources = []
+    mapped_algorithm: dict[str, str] = {}
+    for block in data.get("sources", ()):
+        form = forms.get(block["form"])
+        if form is None:
+            problems.append(Problem(file, _line(block, "form"),
+                                    f"source form {block['form']!r} is not collected in this "
+                                    f"study{schema.closest(block['form'], forms)}"))
+            continue
+        rules = {}
+        for target, raw in block["map"].items():
+            rule = Rule("assign", raw) if isinstance(raw, str) else Rule(
+                raw["algorithm"], raw.get("field"), _plain(raw.get("with", {})))
+            if rule.field is not None and rule.field not in form.field_names():
+                problems.append(Problem(file, block["map"].line_of(target),
+                                        f"{target}: field {rule.field!r} is not on form "
+                                        f"{form.name}{schema.closest(rule.field, form.field_names())}"))
+            rules[target] = rule
+            mapped_algorithm.setdefault(target, rule.algorithm)
+        sources.append(SourceBlock(form=form.name, map=rules, where=block.get("where")))
+
+    variables = []
+    for i, v in enumerate(data["variables"]):
+        line = _line(v)
+        base = std.variable(v["name"]) if std else None
+        label = v.get("label") or (base.label if base else None)
+        vtype = v.get("type") or (base.type if base else None)
+        if label is None or vtype is None:
+            problems.append(Problem(file, line, f"variable {v['name']}: not in the standard "
+                                                f"for {name}, so it needs label and type"))
+            continue
+        codelist = v.get("codelist", base.codelist if base else None)
+        if codelist and codelist not in codelists:
+            problems.append(Problem(file, _line(v, "codelist"),
+                                    f"variable {v['name']}: unknown codelist {codelist!r}"
+                                    f"{schema.closest(codelist, codelists)}"))
+        origin = v.get("origin") or ORIGIN_BY_ALGORITHM.get(
+            mapped_algorithm.get(v["name"], ""), "Derived")
+        variables.append(Variable(
+            name=v["name"], label=label, type=vtype, order=i + 1, length=v.get("length"),
+            origin=origin, source=v.get("source"), codelist=codelist,
+            role=v.get("role", base.role if base else None),
+            core=v.get("core", base.core if base else None),
+            format=v.get("format", base.format if base else None),
+            significant_digits=v.get("significant_digits"), method=v.get("method"),
+            comment=v.get("comment"), algorithm=v.get("algorithm"),
+            params=_plain(v.get("with", {})),
+        ))
+    names = [v.name for v in variables]
+    for dup in {n for n in names if names.count(n) > 1}:
+        problems.append(Problem(file, 0, f"variable {dup} is declared more than once"))
+    for target in mapped_algorithm:
+        if target not in names:
+            problems.append(Problem(file, 0, f"sources map {target}, which is not among the "
+                                             f"variables{schema.closest(target, names)}"))
+    keys = tuple(data.get("keys", std.keys if std else ()))
+    problems += [Problem(file, _line(data, "keys"), f"key {k} is not among the variables"
+                                                    f"{schema.closest(k, names)}")
+                 for k in keys if k not in names]
+
+    value_level = []
+    for vl in data.get("value_level", ()):
+        if vl["variable"] not in names:
+            problems.append(Problem(file, _line(vl, "variable"),
+                                    f"value_level: unknown variable {vl['variable']!r}"
+                                    f"{schema.closest(vl['variable'], names)}"))
+        problems += [Problem(file, _line(vl, "where"), f"value_level: where names unknown "
+                                                      f"variable {w!r}{schema.closest(w, names)}")
+                     for w in vl["where"] if w not in names]
+        value_level.append(ValueLevel(
+            variable=vl["variable"],
+            where={k: tuple(str(x) for x in (w if isinstance(w, list) else [w]))
+                   for k, w in vl["where"].items()},
+            type=vl["type"], label=vl.get("label"), length=vl.get("length"),
+            codelist=vl.get("codelist"), origin=vl.get("origin"), unit=vl.get("unit"),
+            method=vl.get("method"), significant_digits=vl.get("significant_digits"),
+        ))
+    supplemental = tuple(
+        Qualifier(qnam=q["qnam"], qlabel=q["qlabel"], field=q["field"],
+                  qorig=q.get("qorig", "CRF"), qeval=q.get("qeval", ""), codelist=q.get("codelist"))
+        for q in data.get("supplemental", ())
+    )
+    problems += [Problem(file, 0, f"supplemental qualifier {q.qnam}: QNAM over 8 characters")
+                 for q in supplemental if len(q.qnam) > 8]
+    if problems:
+        raise SpecError(problems)
+    return DatasetSpec(
+        name=name, label=data.get("label") or (std.label if std else name), kind=kind,
+        dataset_class=data.get("class") or (std.dataset_class if std else ""),
+        structure=data.get("structure") or (std.structure if std else ""), keys=keys,
+        variables=tuple(variables), sources=tuple(sources), value_level=tuple(value_level),
+        supplemental=supplemental, parameters=_plain(data.get("parameters", {})),
+        comment=data.get("comment"), file=file,
+    )

@@ -1,0 +1,229 @@
+"""The metadata model: what a study, its CRF forms, datasets, variables and codelists are.
+
+Every object is frozen: a loaded study is a value that every layer reads and none changes.
+The same objects feed the SDTM engine, the ADaM builders, the XPT writer, define.xml and the
+expectation suites, so a label or a codelist is written once, in the YAML specs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field as _field
+from typing import Any
+
+ORIGINS = ("Collected", "Derived", "Assigned", "Protocol", "Predecessor", "Not Available")
+CORES = ("Req", "Exp", "Perm", "Cond")
+TYPES = ("Char", "Num")
+
+
+@dataclass(frozen=True)
+class Term:
+    value: str
+    c_code: str | None = None
+    decode: str | None = None
+    synonyms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Codelist:
+    name: str
+    label: str
+    terms: tuple[Term, ...]
+    c_code: str | None = None
+    extensible: bool = False
+    sponsor: bool = False  # sponsor-defined, or a standard codelist the sponsor extended
+    data_type: str = "text"
+    note: str | None = None
+
+    def values(self) -> tuple[str, ...]:
+        return tuple(t.value for t in self.terms)
+
+    def term(self, value: str) -> Term | None:
+        return next((t for t in self.terms if t.value == value), None)
+
+
+@dataclass(frozen=True)
+class CrfField:
+    name: str
+    type: str  # text, integer, float, date, time, choice
+    label: str
+    choices: str | None = None
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    label: str
+    fields: tuple[CrfField, ...]  # system fields first, then the form's own
+
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+@dataclass(frozen=True)
+class Visit:
+    visitnum: float
+    visit: str
+    folder: str
+    day: int  # protocol day: Day 0 is the CAR-T infusion
+    window_before: int
+    window_after: int
+    epoch: str
+    activities: tuple[str, ...] = ()
+
+    @property
+    def study_day(self) -> int:
+        """Planned SDTM study day (VISITDY): there is no day 0 in SDTM."""
+        return self.day + 1 if self.day >= 0 else self.day
+
+
+@dataclass(frozen=True)
+class Element:
+    etcd: str
+    element: str
+    epoch: str
+    start: str
+    end: str
+    duration: str | None = None
+
+
+@dataclass(frozen=True)
+class Arm:
+    armcd: str
+    arm: str
+    elements: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one target variable is filled from one raw form: an algorithm named in the spec."""
+
+    algorithm: str
+    field: str | None = None
+    params: dict[str, Any] = _field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceBlock:
+    """One raw form feeding a dataset; `where` keeps only the raw rows it holds for."""
+
+    form: str
+    map: dict[str, Rule]
+    where: str | None = None
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    label: str
+    type: str  # Char or Num
+    order: int
+    length: int | None = None  # None: the longest value in the data (Num is always 8)
+    origin: str = "Derived"
+    source: str | None = None  # origin source, e.g. Investigator, Sponsor, ADSL.TRTSDT
+    codelist: str | None = None
+    role: str | None = None
+    core: str | None = None
+    format: str | None = None  # display format, e.g. DATE9.
+    significant_digits: int | None = None
+    method: str | None = None  # derivation text for define.xml
+    comment: str | None = None
+    algorithm: str | None = None  # dataset-level derivation run after the sources are mapped
+    params: dict[str, Any] = _field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ValueLevel:
+    """Metadata of one variable where other variables hold given values (e.g. PCORRES where PCTESTCD = X)."""
+
+    variable: str
+    where: dict[str, tuple[str, ...]]
+    type: str
+    label: str | None = None
+    length: int | None = None
+    codelist: str | None = None
+    origin: str | None = None
+    unit: str | None = None
+    method: str | None = None
+    significant_digits: int | None = None
+
+
+@dataclass(frozen=True)
+class Qualifier:
+    """A supplemental qualifier (SUPP--) declared by the parent domain's spec."""
+
+    qnam: str
+    qlabel: str
+    field: str
+    qorig: str = "CRF"
+    qeval: str = ""
+    codelist: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    label: str
+    kind: str  # sdtm or adam
+    dataset_class: str
+    structure: str
+    keys: tuple[str, ...]
+    variables: tuple[Variable, ...]
+    sources: tuple[SourceBlock, ...] = ()
+    value_level: tuple[ValueLevel, ...] = ()
+    supplemental: tuple[Qualifier, ...] = ()
+    parameters: dict[str, Any] = _field(default_factory=dict)
+    comment: str | None = None
+    file: str = ""
+
+    def variable(self, name: str) -> Variable | None:
+        return next((v for v in self.variables if v.name == name), None)
+
+    def variable_names(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.variables)
+
+    @property
+    def repeating(self) -> bool:
+        return self.name not in ("DM", "ADSL")
+
+    @property
+    def is_reference_data(self) -> bool:
+        return self.dataset_class.upper() == "TRIAL DESIGN"
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    studyid: str
+    title: str
+    sponsor: str
+    phase: str
+    indication: str
+    registry_id: str
+    planned_subjects: int
+    sites: tuple[str, ...]
+    countries: tuple[str, ...]
+    age_range: tuple[int, int]
+    sex_population: str
+    standards: dict[str, str]
+    forms: dict[str, Form]
+    arms: tuple[Arm, ...]
+    elements: tuple[Element, ...]
+    visits: tuple[Visit, ...]
+    treatments: dict[str, Any]
+    reference: dict[str, str]
+    kinetics: dict[str, Any]
+    tumor: dict[str, Any]
+    questionnaires: tuple[str, ...]
+    parameters: dict[str, Any]
+    codelists: dict[str, Codelist]
+    sdtm: dict[str, DatasetSpec]
+    adam: dict[str, DatasetSpec]
+    folder: str = ""
+
+    def visit_by_folder(self, folder: str) -> Visit | None:
+        return next((v for v in self.visits if v.folder == folder), None)
+
+    def visits_with(self, activity: str) -> tuple[Visit, ...]:
+        return tuple(v for v in self.visits if activity in v.activities)

@@ -1,0 +1,248 @@
+"""Declarations of what each spec file may hold, and one checker that collects every problem.
+
+A schema is data (`Obj`, `Seq`, scalar kinds); `check` walks a parsed YAML tree against it and
+returns the problems with their lines, suggesting the closest valid key or value.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from specs.errors import Problem
+from specs.model import CORES, ORIGINS, TYPES
+from specs.yamlio import LMap, LSeq
+
+Kind = Any  # a scalar type, a tuple of scalar types, Obj, Seq or AnyMap
+
+
+@dataclass(frozen=True)
+class Key:
+    kind: Kind
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Obj:
+    keys: dict[str, Key]
+    # A bare string may stand for the object, filling this key (e.g. `AETERM: AETERM`).
+    shorthand: str | None = None
+
+
+@dataclass(frozen=True)
+class Seq:
+    item: Kind
+
+
+@dataclass(frozen=True)
+class AnyMap:
+    """A free mapping (analysis parameters, algorithm parameters); values are any plain YAML."""
+
+    values: Kind = None
+
+
+SCALAR = (str, int, float, bool)
+_KIND_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
+
+
+def closest(word: str, options: Any) -> str:
+    found = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.5)
+    return f"; did you mean {found[0]!r}?" if found else ""
+
+
+def _kind_name(kind: Kind) -> str:
+    if isinstance(kind, tuple):
+        return " or ".join(_kind_name(k) for k in kind)
+    if isinstance(kind, Obj | AnyMap):
+        return "a mapping"
+    if isinstance(kind, Seq):
+        return "a list"
+    return _KIND_NAMES.get(kind, str(kind))
+
+
+def _scalar_ok(value: Any, kind: Kind) -> bool:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    for k in kinds:
+        if k is bool and isinstance(value, bool):
+            return True
+        if k is int and isinstance(value, int) and not isinstance(value, bool):
+            return True
+        if k is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return True
+        if k is str and isinstance(value, str):
+            return True
+    return False
+
+
+def check(value: Any, kind: Kind, file: str, line: int, where: str) -> list[Problem]:
+    """All problems of `value` against `kind`; `where` is a readable path such as `visits[3].day`."""
+    problems: list[Problem] = []
+    if isinstance(kind, Obj):
+        if isinstance(value, str) and kind.shorthand:
+            return problems
+        if not isinstance(value, dict):
+            return [Problem(file, line, f"{where}: expected a mapping, found {value!r}")]
+        for key, val in value.items():
+            key_line = value.line_of(key) if isinstance(value, LMap) else line
+            if key not in kind.keys:
+                problems.append(Problem(
+                    file, key_line, f"{where}: unknown key {key!r}{closest(key, kind.keys)}"
+                ))
+                continue
+            problems += _check_key(val, kind.keys[key], file, key_line, f"{where}.{key}")
+        for key, spec in kind.keys.items():
+            if spec.required and key not in value:
+                problems.append(Problem(file, line, f"{where}: missing required key {key!r}"))
+        return problems
+    if isinstance(kind, Seq):
+        if not isinstance(value, list):
+            return [Problem(file, line, f"{where}: expected a list, found {value!r}")]
+        for i, item in enumerate(value):
+            item_line = value.line_of(i) if isinstance(value, LSeq) else line
+            problems += check(item, kind.item, file, item_line, f"{where}[{i}]")
+        return problems
+    if isinstance(kind, AnyMap):
+        if not isinstance(value, dict):
+            return [Problem(file, line, f"{where}: expected a mapping, found {value!r}")]
+        if kind.values is not None:
+            for key, val in value.items():
+                key_line = value.line_of(key) if isinstance(value, LMap) else line
+                problems += check(val, kind.values, file, key_line, f"{where}.{key}")
+        return problems
+    if kind is None:
+        return problems
+    if not _scalar_ok(value, kind):
+        problems.append(Problem(
+            file, line, f"{where}: expected {_kind_name(kind)}, found {value!r}"
+        ))
+    return problems
+
+
+def _check_key(value: Any, spec: Key, file: str, line: int, where: str) -> list[Problem]:
+    problems = check(value, spec.kind, file, line, where)
+    if not problems and spec.choices and value not in spec.choices:
+        problems.append(Problem(
+            file, line,
+            f"{where}: {value!r} is not one of {', '.join(spec.choices)}{closest(value, spec.choices)}",
+        ))
+    return problems
+
+
+def obj(required: dict[str, Kind] | None = None, optional: dict[str, Kind] | None = None,
+        choices: dict[str, tuple[str, ...]] | None = None, shorthand: str | None = None) -> Obj:
+    """Build an Obj from required and optional key kinds, with choices for some keys."""
+    choices = choices or {}
+    keys = {k: Key(v, True, choices.get(k, ())) for k, v in (required or {}).items()}
+    keys |= {k: Key(v, False, choices.get(k, ())) for k, v in (optional or {}).items()}
+    return Obj(keys, shorthand)
+
+
+STRS = Seq(str)
+NUM = (int, float)
+
+# --- CDISC standards and controlled terminology (specs/standards, specs/ct) ---------------
+STD_VARIABLE = obj(
+    {"name": str, "label": str, "type": str},
+    {"role": str, "core": str, "codelist": str, "format": str, "note": str},
+    {"type": TYPES, "core": CORES},
+)
+STD_DATASET = obj(
+    {"variables": Seq(STD_VARIABLE)},
+    {"label": str, "class": str, "structure": str, "keys": STRS, "note": str},
+)
+STANDARD_FILE = obj(
+    {"standard": str, "version": str, "datasets": AnyMap(STD_DATASET)}, {"note": str}
+)
+TERM = obj({"value": (str, int, float)},
+           {"c_code": str, "decode": str, "synonyms": STRS, "note": str})
+CODELIST = obj(
+    {"name": str, "terms": Seq(TERM)},
+    {"c_code": str, "label": str, "extensible": bool, "data_type": str, "note": str,
+     "sponsor": bool},
+    {"data_type": ("text", "integer", "float")},
+)
+CT_FILE = obj({"package": str, "version": str, "codelists": Seq(CODELIST)}, {"note": str})
+
+# --- sponsor CRF library (specs/crf) ------------------------------------------------------
+CRF_FIELD = obj(
+    {"name": str, "type": str, "label": str},
+    {"choices": str, "required": bool},
+    {"type": ("text", "integer", "float", "date", "time", "choice")},
+)
+CRF_FILE = obj(
+    {"system_fields": Seq(CRF_FIELD), "choices": AnyMap(STRS),
+     "forms": AnyMap(obj({"label": str, "fields": Seq(CRF_FIELD)}))},
+)
+
+# --- study.yaml -----------------------------------------------------------------------------
+STUDY_FILE = obj(
+    {
+        "study": obj(
+            {"name": str, "studyid": str, "title": str, "sponsor": str, "phase": str,
+             "indication": str, "planned_subjects": int, "sites": STRS, "countries": STRS,
+             "standards": AnyMap(str)},
+            {"registry_id": str, "age_range": Seq(int), "sex_population": str},
+            {"sex_population": ("F", "M", "BOTH")},
+        ),
+        "forms": STRS,
+        "arms": Seq(obj({"armcd": str, "arm": str, "elements": STRS})),
+        "elements": Seq(obj({"etcd": str, "element": str, "epoch": str, "start": str,
+                             "end": str}, {"duration": str})),
+        "visits": Seq(obj(
+            {"visitnum": NUM, "visit": str, "folder": str, "day": int, "window": Seq(int),
+             "epoch": str},
+            {"activities": STRS},
+        )),
+        "reference": AnyMap(str),
+        "parameters": AnyMap(),
+    },
+    {
+        "treatments": obj(
+            {"lymphodepletion": Seq(obj(
+                {"name": str, "dose": NUM, "unit": str, "route": str, "days": Seq(int)})),
+             "cart": obj({"name": str, "dose": NUM, "unit": str, "route": str, "day": int},
+                         {"constructs": Seq(obj({"marker": str, "name": str}))})},
+        ),
+        "kinetics": obj(
+            {"analytes": Seq(obj({"testcd": str, "test": str, "unit": str, "lloq": NUM},
+                                 {"marker": str})),
+             "specimen": str, "reference": str},
+            {"cytokines": STRS},
+        ),
+        "tumor": obj({"criteria": str, "evaluator": str}, {"sites": STRS}),
+        "questionnaires": STRS,
+    },
+)
+STUDY_CODELISTS_FILE = obj({"codelists": Seq(obj(
+    {"name": str},
+    {"c_code": str, "label": str, "extensible": bool, "data_type": str, "note": str,
+     "terms": Seq(TERM), "extends": str},
+))})
+
+# --- dataset specs (sdtm/<DOMAIN>.yaml, adam/<DATASET>.yaml) -------------------------------
+RULE = obj({"algorithm": str}, {"field": str, "with": AnyMap()}, shorthand="field")
+VARIABLE = obj(
+    {"name": str},
+    {"label": str, "type": str, "length": int, "origin": str, "source": str, "codelist": str,
+     "role": str, "core": str, "format": str, "significant_digits": int, "method": str,
+     "comment": str, "algorithm": str, "with": AnyMap()},
+    {"type": TYPES, "core": CORES, "origin": ORIGINS},
+)
+VALUE_LEVEL = obj(
+    {"variable": str, "where": AnyMap((str, Seq((str, int, float)))), "type": str},
+    {"label": str, "length": int, "codelist": str, "origin": str, "unit": str, "method": str,
+     "significant_digits": int},
+    {"type": TYPES, "origin": ORIGINS},
+)
+QUALIFIER = obj(
+    {"qnam": str, "qlabel": str, "field": str},
+    {"qorig": str, "qeval": str, "codelist": str},
+)
+DATASET_FILE = obj(
+    {"dataset": str, "variables": Seq(VARIABLE)},
+    {"label": str, "class": str, "structure": str, "keys": STRS, "comment": str,
+     "sources": Seq(obj({"form": str, "map": AnyMap(RULE)}, {"where": str})),
+     "value_level": Seq(VALUE_LEVEL), "supplemental": Seq(QUALIFIER), "parameters": AnyMap()},
+)

@@ -1,0 +1,88 @@
+"""Safe YAML reading that remembers where every key and item stood, for line-precise errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from specs.errors import Problem, SpecError
+
+
+class LMap(dict):
+    """A mapping that knows its own line and the line of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+    def line_of(self, key: Any) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LSeq(list):
+    """A sequence that knows its own line and the line of each item (1-based)."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader: only plain YAML types; a tag that would construct an object is refused."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LMap:
+    loader.flatten_mapping(node)
+    out = LMap()
+    out.line = node.start_mark.line + 1
+    out.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in out:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first at line {out.key_lines[key]})",
+                key_node.start_mark,
+            )
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.key_lines[key] = key_node.start_mark.line + 1
+    return out
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LSeq:
+    out = LSeq(loader.construct_object(child, deep=True) for child in node.value)
+    out.line = node.start_mark.line + 1
+    out.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return out
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file; any syntax error or unsafe tag becomes a SpecError naming file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([Problem(str(path), 0, "file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            [Problem(str(path), 0, f"not UTF-8 text (byte {exc.start}); save the file as UTF-8")]
+        ) from None
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        if "could not determine a constructor" in message:
+            message = (
+                f"{message}; tags that construct objects are refused, write plain YAML values"
+            )
+        raise SpecError([Problem(str(path), line, message)]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([Problem(str(path), 0, str(exc))]) from None
+    return data
