@@ -1,0 +1,315 @@
+"""ADRS: tumour response analysis dataset (admiralonco ad_adrs.R template, RECIST 1.1).
+
+From SDTM RS (overall response per visit, OVRLRESP), TU (baseline lesions) and ADSL:
+OVR records, then one record per ADSL subject for PD, RSP, CB, BOR, BCP, CRSP, CCB, CBOR,
+CBCP, DEATH, LSTA and MDIS. Every analysis choice is a keyword argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from adam.dates import compute_dt
+from adam.response import (
+    SUBJECT_KEYS,
+    compute_aval_resp,
+    derive_extreme_event,
+    derive_param_bor,
+    derive_param_confirmed_bor,
+    select_assessments,
+)
+from adam.sources import (
+    NO_DATA_N,
+    RSP_Y,
+    Event,
+    clinical_benefit_event,
+    compute_condition,
+    confirmed_response_events,
+)
+
+# Worst response wins when one date has several assessments (admiralonco vignette worst_resp).
+_WORST_ORDER = {"NE": 1, "CR": 2, "PR": 3, "SD": 4, "NON-CR/NON-PD": 5, "PD": 6}
+
+
+def build_adrs(
+    rs: pd.DataFrame,
+    adsl: pd.DataFrame,
+    tu: pd.DataFrame | None = None,
+    *,
+    reference_date: str = "TRTSDT",
+    evaluator: str = "INVESTIGATOR",
+    confirmation_days: int = 28,
+    sd_min_days: int = 42,
+    max_ne_between: int = 1,
+    no_pr_after_cr: bool = True,
+    end_window_days: int | None = None,
+    nact_date: str | None = None,
+    baseline_visit: str = "SCREENING",
+    parcat3: str = "RECIST 1.1",
+    subject_keys: Sequence[str] = SUBJECT_KEYS,
+) -> pd.DataFrame:
+    """Build ADRS from RS (+ TU) and ADSL.
+
+    `reference_date` is the ADSL date responses are measured from (TRTSDT here; RANDDT in
+    randomised studies). `nact_date` names an ADSL variable with the start of new
+    anticancer therapy: assessments on or after it are not used. `end_window_days` ends
+    the assessment window that many days after the reference date.
+    """
+    keys = list(subject_keys)
+    who = evaluator.title()
+    common = {"PARCAT1": "Tumor Response", "PARCAT2": who, "PARCAT3": parcat3, "ANL01FL": "Y"}
+    ovr = _derive_ovr(rs, adsl, reference_date=reference_date, evaluator=evaluator, keys=keys)
+    ovr = ovr.assign(PARCAT1="Tumor Response", PARCAT2=who, PARCAT3=parcat3)
+    used = select_assessments(
+        ovr,
+        adsl,
+        reference_date=reference_date,
+        filter="ANL01FL == 'Y'",
+        end_window_days=end_window_days,
+        nact_date=nact_date,
+        subject_keys=keys,
+    )
+    adsl_ref = adsl[[*keys, reference_date]]
+
+    def flag(events: Sequence[Event], order: str, paramcd: str, param: str) -> pd.DataFrame:
+        rows = derive_extreme_event(
+            used,
+            adsl_ref,
+            events,
+            reference_date=reference_date,
+            order=order,
+            set_values_to={"PARAMCD": paramcd, "PARAM": f"{param} by {who}", **common},
+            subject_keys=keys,
+        )
+        return rows.assign(AVAL=_compute_aval_yn(rows["AVALC"]))
+
+    confirmed = confirmed_response_events(
+        result_cr="Y",
+        result_pr="Y",
+        confirmation_days=confirmation_days,
+        max_ne_between=max_ne_between,
+        no_pr_after_cr=no_pr_after_cr,
+    )
+    benefit = clinical_benefit_event(sd_min_days=sd_min_days)
+    bor = _best_response(
+        derive_param_bor,
+        used,
+        adsl_ref,
+        reference_date=reference_date,
+        sd_min_days=sd_min_days,
+        set_values_to={
+            "PARAMCD": "BOR",
+            "PARAM": f"Best Overall Response by {who} (confirmation not required)",
+            **common,
+        },
+        keys=keys,
+    )
+    cbor = _best_response(
+        derive_param_confirmed_bor,
+        used,
+        adsl_ref,
+        reference_date=reference_date,
+        sd_min_days=sd_min_days,
+        set_values_to={
+            "PARAMCD": "CBOR",
+            "PARAM": f"Best Confirmed Overall Response by {who}",
+            **common,
+        },
+        keys=keys,
+        confirmation_days=confirmation_days,
+        max_ne_between=max_ne_between,
+        no_pr_after_cr=no_pr_after_cr,
+    )
+    params = [
+        ovr,
+        _derive_first_record(
+            ovr[compute_condition(ovr, "AVALC == 'PD' and ANL01FL == 'Y'")],
+            adsl,
+            keys=keys,
+            exist_flag=True,
+            set_values_to={
+                "PARAMCD": "PD",
+                "PARAM": f"Disease Progression by {who}",
+                **common,
+            },
+        ),
+        flag([RSP_Y, NO_DATA_N], "event", "RSP", "Response (confirmation not required)"),
+        flag(
+            [RSP_Y, benefit, NO_DATA_N],
+            "date",
+            "CB",
+            "Clinical Benefit (confirmation for response not required)",
+        ),
+        bor,
+        _derive_first_record(
+            bor[bor["AVALC"].isin(["CR", "PR"])],
+            adsl,
+            keys=keys,
+            exist_flag=True,
+            set_values_to={
+                "PARAMCD": "BCP",
+                "PARAM": f"Best Overall Response of CR/PR by {who} (confirmation not required)",
+                **common,
+            },
+        ),
+        flag([*confirmed, NO_DATA_N], "date", "CRSP", "Confirmed Response"),
+        flag([*confirmed, benefit, NO_DATA_N], "date", "CCB", "Confirmed Clinical Benefit"),
+        cbor,
+        _derive_first_record(
+            cbor[cbor["AVALC"].isin(["CR", "PR"])],
+            adsl,
+            keys=keys,
+            exist_flag=True,
+            set_values_to={
+                "PARAMCD": "CBCP",
+                "PARAM": f"Best Confirmed Overall Response of CR/PR by {who}",
+                **common,
+            },
+        ),
+        _derive_first_record(
+            adsl[adsl["DTHDT"].notna()].assign(ADT=adsl["DTHDT"]),
+            adsl,
+            keys=keys,
+            exist_flag=True,
+            set_values_to={
+                "PARAMCD": "DEATH",
+                "PARAM": "Death",
+                "PARCAT1": "Reference Event",
+                "ANL01FL": "Y",
+            },
+        )[[*keys, "ADT", "AVALC", "AVAL", "PARAMCD", "PARAM", "PARCAT1", "ANL01FL"]],
+        _derive_first_record(
+            ovr[ovr["ANL01FL"] == "Y"],
+            adsl,
+            keys=keys,
+            mode="last",
+            set_values_to={
+                "PARAMCD": "LSTA",
+                "PARAM": f"Last Disease Assessment by {who}",
+                **common,
+            },
+        ),
+    ]
+    if tu is not None:
+        params.append(
+            _derive_mdis(tu, adsl, evaluator=evaluator, baseline_visit=baseline_visit, keys=keys)
+            .assign(PARAM=f"Measurable Disease at Baseline by {who}", PARCAT2=who)
+            .assign(PARCAT3=parcat3, ANL01FL="Y")
+        )
+    adrs = pd.concat(params, ignore_index=True)
+    adrs = adrs.sort_values(
+        [*keys, "PARAMCD", "ADT", "VISITNUM", "RSSEQ"], kind="stable", na_position="last"
+    ).reset_index(drop=True)
+    adrs["ASEQ"] = adrs.groupby(keys, sort=False).cumcount() + 1
+    extra = [c for c in adsl if c not in adrs or c in keys]
+    return adrs.merge(adsl[extra], on=keys, how="left", validate="many_to_one")
+
+
+def _derive_ovr(
+    rs: pd.DataFrame,
+    adsl: pd.DataFrame,
+    *,
+    reference_date: str,
+    evaluator: str,
+    keys: list[str],
+) -> pd.DataFrame:
+    """OVR records: overall response per visit, with ANL01FL and ANL02FL."""
+    ovr = rs[(rs["RSTESTCD"] == "OVRLRESP") & (rs["RSEVAL"] == evaluator)].copy()
+    ovr = ovr.merge(adsl[[*keys, reference_date]], on=keys, how="left", validate="many_to_one")
+    avalc = ovr["RSSTRESC"].astype("string").str.strip().replace("", pd.NA)
+    ovr = ovr.assign(
+        PARAMCD="OVR",
+        PARAM=f"Overall Response by {evaluator.title()}",
+        ADT=compute_dt(ovr["RSDTC"]),
+        AVISIT=ovr["VISIT"],
+        AVALC=avalc,
+        AVAL=compute_aval_resp(avalc),
+    )
+    # One record per date counts: the worst response of that date (ties: the last RSSEQ).
+    usable = (ovr["AVAL"].notna() & (ovr["ADT"] >= ovr[reference_date])).fillna(False)
+    ranked = ovr[usable].assign(_worst=ovr["AVALC"].map(_WORST_ORDER))
+    ranked = ranked.sort_values([*keys, "ADT", "_worst", "RSSEQ"], kind="stable")
+    chosen = ranked.drop_duplicates([*keys, "ADT"], keep="last").index
+    ovr["ANL01FL"] = pd.Series("Y", index=chosen).reindex(ovr.index).astype("string")
+    # ANL02FL: records up to and including the first PD.
+    ovr = ovr.sort_values([*keys, "ADT", "RSSEQ"], kind="stable")
+    is_pd = (ovr["AVALC"] == "PD").fillna(False).astype(int)
+    pd_before = is_pd.groupby([ovr[k] for k in keys]).cumsum() - is_pd
+    ovr["ANL02FL"] = pd.Series("Y", index=ovr.index).where(pd_before == 0).astype("string")
+    return ovr.drop(columns=[reference_date]).reset_index(drop=True)
+
+
+def _best_response(
+    derive,
+    used: pd.DataFrame,
+    adsl_ref: pd.DataFrame,
+    *,
+    reference_date: str,
+    sd_min_days: int,
+    set_values_to: Mapping[str, object],
+    keys: list[str],
+    **kwargs: object,
+) -> pd.DataFrame:
+    """New records of `derive_param_bor` / `derive_param_confirmed_bor` on the used OVR."""
+    combined = derive(
+        used,
+        adsl_ref,
+        reference_date=reference_date,
+        sd_min_days=sd_min_days,
+        filter=None,
+        set_values_to=set_values_to,
+        subject_keys=keys,
+        **kwargs,
+    )
+    return combined.iloc[len(used) :].reset_index(drop=True)
+
+
+def _derive_first_record(
+    source: pd.DataFrame,
+    adsl: pd.DataFrame,
+    *,
+    keys: list[str],
+    set_values_to: Mapping[str, object],
+    mode: str = "first",
+    exist_flag: bool = False,
+) -> pd.DataFrame:
+    """First (or last) source record per ADSL subject as a new parameter (derive_extreme_records).
+
+    With `exist_flag`, AVALC is Y for subjects with a record and N for the others;
+    otherwise subjects without a record get one with no values.
+    """
+    order = [*keys, "ADT", *[v for v in ("RSSEQ",) if v in source]]
+    chosen = source.sort_values(order, kind="stable", na_position="first")
+    chosen = chosen.drop_duplicates(keys, keep="first" if mode == "first" else "last")
+    chosen = chosen[chosen.set_index(keys).index.isin(adsl.set_index(keys).index)]
+    absent = adsl.loc[~adsl.set_index(keys).index.isin(chosen.set_index(keys).index), keys]
+    if exist_flag:
+        chosen = chosen.assign(AVALC="Y")
+        absent = absent.assign(AVALC="N")
+    rows = pd.concat([chosen, absent], ignore_index=True)
+    if exist_flag:
+        rows["AVAL"] = _compute_aval_yn(rows["AVALC"])
+    for name, value in set_values_to.items():
+        rows[name] = value
+    return rows
+
+
+def _derive_mdis(
+    tu: pd.DataFrame,
+    adsl: pd.DataFrame,
+    *,
+    evaluator: str,
+    baseline_visit: str,
+    keys: list[str],
+) -> pd.DataFrame:
+    """MDIS: Y when a target lesion was identified at the baseline visit, else N."""
+    target = tu[(tu["TUEVAL"] == evaluator) & (tu["TUSTRESC"] == "TARGET") & (tu["VISIT"] == baseline_visit)]
+    has = adsl[keys].drop_duplicates().set_index(keys).index.isin(target.set_index(keys).index)
+    rows = adsl[keys].drop_duplicates().assign(AVALC=pd.Series(has).map({True: "Y", False: "N"}).values)
+    return rows.assign(AVAL=_compute_aval_yn(rows["AVALC"]), PARAMCD="MDIS")
+
+
+def _compute_aval_yn(avalc: pd.Series) -> pd.Series:
+    return avalc.map({"Y": 1.0, "N": 0.0}).astype("float64")
