@@ -57,7 +57,7 @@ def _log_segments(c1: np.ndarray, c2: np.ndarray, method: str) -> np.ndarray:
 
 
 def _interpolate(t1, c1, t2, c2, t, is_log) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         frac = (t - t1) / (t2 - t1)
         log_conc = np.exp(np.log(c1) + frac * (np.log(c2) - np.log(c1)))
     return np.where(is_log, log_conc, c1 + frac * (c2 - c1))
@@ -67,7 +67,7 @@ def _area(t1, c1, t2, c2, is_log) -> np.ndarray:
     width = t2 - t1
     # A log piece whose ends are equal (a vanishing sub-segment) is the linear one.
     use_log = is_log & (c1 != c2)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         log_area = width * (c1 - c2) / np.log(c1 / c2)
     return np.where(use_log, log_area, width * (c1 + c2) / 2)
 
