@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from adam.dates import compute_dt
+from adam.dates import derive_vars_dt, derive_vars_dy
 from adam.response import (
     SUBJECT_KEYS,
     compute_aval_resp,
@@ -47,6 +47,9 @@ def build_adrs(
     end_window_days: int | None = None,
     nact_date: str | None = None,
     baseline_visit: str = "SCREENING",
+    highest_imputation: str = "D",
+    date_imputation: str = "last",
+    study_day_reference: str = "TRTSDT",
     parcat3: str = "RECIST 1.1",
     subject_keys: Sequence[str] = SUBJECT_KEYS,
 ) -> pd.DataFrame:
@@ -55,12 +58,23 @@ def build_adrs(
     `reference_date` is the ADSL date responses are measured from (TRTSDT here; RANDDT in
     randomised studies). `nact_date` names an ADSL variable with the start of new
     anticancer therapy: assessments on or after it are not used. `end_window_days` ends
-    the assessment window that many days after the reference date.
+    the assessment window that many days after the reference date. A partial RSDTC is
+    imputed up to `highest_imputation` (admiral codes: "n" none, "D" day, "M" month) to
+    the `date_imputation` end ("first", "last", "mid"); ADY counts from
+    `study_day_reference`.
     """
     keys = list(subject_keys)
     who = evaluator.title()
     common = {"PARCAT1": "Tumor Response", "PARCAT2": who, "PARCAT3": parcat3, "ANL01FL": "Y"}
-    ovr = _derive_ovr(rs, adsl, reference_date=reference_date, evaluator=evaluator, keys=keys)
+    ovr = _derive_ovr(
+        rs,
+        adsl,
+        reference_date=reference_date,
+        evaluator=evaluator,
+        highest_imputation=highest_imputation,
+        date_imputation=date_imputation,
+        keys=keys,
+    )
     ovr = ovr.assign(PARCAT1="Tumor Response", PARCAT2=who, PARCAT3=parcat3)
     used = select_assessments(
         ovr,
@@ -204,7 +218,8 @@ def build_adrs(
     ).reset_index(drop=True)
     adrs["ASEQ"] = adrs.groupby(keys, sort=False).cumcount() + 1
     extra = [c for c in adsl if c not in adrs or c in keys]
-    return adrs.merge(adsl[extra], on=keys, how="left", validate="many_to_one")
+    adrs = adrs.merge(adsl[extra], on=keys, how="left", validate="many_to_one")
+    return derive_vars_dy(adrs, reference_date=study_day_reference, source_vars=["ADT"])
 
 
 def _derive_ovr(
@@ -213,16 +228,24 @@ def _derive_ovr(
     *,
     reference_date: str,
     evaluator: str,
+    highest_imputation: str,
+    date_imputation: str,
     keys: list[str],
 ) -> pd.DataFrame:
     """OVR records: overall response per visit, with ANL01FL and ANL02FL."""
     ovr = rs[(rs["RSTESTCD"] == "OVRLRESP") & (rs["RSEVAL"] == evaluator)].copy()
     ovr = ovr.merge(adsl[[*keys, reference_date]], on=keys, how="left", validate="many_to_one")
+    ovr = derive_vars_dt(
+        ovr,
+        new_vars_prefix="A",
+        dtc="RSDTC",
+        highest_imputation=highest_imputation,
+        date_imputation=date_imputation,
+    )
     avalc = ovr["RSSTRESC"].astype("string").str.strip().replace("", pd.NA)
     ovr = ovr.assign(
         PARAMCD="OVR",
         PARAM=f"Overall Response by {evaluator.title()}",
-        ADT=compute_dt(ovr["RSDTC"]),
         AVISIT=ovr["VISIT"],
         AVALC=avalc,
         AVAL=compute_aval_resp(avalc),
