@@ -1,0 +1,279 @@
+"""ADSL: one record per subject, from DM, EX, DS (and AE, LB, CM for dates).
+
+Derivations follow admiral's ADSL template; every study choice is a keyword argument of
+plain types (query strings, lists, numbers) so that an ADaM spec can set it:
+
+- which EX records are "the treatment" (`treatment_filter`): admiral counts doses > 0 and
+  placebo; the CAR-T studies count the infusion only, so TRTSDT = TRTEDT = infusion date
+  (DOMAIN.md, reference dates), and a second filter gives lymphodepletion LDSTDT/LDENDT;
+- disposition, randomisation and new anticancer therapy records (DS/CM filters);
+- the sources of the last known alive date, the age groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from adam.dates import compute_dt, derive_vars_dt, derive_vars_dtm, impute_dtc_dt
+from adam.flags import derive_var_merged_exist_flag, select_extreme_records
+from adam.sources import Condition, compute_condition
+
+SUBJECT_KEYS = ("STUDYID", "USUBJID")
+
+# admiral template: doses above zero, or zero doses of placebo
+VALID_DOSE = "EXDOSE > 0 or (EXDOSE == 0 and EXTRT.str.contains('PLACEBO'))"
+# admiral template format_agegr1: (lowest age, highest age, label), bounds inclusive
+ADMIRAL_AGE_GROUPS = ((None, 17, "<18"), (18, 64, "18-64"), (65, None, ">64"))
+# admiral template LSTALVDT sources: (dataset name, --DTC variable)
+ADMIRAL_LAST_ALIVE_DTC = (("ae", "AESTDTC"), ("ae", "AEENDTC"), ("lb", "LBDTC"))
+
+
+def convert_blanks_to_na(dataset: pd.DataFrame) -> pd.DataFrame:
+    """Blank or all-space character values (as read from XPT) become missing."""
+    text = dataset.select_dtypes(include=["object", "string"]).columns
+    blanks = {name: dataset[name].mask(dataset[name].astype("string").str.strip() == "") for name in text}
+    return dataset.assign(**blanks)
+
+
+def derive_vars_merged(
+    dataset: pd.DataFrame,
+    dataset_add: pd.DataFrame,
+    by_vars: Sequence[str],
+    new_vars: Mapping[str, str],
+    *,
+    order: Sequence[str] | None = None,
+    mode: str = "first",
+    filter_add: Condition = None,
+) -> pd.DataFrame:
+    """Add `new_vars` {new name: variable of dataset_add} from one record per group.
+
+    Without `order` the filtered `dataset_add` must hold at most one record per group;
+    with `order` the first or last record by it is taken (admiral derive_vars_merged).
+    """
+    by = list(by_vars)
+    if order is None:
+        chosen = dataset_add[compute_condition(dataset_add, filter_add)]
+        duplicated = chosen.duplicated(by, keep=False)
+        if duplicated.any():
+            keys = chosen.loc[duplicated, by].drop_duplicates().head(3).to_dict("records")
+            raise ValueError(f"more than one record per {by} in dataset_add, e.g. {keys}")
+    else:
+        chosen = select_extreme_records(dataset_add, by, order, mode=mode, filter=filter_add)
+    added = chosen[by].assign(**{new: chosen[old] for new, old in new_vars.items()})
+    merged = dataset.merge(added, on=by, how="left", validate="many_to_one")
+    merged.index = dataset.index
+    return merged
+
+
+def derive_vars_exposure_period(
+    dataset: pd.DataFrame,
+    dataset_ex: pd.DataFrame,
+    *,
+    filter_ex: Condition = VALID_DOSE,
+    start_var: str = "TRTSDTM",
+    end_var: str = "TRTEDTM",
+    by_vars: Sequence[str] = SUBJECT_KEYS,
+) -> pd.DataFrame:
+    """First exposure start and last exposure end among EX records meeting `filter_ex`.
+
+    EXSTDTC without time is taken at 00:00:00, EXENDTC at 23:59:59 (time flagged in
+    <start>TMF / <end>TMF, e.g. TRTSTMF); partial dates are not imputed. Adds the
+    datetimes `start_var`/`end_var`, their flags and dates (TRTSDTM → TRTSDT).
+    """
+    ex = derive_vars_dtm(dataset_ex, new_vars_prefix="EXST", dtc="EXSTDTC")
+    ex = derive_vars_dtm(ex, new_vars_prefix="EXEN", dtc="EXENDTC", time_imputation="last")
+    ex = ex.assign(__use__=compute_condition(ex, filter_ex))
+    start_stem, end_stem = start_var[:-3], end_var[:-3]
+    result = derive_vars_merged(
+        dataset,
+        ex,
+        by_vars,
+        {start_var: "EXSTDTM", f"{start_stem}TMF": "EXSTTMF"},
+        order=["EXSTDTM", "EXSEQ"],
+        mode="first",
+        filter_add=lambda frame: frame["__use__"] & frame["EXSTDTM"].notna(),
+    )
+    result = derive_vars_merged(
+        result,
+        ex,
+        by_vars,
+        {end_var: "EXENDTM", f"{end_stem}TMF": "EXENTMF"},
+        order=["EXENDTM", "EXSEQ"],
+        mode="last",
+        filter_add=lambda frame: frame["__use__"] & frame["EXENDTM"].notna(),
+    )
+    return result.assign(
+        **{
+            start_var[:-1]: result[start_var].dt.normalize(),
+            end_var[:-1]: result[end_var].dt.normalize(),
+        }
+    )
+
+
+def derive_var_trtdurd(
+    dataset: pd.DataFrame,
+    *,
+    start_date: str = "TRTSDT",
+    end_date: str = "TRTEDT",
+    new_var: str = "TRTDURD",
+) -> pd.DataFrame:
+    """Treatment duration in days, end − start + 1 (admiral derive_var_trtdurd)."""
+    days = (dataset[end_date] - dataset[start_date]).dt.days + 1
+    return dataset.assign(**{new_var: days.astype("Int64")})
+
+
+def compute_agegr(
+    age: pd.Series,
+    groups: Sequence[Sequence] = ADMIRAL_AGE_GROUPS,
+    *,
+    missing_label: str | None = "Missing",
+) -> pd.Series:
+    """Age group label for each age; groups are (lowest, highest, label), bounds inclusive.
+
+    A bound of None is open. Ages in no group get NA, missing ages `missing_label`.
+    """
+    labels = pd.Series(pd.NA, index=age.index, dtype="string")
+    for lowest, highest, label in groups:
+        inside = age.notna()
+        if lowest is not None:
+            inside &= age >= lowest
+        if highest is not None:
+            inside &= age <= highest
+        labels = labels.mask(inside & labels.isna(), label)
+    return labels.mask(age.isna(), missing_label)
+
+
+def compute_eosstt(
+    status: pd.Series,
+    *,
+    completed: Sequence[str] = ("COMPLETED",),
+    not_applicable: Sequence[str] = ("SCREEN FAILURE",),
+) -> pd.Series:
+    """End-of-study status from the disposition term (admiral template format_eosstt).
+
+    `completed` terms → COMPLETED, `not_applicable` terms → missing, any other term →
+    DISCONTINUED, no disposition record (missing) → ONGOING.
+    """
+    result = pd.Series("DISCONTINUED", index=status.index, dtype="string")
+    result = result.mask(status.isin(list(completed)), "COMPLETED")
+    result = result.mask(status.isin(list(not_applicable)), pd.NA)
+    return result.mask(status.isna(), "ONGOING")
+
+
+def derive_var_extreme_dt(
+    dataset: pd.DataFrame,
+    new_var: str,
+    *,
+    sources: Sequence[tuple[pd.DataFrame, str]],
+    mode: str = "last",
+    highest_imputation: str = "M",
+    by_vars: Sequence[str] = SUBJECT_KEYS,
+) -> pd.DataFrame:
+    """Latest (or earliest) date over several sources, per subject (admiral LSTALVDT-style).
+
+    Each source is (frame, variable): a --DTC character variable is converted with
+    imputation up to `highest_imputation` (first day/month), a datetime variable is used
+    as its date. Records whose date stays missing do not count.
+    """
+    by = list(by_vars)
+    dated = []
+    for frame, variable in sources:
+        values = frame[variable]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            date = values.dt.normalize()
+        else:
+            date = impute_dtc_dt(values, highest_imputation=highest_imputation)
+        dated.append(frame[by].assign(__date__=date.to_numpy()))
+    stacked = pd.concat(dated, ignore_index=True).dropna(subset=["__date__"])
+    grouped = stacked.groupby(by)["__date__"]
+    extreme = (grouped.max() if mode == "last" else grouped.min()).rename(new_var).reset_index()
+    merged = dataset.merge(extreme, on=by, how="left", validate="many_to_one")
+    merged.index = dataset.index
+    return merged
+
+
+def build_adsl(
+    dm: pd.DataFrame,
+    ex: pd.DataFrame,
+    ds: pd.DataFrame,
+    *,
+    ae: pd.DataFrame | None = None,
+    lb: pd.DataFrame | None = None,
+    cm: pd.DataFrame | None = None,
+    treatment_filter: Condition = VALID_DOSE,
+    lymphodepletion_filter: Condition = None,
+    eos_filter: Condition = "DSCAT == 'DISPOSITION EVENT'",
+    eos_completed: Sequence[str] = ("COMPLETED",),
+    eos_not_applicable: Sequence[str] = ("SCREEN FAILURE",),
+    randomization_filter: Condition = "DSDECOD == 'RANDOMIZED'",
+    death_date_imputation: str = "M",
+    age_groups: Sequence[Sequence] = ADMIRAL_AGE_GROUPS,
+    last_alive_dtc: Sequence[Sequence[str]] = ADMIRAL_LAST_ALIVE_DTC,
+    last_alive_vars: Sequence[str] = ("TRTEDT",),
+    new_therapy_filter: Condition = None,
+    new_therapy_dtc: str = "CMSTDTC",
+    new_therapy_imputation: str = "n",
+) -> pd.DataFrame:
+    """ADSL from SDTM DM, EX, DS (AE, LB for the last known alive date, CM for NACTDT).
+
+    Adds TRT01P/TRT01A (ARM/ACTARM), TRTSDTM/TRTSTMF/TRTSDT, TRTEDTM/TRTETMF/TRTEDT,
+    TRTDURD, LDSTDT/LDENDT (only with `lymphodepletion_filter`), EOSDT/EOSSTT, RANDDT,
+    DTHDT/DTHDTF, DTHFL, LSTALVDT, SAFFL, AGEGR1 and NACTDT (only with
+    `new_therapy_filter`: first start of a new anticancer therapy in CM).
+
+    `last_alive_dtc` lists (dataset name, --DTC variable) pairs among "ae", "lb", "ds",
+    "cm", "ex"; `last_alive_vars` ADSL dates that also count (admiral: TRTEDT).
+    """
+    dm, ex, ds = (convert_blanks_to_na(frame) for frame in (dm, ex, ds))
+    adsl = dm.drop(columns=["DOMAIN"], errors="ignore")
+    adsl = adsl.assign(TRT01P=adsl["ARM"], TRT01A=adsl["ACTARM"])
+    adsl = derive_vars_exposure_period(adsl, ex, filter_ex=treatment_filter)
+    adsl = derive_var_trtdurd(adsl)
+    if lymphodepletion_filter is not None:
+        adsl = derive_vars_exposure_period(
+            adsl, ex, filter_ex=lymphodepletion_filter, start_var="LDSTDTM", end_var="LDENDTM"
+        )
+
+    ds_dated = ds.assign(DSSTDT=compute_dt(ds["DSSTDTC"]))
+    eos = compute_condition(ds_dated, eos_filter)
+    applicable = ~ds_dated["DSDECOD"].isin(list(eos_not_applicable))
+    adsl = derive_vars_merged(adsl, ds_dated[eos & applicable], SUBJECT_KEYS, {"EOSDT": "DSSTDT"})
+    adsl = derive_vars_merged(
+        adsl,
+        ds_dated[eos],
+        SUBJECT_KEYS,
+        {"EOSSTT": "DSDECOD"},
+    )
+    adsl["EOSSTT"] = compute_eosstt(
+        adsl["EOSSTT"], completed=eos_completed, not_applicable=eos_not_applicable
+    )
+    if randomization_filter is not None:
+        adsl = derive_vars_merged(
+            adsl, ds_dated, SUBJECT_KEYS, {"RANDDT": "DSSTDT"}, filter_add=randomization_filter
+        )
+
+    adsl = derive_vars_dt(adsl, new_vars_prefix="DTH", dtc="DTHDTC", highest_imputation=death_date_imputation)
+    if "DTHFL" not in adsl:
+        adsl["DTHFL"] = adsl["DTHDTC"].notna().map({True: "Y", False: pd.NA}).astype("string")
+
+    frames = {"ae": ae, "lb": lb, "ds": ds, "cm": cm, "ex": ex}
+    alive_sources = [(convert_blanks_to_na(frames[name]), variable) for name, variable in last_alive_dtc]
+    alive_sources += [(adsl, variable) for variable in last_alive_vars]
+    adsl = derive_var_extreme_dt(adsl, "LSTALVDT", sources=alive_sources)
+
+    adsl = derive_var_merged_exist_flag(adsl, ex, SUBJECT_KEYS, "SAFFL", condition=treatment_filter)
+    adsl["AGEGR1"] = compute_agegr(adsl["AGE"], age_groups)
+
+    if new_therapy_filter is not None:
+        therapy = convert_blanks_to_na(cm)
+        therapy = therapy[compute_condition(therapy, new_therapy_filter)]
+        adsl = derive_var_extreme_dt(
+            adsl,
+            "NACTDT",
+            sources=[(therapy, new_therapy_dtc)],
+            mode="first",
+            highest_imputation=new_therapy_imputation,
+        )
+    return adsl
