@@ -1,0 +1,105 @@
+"""The `clinforge` command line: thin argument parsing over `clinforge.pipeline`.
+
+Exit status: 0 clean, 1 validation findings at or above the failing severity, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clinforge import pipeline
+from clinforge.console import Output
+from specs.errors import InputError, SpecError
+
+app = typer.Typer(
+    help="Collected clinical-trial data to CDISC SDTM and ADaM, with define.xml and checks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary, only errors.")]
+Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout (for CI).")]
+Seed = Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical files.")]
+StudyArg = Annotated[str, typer.Argument(help="A shipped study (ovarian, cervical) or a study spec folder.")]
+
+
+def guarded(command: Callable) -> Callable:
+    """Turn bad input into a one-paragraph message and exit status 2, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        out = Output(quiet=kwargs.get("quiet", False), as_json=kwargs.get("json", False))
+        try:
+            return command(*args, out=out, **kwargs)
+        except SpecError as exc:
+            out.error("the study specs have problems; nothing was written.\n" + str(exc))
+        except InputError as exc:
+            out.error(f"{exc}. Nothing was written; correct the input and run again.")
+        except (FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError) as exc:
+            out.error(f"{exc.strerror or exc}: {exc.filename}. Nothing was written.")
+        raise typer.Exit(2)
+
+    # typer reads the signature: hide the injected `out` parameter from it.
+    wrapper.__signature__ = _without_out(command)
+    return wrapper
+
+
+def _without_out(command: Callable) -> inspect.Signature:
+    sig = inspect.signature(command)
+    return sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "out"])
+
+
+@app.command()
+@guarded
+def synth(
+    study: StudyArg,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the raw CSV exports.")],
+    subjects: Annotated[int, typer.Option(min=1, max=20000, help="Number of subjects.")] = 30,
+    seed: Seed = 20261122,
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """Simulate a study's EDC exports (one CSV per CRF form).
+
+    Example: `clinforge synth ovarian --out raw/ovarian --subjects 100 --seed 7`
+    """
+    result = pipeline.synth(study, out_dir, subjects=subjects, seed=seed, output=out)
+    out.summary(f"Raw exports of {result.study} in {result.folder}", ["form", "rows"],
+                [[k, v] for k, v in result.counts.items()],
+                {"study": result.study, "folder": str(result.folder)})
+
+
+@app.command()
+@guarded
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo output.")] = Path("out/demo"),
+    subjects: Annotated[int | None, typer.Option(
+        min=1, max=20000, help="Subjects per study (default: 30 for ovarian, 24 for cervical).")] = None,
+    seed: Seed = 20261122,
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """Run both seed studies end to end into OUT/<study>/.
+
+    Example: `clinforge demo --out out/demo`
+    """
+    results = pipeline.demo(out_dir, subjects=subjects, seed=seed, output=out)
+    out.summary(f"clinforge demo in {out_dir}", ["study", "step", "output", "datasets", "records"],
+                [[r.study, r.step, r.folder, len(r.counts), sum(r.counts.values())] for r in results],
+                {"folder": str(out_dir)})
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,64 @@
+"""What the user sees: progress on stderr, a summary, one-paragraph errors, JSON for machines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+T = TypeVar("T")
+
+
+@dataclass
+class Output:
+    """Console settings of one command: `--quiet` silences progress, `--json` prints a JSON summary."""
+
+    quiet: bool = False
+    as_json: bool = False
+    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+
+    def info(self, message: str) -> None:
+        if not self.quiet and not self.as_json:
+            self.err.print(message)
+
+    def error(self, message: str) -> None:
+        if self.as_json:
+            print(json.dumps({"status": "error", "message": message}))
+        else:
+            self.err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+
+    def track(self, items: Iterable[T], description: str) -> Iterator[T]:
+        """Iterate with a progress bar (on stderr, only for a person at a terminal)."""
+        items = list(items)
+        if self.quiet or self.as_json or not self.err.is_terminal:
+            yield from items
+            return
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn())
+        with Progress(*columns, console=self.err, transient=True) as progress:
+            task = progress.add_task(description, total=len(items))
+            for item in items:
+                progress.update(task, description=f"{description} {item}")
+                yield item
+                progress.advance(task)
+
+    def summary(self, title: str, columns: list[str], rows: list[list[Any]], extra: dict) -> None:
+        if self.as_json:
+            print(json.dumps({"status": "ok", "title": title, **extra,
+                              "rows": [dict(zip(columns, r, strict=True)) for r in rows]},
+                             indent=2, default=str))
+            return
+        if self.quiet:
+            return
+        table = Table(title=title)
+        for c in columns:
+            table.add_column(c)
+        for r in rows:
+            table.add_row(*(str(x) for x in r))
+        Console(file=sys.stdout, highlight=False).print(table)
