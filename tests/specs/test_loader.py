@@ -1,0 +1,190 @@
+"""The spec loader: shipped studies load; each kind of bad spec gives its precise error, with line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from specs.errors import SpecError
+from specs.loader import STUDIES, load_study, study_names
+
+
+@pytest.fixture
+def study_copy(tmp_path: Path) -> Path:
+    """A writable copy of the ovarian study's spec folder."""
+    dest = tmp_path / "study"
+    shutil.copytree(STUDIES / "ovarian", dest)
+    return dest
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"test setup: {old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def problems(folder: Path) -> list[str]:
+    with pytest.raises(SpecError) as info:
+        load_study(folder)
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize("name", ["ovarian", "cervical"])
+def test_shipped_studies_load(name):
+    study = load_study(name)
+    assert study.name == name
+    # Reference decisions of DOMAIN.md: day 0 is the infusion, protocol Day 7 is study day 8.
+    day7 = next(v for v in study.visits if v.day == 7)
+    assert day7.study_day == 8
+    assert next(v for v in study.visits if v.day == -5).study_day == -5
+    assert set(study.forms) >= {"dm", "ae", "qpcr", "tumor", "response"}
+
+
+def test_study_names_lists_the_shipped_studies():
+    assert {"ovarian", "cervical"} <= set(study_names())
+
+
+def test_kinetics_schedules_follow_the_decisions():
+    # Study A samples so that AUC(0-30d) needs no extrapolation; Study B samples days 7..90.
+    a = [v.day for v in load_study("ovarian").visits_with("qpcr")]
+    b = [v.day for v in load_study("cervical").visits_with("qpcr")]
+    assert {0, 1, 4, 7, 10, 14, 21, 28, 30, 60, 90} <= set(a)
+    assert [d for d in b if d > 0] == [7, 14, 21, 28, 60, 90]
+
+
+def test_unknown_key_names_line_and_closest_key(study_copy):
+    path = study_copy / "study.yaml"
+    edit(path, "{visitnum: 6,", "{visitnm: 6,")
+    found = problems(study_copy)
+    assert any(f"study.yaml:{line_of(path, 'visitnm: 6')}" in p and "'visitnm'" in p
+               and "did you mean 'visitnum'" in p for p in found), found
+
+
+def test_wrong_type_is_reported(study_copy):
+    path = study_copy / "study.yaml"
+    edit(path, "day: 7,", "day: seven,")
+    found = problems(study_copy)
+    assert any(f":{line_of(path, 'day: seven')}:" in p and "expected a whole number" in p
+               and "'seven'" in p for p in found), found
+
+
+def test_object_constructing_tag_is_refused(study_copy):
+    path = study_copy / "study.yaml"
+    edit(path, "  sponsor: clinforge demonstration sponsor",
+         "  sponsor: !!python/object/apply:os.system [\"echo pwned\"]")
+    found = problems(study_copy)
+    assert len(found) == 1
+    assert f"study.yaml:{line_of(path, 'python/object')}" in found[0]
+    assert "refused" in found[0]
+
+
+def test_duplicate_key_is_an_error(study_copy):
+    path = study_copy / "study.yaml"
+    edit(path, "  phase: PHASE I/II TRIAL\n", "  phase: PHASE I/II TRIAL\n  phase: PHASE II TRIAL\n")
+    found = problems(study_copy)
+    assert any("duplicate key 'phase'" in p for p in found), found
+
+
+def test_yaml_syntax_error_names_the_line(study_copy):
+    path = study_copy / "study.yaml"
+    edit(path, "  sites: [\"101\", \"102\", \"103\"]", "  sites: [\"101\", \"102\"")
+    found = problems(study_copy)
+    assert len(found) == 1 and "study.yaml:" in found[0]
+
+
+def test_missing_required_key(study_copy):
+    path = study_copy / "study.yaml"
+    edit(path, "  studyid: MESO-OV-101\n", "")
+    found = problems(study_copy)
+    assert any("missing required key 'studyid'" in p for p in found), found
+
+
+def test_unknown_form_suggests_the_library_form(study_copy):
+    path = study_copy / "study.yaml"
+    edit(path, "forms: [enrol, dm,", "forms: [enrol, demog,")
+    found = problems(study_copy)
+    assert any("'demog' is not in the CRF library" in p for p in found), found
+
+
+def test_bad_epoch_and_undeclared_element_are_both_reported(study_copy):
+    # Every problem is collected: two unrelated mistakes give two messages, and nothing loads.
+    path = study_copy / "study.yaml"
+    edit(path, "epoch: FOLLOW-UP, activities: [qpcr]}", "epoch: FOLOW-UP, activities: [qpcr]}")
+    edit(path, "elements: [SCRN, LD, CART, FU]", "elements: [SCRN, LD, CAR, FU]")
+    found = problems(study_copy)
+    assert any("'FOLOW-UP' is not in codelist EPOCH" in p and "'FOLLOW-UP'" in p for p in found)
+    assert any("element 'CAR' is not declared" in p and "did you mean 'CART'" in p for p in found)
+
+
+def test_duplicate_visit_number(study_copy):
+    path = study_copy / "study.yaml"
+    edit(path, "{visitnum: 7,  visit: DAY 4,", "{visitnum: 6,  visit: DAY 4,")
+    found = problems(study_copy)
+    assert any("visitnum 6 repeats line" in p for p in found), found
+
+
+def test_not_utf8_is_reported(study_copy):
+    path = study_copy / "study.yaml"
+    path.write_bytes(path.read_bytes().replace(b"clinforge demonstration", b"clinforge d\xe9monstration"))
+    found = problems(study_copy)
+    assert "not UTF-8" in found[0]
+
+
+def write_domain(folder: Path, name: str, text: str) -> Path:
+    (folder / "sdtm").mkdir(exist_ok=True)
+    path = folder / "sdtm" / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_dataset_spec_fills_metadata_from_the_standard(study_copy):
+    # Label, type and core come from SDTMIG when the spec leaves them out.
+    write_domain(study_copy, "MH", (
+        "dataset: MH\n"
+        "sources:\n"
+        "  - form: cancer_history\n"
+        "    map:\n"
+        "      MHTERM: MHTERM\n"
+        "variables:\n"
+        "  - name: STUDYID\n  - name: DOMAIN\n  - name: USUBJID\n  - name: MHSEQ\n"
+        "  - name: MHTERM\n"
+    ))
+    for stale in (study_copy / "sdtm").glob("*.yaml"):
+        if stale.name != "MH.yaml":
+            stale.unlink()
+    spec = load_study(study_copy).sdtm["MH"]
+    term = spec.variable("MHTERM")
+    assert term.label == "Reported Term for the Medical History"
+    assert term.type == "Char" and term.core == "Req"
+    assert term.origin == "Collected"  # mapped with `assign` from a form field
+    assert spec.variable("MHSEQ").origin == "Derived"
+
+
+def test_dataset_spec_errors_name_line_and_closest(study_copy):
+    for stale in (study_copy / "sdtm").glob("*.yaml"):
+        stale.unlink()
+    path = write_domain(study_copy, "MH", (
+        "dataset: MH\n"
+        "sources:\n"
+        "  - form: cancer_history\n"
+        "    map:\n"
+        "      MHTERM: MHTREM\n"
+        "variables:\n"
+        "  - name: STUDYID\n"
+        "  - name: MHTERM\n"
+        "    codelist: NYY\n"
+        "  - name: MHXYZ\n"
+        "keys: [STUDYID, USUBJID]\n"
+    ))
+    found = problems(study_copy)
+    assert any(f"MH.yaml:{line_of(path, 'MHTERM: MHTREM')}" in p and "field 'MHTREM' is not on form"
+               in p and "did you mean 'MHTERM'" in p for p in found), found
+    assert any("unknown codelist 'NYY'" in p and "did you mean 'NY'" in p for p in found), found
+    assert any("MHXYZ: not in the standard" in p and "needs label and type" in p for p in found)
+    assert any("key USUBJID is not among the variables" in p for p in found), found
