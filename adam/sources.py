@@ -52,13 +52,13 @@ class TimeToEventSource:
     srcvar: str = ""
     srcseq: str | None = None
     order: tuple[str, ...] = ()
+    method: str = ""
 
     def describe(self) -> str:
+        """Method text; `method` explains a source dataset that a derivation prepares."""
         kind = "Event" if self.censor == 0 else "Censored"
-        text = (
-            f"{kind} (CNSR = {self.censor}): {self.evntdesc}, date {self.srcdom}.{self.srcvar}"
-            f" from dataset {self.dataset_name}"
-        )
+        text = f"{kind} (CNSR = {self.censor}): {self.evntdesc}, date {self.srcdom}.{self.srcvar}"
+        text += f" ({self.method})" if self.method else f" from dataset {self.dataset_name}"
         if self.filter is not None:
             text += f" where {describe_condition(self.filter)}"
         return text + "."
@@ -180,6 +180,43 @@ LASTA_CENSOR = CensorSource(
     srcdom="ADRS",
     srcvar="ADT",
     srcseq="ASEQ",
+)
+
+# FDA 2018 PFS censoring: each reads a set of OVR records that adam.adtte.derive_param_pfs
+# prepares (adequate = an assessment done and evaluable, AVALC other than NE).
+LAST_ADEQUATE_CENSOR = CensorSource(
+    dataset_name="adequate",
+    date="ADT",
+    evntdesc="Last Tumor Assessment",
+    cnsdtdsc="Last Tumor Assessment",
+    srcdom="ADRS",
+    srcvar="ADT",
+    srcseq="ASEQ",
+    method="last adequate assessment of a subject alive without progression",
+)
+
+NACT_CENSOR = CensorSource(
+    dataset_name="adequate_before_nact",
+    date="ADT",
+    evntdesc="New Anticancer Therapy",
+    cnsdtdsc="Last Tumor Assessment Before New Anticancer Therapy",
+    srcdom="ADRS",
+    srcvar="ADT",
+    srcseq="ASEQ",
+    method="last adequate assessment on or before the start of new anticancer therapy, "
+    "when that therapy starts before progression or death",
+)
+
+MISSED_ASSESSMENTS_CENSOR = CensorSource(
+    dataset_name="adequate_before_gap",
+    date="ADT",
+    evntdesc="Progression or Death After Missed Assessments",
+    cnsdtdsc="Last Tumor Assessment Before Missed Assessments",
+    srcdom="ADRS",
+    srcvar="ADT",
+    srcseq="ASEQ",
+    method="last adequate assessment before progression or death that follows two or more "
+    "missed scheduled assessments",
 )
 
 LASTALIVE_CENSOR = CensorSource(
