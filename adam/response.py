@@ -168,8 +168,8 @@ def compute_confirmed(
     confirms = pairs["AVALC_j"].isin(confirmation.confirmed_by) & (
         pairs["ADT_j"] >= pairs["ADT"] + pd.Timedelta(days=confirmation.min_days)
     )
-    upper = pairs[confirms.fillna(False)].groupby("_row")["_pos_j"].min().rename("_upper")
-    window = pairs.merge(upper, left_on="_row", right_index=True)
+    upper = pairs[confirms.fillna(False)].groupby("_row", as_index=False)["_pos_j"].min()
+    window = pairs.merge(upper.rename(columns={"_pos_j": "_upper"}), on="_row")
     window = window[window["_pos_j"] <= window["_upper"]]
     allowed = set(confirmation.allowed_between) | set(confirmation.confirmed_by)
     value = window["AVALC_j"]

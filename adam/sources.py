@@ -139,7 +139,7 @@ class Event:
         if self.min_days is not None:
             text += f" at least {self.min_days} days after the reference date"
         if self.confirmation is not None:
-            text += f", {self.confirmation.describe()}"
+            text += f" {self.confirmation.describe()}"
         return text + f" ({self.description})."
 
 
