@@ -117,7 +117,7 @@ def _codelist(entry: dict, sponsor: bool) -> Codelist:
         label=entry.get("label", entry["name"]),
         c_code=entry.get("c_code"),
         extensible=entry.get("extensible", False),
-        sponsor=entry.get("sponsor", sponsor),
+        sponsor=entry.get("sponsor_defined", sponsor),
         data_type=entry.get("data_type", "text"),
         note=entry.get("note"),
         terms=tuple(

@@ -160,7 +160,7 @@ TERM = obj({"value": (str, int, float)},
 CODELIST = obj(
     {"name": str, "terms": Seq(TERM)},
     {"c_code": str, "label": str, "extensible": bool, "data_type": str, "note": str,
-     "sponsor": bool},
+     "sponsor_defined": bool},
     {"data_type": ("text", "integer", "float")},
 )
 CT_FILE = obj({"package": str, "version": str, "codelists": Seq(CODELIST)}, {"note": str})

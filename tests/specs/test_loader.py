@@ -154,6 +154,7 @@ def test_dataset_spec_fills_metadata_from_the_standard(study_copy):
         "variables:\n"
         "  - name: STUDYID\n  - name: DOMAIN\n  - name: USUBJID\n  - name: MHSEQ\n"
         "  - name: MHTERM\n"
+        "keys: [STUDYID, USUBJID, MHTERM]\n"
     ))
     for stale in (study_copy / "sdtm").glob("*.yaml"):
         if stale.name != "MH.yaml":
