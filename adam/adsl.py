@@ -37,6 +37,37 @@ def convert_blanks_to_na(dataset: pd.DataFrame) -> pd.DataFrame:
     return dataset.assign(**blanks)
 
 
+def combine_supp(dataset: pd.DataFrame, supp: pd.DataFrame) -> pd.DataFrame:
+    """Add each SUPP-- qualifier (QNAM) as a column of its parent domain.
+
+    Records are matched on STUDYID, USUBJID and, where IDVAR is given, the parent
+    variable IDVAR equal to IDVARVAL (compared as numbers for a numeric IDVAR such as
+    AESEQ); a blank IDVAR qualifies every record of the subject (SUPPDM).
+    """
+    supp = convert_blanks_to_na(supp)
+    result = dataset.copy()
+    for idvar, group in supp.groupby(supp["IDVAR"].fillna(""), sort=True):
+        keys = list(SUBJECT_KEYS) + ([idvar] if idvar else [])
+        wide = group.pivot_table(
+            index=[*SUBJECT_KEYS, "IDVARVAL"] if idvar else list(SUBJECT_KEYS),
+            columns="QNAM",
+            values="QVAL",
+            aggfunc="first",
+        )
+        wide.columns = list(wide.columns)
+        wide = wide.reset_index()
+        if idvar:
+            parent_key = result[idvar]
+            if pd.api.types.is_numeric_dtype(parent_key):
+                wide[idvar] = pd.to_numeric(wide.pop("IDVARVAL"), errors="coerce")
+            else:
+                wide[idvar] = wide.pop("IDVARVAL").astype(parent_key.dtype)
+        merged = result.merge(wide, on=keys, how="left", validate="many_to_one")
+        merged.index = result.index
+        result = merged
+    return result
+
+
 def derive_vars_merged(
     dataset: pd.DataFrame,
     dataset_add: pd.DataFrame,

