@@ -209,6 +209,9 @@ def load_study(study: str | Path) -> Study:
             spec = attempt(_dataset, file, kind, std, study_forms, codelists)
             if spec is not None:
                 datasets[kind][spec.name] = spec
+    for parent in [s for s in datasets["sdtm"].values() if s.supplemental]:
+        supp = supplemental_spec(parent, sdtm_std["SUPPQUAL"])
+        datasets["sdtm"][supp.name] = supp
     if problems:
         raise SpecError(problems)
 
@@ -425,4 +428,18 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
         variables=tuple(variables), sources=tuple(sources), value_level=tuple(value_level),
         supplemental=supplemental, parameters=_plain(data.get("parameters", {})),
         comment=data.get("comment"), file=file,
+    )
+
+
+def supplemental_spec(parent: DatasetSpec, suppqual: DatasetSpec) -> DatasetSpec:
+    """SUPP-- of a domain: the standard SUPPQUAL variables, with QVAL described per QNAM."""
+    value_level = tuple(
+        ValueLevel(variable="QVAL", where={"QNAM": (q.qnam,)}, type="Char", label=q.qlabel,
+                   codelist=q.codelist, origin="Collected" if q.qorig == "CRF" else "Derived")
+        for q in parent.supplemental
+    )
+    return DatasetSpec(
+        name=f"SUPP{parent.name}", label=f"Supplemental Qualifiers for {parent.name}", kind="sdtm",
+        dataset_class=suppqual.dataset_class, structure=suppqual.structure, keys=suppqual.keys,
+        variables=suppqual.variables, value_level=value_level, file=parent.file,
     )
