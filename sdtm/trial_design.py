@@ -1,0 +1,262 @@
+"""Trial design datasets (TA, TE, TV, TI, TS) from the study spec, and SE from each subject's dates.
+
+TA, TE and TV restate study.yaml (arms, elements, schedule of activities). TI reads the
+eligibility criteria and TS the trial summary parameters from the `parameters` of their own
+dataset specs (TI.yaml, TS.yaml), so the protocol text lives in the specs, not in code.
+SE places each subject's elements on the calendar from DM's reference dates, by rules that
+SE.yaml declares (which DM date starts which element).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from specs.errors import InputError
+from specs.model import Study
+
+# Where a TS value code comes from when the spec names a reference dictionary (SDTMIG TS
+# assumptions): CDISC CT terms carry their C-code; ISO 8601 values carry none; identifiers
+# such as the registry number or an ISO 3166 country code are their own code.
+CDISC_CT = "CDISC CT"
+ISO_8601 = "ISO 8601"
+
+
+def date_part(dtc: pd.Series) -> pd.Series:
+    """The `YYYY-MM-DD` part of --DTC values complete to the day; NA otherwise."""
+    return dtc.astype("string").str.extract(r"^(\d{4}-\d{2}-\d{2})", expand=False)
+
+
+def build_ta(study: Study) -> pd.DataFrame:
+    """TA: one row per planned element of each arm, in the arm's order."""
+    elements = {e.etcd: e for e in study.elements}
+    rows = [
+        {"STUDYID": study.studyid, "DOMAIN": "TA", "ARMCD": arm.armcd, "ARM": arm.arm,
+         "TAETORD": float(order), "ETCD": etcd, "ELEMENT": elements[etcd].element,
+         "TABRANCH": "", "TATRANS": "", "EPOCH": elements[etcd].epoch}
+        for arm in study.arms for order, etcd in enumerate(arm.elements, start=1)
+    ]
+    return pd.DataFrame(rows)
+
+
+def build_te(study: Study) -> pd.DataFrame:
+    """TE: one row per element with its start rule, end rule and planned duration."""
+    rows = [
+        {"STUDYID": study.studyid, "DOMAIN": "TE", "ETCD": e.etcd, "ELEMENT": e.element,
+         "TESTRL": e.start, "TEENRL": e.end, "TEDUR": e.duration or ""}
+        for e in study.elements
+    ]
+    return pd.DataFrame(rows)
+
+
+def _day_text(day: int) -> str:
+    return f"protocol Day {day}"
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def build_tv(study: Study) -> pd.DataFrame:
+    """TV: one row per planned visit; VISITDY is the SDTM study day (no day 0).
+
+    All arms share the schedule, so ARMCD and ARM are blank (SDTMIG TV assumption 3).
+    TVSTRL/TVENRL state the visit window around the protocol day, Day 0 being the
+    study's day-zero event (study.yaml `reference.day_zero`).
+    """
+    zero = study.reference.get("day_zero", "Day 0")
+    rows = []
+    for v in study.visits:
+        if v.window_before:
+            start = f"{_days(v.window_before)} before {_day_text(v.day)} (Day 0 = {zero})"
+        else:
+            start = f"Start of {_day_text(v.day)} (Day 0 = {zero})"
+        end = (f"{_days(v.window_after)} after {_day_text(v.day)}" if v.window_after
+               else f"End of {_day_text(v.day)}")
+        rows.append({"STUDYID": study.studyid, "DOMAIN": "TV", "VISITNUM": float(v.visitnum),
+                     "VISIT": v.visit, "VISITDY": float(v.study_day), "ARMCD": "", "ARM": "",
+                     "TVSTRL": start, "TVENRL": end})
+    return pd.DataFrame(rows)
+
+
+def build_ti(study: Study, *, spec_name: str = "TI") -> pd.DataFrame:
+    """TI: the eligibility criteria listed in the TI spec's `parameters.eligibility`.
+
+    Each entry has `category` (INCLUSION or EXCLUSION) and `text`, optionally `testcd`;
+    without it the code is INCL01, INCL02 … / EXCL01 … in list order within category.
+    `parameters.version` gives TIVERS (the protocol version of the criteria).
+    """
+    params = study.sdtm[spec_name].parameters
+    criteria = pd.DataFrame(params.get("eligibility", []), columns=["category", "text", "testcd"])
+    prefix = criteria["category"].map({"INCLUSION": "INCL", "EXCLUSION": "EXCL"})
+    number = criteria.groupby("category").cumcount() + 1
+    generated = prefix + number.map("{:02d}".format)
+    testcd = criteria["testcd"].where(criteria["testcd"].notna(), generated)
+    return pd.DataFrame({
+        "STUDYID": study.studyid, "DOMAIN": "TI", "IETESTCD": testcd.astype(str),
+        "IETEST": criteria["text"].astype(str), "IECAT": criteria["category"].astype(str),
+        "IESCAT": "", "TIRL": "", "TIVERS": str(params.get("version", "")),
+    })
+
+
+def study_facts(study: Study) -> dict[str, Any]:
+    """Trial summary values the study spec already holds, by the name a TS entry uses (`study:`)."""
+    cart = study.treatments.get("cart", {})
+    constructs = [c["name"] for c in cart.get("constructs", ())]
+    low, high = study.age_range
+    return {
+        "title": study.title,
+        "sponsor": study.sponsor,
+        "phase": study.phase,
+        "indication": study.indication,
+        "registry_id": study.registry_id,
+        "planned_subjects": str(study.planned_subjects),
+        "arms": str(len(study.arms)),
+        "age_min": f"P{low}Y",
+        "age_max": f"P{high}Y",
+        "sex_population": study.sex_population,
+        "countries": list(study.countries),
+        "sdtmig": study.standards.get("sdtmig", ""),
+        "treatment": (constructs or [cart["name"]]) if cart else [],
+        "lymphodepletion": [t["name"] for t in study.treatments.get("lymphodepletion", ())],
+    }
+
+
+def data_facts(dm: pd.DataFrame | None) -> dict[str, Any]:
+    """Trial summary values that come from the converted data (`data:` in a TS entry)."""
+    if dm is None or dm.empty:
+        return {}
+    consent = date_part(dm["RFICDTC"]).dropna()
+    end = date_part(dm["RFPENDTC"]).dropna()
+    return {
+        "subjects": str(dm["USUBJID"].nunique()),
+        "first_consent": consent.min() if len(consent) else None,
+        "last_participation": end.max() if len(end) else None,
+    }
+
+
+def _tsparm(study: Study, parmcd: str, entry: Mapping[str, Any]) -> str:
+    if entry.get("parm"):
+        return entry["parm"]
+    codes = study.codelists.get("TSPARMCD")
+    term = codes.term(parmcd) if codes else None
+    if term is None:
+        raise InputError(f"TS parameter {parmcd} is not in codelist TSPARMCD; give `parm:` "
+                         f"for a sponsor-defined parameter", file=study.sdtm["TS"].file)
+    if term.decode:
+        return term.decode
+    names = study.codelists.get("TSPARM")
+    match = next((t for t in names.terms if t.c_code == term.c_code), None) if names else None
+    if match is None:
+        raise InputError(f"TS parameter {parmcd}: no TSPARM term with its C-code {term.c_code}",
+                         file=study.sdtm["TS"].file)
+    return match.value
+
+
+def _coded(study: Study, entry: Mapping[str, Any], value: str, ct_version: str) -> tuple[str, str, str]:
+    """TSVALCD, TSVCDREF, TSVCDVER of one value."""
+    if entry.get("c_code"):
+        # A CDISC term whose codelist is not in the shipped CT subset: the spec states its code.
+        return entry["c_code"], CDISC_CT, ct_version
+    if entry.get("codelist"):
+        codelist = study.codelists[entry["codelist"]]
+        term = codelist.term(value)
+        if term is None:
+            raise InputError(f"TS {entry['parmcd']}: value not in codelist {codelist.name}",
+                             file=study.sdtm["TS"].file, value=value,
+                             expected=", ".join(codelist.values()))
+        return term.c_code or "", CDISC_CT, ct_version
+    ref = entry.get("ref", "")
+    code = value if entry.get("code") == "value" else entry.get("code", "")
+    return code, ref, str(entry.get("version", ""))
+
+
+def build_ts(study: Study, dm: pd.DataFrame | None = None, *, spec_name: str = "TS") -> pd.DataFrame:
+    """TS: the trial summary parameters listed in the TS spec's `parameters.summary`.
+
+    Each entry names `parmcd` and one of `value` (a literal or list), `study` (a fact of
+    study.yaml, see `study_facts`) or `data` (a fact of the converted DM, see
+    `data_facts`). `codelist` codes the value through CDISC CT (TSVALCD = C-code,
+    TSVCDREF `CDISC CT`, TSVCDVER = `parameters.ct_version`); otherwise `ref` names the
+    reference (ISO 8601, ISO 3166-1 Alpha-3, ClinicalTrials.gov …) and `code: value`
+    makes the value its own code. A list gives one record per value (TSSEQ 1, 2 …). A
+    value that is not available gets TSVALNF from the entry's `null_flavor` (default NI);
+    an entry with `optional: true` is left out instead.
+    """
+    params = study.sdtm[spec_name].parameters
+    ct_version = str(params.get("ct_version", ""))
+    facts = {"study": study_facts(study), "data": data_facts(dm)}
+    rows = []
+    for entry in params.get("summary", []):
+        parmcd = entry["parmcd"]
+        if "value" in entry:
+            value = entry["value"]
+        else:
+            source = "study" if "study" in entry else "data"
+            value = facts[source].get(entry[source])
+        values = [str(v) for v in (value if isinstance(value, list) else [value]) if v not in (None, "")]
+        if not values and entry.get("optional"):
+            continue
+        tsparm = _tsparm(study, parmcd, entry)
+        if not values:
+            rows.append({"TSSEQ": 1.0, "TSPARMCD": parmcd, "TSPARM": tsparm, "TSVAL": "",
+                         "TSVALNF": entry.get("null_flavor", "NI"), "TSVALCD": "",
+                         "TSVCDREF": "", "TSVCDVER": ""})
+            continue
+        for seq, val in enumerate(values, start=1):
+            code, ref, version = _coded(study, entry, val, ct_version)
+            rows.append({"TSSEQ": float(seq), "TSPARMCD": parmcd, "TSPARM": tsparm, "TSVAL": val,
+                         "TSVALNF": "", "TSVALCD": code, "TSVCDREF": ref, "TSVCDVER": version})
+    frame = pd.DataFrame(rows, columns=["TSSEQ", "TSPARMCD", "TSPARM", "TSVAL", "TSVALNF",
+                                        "TSVALCD", "TSVCDREF", "TSVCDVER"])
+    frame.insert(0, "STUDYID", study.studyid)
+    frame.insert(1, "DOMAIN", "TS")
+    frame.insert(3, "TSGRPID", "")
+    return frame
+
+
+def build_se(dm: pd.DataFrame, study: Study, *, spec_name: str = "SE") -> pd.DataFrame:
+    """SE: each subject's actual elements, placed on the calendar from DM's reference dates.
+
+    SE.yaml `parameters.elements` lists, in planned order, each element's start rule:
+    `{etcd, start: <DM variable>, days: <offset>}`. Without `days` the start is the DM
+    value as collected (date or date-time); with `days` it is that date plus the offset
+    (complete dates only). `parameters.end` names the DM variable ending participation.
+    An element is present when its start is known and not after the end of participation;
+    it ends where the subject's next present element starts, the last one at the end of
+    participation. So a subject never infused has no CAR-T or follow-up element and stops
+    at lymphodepletion (or screening, when lymphodepletion never started).
+    TAETORD is the element's position in the subject's planned arm (blank outside it).
+    Returns the rows without SESEQ/SESTDY/SEENDY, which the shared derivations add.
+    """
+    params = study.sdtm[spec_name].parameters
+    end_var = params.get("end", "RFPENDTC")
+    elements = {e.etcd: e for e in study.elements}
+    end = dm[end_var].astype("string").fillna("")
+    pieces = []
+    for order, rule in enumerate(params["elements"]):
+        start = dm[rule["start"]].astype("string").fillna("")
+        if rule.get("days"):
+            shifted = pd.to_datetime(date_part(start), format="%Y-%m-%d") + pd.Timedelta(days=rule["days"])
+            start = shifted.dt.strftime("%Y-%m-%d").astype("string").fillna("")
+        pieces.append(pd.DataFrame({
+            "STUDYID": dm["STUDYID"], "USUBJID": dm["USUBJID"], "ARMCD": dm.get("ARMCD", ""),
+            "ETCD": rule["etcd"], "SESTDTC": start, "_END": end, "_ORDER": order,
+        }))
+    se = pd.concat(pieces, ignore_index=True)
+    start_day, end_day = date_part(se["SESTDTC"]), date_part(se["_END"])
+    after_end = (start_day > end_day).fillna(False).astype(bool)
+    se = se[(se["SESTDTC"] != "") & ~after_end].sort_values(["USUBJID", "_ORDER"], kind="stable")
+    following = se.groupby("USUBJID")["SESTDTC"].shift(-1)
+    se["SEENDTC"] = following.where(following.notna(), se["_END"]).fillna("")
+
+    planned = build_ta(study)[["ARMCD", "ETCD", "TAETORD"]]
+    se = se.merge(planned, on=["ARMCD", "ETCD"], how="left")
+    se["ELEMENT"] = se["ETCD"].map({e.etcd: e.element for e in elements.values()})
+    se["EPOCH"] = se["ETCD"].map({e.etcd: e.epoch for e in elements.values()})
+    se["DOMAIN"] = "SE"
+    se["SEUPDES"] = ""
+    return se[["STUDYID", "DOMAIN", "USUBJID", "ETCD", "ELEMENT", "TAETORD", "EPOCH",
+               "SESTDTC", "SEENDTC", "SEUPDES"]].reset_index(drop=True)
