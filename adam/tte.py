@@ -37,6 +37,7 @@ def derive_param_tte(
     adsl = adsl.rename(columns={start_date: "STARTDT"})
     adsl["STARTDT"] = _as_date(adsl["STARTDT"])
     tte = chosen.merge(adsl, on=keys, how="inner", validate="one_to_one")
+    tte["ADT"] = _as_date(tte["ADT"])
     tte["ADT"] = tte["ADT"].where(~(tte["ADT"] < tte["STARTDT"]), tte["STARTDT"])
     tte["AVAL"] = (tte["ADT"] - tte["STARTDT"]).dt.days.astype("float64") + 1
     for name, value in (set_values_to or {}).items():
