@@ -290,6 +290,11 @@ def build_adsl(
         adsl["DTHFL"] = adsl["DTHDTC"].notna().map({True: "Y", False: pd.NA}).astype("string")
 
     frames = {"ae": ae, "lb": lb, "ds": ds, "cm": cm, "ex": ex}
+    missing = sorted({name for name, _ in last_alive_dtc if frames.get(name) is None})
+    if new_therapy_filter is not None and cm is None:
+        missing.append("cm")
+    if missing:
+        raise ValueError(f"build_adsl: the parameters use {missing} but no such dataset was given")
     alive_sources = [(convert_blanks_to_na(frames[name]), variable) for name, variable in last_alive_dtc]
     alive_sources += [(adsl, variable) for variable in last_alive_vars]
     adsl = derive_var_extreme_dt(adsl, "LSTALVDT", sources=alive_sources)

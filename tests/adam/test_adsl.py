@@ -241,3 +241,15 @@ def test_combine_supp_by_idvar_and_subject():
     assert got["AEGRSCL"].isna().iloc[0]
     assert got["AEGRSCL"].iloc[1] == "ASTCT 2019"
     assert got["SUBJQ"].tolist() == ["X", "X"]
+
+
+def test_build_adsl_names_a_missing_source_dataset():
+    dm = pd.DataFrame(
+        {"STUDYID": "S", "USUBJID": ["1"], "AGE": [40.0], "ARM": "A", "ACTARM": "A", "DTHDTC": ""}
+    )
+    ds = pd.DataFrame(
+        {"STUDYID": "S", "USUBJID": ["1"], "DSCAT": "X", "DSDECOD": "X", "DSSTDTC": "2024-01-01"}
+    )
+    # the default last-alive sources read AE and LB, which were not given
+    with pytest.raises(ValueError, match=r"\['ae', 'lb'\]"):
+        build_adsl(dm, _ex(), ds)
