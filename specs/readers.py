@@ -1,0 +1,138 @@
+"""Reading SDTM/ADaM datasets back: SAS XPT, CDISC Dataset-JSON 1.1 and Parquet, whoever wrote them.
+
+Every reader gives the same frame: character variables as text with "" for missing, numbers as
+float64, and variables with a SAS date or datetime format as datetime64[ns] (dates at midnight),
+time formats as timedelta64[ns], which is what the ADaM code works with and what
+`specs.dataset.conform` turns back into SAS numbers. Metadata travels in `frame.attrs`:
+`name`, `label` (dataset), `labels`, `formats`, `lengths` (per variable) — empty for Parquet,
+which carries none unless pandas stored attrs in it.
+
+A file that cannot be read raises InputError naming the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+
+from specs.dataset import SAS_EPOCH, format_kind
+from specs.datasetjson import parse_dataset_json
+from specs.errors import InputError
+
+# When a folder holds one dataset in several formats, the first of these wins.
+PREFERENCE = (".xpt", ".json", ".parquet")
+XPT_RECORD = 80
+XPT_LIBRARY_HEADER = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!"
+
+
+def read_dataset(path: str | Path) -> pd.DataFrame:
+    """One dataset file (.xpt, .json Dataset-JSON, .parquet) as a frame with its labels in attrs."""
+    source = Path(path)
+    suffix = source.suffix.lower()
+    if suffix not in PREFERENCE:
+        raise InputError("not a dataset file", file=str(source), expected="a .xpt, .json or .parquet file")
+    if not source.is_file():
+        raise InputError("file not found", file=str(source))
+    if suffix == ".xpt":
+        return _read_xpt(source)
+    if suffix == ".json":
+        return parse_dataset_json(source.read_bytes(), str(source))
+    return _read_parquet(source)
+
+
+def read_folder(folder: str | Path) -> dict[str, pd.DataFrame]:
+    """Every dataset in `folder`, keyed by upper-case name; XPT over Dataset-JSON over Parquet.
+
+    JSON files that are not Dataset-JSON (reports, expectation suites) are passed over.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError("folder not found", file=str(root))
+    chosen: dict[str, Path] = {}
+    files = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
+    for suffix in PREFERENCE:
+        for path in files:
+            if path.suffix.lower() == suffix and (suffix != ".json" or _is_dataset_json(path)):
+                chosen.setdefault(path.stem.upper(), path)
+    return {name: read_dataset(chosen[name]) for name in sorted(chosen)}
+
+
+def _read_xpt(path: Path) -> pd.DataFrame:
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(len(XPT_LIBRARY_HEADER))
+    if head != XPT_LIBRARY_HEADER:
+        raise InputError(
+            "not a SAS transport (XPT) file: the library header record is missing", file=str(path),
+            expected="a SAS XPORT version 5 file",
+        )
+    if size % XPT_RECORD:
+        raise InputError(
+            f"truncated or damaged XPT file: {size} bytes is not a whole number of 80-byte records",
+            file=str(path),
+        )
+    try:
+        frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read XPT file: {error}", file=str(path)) from error
+    formats = {
+        name: fmt if "." in fmt else f"{fmt}."
+        for name, fmt in meta.original_variable_types.items() if fmt
+    }
+    columns = {}
+    for name in frame.columns:
+        if meta.readstat_variable_types[name] == "string":
+            columns[name] = frame[name].fillna("").astype("str")
+        else:
+            columns[name] = _from_sas_number(frame[name].astype("float64"), format_kind(formats.get(name)),
+                                             path, name)
+    result = pd.DataFrame(columns, columns=frame.columns)
+    result.attrs = {
+        "name": meta.table_name or path.stem.upper(),
+        "label": meta.file_label or "",
+        "labels": {n: label or "" for n, label in zip(frame.columns, meta.column_labels, strict=True)},
+        "formats": formats,
+        "lengths": dict(meta.variable_storage_width),
+    }
+    return result
+
+
+def _from_sas_number(values: pd.Series, kind: str | None, path: Path, column: str) -> pd.Series:
+    if kind is None:
+        return values
+    try:
+        if kind == "time":
+            return pd.to_timedelta(values, unit="s").astype("timedelta64[ns]")
+        offsets = pd.to_timedelta(values, unit="D" if kind == "date" else "s")
+        return (SAS_EPOCH + offsets).astype("datetime64[ns]")
+    except (OverflowError, ValueError) as error:
+        raise InputError(
+            f"{kind} values out of the range pandas can hold: {error}", file=str(path), column=column,
+        ) from error
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as error:
+        raise InputError(f"cannot read Parquet file: {error}", file=str(path)) from error
+    columns = {}
+    for name in frame.columns:
+        series = frame[name]
+        is_text = series.dtype == "str" or (
+            series.dtype == object and series.dropna().map(lambda v: isinstance(v, str)).all()
+            and series.notna().any()
+        )
+        columns[name] = series.fillna("").astype("str") if is_text else series
+    result = pd.DataFrame(columns, columns=frame.columns)
+    result.attrs = {"name": path.stem.upper(), "label": "", "labels": {}, "formats": {}, "lengths": {}}
+    result.attrs.update(frame.attrs)
+    return result
+
+
+def _is_dataset_json(path: Path) -> bool:
+    # datasetJSONVersion is the second attribute in the specified order: the head of the file has it.
+    with open(path, "rb") as handle:
+        return b'"datasetJSONVersion"' in handle.read(4096)
