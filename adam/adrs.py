@@ -217,8 +217,9 @@ def build_adrs(
         [*keys, "PARAMCD", "ADT", "VISITNUM", "RSSEQ"], kind="stable", na_position="last"
     ).reset_index(drop=True)
     adrs["ASEQ"] = adrs.groupby(keys, sort=False).cumcount() + 1
-    extra = [c for c in adsl if c not in adrs or c in keys]
-    adrs = adrs.merge(adsl[extra], on=keys, how="left", validate="many_to_one")
+    # ADSL variables come from ADSL for every record, not from rows that carried a few.
+    adrs = adrs.drop(columns=[c for c in adsl if c in adrs and c not in keys])
+    adrs = adrs.merge(adsl, on=keys, how="left", validate="many_to_one")
     return derive_vars_dy(adrs, reference_date=study_day_reference, source_vars=["ADT"])
 
 
