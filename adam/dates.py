@@ -172,9 +172,7 @@ def _impute_parts(
         {
             "year": values["year"].fillna(2000.0),  # placeholder, replaced below
             "month": values["month"].fillna(month_target),
-            "day": values["day"].astype(float).fillna(day_target)
-            if date_imputation != "last"
-            else values["day"].astype(float),
+            "day": values["day"].astype(float).fillna(day_target),
             "hour": values["hour"].fillna(hour),
             "minute": values["minute"].fillna(minute),
             "second": values["second"].fillna(second),
