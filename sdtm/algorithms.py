@@ -1,0 +1,349 @@
+"""The algorithm registry and the mapping algorithms a domain spec names.
+
+A spec names an algorithm in two places, and both dispatch through this one registry:
+
+* a source rule, `sources[].map.<TARGET>: {algorithm: NAME, field: RAW_FIELD, with: {...}}`
+  (a bare `TARGET: FIELD` means `assign`): the algorithm gets the raw records of that source
+  block (after `where`) and returns the target column;
+* a variable, `variables[]: {name: TARGET, algorithm: NAME, with: {...}}`: a dataset-level
+  derivation run after every source block is mapped and concatenated, in spec order; the
+  algorithm gets the domain frame built so far (with its `_FORM`/`_ROW`/`_FOLDER` trace
+  columns) and returns the target column.
+
+Signature of every algorithm (register with `@algorithm("name")`)::
+
+    def fn(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series
+
+`data` is the raw block or the domain frame; `call` carries the target variable, the raw
+`field`, the `with:` parameters and the source `form` (None for dataset-level calls); `ctx`
+gives the study, the domain spec, the raw forms and the SDTM domains converted so far. The
+result is aligned on `data.index`: text ("" for missing) or numbers (NaN); the engine casts it
+to the variable's type. Bad data raises `InputError` naming file, rows, column and value.
+
+A dataset without sources (trial design, RELREC) gets its rows from a builder, registered with
+`@builder("name")` as `def fn(ctx: Context) -> pd.DataFrame` and named in the spec's
+`parameters: {builder: name}`.
+
+Algorithms defined here (rules on raw records unless noted):
+
+* `assign`: the field as collected, stripped; `with: {upper: true}` upper-cases it.
+* `assign_ct`: the field through the variable's codelist (or `with: {codelist: NAME}`):
+  a value, decode or synonym matches case-insensitively; then `with: {map: {raw: value}}`
+  for sponsor wordings. Any other non-blank term is an error listing the terms, rows,
+  codelist and valid values.
+* `hardcode`: `with: {value: V}` on every row.
+* `condition`: `with: {when: QUERY, then: RULE, else: RULE}`; QUERY is a pandas query on
+  `data` (raw record or domain frame); where it is false the value is `else` (default "").
+  A RULE is a nested rule (`{algorithm:, field:, with:}`, or a bare field name = assign).
+* `iso8601`: `with: {date: FIELD, time: FIELD}` (or `field:` for the date) → ISO 8601 text.
+* `usubjid`: `<STUDYID>-<SITEID>-<SUBJID>` from the raw system fields
+  (`with: {parts: [...], sep: "-"}` to change it). Every domain uses the same convention.
+* `per_subject`: a value taken from another form, one per subject: `with: {form: FORM,
+  rule: RULE, pick: first|last|min|max}`; `first`/`last` follow the form's row order,
+  `min`/`max` compare the values (ISO dates compare as text). Joined on SITEID + SUBJID.
+* `combine`: `with: {rules: [RULE, ...], pick: first|min|max}`: `first` is the first
+  non-blank result in rule order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as _default
+from typing import Any
+
+import pandas as pd
+
+from sdtm.dates import compute_iso8601
+from specs.errors import InputError, Problem, SpecError
+from specs.model import Codelist, DatasetSpec, Rule, Study
+
+SUBJECT_KEYS = ("SITEID", "SUBJID")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One use of an algorithm: which variable it fills, from what, with which parameters."""
+
+    target: str
+    algorithm: str
+    field: str | None = None
+    params: Mapping[str, Any] = _default(default_factory=dict)
+    form: str | None = None  # the raw form of a source rule; None for a dataset-level derivation
+
+    @property
+    def file(self) -> str:
+        return f"{self.form}.csv" if self.form else ""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an algorithm may read: the study, the domain spec, raw forms, domains done so far."""
+
+    study: Study
+    spec: DatasetSpec
+    raw: Mapping[str, pd.DataFrame]
+    sdtm: Mapping[str, pd.DataFrame] = _default(default_factory=dict)
+
+    def codelist(self, name: str) -> Codelist:
+        found = self.study.codelists.get(name)
+        if found is None:
+            raise self.spec_error(f"unknown codelist {name!r}")
+        return found
+
+    def spec_error(self, message: str) -> SpecError:
+        return SpecError([Problem(self.spec.file, 0, f"{self.spec.name}: {message}")])
+
+    def domain(self, name: str) -> pd.DataFrame:
+        """A domain converted earlier in this run (DM is always first)."""
+        if name not in self.sdtm:
+            raise self.spec_error(f"needs domain {name}, which is not converted before it")
+        return self.sdtm[name]
+
+
+Algorithm = Callable[[pd.DataFrame, Call, Context], pd.Series]
+Builder = Callable[[Context], pd.DataFrame]
+REGISTRY: dict[str, Algorithm] = {}
+BUILDERS: dict[str, Builder] = {}
+
+
+def algorithm(name: str) -> Callable[[Algorithm], Algorithm]:
+    """Register `fn` under the name a spec uses for it."""
+
+    def register(fn: Algorithm) -> Algorithm:
+        if name in REGISTRY and REGISTRY[name] is not fn:
+            raise ValueError(f"algorithm {name!r} is registered twice")
+        REGISTRY[name] = fn
+        return fn
+
+    return register
+
+
+def builder(name: str) -> Callable[[Builder], Builder]:
+    """Register `fn(ctx) -> DataFrame`, the rows of a dataset without sources (trial design, RELREC)."""
+
+    def register(fn: Builder) -> Builder:
+        if name in BUILDERS and BUILDERS[name] is not fn:
+            raise ValueError(f"builder {name!r} is registered twice")
+        BUILDERS[name] = fn
+        return fn
+
+    return register
+
+
+def run(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """Dispatch `call` to its registered algorithm."""
+    fn = REGISTRY.get(call.algorithm)
+    if fn is None:
+        from specs.schema import closest
+
+        raise ctx.spec_error(f"{call.target}: unknown algorithm {call.algorithm!r}"
+                             f"{closest(call.algorithm, REGISTRY)}")
+    return fn(data, call, ctx)
+
+
+def nested(rule: Any, parent: Call, form: str | None = None) -> Call:
+    """A Call from a nested rule in `with:` (a mapping like a source rule, or a bare field name)."""
+    if isinstance(rule, Rule):
+        return Call(parent.target, rule.algorithm, rule.field, rule.params, form or parent.form)
+    if isinstance(rule, str):
+        return Call(parent.target, "assign", rule, {}, form or parent.form)
+    return Call(parent.target, rule["algorithm"], rule.get("field"), rule.get("with", {}),
+                form or parent.form)
+
+
+# --- helpers shared by algorithms ----------------------------------------------------------
+
+def text(data: pd.DataFrame, column: str, call: Call, ctx: Context) -> pd.Series:
+    """A column as stripped text with "" for missing; a missing column is a clear error."""
+    if column not in data.columns:
+        where = f"form {call.form}" if call.form else f"domain {ctx.spec.name}"
+        raise InputError(
+            f"{ctx.spec.name}.{call.target} needs column {column!r}, which {where} does not have "
+            f"(spec {ctx.spec.file})",
+            file=call.file or None, column=column,
+        )
+    return data[column].astype("string").fillna("").str.strip()
+
+
+def rows_of(data: pd.DataFrame, mask: pd.Series) -> list[int]:
+    """The raw row numbers (`_ROW`) of the masked records, for error messages."""
+    if "_ROW" not in data.columns:
+        return [int(i) + 1 for i in data.index[mask.to_numpy()]]
+    return [int(r) for r in pd.to_numeric(data.loc[mask.to_numpy(), "_ROW"])]
+
+
+def _field_name(call: Call, ctx: Context) -> str:
+    name = call.field or call.params.get("field")
+    if not name:
+        raise ctx.spec_error(f"{call.target}: algorithm {call.algorithm} needs a field")
+    return name
+
+
+def blank(index: pd.Index) -> pd.Series:
+    return pd.Series("", index=index, dtype="string")
+
+
+# --- mapping algorithms ---------------------------------------------------------------------
+
+@algorithm("assign")
+def assign(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    values = text(data, _field_name(call, ctx), call, ctx)
+    return values.str.upper() if call.params.get("upper") else values
+
+
+@algorithm("hardcode")
+def hardcode(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    if "value" not in call.params:
+        raise ctx.spec_error(f"{call.target}: hardcode needs `with: {{value: ...}}`")
+    value = call.params["value"]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return pd.Series(float(value), index=data.index)
+    return pd.Series(str(value), index=data.index, dtype="string")
+
+
+def _lookup(codelist: Codelist) -> dict[str, str]:
+    """Upper-cased value, decode and synonyms → submission value."""
+    table: dict[str, str] = {}
+    for term in codelist.terms:
+        for key in (term.value, term.decode, *term.synonyms):
+            if key:
+                table.setdefault(str(key).strip().upper(), term.value)
+    return table
+
+
+def compute_ct(values: pd.Series, codelist: Codelist,
+               extra: Mapping[str, str] | None = None) -> tuple[pd.Series, pd.Series]:
+    """Collected terms → submission values; returns the mapped values and a mask of unmapped terms."""
+    table = _lookup(codelist)
+    for raw, value in (extra or {}).items():
+        table.setdefault(str(raw).strip().upper(), str(value))
+    key = values.astype("string").fillna("").str.strip()
+    mapped = key.str.upper().map(table).astype("string")
+    unmapped = (key != "") & mapped.isna()
+    return mapped.fillna("").where(~unmapped, ""), unmapped
+
+
+@algorithm("assign_ct")
+def assign_ct(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    name = call.params.get("codelist")
+    if name is None:
+        variable = ctx.spec.variable(call.target)
+        name = variable.codelist if variable else None
+    if not name:
+        raise ctx.spec_error(f"{call.target}: assign_ct needs a codelist on the variable or in `with`")
+    codelist = ctx.codelist(name)
+    extra = {str(k): str(v) for k, v in call.params.get("map", {}).items()}
+    not_in_list = sorted(v for v in set(extra.values()) if codelist.term(v) is None)
+    if not_in_list:
+        raise ctx.spec_error(f"{call.target}: `map` targets {not_in_list} are not in codelist {name}")
+    column = _field_name(call, ctx)
+    values = text(data, column, call, ctx)
+    mapped, unmapped = compute_ct(values, codelist, extra)
+    if unmapped.any():
+        bad = values[unmapped]
+        listing = "; ".join(
+            f"{term!r} (rows {', '.join(map(str, rows_of(data, values == term)[:10]))})"
+            for term in sorted(bad.unique())
+        )
+        raise InputError(
+            f"{ctx.spec.name}.{call.target}: terms not in codelist {name}: {listing}",
+            file=call.file or None, row=rows_of(data, unmapped)[0], column=column,
+            value=bad.iloc[0], expected=f"one of {', '.join(codelist.values())} "
+                                        f"(or add a synonym / `map` entry in the spec)",
+        )
+    return mapped
+
+
+@algorithm("iso8601")
+def iso8601(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    date_field = call.params.get("date") or _field_name(call, ctx)
+    time_field = call.params.get("time")
+    date = text(data, date_field, call, ctx)
+    time = text(data, time_field, call, ctx) if time_field else None
+    out, bad = compute_iso8601(date, time)
+    if bad.any():
+        first = bad.to_numpy().nonzero()[0][0]
+        value = date.iloc[first] if time is None else f"{date.iloc[first]} {time.iloc[first]}".strip()
+        raise InputError(
+            f"{ctx.spec.name}.{call.target}: {int(bad.sum())} unparseable or impossible date/time "
+            f"value(s), rows {', '.join(map(str, rows_of(data, bad)[:10]))}",
+            file=call.file or None, row=rows_of(data, bad)[0],
+            column=date_field if time_field is None else f"{date_field}/{time_field}",
+            value=value, expected="a real date as DD MON YYYY (UN/UNK for unknown day/month) and HH:MM",
+        )
+    return out
+
+
+@algorithm("usubjid")
+def usubjid(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    parts = call.params.get("parts", ["STUDYID", "SITEID", "SUBJID"])
+    sep = call.params.get("sep", "-")
+    out = text(data, parts[0], call, ctx)
+    for part in parts[1:]:
+        out = out + sep + text(data, part, call, ctx)
+    return out
+
+
+@algorithm("condition")
+def condition(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    when = call.params.get("when")
+    if not when or "then" not in call.params:
+        raise ctx.spec_error(f"{call.target}: condition needs `with: {{when: ..., then: ...}}`")
+    try:
+        mask = data.eval(when, engine="python") if len(data) else pd.Series(dtype=bool)
+    except Exception as exc:  # a bad query is a spec problem, whatever pandas raised
+        raise ctx.spec_error(f"{call.target}: condition `{when}` cannot be evaluated: {exc}") from exc
+    mask = pd.Series(mask, index=data.index).fillna(False).astype(bool)
+    then = run(data, nested(call.params["then"], call), ctx)
+    otherwise = (run(data, nested(call.params["else"], call), ctx) if "else" in call.params
+                 else blank(data.index))
+    if pd.api.types.is_numeric_dtype(then) and "else" not in call.params:
+        otherwise = pd.Series(float("nan"), index=data.index)
+    return then.where(mask, otherwise)
+
+
+def _pick(values: pd.DataFrame, by: list[str], pick: str, ctx: Context, call: Call) -> pd.DataFrame:
+    """One value per `by` group from the non-blank `value` column, by `pick`."""
+    present = values[values["value"].astype("string").fillna("") != ""]
+    if pick in ("first", "last"):
+        chosen = present.groupby(by, sort=False).nth(0 if pick == "first" else -1)
+    elif pick in ("min", "max"):
+        order = present.sort_values("value", kind="stable", ascending=pick == "min")
+        chosen = order.groupby(by, sort=False).nth(0)
+    else:
+        raise ctx.spec_error(f"{call.target}: pick must be first, last, min or max, not {pick!r}")
+    return chosen[[*by, "value"]]
+
+
+@algorithm("per_subject")
+def per_subject(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    form = call.params.get("form")
+    if form not in ctx.raw:
+        raise InputError(f"{ctx.spec.name}.{call.target} needs form {form!r}, which is not in the raw "
+                         f"data (spec {ctx.spec.file})", file=f"{form}.csv")
+    other = ctx.raw[form]
+    inner = nested(call.params.get("rule", call.field), call, form=form)
+    values = pd.DataFrame({k: text(other, k, inner, ctx) for k in SUBJECT_KEYS})
+    values["value"] = run(other, inner, ctx).to_numpy()
+    chosen = _pick(values, list(SUBJECT_KEYS), call.params.get("pick", "first"), ctx, call)
+    keys = pd.DataFrame({k: text(data, k, call, ctx) for k in SUBJECT_KEYS})
+    joined = keys.merge(chosen, on=list(SUBJECT_KEYS), how="left", validate="many_to_one")
+    out = pd.Series(joined["value"].to_numpy(), index=data.index)
+    if pd.api.types.is_numeric_dtype(out):
+        return out.astype(float)
+    return out.astype("string").fillna("")
+
+
+@algorithm("combine")
+def combine(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    rules = call.params.get("rules") or []
+    if not rules:
+        raise ctx.spec_error(f"{call.target}: combine needs `with: {{rules: [...]}}`")
+    results = pd.DataFrame({i: run(data, nested(r, call), ctx).astype("string").fillna("")
+                            for i, r in enumerate(rules)}, index=data.index)
+    pick = call.params.get("pick", "first")
+    stacked = results.where(results != "").stack().rename("value").reset_index()
+    stacked.columns = ["row", "rule", "value"]
+    chosen = _pick(stacked, ["row"], pick, ctx, call)
+    return chosen.set_index("row")["value"].reindex(data.index).astype("string").fillna("")

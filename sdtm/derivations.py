@@ -1,0 +1,366 @@
+"""Rules every SDTM domain shares: --SEQ, --DY, EPOCH, VISITNUM/VISIT/VISITDY, --LOBXFL, --STRES*.
+
+Each rule is a pure function in admiral's grammar (`derive_var_*` adds a column to a copy,
+`compute_*` maps values to values), and a registered algorithm of the same name that a spec
+variable names (`algorithm: seq`, `with: {...}`); the algorithm reads the spec parameters and
+the domains converted before (DM, SV) and calls the function.
+
+Decisions (DOMAIN.md section 1 and the study.yaml elements):
+* --DY = date − reference + 1 on or after the reference date, else date − reference; no day 0;
+  only when both are complete to the day; times are ignored.
+* EPOCH: each subject's elements start on the DM date the DM spec names for them
+  (`parameters: {element_starts: {SCRN: RFICDTC, LD: RFXSTDTC, CART: RFSTDTC}}`); an element
+  without an anchor starts the day after its predecessor's end (start + its `duration`), so the
+  CAR-T element (P28D) runs through day 28 after infusion and follow-up starts on day 29. A
+  record's EPOCH is that of the last element started on or before its date (compared by day);
+  blank when the date is partial or before the first element.
+* VISITNUM: scheduled folders from study.yaml; the n-th unscheduled visit (`UNS<n>`) of a
+  subject gets the number of the last scheduled visit on or before it plus 0.01·n and
+  VISIT `UNSCHEDULED <VISITNUM>`. Domains other than SV take an unscheduled visit's number
+  from SV (same subject and folder) so that all domains agree with SV.
+* --LOBXFL: the last record with a result on or before the reference (RFXSTDTC by default) per
+  subject and test; when both carry a time, it must be strictly before the reference time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sdtm.algorithms import Call, Context, algorithm, rows_of, text
+from sdtm.dates import compute_date
+from specs.errors import InputError
+from specs.model import Element, Study, Visit
+
+_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"
+_UNSCHEDULED = r"^UNS(\d+)$"
+
+
+# --- --SEQ -----------------------------------------------------------------------------------
+
+def derive_var_seq(dataset: pd.DataFrame, by_vars: Sequence[str], order: Sequence[str],
+                   new_var: str) -> pd.DataFrame:
+    """1, 2, ... within `by_vars` after a stable sort on `by_vars` + `order`; rows keep their place."""
+    ordered = dataset.sort_values([*by_vars, *order], kind="stable")
+    out = dataset.copy()
+    out[new_var] = (ordered.groupby(list(by_vars), sort=False).cumcount() + 1).astype("float64")
+    return out
+
+
+@algorithm("seq")
+def seq(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    by = list(call.params.get("by", ["USUBJID"]))
+    order = list(call.params.get("order", [k for k in ctx.spec.keys if k not in (*by, call.target)]))
+    missing = [c for c in (*by, *order) if c not in data.columns]
+    if missing:
+        raise ctx.spec_error(f"{call.target}: seq orders by {missing}, which are not derived before it")
+    return derive_var_seq(data, by, order, call.target)[call.target]
+
+
+# --- --DY --------------------------------------------------------------------------------------
+
+def compute_study_day(dtc: pd.Series, reference: pd.Series) -> pd.Series:
+    """SDTM study day of --DTC against the reference --DTC; NaN unless both are complete dates."""
+    days = (compute_date(dtc) - compute_date(reference)).dt.days
+    return days.where(days < 0, days + 1).astype("float64")
+
+
+def _by_subject(data: pd.DataFrame, subjects: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """`columns` of a one-row-per-USUBJID frame, aligned with `data` rows."""
+    keyed = subjects[["USUBJID", *columns]].drop_duplicates("USUBJID")
+    joined = data[["USUBJID"]].merge(keyed, on="USUBJID", how="left", validate="many_to_one")
+    return joined.set_axis(data.index)
+
+
+def _dm_dates(data: pd.DataFrame, column: str, ctx: Context, call: Call) -> pd.Series:
+    dm = data if ctx.spec.name == "DM" else ctx.domain("DM")
+    if column not in dm.columns:
+        raise ctx.spec_error(f"{call.target}: DM has no {column}")
+    return _by_subject(data, dm, [column])[column].astype("string").fillna("")
+
+
+@algorithm("study_day")
+def study_day(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    date = call.params.get("date")
+    if not date:
+        raise ctx.spec_error(f"{call.target}: study_day needs `with: {{date: --DTC}}`")
+    reference = _dm_dates(data, call.params.get("reference", "RFSTDTC"), ctx, call)
+    return compute_study_day(text(data, date, call, ctx), reference)
+
+
+# --- EPOCH -------------------------------------------------------------------------------------
+
+def derive_subject_elements(dm: pd.DataFrame, study: Study,
+                            starts: Mapping[str, str]) -> pd.DataFrame:
+    """Each subject's elements (SE-like): USUBJID, TAETORD, ETCD, ELEMENT, EPOCH, SESTDTC, SEENDTC.
+
+    `starts` names the DM variable holding each anchored element's start date; other elements
+    start the day after the end (start + duration) of the element before them. SEENDTC is the
+    next element's start (SDTMIG SE convention), for the last element RFPENDTC. Elements whose
+    start is unknown (a subject never infused has no CAR-T or follow-up element) are left out.
+    """
+    by_code: dict[str, Element] = {e.etcd: e for e in study.elements}
+    plan = pd.DataFrame(
+        [(a.armcd, i + 1, code) for a in study.arms for i, code in enumerate(a.elements)],
+        columns=["ARMCD", "TAETORD", "ETCD"],
+    )
+    subjects = dm[["USUBJID", "ARMCD", *dict.fromkeys([*starts.values(), "RFPENDTC"])]]
+    rows = subjects.merge(plan, on="ARMCD", how="inner").sort_values(["USUBJID", "TAETORD"])
+    anchor = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us]")
+    for code, column in starts.items():
+        here = (rows["ETCD"] == code).to_numpy()
+        anchor[here] = compute_date(rows.loc[here, column]).astype("datetime64[us]")
+    length = rows["ETCD"].map(lambda c: _days(by_code[c].duration)).astype("float64")
+    start = anchor.copy()
+    # Unanchored elements follow their predecessor; a chain of them needs one pass each.
+    for _ in range(len(by_code)):
+        previous_end = (start + pd.to_timedelta(length + 1, unit="D")).groupby(rows["USUBJID"]).shift()
+        start = start.fillna(previous_end.where(rows["ETCD"].map(lambda c: c not in starts)))
+    rows = rows.assign(_start=start).dropna(subset=["_start"])
+    rows["SESTDTC"] = rows["_start"].dt.strftime("%Y-%m-%d")
+    following = rows.groupby("USUBJID")["SESTDTC"].shift(-1)
+    rows["SEENDTC"] = following.fillna(rows["RFPENDTC"].astype("string").fillna("")).astype("string")
+    rows["ELEMENT"] = rows["ETCD"].map(lambda c: by_code[c].element)
+    rows["EPOCH"] = rows["ETCD"].map(lambda c: by_code[c].epoch)
+    columns = ["USUBJID", "TAETORD", "ETCD", "ELEMENT", "EPOCH", "SESTDTC", "SEENDTC"]
+    return rows[columns].reset_index(drop=True)
+
+
+def _days(duration: str | None) -> float:
+    """Days in an ISO 8601 day/week duration (`P28D`, `P4W`); NaN when absent."""
+    if not duration:
+        return float("nan")
+    number = pd.Series([duration]).str.extract(r"^P(\d+)([DW])$")
+    if number[0].isna().iloc[0]:
+        raise ValueError(f"element duration {duration!r} is not PnD or PnW")
+    return float(number[0].iloc[0]) * (7 if number[1].iloc[0] == "W" else 1)
+
+
+def compute_epoch(usubjid: pd.Series, dtc: pd.Series, elements: pd.DataFrame) -> pd.Series:
+    """EPOCH of the last element started on or before each complete date, per subject."""
+    dates = pd.DataFrame({"USUBJID": usubjid.astype("string").to_numpy(),
+                          "_date": compute_date(dtc).astype("datetime64[us]").to_numpy(),
+                          "_i": np.arange(len(dtc))})
+    starts = elements.assign(_date=compute_date(elements["SESTDTC"]).astype("datetime64[us]"))
+    starts = starts[["USUBJID", "_date", "EPOCH"]].dropna(subset=["_date"])
+    starts["USUBJID"] = starts["USUBJID"].astype("string")
+    known = dates.dropna(subset=["_date"]).sort_values("_date")
+    found = pd.merge_asof(known, starts.sort_values("_date"), on="_date", by="USUBJID",
+                          direction="backward")
+    epoch = pd.Series("", index=range(len(dtc)), dtype="string")
+    epoch[found["_i"].to_numpy()] = found["EPOCH"].astype("string").fillna("").to_numpy()
+    return epoch.set_axis(dtc.index)
+
+
+@algorithm("epoch")
+def epoch(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    date = call.params.get("date")
+    if not date:
+        raise ctx.spec_error(f"{call.target}: epoch needs `with: {{date: --DTC}}`")
+    dm = data if ctx.spec.name == "DM" else ctx.domain("DM")
+    starts = ctx.study.sdtm["DM"].parameters.get("element_starts", {})
+    if not starts:
+        raise ctx.spec_error("epoch needs DM `parameters: {element_starts: {ETCD: DM date}}`")
+    elements = derive_subject_elements(dm, ctx.study, starts)
+    return compute_epoch(text(data, "USUBJID", call, ctx), text(data, date, call, ctx), elements)
+
+
+# --- VISITNUM / VISIT / VISITDY ---------------------------------------------------------------
+
+def _schedule(visits: Sequence[Visit]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "_FOLDER": [v.folder for v in visits],
+        "VISITNUM": [float(v.visitnum) for v in visits],
+        "VISIT": [v.visit for v in visits],
+        "VISITDY": [float(v.study_day) for v in visits],
+    }).astype({"_FOLDER": "string", "VISIT": "string"})
+
+
+def derive_vars_visit(dataset: pd.DataFrame, visits: Sequence[Visit], *, date: str | None = None,
+                      sv: pd.DataFrame | None = None) -> pd.DataFrame:
+    """VISITNUM, VISIT, VISITDY from the EDC folder (`_FOLDER`), on a copy of `dataset`.
+
+    Unscheduled folders (`UNS<n>`) take VISITNUM/VISIT from `sv` for the same subject and
+    folder; failing that, from the last scheduled visit on or before the record's `date`
+    (in `sv`, or else in `dataset` itself) plus 0.01·n. A blank folder gives blank visit
+    variables; a folder that is neither scheduled nor `UNS<n>` is an InputError.
+    """
+    schedule = _schedule(visits)
+    folder = dataset["_FOLDER"].astype("string").fillna("").str.strip()
+    out = dataset.drop(columns=[c for c in ("VISITNUM", "VISIT", "VISITDY") if c in dataset])
+    found = pd.DataFrame({"_FOLDER": folder}).merge(schedule, on="_FOLDER", how="left")
+    found = found.set_axis(dataset.index)
+    n = pd.to_numeric(folder.str.extract(_UNSCHEDULED)[0], errors="coerce")
+    unknown = (folder != "") & found["VISITNUM"].isna() & n.isna()
+    if unknown.any():
+        raise InputError(
+            f"unknown EDC folder(s) {sorted(folder[unknown].unique())}",
+            file=f"{dataset.loc[unknown, '_FORM'].iloc[0]}.csv" if "_FORM" in dataset else None,
+            row=rows_of(dataset, unknown)[0], column="FOLDER", value=folder[unknown].iloc[0],
+            expected=f"a folder of study.yaml visits ({', '.join(schedule['_FOLDER'])}) or UNS<n>",
+        )
+    unscheduled = n.notna()
+    if unscheduled.any():
+        subjects = dataset["USUBJID"].astype("string")
+        if sv is not None:
+            done = sv[["USUBJID", "_FOLDER", "VISITNUM", "SVSTDTC"]]
+            dated = done[~done["_FOLDER"].astype("string").str.match(_UNSCHEDULED)]
+            dated = pd.DataFrame({"USUBJID": dated["USUBJID"].astype("string"),
+                                  "_num": dated["VISITNUM"], "_date": compute_date(dated["SVSTDTC"])})
+        else:
+            done = None
+            own = found["VISITNUM"].notna() & (date is not None)
+            dated = pd.DataFrame({"USUBJID": subjects[own], "_num": found.loc[own, "VISITNUM"],
+                                  "_date": compute_date(dataset.loc[own, date]) if date else pd.NaT})
+        record_dates = compute_date(dataset.loc[unscheduled, date]) if date else None
+        number = compute_unscheduled_visitnum(
+            subjects[unscheduled], folder[unscheduled], n[unscheduled], record_dates, dated, done)
+        found.loc[unscheduled, "VISITNUM"] = number.to_numpy()
+        found.loc[unscheduled, "VISIT"] = ("UNSCHEDULED " + number.map("{:.2f}".format)).to_numpy()
+    out["VISITNUM"] = found["VISITNUM"].astype("float64")
+    out["VISIT"] = found["VISIT"].astype("string").fillna("")
+    out["VISITDY"] = found["VISITDY"].astype("float64")
+    return out
+
+
+def compute_unscheduled_visitnum(usubjid: pd.Series, folder: pd.Series, n: pd.Series,
+                                 dates: pd.Series | None, scheduled: pd.DataFrame,
+                                 known: pd.DataFrame | None = None) -> pd.Series:
+    """VISITNUM of unscheduled visits: as in `known` (USUBJID, _FOLDER, VISITNUM) when it has the
+    visit, else the last of the subject's `scheduled` visits (USUBJID, _num, _date) on or before
+    the record's date, plus 0.01·n (0 + 0.01·n when there is none or the date is unknown)."""
+    number = pd.Series(np.nan, index=usubjid.index)
+    if known is not None and len(known):
+        keyed = known[["USUBJID", "_FOLDER", "VISITNUM"]].astype({"USUBJID": "string", "_FOLDER": "string"})
+        match = pd.DataFrame({"USUBJID": usubjid, "_FOLDER": folder}).merge(
+            keyed.drop_duplicates(["USUBJID", "_FOLDER"]), on=["USUBJID", "_FOLDER"], how="left")
+        number[:] = match["VISITNUM"].to_numpy()
+    todo = number.isna().to_numpy()
+    previous = pd.Series(0.0, index=usubjid.index)
+    if dates is not None and todo.any():
+        wanted = pd.DataFrame({"USUBJID": usubjid.to_numpy(), "_date": dates.to_numpy(),
+                               "_i": np.arange(len(usubjid))})[todo].dropna(subset=["_date"])
+        table = scheduled.dropna(subset=["_date", "_num"]).sort_values(["_date", "_num"])
+        hit = pd.merge_asof(wanted.sort_values("_date"), table.astype({"_date": wanted["_date"].dtype}),
+                            on="_date", by="USUBJID", direction="backward")
+        previous.iloc[hit["_i"].to_numpy()] = hit["_num"].fillna(0.0).to_numpy()
+    return number.where(~todo, (previous + 0.01 * n.astype("float64")).round(2))
+
+
+@algorithm("visitnum")
+def visitnum(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    return _visit_part(data, call, ctx)
+
+
+@algorithm("visit")
+def visit(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    return _visit_part(data, call, ctx)
+
+
+@algorithm("visitdy")
+def visitdy(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    return _visit_part(data, call, ctx)
+
+
+def _visit_part(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """The visit variable the algorithm is named for (`visitnum` fills VISITNUM, ...)."""
+    sv = None if ctx.spec.name == "SV" else ctx.sdtm.get("SV")
+    date = call.params.get("date")
+    if date is not None and date not in data.columns:
+        raise ctx.spec_error(f"{call.target}: date {date} is not derived before it")
+    visits = derive_vars_visit(data, ctx.study.visits, date=date, sv=sv)
+    return visits[call.algorithm.upper()]
+
+
+# --- --LOBXFL ----------------------------------------------------------------------------------
+
+def derive_var_lobxfl(dataset: pd.DataFrame, by_vars: Sequence[str], new_var: str, *,
+                      result: str, dtc: str, reference: pd.Series) -> pd.DataFrame:
+    """"Y" on the last record with a result on or before the reference, per `by_vars`.
+
+    `reference` is aligned with `dataset` (the subject's first exposure). Dates compare by day,
+    or by time when both record and reference carry one (then strictly before).
+    """
+    out = dataset.copy()
+    when = dataset[dtc].astype("string").fillna("")
+    ref = reference.astype("string").fillna("")
+    both_timed = when.str.match(_DATETIME).fillna(False) & ref.str.match(_DATETIME).fillna(False)
+    moment = pd.to_datetime(when.str.slice(0, 16).where(both_timed), format="%Y-%m-%dT%H:%M",
+                            errors="coerce")
+    ref_moment = pd.to_datetime(ref.str.slice(0, 16).where(both_timed), format="%Y-%m-%dT%H:%M",
+                                errors="coerce")
+    day, ref_day = compute_date(when), compute_date(ref)
+    before = (both_timed & (moment < ref_moment)) | (~both_timed & (day <= ref_day))
+    has_result = dataset[result].astype("string").fillna("").str.strip() != ""
+    eligible = (before & has_result).fillna(False).to_numpy()
+    candidates = dataset[eligible].assign(_day=day[eligible], _moment=moment[eligible])
+    last = candidates.sort_values(["_day", "_moment"], kind="stable", na_position="first")
+    chosen = last.groupby(list(by_vars), sort=False).tail(1).index
+    out[new_var] = ""
+    out.loc[chosen, new_var] = "Y"
+    return out
+
+
+@algorithm("lobxfl")
+def lobxfl(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    params = call.params
+    missing = [k for k in ("by", "result", "date") if k not in params]
+    if missing:
+        raise ctx.spec_error(f"{call.target}: lobxfl needs `with:` {missing}")
+    reference = _dm_dates(data, params.get("reference", "RFXSTDTC"), ctx, call)
+    flagged = derive_var_lobxfl(data, params["by"], call.target, result=params["result"],
+                                dtc=params["date"], reference=reference)
+    return flagged[call.target]
+
+
+# --- --STRESC / --STRESN / --STRESU -------------------------------------------------------------
+
+def compute_stresc(result: pd.Series, unit: pd.Series,
+                   conversions: Sequence[Mapping[str, Any]] = ()) -> tuple[pd.Series, pd.Series]:
+    """Standard result and unit: numbers converted by `conversions` ({from, to, factor}) and
+    written without trailing zeros; other results (e.g. `<BLQ`, text) kept as collected."""
+    res = result.astype("string").fillna("").str.strip()
+    unit = unit.astype("string").fillna("").str.strip()
+    numbers = pd.to_numeric(res.where(res != ""), errors="coerce")
+    factor = pd.Series(1.0, index=res.index)
+    std_unit = unit.copy()
+    for c in conversions:
+        here = unit == str(c["from"])
+        factor = factor.where(~here, float(c["factor"]))
+        std_unit = std_unit.where(~here, str(c["to"]))
+    converted = (numbers * factor).round(10)
+    as_text = converted.map("{:.12g}".format, na_action="ignore").astype("string")
+    stresc = as_text.where(numbers.notna(), res)
+    return stresc.fillna(""), std_unit.where(res != "", "")
+
+
+@algorithm("stresc")
+def stresc(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    return _standard(data, call, ctx)[0]
+
+
+@algorithm("stresu")
+def stresu(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    return _standard(data, call, ctx)[1]
+
+
+def _standard(data: pd.DataFrame, call: Call, ctx: Context) -> tuple[pd.Series, pd.Series]:
+    params = call.params
+    if "result" not in params:
+        raise ctx.spec_error(f"{call.target}: {call.algorithm} needs `with: {{result: --ORRES}}`")
+    result = text(data, params["result"], call, ctx)
+    unit = text(data, params["unit"], call, ctx) if params.get("unit") else result.where(False, "")
+    return compute_stresc(result, unit, params.get("conversions", ()))
+
+
+@algorithm("stresn")
+def stresn(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """The numeric value of --STRESC (`with: {from: --STRESC}`); NaN for text such as `<BLQ`."""
+    column = call.params.get("from")
+    if not column:
+        raise ctx.spec_error(f"{call.target}: stresn needs `with: {{from: --STRESC}}`")
+    values = text(data, column, call, ctx)
+    return pd.to_numeric(values.where(values != ""), errors="coerce").astype("float64")

@@ -1,0 +1,190 @@
+"""The SDTM mapping engine: every domain spec of a study, applied to the raw EDC forms.
+
+For one domain: each source block keeps the raw rows its `where` holds for and fills its target
+columns with the algorithms its rules name; the blocks are concatenated; then the variables'
+dataset-level algorithms run in spec order (--SEQ, --DY, EPOCH, VISITNUM ...); variables no
+rule fills are blank; each variable is cast to its type; rows are sorted by the spec keys; and
+SUPP-- is built from the spec's `supplemental` qualifiers. Every row keeps the key of its raw
+record in the internal columns `_FORM`, `_ROW` (and `_FOLDER`, the EDC visit folder) until export.
+
+Order: DM first (others need RFSTDTC), SV second (other domains take unscheduled VISITNUM from
+it), then the rest by name, except that a spec may list domains it needs converted before it in
+`parameters: {needs: [EX, ...]}`. A spec without sources builds its rows with a builder
+registered with `@builder(NAME)` (sdtm.algorithms) and named in `parameters: {builder: NAME}`
+(trial design, RELREC); its variables' algorithms then run as for any domain.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+
+from sdtm.algorithms import BUILDERS, Call, Context, compute_ct, rows_of, run
+from specs.errors import InputError
+from specs.model import DatasetSpec, SourceBlock, Study
+
+# Modules whose import registers algorithms; the engine imports each one explicitly.
+ALGORITHM_MODULES = ("sdtm.algorithms", "sdtm.derivations", "sdtm.dm", "sdtm.relrec")
+OPTIONAL_ALGORITHM_MODULES = ("sdtm.findings", "sdtm.trial_design")
+TRACE = ("_FORM", "_ROW", "_FOLDER")
+FIRST = ("DM", "SV")
+
+
+def load_algorithms() -> None:
+    for name in ALGORITHM_MODULES:
+        importlib.import_module(name)
+    for name in OPTIONAL_ALGORITHM_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+
+
+def domain_order(study: Study) -> list[str]:
+    """Domains in conversion order: DM, SV, then by name with declared `needs` first."""
+    names = sorted(study.sdtm, key=lambda n: (n not in FIRST, FIRST.index(n) if n in FIRST else 0, n))
+    done: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done or name not in study.sdtm:
+            return
+        if name in path:
+            raise Context(study, study.sdtm[name], {}).spec_error(
+                f"circular `needs`: {' -> '.join((*path, name))}")
+        for need in study.sdtm[name].parameters.get("needs", ()):
+            visit(need, (*path, name))
+        done.append(name)
+
+    for name in names:
+        visit(name, ())
+    return done
+
+
+def convert(study: Study, raw: Mapping[str, pd.DataFrame],
+            progress: Callable[[str], None] | None = None) -> dict[str, pd.DataFrame]:
+    """All SDTM domains of `study` (with their SUPP-- datasets) from the raw forms."""
+    from sdtm.supp import derive_supp
+
+    load_algorithms()
+    out: dict[str, pd.DataFrame] = {}
+    for name in domain_order(study):
+        if progress:
+            progress(name)
+        spec = study.sdtm[name]
+        frame = convert_domain(study, spec, raw, out)
+        if spec.supplemental:
+            supp = derive_supp(frame, spec, study.studyid)
+            out[f"SUPP{name}"] = supp
+            frame = frame.drop(columns=[c for c in frame.columns if c.startswith("_Q_")])
+        out[name] = frame
+    return out
+
+
+def convert_domain(study: Study, spec: DatasetSpec, raw: Mapping[str, pd.DataFrame],
+                   done: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """One domain from the raw forms; `done` holds the domains converted before it."""
+    load_algorithms()
+    ctx = Context(study, spec, raw, dict(done or {}))
+    blocks = [map_block(block, ctx) for block in spec.sources]
+    if blocks:
+        frame = pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
+    elif spec.parameters.get("builder"):
+        name = spec.parameters["builder"]
+        if name not in BUILDERS:
+            raise ctx.spec_error(f"unknown builder {name!r}; registered: {', '.join(sorted(BUILDERS))}")
+        frame = BUILDERS[name](ctx)
+    else:
+        frame = pd.DataFrame(index=pd.RangeIndex(0))
+    frame = frame.reset_index(drop=True)
+    for variable in spec.variables:
+        if variable.algorithm:
+            call = Call(variable.name, variable.algorithm, None, variable.params)
+            frame[variable.name] = run(frame, call, ctx).to_numpy()
+    frame = _typed(frame, spec)
+    keys = [k for k in spec.keys if k in frame.columns]
+    if keys:
+        frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
+    extra = [c for c in frame.columns if c.startswith("_")]
+    return frame[[*spec.variable_names(), *extra]]
+
+
+def map_block(block: SourceBlock, ctx: Context) -> pd.DataFrame:
+    """The target columns one source block fills, with the trace of each raw record."""
+    spec = ctx.spec
+    if block.form not in ctx.raw:
+        raise InputError(f"form {block.form!r} is missing from the raw data; {spec.name} needs it "
+                         f"(spec {spec.file})", file=f"{block.form}.csv")
+    records = ctx.raw[block.form]
+    if block.where:
+        try:
+            keep = records.eval(block.where, engine="python") if len(records) else []
+        except Exception as exc:  # a bad query is a spec problem, whatever pandas raised
+            raise ctx.spec_error(f"source {block.form}: where `{block.where}` cannot be evaluated: "
+                                 f"{exc}") from exc
+        records = records[pd.Series(keep, index=records.index, dtype=bool)]
+    columns = {
+        target: run(records, Call(target, rule.algorithm, rule.field, rule.params, block.form), ctx)
+        for target, rule in block.map.items()
+    }
+    frame = pd.DataFrame(columns, index=records.index)
+    frame["_FORM"] = block.form
+    frame["_ROW"] = (pd.to_numeric(records["_ROW"]).astype("int64") if "_ROW" in records
+                     else pd.Series(range(1, len(records) + 1), index=records.index))
+    frame["_FOLDER"] = (records["FOLDER"].astype("string").fillna("").str.strip()
+                        if "FOLDER" in records else "")
+    for q in spec.supplemental:
+        if q.field in records.columns:
+            values = records[q.field].astype("string").fillna("").str.strip()
+            if q.codelist:
+                values = _qualifier_ct(values, records, q.codelist, q.qnam, block.form, ctx)
+            frame[f"_Q_{q.qnam}"] = values
+    return frame
+
+
+def _qualifier_ct(values: pd.Series, records: pd.DataFrame, codelist: str, qnam: str, form: str,
+                  ctx: Context) -> pd.Series:
+    mapped, unmapped = compute_ct(values, ctx.codelist(codelist))
+    if unmapped.any():
+        cl = ctx.codelist(codelist)
+        raise InputError(
+            f"SUPP{ctx.spec.name}.{qnam}: terms not in codelist {codelist}: "
+            f"{sorted(values[unmapped].unique())}", file=f"{form}.csv",
+            row=rows_of(records, unmapped)[0], value=values[unmapped].iloc[0],
+            expected=f"one of {', '.join(cl.values())}",
+        )
+    return mapped
+
+
+def _typed(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
+    """Every spec variable present and of its type: Char text with "", Num float64 with NaN."""
+    out = {}
+    for v in spec.variables:
+        if v.name not in frame.columns:
+            out[v.name] = (pd.Series(float("nan"), index=frame.index) if v.type == "Num"
+                           else pd.Series("", index=frame.index, dtype="str"))
+            continue
+        column = frame[v.name]
+        if v.type == "Num":
+            if pd.api.types.is_numeric_dtype(column):
+                out[v.name] = column.astype("float64")
+                continue
+            textual = column.astype("string").fillna("").str.strip()
+            numbers = pd.to_numeric(textual.where(textual != ""), errors="coerce")
+            bad = (textual != "") & numbers.isna()
+            if bad.any():
+                i = bad.to_numpy().nonzero()[0][0]
+                raise InputError(
+                    f"{spec.name}.{v.name} must be numeric", file=_file_of(frame, i),
+                    row=int(frame["_ROW"].iloc[i]) if "_ROW" in frame else None,
+                    value=textual.iloc[i], expected="a number",
+                )
+            out[v.name] = numbers.astype("float64")
+        else:
+            out[v.name] = column.astype("string").fillna("").astype("str")
+    rest = frame[[c for c in frame.columns if c not in out]]
+    return pd.concat([pd.DataFrame(out, index=frame.index), rest], axis=1)
+
+
+def _file_of(frame: pd.DataFrame, i: int) -> str | None:
+    return f"{frame['_FORM'].iloc[i]}.csv" if "_FORM" in frame and frame["_FORM"].iloc[i] else None
