@@ -52,7 +52,8 @@ class DatasetError(InputError):
         self.problems = list(problems)
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in dataset {dataset}"
-        super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in self.problems), file=dataset)
+        super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in self.problems))
+        self.file = dataset
 
 
 def format_kind(fmt: str | None) -> str | None:
@@ -282,8 +283,7 @@ def _to_text(
             expected="text (format numbers and dates before writing)",
         )
         return series, problem
-    text = series.astype(object).map(str, na_action="ignore").fillna("")
-    return text.astype("str"), []
+    return series.astype(object).where(~missing, "").map(str).astype("str"), []
 
 
 def _to_number(
