@@ -32,6 +32,8 @@ Algorithms defined here (rules on raw records unless noted):
   for sponsor wordings. Any other non-blank term is an error listing the terms, rows,
   codelist and valid values.
 * `hardcode`: `with: {value: V}` on every row.
+* `checkbox`: a CHECK field (`X` or blank) → `Y`, and blank → `N` where the field named in
+  `with: {answered: FIELD}` has an answer (e.g. AESDTH given AESER), else blank.
 * `condition`: `with: {when: QUERY, then: RULE, else: RULE}`; QUERY is a pandas query on
   `data` (raw record or domain frame); where it is false the value is `else` (default "").
   A RULE is a nested rule (`{algorithm:, field:, with:}`, or a bare field name = assign).
@@ -200,6 +202,21 @@ def hardcode(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return pd.Series(float(value), index=data.index)
     return pd.Series(str(value), index=data.index, dtype="string")
+
+
+@algorithm("checkbox")
+def checkbox(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    column = _field_name(call, ctx)
+    ticked = text(data, column, call, ctx).str.upper()
+    odd = (ticked != "") & (ticked != "X")
+    if odd.any():
+        raise InputError(f"{ctx.spec.name}.{call.target}: a checkbox holds X or nothing",
+                         file=call.file or None, row=rows_of(data, odd)[0], column=column,
+                         value=ticked[odd].iloc[0], expected="X or blank")
+    answered = call.params.get("answered")
+    unticked = text(data, answered, call, ctx) != "" if answered else ticked.where(False, True) == ""
+    out = pd.Series("N", index=data.index, dtype="string").where(unticked, "")
+    return out.where(ticked != "X", "Y")
 
 
 def _lookup(codelist: Codelist) -> dict[str, str]:

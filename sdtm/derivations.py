@@ -8,12 +8,11 @@ the domains converted before (DM, SV) and calls the function.
 Decisions (DOMAIN.md section 1 and the study.yaml elements):
 * --DY = date − reference + 1 on or after the reference date, else date − reference; no day 0;
   only when both are complete to the day; times are ignored.
-* EPOCH: each subject's elements start on the DM date the DM spec names for them
-  (`parameters: {element_starts: {SCRN: RFICDTC, LD: RFXSTDTC, CART: RFSTDTC}}`); an element
-  without an anchor starts the day after its predecessor's end (start + its `duration`), so the
-  CAR-T element (P28D) runs through day 28 after infusion and follow-up starts on day 29. A
-  record's EPOCH is that of the last element started on or before its date (compared by day);
-  blank when the date is partial or before the first element.
+* EPOCH comes from the subject's elements in SE (SDTMIG 3.4 section 5.3: SE is where EPOCH is
+  defined; SE places screening at consent, treatment at the first lymphodepletion dose and
+  follow-up on day 29 after infusion, see SE.yaml). A record's EPOCH is that of the last element
+  started on or before its date, compared by day; blank when the date is partial or earlier than
+  the first element (e.g. history before consent).
 * VISITNUM: scheduled folders from study.yaml; the n-th unscheduled visit (`UNS<n>`) of a
   subject gets the number of the last scheduled visit on or before it plus 0.01·n and
   VISIT `UNSCHEDULED <VISITNUM>`. Domains other than SV take an unscheduled visit's number
@@ -33,7 +32,7 @@ import pandas as pd
 from sdtm.algorithms import Call, Context, algorithm, rows_of, text
 from sdtm.dates import compute_date
 from specs.errors import InputError
-from specs.model import Element, Study, Visit
+from specs.model import Visit
 
 _DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"
 _UNSCHEDULED = r"^UNS(\d+)$"
@@ -93,57 +92,12 @@ def study_day(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
 
 # --- EPOCH -------------------------------------------------------------------------------------
 
-def derive_subject_elements(dm: pd.DataFrame, study: Study,
-                            starts: Mapping[str, str]) -> pd.DataFrame:
-    """Each subject's elements (SE-like): USUBJID, TAETORD, ETCD, ELEMENT, EPOCH, SESTDTC, SEENDTC.
-
-    `starts` names the DM variable holding each anchored element's start date; other elements
-    start the day after the end (start + duration) of the element before them. SEENDTC is the
-    next element's start (SDTMIG SE convention), for the last element RFPENDTC. Elements whose
-    start is unknown (a subject never infused has no CAR-T or follow-up element) are left out.
-    """
-    by_code: dict[str, Element] = {e.etcd: e for e in study.elements}
-    plan = pd.DataFrame(
-        [(a.armcd, i + 1, code) for a in study.arms for i, code in enumerate(a.elements)],
-        columns=["ARMCD", "TAETORD", "ETCD"],
-    )
-    subjects = dm[["USUBJID", "ARMCD", *dict.fromkeys([*starts.values(), "RFPENDTC"])]]
-    rows = subjects.merge(plan, on="ARMCD", how="inner").sort_values(["USUBJID", "TAETORD"])
-    anchor = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us]")
-    for code, column in starts.items():
-        here = (rows["ETCD"] == code).to_numpy()
-        anchor[here] = compute_date(rows.loc[here, column]).astype("datetime64[us]")
-    length = rows["ETCD"].map(lambda c: _days(by_code[c].duration)).astype("float64")
-    start = anchor.copy()
-    # Unanchored elements follow their predecessor; a chain of them needs one pass each.
-    for _ in range(len(by_code)):
-        previous_end = (start + pd.to_timedelta(length + 1, unit="D")).groupby(rows["USUBJID"]).shift()
-        start = start.fillna(previous_end.where(rows["ETCD"].map(lambda c: c not in starts)))
-    rows = rows.assign(_start=start).dropna(subset=["_start"])
-    rows["SESTDTC"] = rows["_start"].dt.strftime("%Y-%m-%d")
-    following = rows.groupby("USUBJID")["SESTDTC"].shift(-1)
-    rows["SEENDTC"] = following.fillna(rows["RFPENDTC"].astype("string").fillna("")).astype("string")
-    rows["ELEMENT"] = rows["ETCD"].map(lambda c: by_code[c].element)
-    rows["EPOCH"] = rows["ETCD"].map(lambda c: by_code[c].epoch)
-    columns = ["USUBJID", "TAETORD", "ETCD", "ELEMENT", "EPOCH", "SESTDTC", "SEENDTC"]
-    return rows[columns].reset_index(drop=True)
-
-
-def _days(duration: str | None) -> float:
-    """Days in an ISO 8601 day/week duration (`P28D`, `P4W`); NaN when absent."""
-    if not duration:
-        return float("nan")
-    number = pd.Series([duration]).str.extract(r"^P(\d+)([DW])$")
-    if number[0].isna().iloc[0]:
-        raise ValueError(f"element duration {duration!r} is not PnD or PnW")
-    return float(number[0].iloc[0]) * (7 if number[1].iloc[0] == "W" else 1)
-
-
 def compute_epoch(usubjid: pd.Series, dtc: pd.Series, elements: pd.DataFrame) -> pd.Series:
-    """EPOCH of the last element started on or before each complete date, per subject."""
+    """EPOCH of the last element (SE: USUBJID, SESTDTC, EPOCH) started on or before each
+    complete date, per subject; "" for partial dates and dates before the first element."""
     dates = pd.DataFrame({"USUBJID": usubjid.astype("string").to_numpy(),
                           "_date": compute_date(dtc).astype("datetime64[us]").to_numpy(),
-                          "_i": np.arange(len(dtc))})
+                          "_i": np.arange(len(dtc))}).astype({"USUBJID": "string"})
     starts = elements.assign(_date=compute_date(elements["SESTDTC"]).astype("datetime64[us]"))
     starts = starts[["USUBJID", "_date", "EPOCH"]].dropna(subset=["_date"])
     starts["USUBJID"] = starts["USUBJID"].astype("string")
@@ -160,12 +114,8 @@ def epoch(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     date = call.params.get("date")
     if not date:
         raise ctx.spec_error(f"{call.target}: epoch needs `with: {{date: --DTC}}`")
-    dm = data if ctx.spec.name == "DM" else ctx.domain("DM")
-    starts = ctx.study.sdtm["DM"].parameters.get("element_starts", {})
-    if not starts:
-        raise ctx.spec_error("epoch needs DM `parameters: {element_starts: {ETCD: DM date}}`")
-    elements = derive_subject_elements(dm, ctx.study, starts)
-    return compute_epoch(text(data, "USUBJID", call, ctx), text(data, date, call, ctx), elements)
+    return compute_epoch(text(data, "USUBJID", call, ctx), text(data, date, call, ctx),
+                         ctx.domain("SE"))
 
 
 # --- VISITNUM / VISIT / VISITDY ---------------------------------------------------------------
@@ -243,7 +193,9 @@ def compute_unscheduled_visitnum(usubjid: pd.Series, folder: pd.Series, n: pd.Se
     if dates is not None and todo.any():
         wanted = pd.DataFrame({"USUBJID": usubjid.to_numpy(), "_date": dates.to_numpy(),
                                "_i": np.arange(len(usubjid))})[todo].dropna(subset=["_date"])
+        wanted = wanted.astype({"USUBJID": "string"})
         table = scheduled.dropna(subset=["_date", "_num"]).sort_values(["_date", "_num"])
+        table = table.astype({"USUBJID": "string"})
         hit = pd.merge_asof(wanted.sort_values("_date"), table.astype({"_date": wanted["_date"].dtype}),
                             on="_date", by="USUBJID", direction="backward")
         previous.iloc[hit["_i"].to_numpy()] = hit["_num"].fillna(0.0).to_numpy()

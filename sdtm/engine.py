@@ -7,11 +7,12 @@ rule fills are blank; each variable is cast to its type; rows are sorted by the 
 SUPP-- is built from the spec's `supplemental` qualifiers. Every row keeps the key of its raw
 record in the internal columns `_FORM`, `_ROW` (and `_FOLDER`, the EDC visit folder) until export.
 
-Order: DM first (others need RFSTDTC), SV second (other domains take unscheduled VISITNUM from
-it), then the rest by name, except that a spec may list domains it needs converted before it in
-`parameters: {needs: [EX, ...]}`. A spec without sources builds its rows with a builder
-registered with `@builder(NAME)` (sdtm.algorithms) and named in `parameters: {builder: NAME}`
-(trial design, RELREC); its variables' algorithms then run as for any domain.
+Order: DM first (others need RFSTDTC), SE (EPOCH comes from the subject's elements), SV (other
+domains take unscheduled VISITNUM from it), then the rest by name, except that a spec may list
+domains it needs converted before it in `parameters: {needs: [EX, ...]}`. A spec without
+sources builds its rows with a builder registered with `@builder(NAME)` (sdtm.algorithms) and
+named in `parameters: {builder: NAME}` (trial design, RELREC); its variables' algorithms then
+run as for any domain.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from specs.model import DatasetSpec, SourceBlock, Study
 ALGORITHM_MODULES = ("sdtm.algorithms", "sdtm.derivations", "sdtm.dm", "sdtm.relrec")
 OPTIONAL_ALGORITHM_MODULES = ("sdtm.findings", "sdtm.trial_design")
 TRACE = ("_FORM", "_ROW", "_FOLDER")
-FIRST = ("DM", "SV")
+FIRST = ("DM", "SE", "SV")
 
 
 def load_algorithms() -> None:
@@ -43,7 +44,7 @@ def load_algorithms() -> None:
 
 def domain_order(study: Study) -> list[str]:
     """Domains in conversion order: DM, SV, then by name with declared `needs` first."""
-    names = sorted(study.sdtm, key=lambda n: (n not in FIRST, FIRST.index(n) if n in FIRST else 0, n))
+    names = sorted(_converted(study), key=lambda n: (n not in FIRST, FIRST.index(n) if n in FIRST else 0, n))
     done: list[str] = []
 
     def visit(name: str, path: tuple[str, ...]) -> None:
@@ -59,6 +60,12 @@ def domain_order(study: Study) -> list[str]:
     for name in names:
         visit(name, ())
     return done
+
+
+def _converted(study: Study) -> list[str]:
+    """Datasets the engine builds from specs; SUPP-- come with their parent domain."""
+    parents = {f"SUPP{s.name}" for s in study.sdtm.values() if s.supplemental}
+    return [n for n in study.sdtm if n not in parents]
 
 
 def convert(study: Study, raw: Mapping[str, pd.DataFrame],

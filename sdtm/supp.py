@@ -2,13 +2,11 @@
 
 The engine carries each qualifier's raw field (through its codelist when it has one) on the
 parent rows as `_Q_<QNAM>`; `derive_supp` turns the non-blank ones into SUPP-- records keyed by
-the parent's --SEQ (IDVAR/IDVARVAL), or by the subject alone for DM. `supp_spec` gives the
-SUPP-- dataset spec the writer and define.xml need, from the SDTMIG SUPPQUAL metadata.
+the parent's --SEQ (IDVAR/IDVARVAL), or by the subject alone for DM. The SUPP-- dataset specs
+themselves are synthesised by the spec loader from the same qualifiers.
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 import pandas as pd
 
@@ -45,17 +43,3 @@ def derive_supp(parent: pd.DataFrame, spec: DatasetSpec, studyid: str) -> pd.Dat
     out = out.sort_values(["USUBJID", "_seq", "_q"], kind="stable").drop(columns=["_seq", "_q"])
     text = {c: out[c].astype("string").fillna("").astype("str") for c in COLUMNS}
     return pd.concat([pd.DataFrame(text), out.drop(columns=list(COLUMNS))], axis=1).reset_index(drop=True)
-
-
-def supp_spec(parent: DatasetSpec, suppqual: DatasetSpec) -> DatasetSpec:
-    """The SUPP-- dataset spec for `parent`, from the SDTMIG SUPPQUAL metadata."""
-    variables = tuple(
-        replace(v, order=i + 1, origin="Assigned" if v.name != "QVAL" else "Collected")
-        for i, v in enumerate(suppqual.variables)
-    )
-    return DatasetSpec(
-        name=f"SUPP{parent.name}", label=f"Supplemental Qualifiers for {parent.name}", kind="sdtm",
-        dataset_class=suppqual.dataset_class or "RELATIONSHIP", structure=suppqual.structure
-        or "One record per IDVAR, IDVARVAL, and QNAM value per subject", keys=KEYS,
-        variables=variables, file=parent.file,
-    )
