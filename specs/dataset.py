@@ -223,8 +223,25 @@ def check_xpt_limits(frame: pd.DataFrame, spec: DatasetSpec) -> None:
                 "number is outside the range XPT (IBM floating point) can store",
                 expected=f"0 or a magnitude from {IBM_MIN:.4g} to below {XPT_NUM_MAX:.4g}",
             )
+    problems += _blank_row_problems(frame, spec)
     if problems:
         raise DatasetError(spec.name, problems)
+
+
+def _blank_row_problems(frame: pd.DataFrame, spec: DatasetSpec) -> list[InputError]:
+    """In an all-character dataset a blank row is all spaces, which XPT readers take for padding.
+
+    pyreadstat 1.3.7 drops such rows at the end of the file and pandas miscounts the rows, so a
+    row with no value at all is refused rather than lost.
+    """
+    variables = list(_present(spec, frame))
+    if not variables or any(v.type != "Char" for v in variables):
+        return []
+    blank = pd.concat([frame[v.name].str.strip().eq("") for v in variables], axis=1).all(axis=1)
+    return _row_problems(
+        frame, spec, variables[0].name, blank, "every value of the row is blank",
+        expected="a value in at least one variable (XPT cannot tell a blank row from padding)",
+    )
 
 
 def _present(spec: DatasetSpec, frame: pd.DataFrame) -> Iterable[Variable]:
@@ -300,7 +317,9 @@ def _to_number(
     if series.dtype.kind == "m" and kind != "time":
         return series, [_format_problem(variable, spec, "timedelta64", "TIME8.")]
     if series.dtype.kind == "M":
-        numbers = _datetimes_to_sas(series.astype("datetime64[ns]"), kind)
+        # microseconds: nanosecond arithmetic overflows 292 years from 1960, and a SAS datetime
+        # (float seconds) cannot hold finer than a microsecond for present-day dates anyway
+        numbers = _datetimes_to_sas(series.astype("datetime64[us]"), kind)
     elif series.dtype.kind == "m":
         numbers = series / pd.Timedelta(seconds=1)
     elif series.dtype.kind in "biuf":
