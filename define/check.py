@@ -1,0 +1,161 @@
+"""Is a define.xml right? The official XSD, every OID reference, and the datasets it describes.
+
+Each check returns readable problems instead of stopping at the first, so one run shows all of
+them: `schema_problems` (Define-XML 2.1 XSD with lxml), `reference_problems` (every ItemOID,
+CodeListOID, MethodOID, CommentOID, ValueListOID, WhereClauseOID, StandardOID, leaf ID
+resolves; OIDs are unique; nothing is defined and never used) and `data_problems` (every
+dataset has its ItemGroupDef, every column its ItemRef and back, Char lengths match the data).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+from lxml import etree
+
+from define.datatypes import longest_bytes
+from define.odm import ODM, as_tree, def_namespace, define_schema, serialize
+
+# (referring attribute, defining element, what the attribute names)
+REFERENCES = (
+    ("odm:ItemRef/@ItemOID", "odm:ItemDef", "OID"),
+    ("odm:RangeCheck/@def:ItemOID", "odm:ItemDef", "OID"),
+    ("odm:CodeListRef/@CodeListOID", "odm:CodeList", "OID"),
+    ("*/@MethodOID", "odm:MethodDef", "OID"),
+    ("*/@def:CommentOID", "def:CommentDef", "OID"),
+    ("def:ValueListRef/@ValueListOID", "def:ValueListDef", "OID"),
+    ("def:WhereClauseRef/@WhereClauseOID", "def:WhereClauseDef", "OID"),
+    ("*/@def:StandardOID", "def:Standard", "OID"),
+    ("*/@def:ArchiveLocationID", "def:leaf", "ID"),
+    ("def:DocumentRef/@leafID", "def:leaf", "ID"),
+    ("odm:MeasurementUnitRef/@MeasurementUnitOID", "odm:MeasurementUnit", "OID"),
+)
+# Definitions that are only there to be referenced: one nobody uses is a mistake.
+MUST_BE_USED = ("odm:ItemDef", "odm:CodeList", "odm:MethodDef", "def:CommentDef", "def:ValueListDef",
+                "def:WhereClauseDef")
+TEXT_TYPES = frozenset({"text", "string"})
+
+
+def validate_define(define: etree._ElementTree | str | Path,
+                    datasets: Mapping[str, pd.DataFrame] | None = None) -> list[str]:
+    """Every problem of a define.xml: XSD, references, and (given the datasets) the data cross-checks."""
+    tree = as_tree(define)
+    problems = schema_problems(tree) + reference_problems(tree)
+    if datasets is not None:
+        problems += data_problems(tree, datasets)
+    return problems
+
+
+def schema_problems(define: etree._ElementTree | str | Path) -> list[str]:
+    """Messages of the official Define-XML 2.1 XSD (odmlib's copy), with line numbers of the file form."""
+    tree = as_tree(define)
+    # An in-memory tree has no line numbers; its serialised form has those of the written file.
+    document = etree.fromstring(serialize(tree)).getroottree() if tree.docinfo.URL is None else tree
+    schema = define_schema()
+    if schema.validate(document):
+        return []
+    return [f"XSD line {e.line}: {e.message}" for e in schema.error_log]
+
+
+def reference_problems(define: etree._ElementTree | str | Path) -> list[str]:
+    """Unresolved references, duplicate OIDs and definitions nothing refers to."""
+    root = as_tree(define).getroot()
+    ns = {"odm": ODM, "def": def_namespace(root)}
+    problems = []
+    referenced: dict[str, set[str]] = {}
+    for attribute_path, target, key in REFERENCES:
+        defined = _defined(root, target, key, ns)
+        used = referenced.setdefault(target, set())
+        element_path, attribute = attribute_path.rsplit("/@", 1)
+        attribute = _qualified(attribute, ns)
+        for element in root.iterfind(f".//{element_path}", ns):
+            value = element.get(attribute)
+            if value is None:
+                continue
+            used.add(value)
+            if value not in defined:
+                problems.append(f"{_where(element)}: {_local(element)} {attribute_path.rsplit('@', 1)[1]}="
+                                f"{value!r} does not resolve: no {target.split(':')[1]} with {key} {value!r}")
+    for target in {t for _, t, _ in REFERENCES}:
+        key = next(k for _, t, k in REFERENCES if t == target)
+        counts = Counter(e.get(key) for e in root.iterfind(f".//{target}", ns))
+        problems += [f"{target.split(':')[1]} {key} {oid!r} is defined {n} times"
+                     for oid, n in sorted(counts.items()) if n > 1]
+    for target in MUST_BE_USED:
+        used = referenced.get(target, set())
+        problems += [f"{target.split(':')[1]} {e.get('OID')!r} is never referenced"
+                     for e in root.iterfind(f".//{target}", ns) if e.get("OID") not in used]
+    return problems
+
+
+def data_problems(define: etree._ElementTree | str | Path, datasets: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Datasets against the ItemGroupDefs: groups, columns, and Char lengths.
+
+    A frame read from an XPT file carries its column widths in `attrs['lengths']`; those must
+    equal the define.xml Length. Without them the Length must hold the longest value.
+    """
+    root = as_tree(define).getroot()
+    ns = {"odm": ODM, "def": def_namespace(root)}
+    groups = {g.get("Name", "").upper(): g for g in root.iterfind(".//odm:ItemGroupDef", ns)}
+    items = {i.get("OID"): i for i in root.iterfind(".//odm:ItemDef", ns)}
+    problems = []
+    frames = {name.upper(): frame for name, frame in datasets.items()}
+    for name, frame in sorted(frames.items()):
+        group = groups.get(name)
+        if group is None:
+            problems.append(f"dataset {name} has no ItemGroupDef in define.xml")
+            continue
+        refs = {}
+        for ref in group.iterfind("odm:ItemRef", ns):
+            item = items.get(ref.get("ItemOID"))
+            if item is not None:
+                refs[item.get("Name")] = item
+        columns = [str(c) for c in frame.columns if not str(c).startswith("_")]
+        problems += [f"dataset {name}: column {c} has no ItemRef in ItemGroupDef {group.get('OID')}"
+                     for c in columns if c not in refs]
+        problems += [f"ItemGroupDef {group.get('OID')}: variable {v} is not a column of dataset {name}"
+                     for v in refs if v not in columns]
+        widths = frame.attrs.get("lengths", {})
+        for column in columns:
+            item = refs.get(column)
+            if item is None or item.get("DataType") not in TEXT_TYPES or item.get("Length") is None:
+                continue
+            length = int(item.get("Length"))
+            width = widths.get(column)
+            longest = longest_bytes(frame[column])
+            if width is not None and int(width) != length:
+                problems.append(f"{name}.{column}: define.xml Length {length} but the file's width is "
+                                f"{width}")
+            elif length < longest:
+                problems.append(f"{name}.{column}: define.xml Length {length} is shorter than the longest "
+                                f"value ({longest} bytes)")
+    problems += [f"ItemGroupDef {g.get('OID')}: no dataset {name} in the data"
+                 for name, g in sorted(groups.items()) if name not in frames]
+    return problems
+
+
+def _defined(root: etree._Element, target: str, key: str, ns: dict[str, str]) -> set[str]:
+    return {e.get(key) for e in root.iterfind(f".//{target}", ns)}
+
+
+def _qualified(attribute: str, ns: dict[str, str]) -> str:
+    prefix, _, local = attribute.rpartition(":")
+    return f"{{{ns[prefix]}}}{local}" if prefix else local
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _where(element: etree._Element) -> str:
+    """The nearest enclosing definition, e.g. `ItemGroupDef IG.DM`, to say where a problem is."""
+    node = element
+    while node is not None:
+        oid = node.get("OID")
+        if oid:
+            return f"{_local(node)} {oid}"
+        node = node.getparent()
+    return "document"
