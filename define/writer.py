@@ -377,9 +377,11 @@ def _codelist(doc: _Doc, codelist: Codelist, used: set[str] | None) -> etree._El
     element = etree.Element(odm("CodeList"), OID=f"CL.{codelist.name}", Name=codelist.label,
                             DataType=codelist.data_type)
     package = next((p for p in doc.packages if codelist.name in p.codelists), None)
-    if package and codelist.c_code:
+    # A sponsor codelist that replaced a CDISC one of the same name is not standard.
+    standard = package is not None and not (codelist.sponsor and codelist.c_code is None)
+    if standard:
         element.set(dfn("StandardOID"), package.oid)
-    extended = codelist.sponsor and codelist.c_code is not None
+    extended = standard and codelist.sponsor
     with_decode = any(t.decode for t in terms)
     for number, term in enumerate(terms, start=1):
         tag = "CodeListItem" if with_decode else "EnumeratedItem"
@@ -448,7 +450,7 @@ def _description(parent: etree._Element, text: str) -> None:
 
 
 def _translated(parent: etree._Element, text: str) -> None:
-    etree.SubElement(parent, odm("TranslatedText"), {f"{{{XML}}}lang": "en"}).text = text
+    etree.SubElement(parent, odm("TranslatedText"), {f"{{{XML}}}lang": "en"}).text = text.strip()
 
 
 # --- dataset facts -------------------------------------------------------------------------
