@@ -1,0 +1,331 @@
+"""Read raw EDC exports into the in-memory raw contract, checking every value on the way in.
+
+Formats: `<form>.csv` (UTF-8, comma-separated, the CRF library's field names in the header),
+`<form>.sas7bdat` / `<form>.xpt` (SAS exports of the same forms), and one CDISC ODM 1.3.2
+ClinicalData XML file holding all forms. Every problem of a file is collected and reported
+together (the first 20 and a count) as one `InputError` naming file, row, column and value;
+nothing is returned half-read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from edc.calendar import MONTHS
+from specs.errors import InputError
+from specs.loader import load_crf_library
+from specs.model import Form, Study
+from specs.schema import closest
+
+SYSTEM_FIELDS = ("STUDYID", "SITEID", "SUBJID", "FOLDER", "RECNUM")
+SHOWN_PROBLEMS = 20
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
+OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+_MONTH = "|".join(MONTHS)
+DATE_PATTERN = rf"(?:\d{{2}} (?:{_MONTH})|UN (?:{_MONTH}|UNK)) \d{{4}}"
+TIME_PATTERN = r"(?:[01]\d|2[0-3]):[0-5]\d"
+PATTERNS = {
+    "date": (DATE_PATTERN, "a date DD MON YYYY (UN for an unknown day, UNK for an unknown month), "
+                           "e.g. 14 MAY 2024 or UN MAY 2024"),
+    "time": (TIME_PATTERN, "a time HH:MM (24-hour), e.g. 09:30"),
+    "integer": (r"[-+]?\d+", "a whole number"),
+    "float": (r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", "a number"),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int | None  # 1-based data row (file line = row + 1 for CSV)
+    column: str | None
+    value: object
+    message: str
+    expected: str | None = None
+
+    def __str__(self) -> str:
+        where = ", ".join(p for p in (
+            f"row {self.row} (line {self.row + 1})" if self.row is not None else "",
+            f"column {self.column}" if self.column else "") if p)
+        text = f"{where}: {self.message}" if where else self.message
+        if self.value is not None:
+            text += f" (value {self.value!r})"
+        return text + (f"; expected {self.expected}" if self.expected else "")
+
+
+def _raise(file: Path | str, problems: list[Problem]) -> None:
+    lines = [str(p) for p in problems[:SHOWN_PROBLEMS]]
+    more = len(problems) - SHOWN_PROBLEMS
+    if more > 0:
+        lines.append(f"... and {more} more problem(s) ({len(problems)} in all)")
+    noun = "problem" if len(problems) == 1 else "problems"
+    error = InputError(f"{len(problems)} {noun}:\n  " + "\n  ".join(lines), file=str(file))
+    first = problems[0]
+    # The first problem's place, for callers that want it as data.
+    error.row, error.column = first.row, first.column
+    error.value, error.expected = first.value, first.expected
+    error.problems = problems
+    raise error
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+def read_form(path: str | Path, form: Form) -> pd.DataFrame:
+    """One form's export (CSV, SAS7BDAT or XPT by file suffix) as text columns plus `_ROW`."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"no export file for form {form.name} ({form.label})", file=str(path),
+                         expected=f"{form.name}.csv in the raw folder")
+    if path.suffix.lower() in (".sas7bdat", ".xpt"):
+        return _read_sas(path, form)
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError("the file is empty", file=str(path),
+                         expected=f"a header row with the fields of form {form.name}: "
+                                  f"{', '.join(form.field_names())}")
+    text = _decode(path, data)
+    header = [h.strip() for h in next(csv.reader([text.split("\n", 1)[0].rstrip("\r")]))]
+    _check_header(path, header, form)
+    problems: list[Problem] = []
+
+    def wrong_width(row: pacsv.InvalidRow) -> str:
+        problems.append(Problem(
+            row.number - 1 if row.number else None, None, row.text[:80],
+            f"has {row.actual_columns} fields but the header has {row.expected_columns}",
+            "one value per header field (a comma inside a value must be quoted)"))
+        return "skip"
+
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(use_threads=False, column_names=header, skip_rows=1),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=wrong_width, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"not a readable CSV file: {exc}", file=str(path)) from exc
+    if problems:
+        _raise(path, problems)
+    frame = table.to_pandas(types_mapper=lambda t: _TEXT if pa.types.is_string(t) else None)
+    return _check_values(path, frame, form)
+
+
+def _decode(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"the file is not UTF-8: byte 0x{data[exc.start]:02X} at byte {exc.start - start + 1} of "
+            f"line {line} cannot be decoded; re-export the file as UTF-8",
+            file=str(path), row=line - 1 if line > 1 else None,
+            value=data[start:exc.start + 1][-20:].decode("utf-8", "replace"),
+            expected="UTF-8 text") from exc
+
+
+def _check_header(path: Path, header: list[str], form: Form) -> None:
+    names = form.field_names()
+    if len(header) == 1:
+        for sep, name in OTHER_DELIMITERS.items():
+            parts = header[0].split(sep)
+            if len(parts) > 1 and len(set(parts) & set(names)) >= 2:
+                raise InputError(f"the file is {name}-separated ({sep!r}); export it comma-separated",
+                                 file=str(path), row=None, value=header[0][:60],
+                                 expected="fields separated by commas")
+    problems = []
+    known = set(names)
+    seen: set[str] = set()
+    for h in header:
+        if h in seen:
+            problems.append(Problem(None, h, None, "column appears more than once", "each field once"))
+        seen.add(h)
+        if h not in known:
+            problems.append(Problem(None, h, None, f"unknown column for form {form.name}{closest(h, names)}",
+                                    f"one of {', '.join(names)}"))
+    required = [f.name for f in form.fields if f.required or f.name in SYSTEM_FIELDS]
+    problems += [Problem(None, name, None, f"required column is missing from form {form.name}",
+                         "a column with this name in the header")
+                 for name in required if name not in seen]
+    if problems:
+        _raise(path, problems)
+
+
+# --- values -----------------------------------------------------------------------------------
+
+def _check_values(file: Path | str, frame: pd.DataFrame, form: Form) -> pd.DataFrame:
+    """Check every value against its field; return the frame in library column order with `_ROW`."""
+    choices = load_crf_library()[1]
+    frame = frame.copy()
+    for name in form.field_names():
+        if name not in frame.columns:
+            frame[name] = pd.array([""] * len(frame), dtype="str")
+    frame = frame[list(form.field_names())]
+    rows = np.arange(1, len(frame) + 1)
+    problems: list[Problem] = []
+    for field in form.fields:
+        values = frame[field.name].fillna("")
+        blank = (values.str.strip() == "").to_numpy()
+        if field.required or field.name in ("SUBJID",):
+            problems += [Problem(int(r), field.name, "", "required value is blank", f"a {field.type} value")
+                         for r in rows[blank]]
+        if field.type == "choice":
+            allowed = choices[field.choices]
+            bad = ~values.isin(allowed).to_numpy() & ~blank
+            expected = f"one of {', '.join(allowed)}"
+            message = f"value is not one of the choices {field.choices}"
+        elif field.type in PATTERNS:
+            pattern, expected = PATTERNS[field.type]
+            bad = ~values.str.fullmatch(pattern).to_numpy(dtype=bool) & ~blank
+            if field.type == "date":
+                full = values.str.fullmatch(r"\d{2} [A-Z]{3} \d{4}").to_numpy(dtype=bool) & ~bad
+                parsed = pd.to_datetime(values.where(full, None), format="%d %b %Y", errors="coerce")
+                bad |= full & parsed.isna().to_numpy()
+            message = f"not a valid {field.type}"
+        else:
+            continue
+        problems += [Problem(int(r), field.name, v, message, expected)
+                     for r, v in zip(rows[bad], values.to_numpy()[bad], strict=True)]
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0, form.field_names().index(p.column)))
+        _raise(file, problems)
+    frame["_ROW"] = rows.astype(np.int64)
+    return frame
+
+
+# --- SAS exports ------------------------------------------------------------------------------
+
+def _read_sas(path: Path, form: Form) -> pd.DataFrame:
+    import pyreadstat
+
+    reader = pyreadstat.read_sas7bdat if path.suffix.lower() == ".sas7bdat" else pyreadstat.read_xport
+    try:
+        data, _meta = reader(str(path), dates_as_pandas_datetime=True)
+    except Exception as exc:  # pyreadstat raises its own error types for unreadable files
+        raise InputError(f"not a readable SAS file: {exc}", file=str(path)) from exc
+    data.columns = [c.upper() for c in data.columns]
+    _check_header(path, list(data.columns), form)
+    text = {c: _sas_text(data[c]) for c in data.columns}
+    frame = pd.DataFrame({c: pd.array(v, dtype="str") for c, v in text.items()}, index=range(len(data)))
+    return _check_values(path, frame, form)
+
+
+def _sas_text(column: pd.Series) -> np.ndarray:
+    """A SAS column as the EDC would have exported it: dates as DD MON YYYY, numbers plainly."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return np.where(column.isna(), "", column.dt.strftime("%d %b %Y").str.upper().fillna(""))
+    if not pd.api.types.is_numeric_dtype(column):
+        return column.fillna("").astype(str).str.rstrip().to_numpy(dtype=str)
+    values = pd.to_numeric(column, errors="coerce")
+    whole = values.notna() & (values == values.round())
+    out = np.where(whole, values.fillna(0).round().astype(np.int64).astype(str), values.astype(str))
+    return np.where(values.isna(), "", out)
+
+
+# --- CDISC ODM 1.3.2 --------------------------------------------------------------------------
+
+ODM_NS = "{http://www.cdisc.org/ns/odm/v1.3}"
+_ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def read_odm(path: str | Path, study: Study) -> dict[str, pd.DataFrame]:
+    """Forms from an ODM 1.3.2 ClinicalData file. FormOID / ItemOID name the library's forms and
+    fields (an `F.`/`IT.` prefix and a `<FORM>.` qualifier are allowed); StudyEventOID is the
+    folder; ISO 8601 dates are turned into the EDC's DD MON YYYY."""
+    from lxml import etree
+
+    path = Path(path)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        tree = etree.parse(str(path), parser)
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"not well-formed XML: {exc}", file=str(path)) from exc
+    if tree.docinfo.doctype:
+        raise InputError("a DOCTYPE declaration is not accepted in ODM files", file=str(path),
+                         value=tree.docinfo.doctype, expected="an ODM file without DOCTYPE")
+    root = tree.getroot()
+    records: dict[str, list[dict[str, str]]] = {name: [] for name in study.forms}
+    problems = []
+    for clinical in root.iter(f"{ODM_NS}ClinicalData"):
+        studyid = clinical.get("StudyOID", "")
+        for subject in clinical.iter(f"{ODM_NS}SubjectData"):
+            site = subject.find(f"{ODM_NS}SiteRef")
+            base = {"STUDYID": studyid, "SUBJID": subject.get("SubjectKey", ""),
+                    "SITEID": site.get("LocationOID", "") if site is not None else ""}
+            for event in subject.iter(f"{ODM_NS}StudyEventData"):
+                folder = event.get("StudyEventOID", "")
+                for form_el in event.iter(f"{ODM_NS}FormData"):
+                    name = _strip(form_el.get("FormOID", ""), "F.")
+                    if name not in records:
+                        problems.append(Problem(form_el.sourceline, "FormOID", form_el.get("FormOID"),
+                                                f"unknown form{closest(name, study.forms)}",
+                                                f"one of {', '.join(study.forms)}"))
+                        continue
+                    for group in form_el.iter(f"{ODM_NS}ItemGroupData"):
+                        row = dict(base, FOLDER=folder, RECNUM=group.get("ItemGroupRepeatKey", "1"))
+                        for item in group.iter(f"{ODM_NS}ItemData"):
+                            field = _strip(_strip(item.get("ItemOID", ""), "IT."), f"{name.upper()}.")
+                            row[field] = _edc_value(item.get("Value", ""), study.forms[name], field)
+                        records[name].append(row)
+    if problems:
+        _raise(path, problems)
+    out = {}
+    for name, form in study.forms.items():
+        frame = pd.DataFrame(records[name], columns=None if records[name] else list(form.field_names()))
+        frame = frame.fillna("").astype(str)
+        _check_header(path, list(frame.columns), form)
+        out[name] = _check_values(f"{path} [{name}]", frame, form)
+    return out
+
+
+def _strip(text: str, prefix: str) -> str:
+    return text[len(prefix):] if text.upper().startswith(prefix.upper()) else text
+
+
+def _edc_value(value: str, form: Form, field: str) -> str:
+    kind = next((f.type for f in form.fields if f.name == field), "text")
+    match = _ISO_DATE.match(value) if kind == "date" else None
+    if not match:
+        return value
+    year, month, day = match.groups()
+    mon = MONTHS[int(month) - 1] if month and 1 <= int(month) <= 12 else "UNK"
+    return f"{day or 'UN'} {mon} {year}"
+
+
+# --- a whole raw folder -----------------------------------------------------------------------
+
+def read_raw(folder: str | Path, study: Study) -> dict[str, pd.DataFrame]:
+    """Every form the study collects, from `<form>.csv` (or `.sas7bdat` / `.xpt`), or from a single
+    ODM XML file in the folder. Problems of all files are reported together."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("raw data folder not found", file=str(folder), expected="a folder of EDC exports")
+    if not any(folder.glob("*.csv")) and not any(folder.glob("*.sas7bdat")) and not any(folder.glob("*.xpt")):
+        odm = sorted(folder.glob("*.xml"))
+        if len(odm) == 1:
+            return read_odm(odm[0], study)
+    frames, errors = {}, []
+    for name, form in study.forms.items():
+        path = next((p for p in (folder / f"{name}.{ext}" for ext in ("csv", "sas7bdat", "xpt"))
+                     if p.is_file()), folder / f"{name}.csv")
+        try:
+            frames[name] = read_form(path, form)
+        except InputError as exc:
+            errors.append(exc)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        combined = InputError(f"{len(errors)} raw files have problems:\n" + "\n".join(str(e) for e in errors),
+                              file=str(folder))
+        combined.errors = errors
+        raise combined
+    return frames
