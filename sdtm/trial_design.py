@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from sdtm.algorithms import Context, builder
 from specs.errors import InputError
 from specs.model import Study
 
@@ -260,3 +261,35 @@ def build_se(dm: pd.DataFrame, study: Study, *, spec_name: str = "SE") -> pd.Dat
     se["SEUPDES"] = ""
     return se[["STUDYID", "DOMAIN", "USUBJID", "ETCD", "ELEMENT", "TAETORD", "EPOCH",
                "SESTDTC", "SEENDTC", "SEUPDES"]].reset_index(drop=True)
+
+
+# --- builders the specs name (`parameters: {builder: NAME}`) --------------------------------
+
+@builder("trial_arms")
+def _trial_arms(ctx: Context) -> pd.DataFrame:
+    return build_ta(ctx.study)
+
+
+@builder("trial_elements")
+def _trial_elements(ctx: Context) -> pd.DataFrame:
+    return build_te(ctx.study)
+
+
+@builder("trial_visits")
+def _trial_visits(ctx: Context) -> pd.DataFrame:
+    return build_tv(ctx.study)
+
+
+@builder("trial_inclusion")
+def _trial_inclusion(ctx: Context) -> pd.DataFrame:
+    return build_ti(ctx.study, spec_name=ctx.spec.name)
+
+
+@builder("trial_summary")
+def _trial_summary(ctx: Context) -> pd.DataFrame:
+    return build_ts(ctx.study, ctx.sdtm.get("DM"), spec_name=ctx.spec.name)
+
+
+@builder("subject_elements")
+def _subject_elements(ctx: Context) -> pd.DataFrame:
+    return build_se(ctx.domain("DM"), ctx.study, spec_name=ctx.spec.name)
