@@ -38,8 +38,10 @@ Algorithms defined here (rules on raw records unless noted):
   `data` (raw record or domain frame); where it is false the value is `else` (default "").
   A RULE is a nested rule (`{algorithm:, field:, with:}`, or a bare field name = assign).
 * `iso8601`: `with: {date: FIELD, time: FIELD}` (or `field:` for the date) → ISO 8601 text.
-* `usubjid`: `<STUDYID>-<SITEID>-<SUBJID>` from the raw system fields
-  (`with: {parts: [...], sep: "-"}` to change it). Every domain uses the same convention.
+* `usubjid`: `<STUDYID>-<SUBJID>` from the raw system fields: the sponsor's subject numbers
+  already carry the site (`101-001`), so they are unique in the study
+  (`with: {parts: [STUDYID, SITEID, SUBJID], sep: "-"}` for an EDC whose numbers restart per
+  site). Every domain uses the same convention.
 * `per_subject`: a value taken from another form, one per subject: `with: {form: FORM,
   rule: RULE, pick: first|last|min|max}`; `first`/`last` follow the form's row order,
   `min`/`max` compare the values (ISO dates compare as text). Joined on SITEID + SUBJID.
@@ -294,7 +296,7 @@ def iso8601(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
 
 @algorithm("usubjid")
 def usubjid(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
-    parts = call.params.get("parts", ["STUDYID", "SITEID", "SUBJID"])
+    parts = call.params.get("parts", ["STUDYID", "SUBJID"])
     sep = call.params.get("sep", "-")
     out = text(data, parts[0], call, ctx)
     for part in parts[1:]:

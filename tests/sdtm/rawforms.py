@@ -28,8 +28,8 @@ def raw_forms(study: Study, **rows: list[dict]) -> dict[str, pd.DataFrame]:
     return out
 
 
-def usubjid(study: Study, subjid: str, site: str | None = None) -> str:
-    return f"{study.studyid}-{site or study.sites[0]}-{subjid}"
+def usubjid(study: Study, subjid: str) -> str:
+    return f"{study.studyid}-{subjid}"
 
 
 def convert_some(study: Study, raw: dict[str, pd.DataFrame], *names: str) -> dict[str, pd.DataFrame]:

@@ -104,8 +104,10 @@ def test_iso8601_rule_and_impossible_date(study):
 
 
 def test_usubjid_convention(study):
-    ctx = ctx_for(study, ae=[{"SUBJID": "007", "SITEID": "102"}])
+    ctx = ctx_for(study, ae=[{"SUBJID": "102-007", "SITEID": "102"}])
     assert run(ctx.raw["ae"], call("USUBJID", "usubjid"), ctx).tolist() == ["MESO-OV-101-102-007"]
+    per_site = call("USUBJID", "usubjid", parts=["STUDYID", "SITEID", "SUBJID"], sep="/")
+    assert run(ctx.raw["ae"], per_site, ctx).tolist() == ["MESO-OV-101/102/102-007"]
 
 
 def test_checkbox_needs_an_answer_to_say_no(study):
