@@ -25,7 +25,7 @@ from adam.adsl import convert_blanks_to_na
 from adam.dates import compute_dt, derive_vars_dtm, derive_vars_dy
 from adam.nca import _blq_rules
 
-PROFILE_KEYS = ("STUDYID", "USUBJID", "PARAMCD", "PCSPEC")
+PROFILE_KEYS = ("STUDYID", "USUBJID", "PCTESTCD", "PCSPEC")
 ADSL_VARS = ("TRTSDT", "TRTSDTM", "TRT01A")
 BLQ_PATTERN = r"^\s*(?:<|BLQ\b|BQL\b|NQ\b)"
 TIME_UNITS = {"day": ("DAYS", 1.0), "hour": ("HOURS", 24.0)}
