@@ -1,0 +1,166 @@
+"""Build a study's ADaM datasets from SDTM: each by its builder, with the parameters its spec sets.
+
+`BUILDERS` maps an ADaM dataset name to its builder. A builder's DataFrame arguments are the
+datasets it reads, named in lower case (`dm`, `suppae`, `adsl`); its other keyword arguments
+are analysis parameters, set by the dataset spec's `parameters:` (see adam.params for the
+`{study: NAME}` reference to study.yaml). Datasets run in dependency order (ADSL first), and
+each later dataset reads the earlier ones as published: with exactly their spec's variables.
+
+Everything that can be checked before building is checked first (every spec parameter,
+every SDTM dataset needed), so a bad spec or a missing SDTM file stops the build before any
+dataset is made, with all problems listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from graphlib import TopologicalSorter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from adam.adae import build_adae
+from adam.adrs import build_adrs
+from adam.adsl import ADMIRAL_LAST_ALIVE_DTC, build_adsl
+from adam.adtte import build_adtte
+from adam.params import check_parameters, dataset_inputs, parameter_line, resolve_parameters
+from specs.errors import InputError, Problem, SpecError
+from specs.model import DatasetSpec, Study
+from specs.schema import closest
+
+
+def _adsl_needs(parameters: Mapping[str, Any]) -> set[str]:
+    """Optional datasets of build_adsl that its parameters make necessary."""
+    needed = {name for name, _ in parameters.get("last_alive_dtc", ADMIRAL_LAST_ALIVE_DTC)}
+    if parameters.get("new_therapy_filter") is not None:
+        needed.add("cm")
+    return needed
+
+
+@dataclass(frozen=True)
+class Builder:
+    function: Callable[..., pd.DataFrame]
+    # Optional dataset arguments that some parameter values require (from the resolved parameters).
+    needs: Callable[[Mapping[str, Any]], set[str]] | None = None
+
+    def inputs(self, parameters: Mapping[str, Any]) -> dict[str, bool]:
+        """Dataset arguments by lower-case name, True where this run cannot do without it."""
+        needed = self.needs(parameters) if self.needs else set()
+        return {name: required or name in needed for name, required in dataset_inputs(self.function).items()}
+
+
+BUILDERS: dict[str, Builder] = {
+    "ADSL": Builder(build_adsl, needs=_adsl_needs),
+    "ADAE": Builder(build_adae),
+    "ADRS": Builder(build_adrs),
+    "ADTTE": Builder(build_adtte),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    spec: DatasetSpec
+    builder: Builder
+    parameters: dict[str, Any]
+
+
+def plan(study: Study) -> list[Step]:
+    """The study's ADaM datasets in dependency order, each with its resolved parameters.
+
+    Raises SpecError listing every spec problem: a dataset without a builder, an unknown or
+    missing parameter, a `{study: NAME}` reference to no study parameter, a dataset that
+    reads an ADaM dataset the study has no spec for.
+    """
+    problems: list[Problem] = []
+    steps: dict[str, Step] = {}
+    for name, spec in study.adam.items():
+        builder = BUILDERS.get(name)
+        if builder is None:
+            problems.append(Problem(spec.file, 0, f"no ADaM builder for dataset {name}; clinforge builds "
+                                                  f"{', '.join(BUILDERS)}{closest(name, BUILDERS)}"))
+            continue
+        found = check_parameters(spec, builder.function)
+        if found:
+            problems += found
+            continue
+        try:
+            steps[name] = Step(spec, builder, resolve_parameters(spec, study))
+        except SpecError as error:
+            problems += error.problems
+    graph: dict[str, set[str]] = {}
+    for name, step in steps.items():
+        upstream = {arg.upper() for arg in step.builder.inputs(step.parameters) if arg.upper() in BUILDERS}
+        required = {arg.upper() for arg, needed in step.builder.inputs(step.parameters).items() if needed}
+        problems += [
+            Problem(step.spec.file, 0, f"{name} reads {other}, but the study has no ADaM spec for {other}")
+            for other in sorted(upstream & required) if other not in study.adam
+        ]
+        graph[name] = upstream & set(study.adam)
+    if problems:
+        raise SpecError(problems)
+    return [steps[name] for name in TopologicalSorter(graph).static_order()]
+
+
+def build_adam(
+    study: Study,
+    sdtm: Mapping[str, pd.DataFrame],
+    progress: Callable[[str], None] | None = None,
+    *,
+    sdtm_folder: str | Path | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Every ADaM dataset the study specifies, built from `sdtm` (dataset name → frame).
+
+    `sdtm_folder` only names where the SDTM came from in error messages. Raises SpecError
+    for spec problems and InputError when an SDTM dataset that a build needs is missing;
+    `progress` is called with each dataset's name before it is built.
+    """
+    steps = plan(study)
+    frames = {name.upper(): frame for name, frame in sdtm.items()}
+    _check_sdtm(steps, frames, sdtm_folder)
+    adam: dict[str, pd.DataFrame] = {}
+    for step in steps:
+        name = step.spec.name
+        if progress:
+            progress(name)
+        available = frames | adam
+        arguments = {
+            arg: available[arg.upper()] for arg in step.builder.inputs(step.parameters)
+            if arg.upper() in available
+        }
+        made = step.builder.function(**arguments, **step.parameters)
+        adam[name] = select_variables(made, step.spec, step.builder.function.__name__)
+    return adam
+
+
+def _check_sdtm(steps: list[Step], frames: Mapping[str, pd.DataFrame], folder: str | Path | None) -> None:
+    """One InputError naming every ADaM dataset whose SDTM input is missing, and the folder."""
+    missing: dict[str, list[str]] = {}
+    for step in steps:
+        for arg, required in step.builder.inputs(step.parameters).items():
+            if required and arg.upper() not in BUILDERS and arg.upper() not in frames:
+                missing.setdefault(step.spec.name, []).append(arg.upper())
+    if missing:
+        where = f"the SDTM folder {folder}" if folder else "the SDTM given"
+        needs = "; ".join(f"{name} needs {', '.join(domains)}" for name, domains in missing.items())
+        files = sorted({f"{d.lower()}.xpt" for domains in missing.values() for d in domains})
+        raise InputError(
+            f"SDTM datasets missing from {where}: {needs}",
+            file=str(folder) if folder else None,
+            expected=f"{', '.join(files)} (or Dataset-JSON / Parquet) in that folder",
+        )
+
+
+def select_variables(frame: pd.DataFrame, spec: DatasetSpec, builder: str = "the builder") -> pd.DataFrame:
+    """Exactly the spec's variables, in spec order; a declared variable not made is a SpecError."""
+    missing = [name for name in spec.variable_names() if name not in frame.columns]
+    if missing:
+        made = [c for c in frame.columns if not str(c).startswith("_")]
+        raise SpecError([
+            Problem(spec.file, parameter_line(spec.file, name, section="variables"),
+                    f"{spec.name}: variable {name} is declared, but {builder} does not make it"
+                    f"{closest(name, made)}")
+            for name in missing
+        ])
+    return frame[list(spec.variable_names())].reset_index(drop=True)

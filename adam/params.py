@@ -1,0 +1,137 @@
+"""A builder's keyword parameters from a dataset spec's `parameters:`, checked against its signature.
+
+A spec sets a builder's analysis choices by name (`teae_window_days: 365`). A value that the
+SAP fixes for the whole study lives once, in study.yaml `parameters:`, and a dataset spec
+refers to it as `{study: NAME}`:
+
+    parameters:
+      teae_window_days: {study: teae_window_days}
+      lymphodepletion_start: LDSTDT
+
+The reference may stand anywhere a value stands (inside lists and mappings too) and is
+replaced by the study value as it is, so `{study: auc_interval_days}` gives `[0, 30]`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from specs.errors import Problem, SpecError
+from specs.model import DatasetSpec, Study
+from specs.schema import closest
+from specs.yamlio import LMap, read_yaml
+
+STUDY_REFERENCE = "study"
+
+
+@cache
+def dataset_inputs(function: Callable[..., pd.DataFrame]) -> dict[str, bool]:
+    """The builder's dataset arguments (annotated DataFrame) by name, True where required.
+
+    The argument name is the dataset's name in lower case: `dm`, `suppae`, `adsl`.
+    """
+    hints = typing.get_type_hints(function)
+    inputs = {}
+    for name, parameter in inspect.signature(function).parameters.items():
+        hint = hints.get(name)
+        if hint is pd.DataFrame or pd.DataFrame in typing.get_args(hint):
+            inputs[name] = parameter.default is inspect.Parameter.empty
+    return inputs
+
+
+def keyword_parameters(function: Callable[..., pd.DataFrame]) -> dict[str, Any]:
+    """The builder's analysis parameters with their defaults (`inspect.Parameter.empty`: none)."""
+    inputs = dataset_inputs(function)
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(function).parameters.items()
+        if name not in inputs
+    }
+
+
+def parameter_line(file: str, name: str | None = None, section: str = "parameters") -> int:
+    """Line of `section` (or of `name` within it) in a spec file, for error messages; 0 if unknown."""
+    path = Path(file)
+    if not path.is_file():
+        return 0
+    data = read_yaml(path)
+    if not isinstance(data, LMap) or section not in data:
+        return 0
+    block = data[section]
+    if name is not None and isinstance(block, LMap) and name in block:
+        return block.line_of(name)
+    if name is not None and isinstance(block, list):
+        found = [i for i, item in enumerate(block) if isinstance(item, dict) and item.get("name") == name]
+        if found:
+            return block.line_of(found[0])
+    return data.line_of(section)
+
+
+def resolve_parameters(spec: DatasetSpec, study: Study) -> dict[str, Any]:
+    """The spec's parameters with every `{study: NAME}` replaced by study.yaml's value."""
+    problems: list[Problem] = []
+
+    def resolve(value: Any, top: str, where: str) -> Any:
+        if isinstance(value, Mapping) and set(value) == {STUDY_REFERENCE}:
+            name = value[STUDY_REFERENCE]
+            if name in study.parameters:
+                return study.parameters[name]
+            problems.append(Problem(
+                spec.file, parameter_line(spec.file, top),
+                f"parameters.{where}: {name!r} is not among the study parameters of study.yaml"
+                f"{closest(name, study.parameters)}",
+            ))
+            return None
+        if isinstance(value, Mapping):
+            return {k: resolve(v, top, f"{where}.{k}") for k, v in value.items()}
+        if isinstance(value, list):
+            return [resolve(v, top, f"{where}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    resolved = {name: resolve(value, name, name) for name, value in spec.parameters.items()}
+    if problems:
+        raise SpecError(problems)
+    return resolved
+
+
+def check_parameters(spec: DatasetSpec, function: Callable[..., pd.DataFrame]) -> list[Problem]:
+    """Problems of the spec's parameter names against the builder's signature."""
+    accepted = keyword_parameters(function)
+    inputs = dataset_inputs(function)
+    builder = function.__name__
+    problems = []
+    for name in spec.parameters:
+        if name in inputs:
+            problems.append(Problem(
+                spec.file, parameter_line(spec.file, name),
+                f"parameters.{name}: {name} is a dataset that {builder} reads, not a parameter",
+            ))
+        elif name not in accepted:
+            problems.append(Problem(
+                spec.file, parameter_line(spec.file, name),
+                f"parameters.{name}: {builder} has no parameter {name!r}{closest(name, accepted)}",
+            ))
+    problems += [
+        Problem(spec.file, parameter_line(spec.file),
+                f"parameters: {builder} needs {name!r}, which has no default; set it")
+        for name, default in accepted.items()
+        if default is inspect.Parameter.empty and name not in spec.parameters
+    ]
+    return problems
+
+
+def effective_parameters(spec: DatasetSpec, study: Study,
+                         function: Callable[..., pd.DataFrame]) -> dict[str, Any]:
+    """Every analysis parameter the builder runs with: its defaults overridden by the spec."""
+    problems = check_parameters(spec, function)
+    if problems:
+        raise SpecError(problems)
+    defaults = {k: v for k, v in keyword_parameters(function).items() if v is not inspect.Parameter.empty}
+    return defaults | resolve_parameters(spec, study)
