@@ -59,5 +59,6 @@ TREATED = {
                   "DOSEU": "10^6 cells/kg"}],
     "visit": [{"SUBJID": "001", "FOLDER": "SCRN", "VISDAT": "01 MAR 2024"},
               {"SUBJID": "001", "FOLDER": "D0", "VISDAT": "15 MAR 2024"},
-              {"SUBJID": "001", "FOLDER": "D28", "VISDAT": "12 APR 2024"}],
+              {"SUBJID": "001", "FOLDER": "D28", "VISDAT": "12 APR 2024"},
+              {"SUBJID": "001", "FOLDER": "M2", "VISDAT": "14 MAY 2024"}],
 }

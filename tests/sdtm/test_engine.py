@@ -35,9 +35,9 @@ def test_domain_columns_follow_the_spec_and_keep_the_raw_key(ovarian):
 
 def test_where_keeps_only_the_rows_it_holds_for(ovarian):
     # visit not done: no SV record
-    rows = TREATED | {"visit": TREATED["visit"] + [{"SUBJID": "001", "FOLDER": "M2", "VISND": "X"}]}
+    rows = TREATED | {"visit": TREATED["visit"] + [{"SUBJID": "001", "FOLDER": "M3", "VISND": "X"}]}
     sv = convert_some(ovarian, raw_forms(ovarian, **rows), "SV")["SV"]
-    assert sv["VISIT"].tolist() == ["SCREENING", "DAY 0", "DAY 28"]
+    assert sv["VISIT"].tolist() == ["SCREENING", "DAY 0", "DAY 28", "MONTH 2"]
 
 
 def test_missing_form_names_the_spec(ovarian):
