@@ -11,7 +11,7 @@ as ISO 8601 durations from PPRFTDTC (``P0D``, ``P30D``).
 RELREC: SDTMIG 3.4 section 8.2 relates records of a subject by --SEQ with RELTYPE blank
 (RELTYPE is only for dataset-level relationships). All parameters of a profile come from the
 profile's analysed samples (ADPC ANL01FL = Y), so one relationship per profile (RELID =
-analyte code and specimen) holds its PP records and those PC records (SDTMIG PP/PC method
+PPGRPID, analyte code and specimen) holds its PP records and those PC records (SDTMIG PP/PC method
 with one relationship for all parameters).
 """
 
@@ -51,20 +51,25 @@ def _iso_datetime(values: pd.Series) -> pd.Series:
     return moments.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("string")
 
 
+def _group_id(frame: pd.DataFrame, names: Sequence[str]) -> pd.Series:
+    return frame[list(names)].astype("string").fillna("").agg("-".join, axis=1).astype("string")
+
+
 def build_pp(
     adpp: pd.DataFrame,
     adpc: pd.DataFrame,
     *,
     profile_vars: Sequence[str] = PROFILE_KEYS,
     auc_interval: Sequence[float] | None = None,
-    relid_vars: Sequence[str] = ("PCTESTCD", "PCSPEC"),
+    group_vars: Sequence[str] = ("PCTESTCD", "PCSPEC"),
     subject_keys: Sequence[str] = ("STUDYID", "USUBJID"),
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """SDTM PP and RELREC (PP ↔ PC) frames from ADPP and the ADPC it was built from.
+) -> pd.DataFrame:
+    """SDTM PP from ADPP and the ADPC it was built from.
 
     The AUC interval comes from ADPP's _INTSTART/_INTEND, else from ``auc_interval``
     (ADPP read back from a file has no internal columns). PPRFTDTC is PCRFTDTC, else the
-    reference datetime TRTSDTM of ADPC; PPTPTREF is PCTPTREF when ADPC has it.
+    reference datetime TRTSDTM of ADPC; PPTPTREF is PCTPTREF when ADPC has it. PPGRPID
+    names the profile (``group_vars`` joined by "-", e.g. ``MESOCART-BLOOD``).
     """
     profiles = list(profile_vars)
     keys = list(subject_keys)
@@ -76,6 +81,7 @@ def build_pp(
     if "TRTSDTM" in adpc:
         reference["PPRFTDTC"] = reference["PPRFTDTC"].fillna(_iso_datetime(adpc["TRTSDTM"]))
     reference["PPTPTREF"] = adpc.get("PCTPTREF", pd.NA)
+    reference["PPGRPID"] = _group_id(adpc, group_vars)
     reference = reference.sort_values(profiles, kind="stable").groupby(profiles, as_index=False).first()
 
     pp = adpp[[*profiles, "PARAMCD", "PARCAT1", "AVAL", "AVALU"]].merge(
@@ -107,28 +113,41 @@ def build_pp(
     )
     pp = pp.sort_values([*keys, "PPCAT", "PPSPEC"], kind="stable").reset_index(drop=True)
     pp["PPSEQ"] = (pp.groupby(keys, sort=False).cumcount() + 1).astype(float)
-    pp["_RELID"] = pp[list(relid_vars)].astype("string").agg("-".join, axis=1)
-
-    used = adpc[adpc["ANL01FL"] == "Y"]
-    used_relid = used[list(relid_vars)].astype("string").agg("-".join, axis=1)
-    pp_rows = pp[keys].assign(RDOMAIN="PP", IDVAR="PPSEQ", IDVARVAL=pp["PPSEQ"], RELID=pp["_RELID"])
-    pc_rows = used[keys].assign(RDOMAIN="PC", IDVAR="PCSEQ", IDVARVAL=used["PCSEQ"], RELID=used_relid)
-    relrec = pd.concat([pp_rows, pc_rows], ignore_index=True)
-    # only relationships whose PP side exists (a profile with PP records)
-    relrec = relrec[relrec.set_index([*keys, "RELID"]).index.isin(
-        pp.set_index([*keys, "_RELID"]).index)]
-    relrec = relrec.assign(
-        IDVARVAL=relrec["IDVARVAL"].astype(float).map(lambda x: f"{x:g}").astype("string"),
-        RELTYPE=pd.Series("", index=relrec.index, dtype="string"),
-    )
-    order = relrec.assign(_pp=relrec["RDOMAIN"] != "PP", _seq=relrec["IDVARVAL"].astype(float))
-    relrec = relrec.loc[order.sort_values([*keys, "RELID", "_pp", "_seq"], kind="stable").index]
-
-    columns = ["STUDYID", "DOMAIN", "USUBJID", "PPSEQ", "PPTESTCD", "PPTEST", "PPCAT", "PPORRES",
-               "PPORRESU", "PPSTRESC", "PPSTRESN", "PPSTRESU", "PPSTAT", "PPREASND", "PPSPEC",
-               "PPRFTDTC", "PPTPTREF", "PPSTINT", "PPENINT"]
+    columns = ["STUDYID", "DOMAIN", "USUBJID", "PPSEQ", "PPGRPID", "PPTESTCD", "PPTEST", "PPCAT",
+               "PPORRES", "PPORRESU", "PPSTRESC", "PPSTRESN", "PPSTRESU", "PPSTAT", "PPREASND",
+               "PPSPEC", "PPRFTDTC", "PPTPTREF", "PPSTINT", "PPENINT"]
     pp = pp[columns]
     # SDTM character variables hold "" for missing (shared contract)
     text = [c for c in columns if c not in ("PPSEQ", "PPSTRESN")]
-    pp = pp.assign(**{c: pp[c].astype("string").fillna("") for c in text})
-    return pp, relrec[list(RELREC_COLUMNS)].astype("string").fillna("").reset_index(drop=True)
+    return pp.assign(**{c: pp[c].astype("string").fillna("") for c in text})
+
+
+def build_pp_relrec(
+    pp: pd.DataFrame,
+    adpc: pd.DataFrame,
+    *,
+    group_vars: Sequence[str] = ("PCTESTCD", "PCSPEC"),
+    subject_keys: Sequence[str] = ("STUDYID", "USUBJID"),
+) -> pd.DataFrame:
+    """RELREC rows relating each PP profile (PPGRPID) to the PC records it was computed from.
+
+    RELID = PPGRPID; the PP records by PPSEQ, the ADPC records with ANL01FL = Y by PCSEQ.
+    Profiles without PP records give no rows.
+    """
+    keys = list(subject_keys)
+    used = adpc[adpc["ANL01FL"] == "Y"]
+    pp_rows = pp[keys].assign(RDOMAIN="PP", IDVAR="PPSEQ", IDVARVAL=pp["PPSEQ"], RELID=pp["PPGRPID"])
+    pc_rows = used[keys].assign(RDOMAIN="PC", IDVAR="PCSEQ", IDVARVAL=used["PCSEQ"],
+                                RELID=_group_id(used, group_vars))
+    relrec = pd.concat([pp_rows, pc_rows], ignore_index=True)
+    with_pp = relrec.set_index([*keys, "RELID"]).index.isin(pp.set_index([*keys, "PPGRPID"]).index)
+    relrec = relrec[with_pp]
+    sequence = relrec["IDVARVAL"].astype(float)
+    relrec = relrec.assign(
+        IDVARVAL=sequence.map(lambda x: f"{x:g}").astype("string"),
+        RELTYPE="",
+        _pc=relrec["RDOMAIN"] == "PC",
+        _seq=sequence,
+    )
+    relrec = relrec.sort_values([*keys, "RELID", "_pc", "_seq"], kind="stable")
+    return relrec[list(RELREC_COLUMNS)].astype("string").fillna("").reset_index(drop=True)

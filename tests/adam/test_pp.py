@@ -6,7 +6,7 @@ import pytest
 
 from adam.adpc import build_adpc
 from adam.adpp import build_adpp
-from adam.pp import build_pp, compute_iso_duration, compute_result_text
+from adam.pp import build_pp, build_pp_relrec, compute_iso_duration, compute_result_text
 
 INFUSION = pd.Timestamp("2024-03-01 10:00")
 
@@ -38,7 +38,8 @@ def frames():
                          "TRTSDT": INFUSION.normalize()})
     adpc = build_adpc(pc, adsl)
     adpp = build_adpp(adpc, auc_interval=(0, 28))
-    return pc, adpc, adpp, *build_pp(adpp, adpc)
+    pp = build_pp(adpp, adpc)
+    return pc, adpc, adpp, pp, build_pp_relrec(pp, adpc)
 
 
 def test_pp_records(frames):
@@ -55,6 +56,7 @@ def test_pp_records(frames):
     assert first["PPRFTDTC"].unique().tolist() == ["2024-03-01T10:00"]
     assert first["PPTPTREF"].unique().tolist() == ["CAR-T INFUSION"]
     assert first["PPSPEC"].unique().tolist() == ["BLOOD"]
+    assert first["PPGRPID"].unique().tolist() == ["GD2CART-BLOOD"]
     assert pp.loc[pp["USUBJID"] == "1", "PPSEQ"].tolist() == list(range(1, 13))
     assert (pp["DOMAIN"] == "PP").all()
     # not estimable: PPSTAT NOT DONE with the reason, no result
@@ -83,7 +85,7 @@ def test_relrec_links_each_profile_to_its_analysed_pc_records(frames):
 def test_interval_from_parameter_when_adpp_was_read_back(frames):
     _, adpc, adpp, _, _ = frames
     written = adpp.drop(columns=[c for c in adpp if c.startswith("_")])
-    pp, _ = build_pp(written, adpc, auc_interval=(0, 28))
+    pp = build_pp(written, adpc, auc_interval=(0, 28))
     assert pp.loc[pp["PPTESTCD"] == "AUCINT", "PPENINT"].unique().tolist() == ["P28D"]
     assert pp.loc[pp["PPTESTCD"] == "CMAX", "PPENINT"].unique().tolist() == [""]
 
