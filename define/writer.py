@@ -79,10 +79,13 @@ class _Doc:
     methods: dict[str, tuple[str, str]] = field(default_factory=dict)  # OID → (name, text)
     comments: dict[str, str] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)  # unit → OID
+    unknown_codelists: list[str] = field(default_factory=list)
 
-    def use_codelist(self, name: str, values: pd.Series | None) -> str:
-        """Note that a codelist is used, and which of its values the data hold."""
-        if values is None:
+    def use_codelist(self, name: str, values: pd.Series | None, user: str) -> str:
+        """Note that a codelist is used (by `user`, for errors), and which of its values the data hold."""
+        if name not in self.study.codelists:
+            self.unknown_codelists.append(f"{user} uses codelist {name!r}, which the study does not define")
+        elif values is None:
             self.codelists[name] = None
         elif name not in self.codelists:
             self.codelists[name] = set(present_values(values))
@@ -154,6 +157,9 @@ def build_define(study: Study, kind: Kind, datasets: Mapping[str, pd.DataFrame] 
     etree.SubElement(global_vars, odm("ProtocolName")).text = study.studyid
 
     groups = [_item_group(doc, spec, frames.get(spec.name), leaf_names) for spec in chosen]
+    if doc.unknown_codelists:
+        raise DefineError(f"cannot write define.xml for {study.studyid} {kind.upper()}",
+                          doc.unknown_codelists)
 
     if doc.units:
         basic = etree.SubElement(study_el, odm("BasicDefinitions"))
@@ -250,10 +256,11 @@ def _item_group(doc: _Doc, spec: DatasetSpec, frame: pd.DataFrame | None,
         if doc.kind == "sdtm" and variable.role:
             ref.set("Role", variable.role)
         values = frame[variable.name] if frame is not None else None
-        value_list = None
-        if variable.name in value_levels:
-            value_list = _value_list(doc, spec, variable, value_levels[variable.name], frame)
+        levels = value_levels.get(variable.name)
+        value_list = f"VL.{spec.name}.{variable.name}" if levels else None
         doc.item_defs.append(_item_def(doc, spec, variable, values, value_list))
+        if levels:
+            _value_list(doc, spec, variable, levels, frame)
     klass = etree.SubElement(group, dfn("Class"), Name=spec.dataset_class.upper())
     subclass = _subclass(spec)
     if subclass:
@@ -277,7 +284,8 @@ def _item_def(doc: _Doc, spec: DatasetSpec, variable: Variable, values: pd.Serie
         item.set(dfn("CommentOID"), _comment(doc, f"COM.{spec.name}.{variable.name}", variable.comment))
     _description(item, variable.label)
     if variable.codelist:
-        etree.SubElement(item, odm("CodeListRef"), CodeListOID=doc.use_codelist(variable.codelist, values))
+        etree.SubElement(item, odm("CodeListRef"), CodeListOID=doc.use_codelist(
+            variable.codelist, values, f"{spec.name}.{variable.name}"))
     _origin(item, variable.origin, variable.source)
     if value_list:
         etree.SubElement(item, dfn("ValueListRef"), ValueListOID=value_list)
@@ -285,9 +293,8 @@ def _item_def(doc: _Doc, spec: DatasetSpec, variable: Variable, values: pd.Serie
 
 
 def _value_list(doc: _Doc, spec: DatasetSpec, variable: Variable, levels: list[ValueLevel],
-                frame: pd.DataFrame | None) -> str:
-    oid = f"VL.{spec.name}.{variable.name}"
-    value_list = etree.Element(dfn("ValueListDef"), OID=oid)
+                frame: pd.DataFrame | None) -> None:
+    value_list = etree.Element(dfn("ValueListDef"), OID=f"VL.{spec.name}.{variable.name}")
     for number, vl in enumerate(levels, start=1):
         suffix = _where_suffix(vl.where)
         item_oid = f"IT.{spec.name}.{variable.name}.{suffix}"
@@ -306,7 +313,6 @@ def _value_list(doc: _Doc, spec: DatasetSpec, variable: Variable, levels: list[V
         doc.where_clauses.append(_where_clause(where_oid, spec.name, vl.where))
         doc.item_defs.append(_value_item(doc, item_oid, variable, vl, values))
     doc.value_lists.append(value_list)
-    return oid
 
 
 def _value_item(doc: _Doc, oid: str, variable: Variable, vl: ValueLevel,
@@ -321,7 +327,8 @@ def _value_item(doc: _Doc, oid: str, variable: Variable, vl: ValueLevel,
         oid_unit = doc.units.setdefault(vl.unit, f"MU.{_oid_part(vl.unit)}")
         etree.SubElement(item, odm("MeasurementUnitRef"), MeasurementUnitOID=oid_unit)
     if vl.codelist:
-        etree.SubElement(item, odm("CodeListRef"), CodeListOID=doc.use_codelist(vl.codelist, values))
+        etree.SubElement(item, odm("CodeListRef"), CodeListOID=doc.use_codelist(
+            vl.codelist, values, f"value-level {oid}"))
     _origin(item, vl.origin or variable.origin, None if vl.origin else variable.source)
     return item
 
