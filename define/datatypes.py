@@ -42,22 +42,21 @@ def present_values(series: pd.Series) -> pd.Series:
     return text[text != ""]
 
 
-def numbers_of(series: pd.Series) -> pd.Series | None:
-    """The non-missing values as float64, or None when some non-blank value is not a number."""
+def numbers_of(series: pd.Series) -> pd.Series:
+    """The values that are numbers, as float64 (text that is not a number is left out)."""
     if series.dtype.kind in "iuf":
         return series.astype("float64").dropna()
-    text = present_values(series)
-    numbers = pd.to_numeric(text, errors="coerce")
-    return None if numbers.isna().any() else numbers.astype("float64")
+    if series.dtype.kind in "mM":
+        return pd.Series(dtype="float64")
+    return pd.to_numeric(present_values(series), errors="coerce").dropna().astype("float64")
 
 
 def compute_data_type(name: str, sas_type: str, values: pd.Series | None, *,
-                      display_format: str | None = None, significant_digits: int | None = None,
-                      numeric_text: bool = False) -> str:
-    """The Define-XML DataType of a variable (or of a value-level slice of it).
+                      display_format: str | None = None, significant_digits: int | None = None) -> str:
+    """The Define-XML DataType of a variable, or of a value-level slice given the slice's own type.
 
-    `numeric_text`: a Char slice whose values are all numbers is `integer`/`float` (value-level
-    results such as LBORRES where LBTESTCD = GLUC); a whole Char column stays `text`.
+    A value-level slice declared Num in a Char column (TRORRES where TRTESTCD = DIAMETER) holds
+    numbers as text: it is `integer` or `float` like a Num variable.
     """
     if sas_type == "Char":
         if name.endswith("DTC"):
@@ -66,10 +65,6 @@ def compute_data_type(name: str, sas_type: str, values: pd.Series | None, *,
             return "datetime" if present_values(values).str.contains("T").any() else "date"
         if name.endswith(DURATION_SUFFIXES):
             return "durationDatetime"
-        if numeric_text and values is not None:
-            numbers = numbers_of(values)
-            if numbers is not None and len(numbers):
-                return "integer" if _whole(numbers) and not significant_digits else "float"
         return "text"
     if format_kind(display_format) or (values is not None and values.dtype.kind in "mM"):
         return "integer"
@@ -78,15 +73,14 @@ def compute_data_type(name: str, sas_type: str, values: pd.Series | None, *,
     numbers = numbers_of(values) if values is not None else None
     if numbers is None or numbers.empty:
         return "integer"
-    return "integer" if _whole(numbers) else "float"
+    return "integer" if bool((numbers == np.floor(numbers)).all()) else "float"
 
 
 def compute_significant_digits(values: pd.Series | None) -> int | None:
     """Decimal places the numbers need (at most MAX_DECIMALS); None without numbers."""
-    numbers = numbers_of(values) if values is not None else None
-    if numbers is None or numbers.empty:
+    if values is None or numbers_of(values).empty:
         return None
-    array = numbers.to_numpy()
+    array = numbers_of(values).to_numpy()
     for decimals in range(MAX_DECIMALS + 1):
         if np.allclose(array, np.round(array, decimals), rtol=0, atol=1e-9):
             return decimals
@@ -112,6 +106,3 @@ def longest_bytes(values: pd.Series) -> int:
     sizes = as_text(values).str.encode("utf-8").str.len()
     return max(int(sizes.max()) if len(sizes) else 0, 1)
 
-
-def _whole(numbers: pd.Series) -> bool:
-    return bool((numbers == np.floor(numbers)).all())

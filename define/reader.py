@@ -186,7 +186,8 @@ class _Reader:
                 if where is None:
                     continue
                 levels.append(ValueLevel(
-                    variable=parent.name, where=where, type=parent.type,
+                    variable=parent.name, where=where,
+                    type="Num" if item.get("DataType") in NUMERIC_TYPES else "Char",
                     label=_text(item.find("odm:Description", ns), ns),
                     length=_int(item.get("Length")) if parent.type == "Char" else None,
                     codelist=self.codelist_ref(item, f"ItemDef {item.get('OID')}"), origin=origin,

@@ -318,9 +318,10 @@ def _value_list(doc: _Doc, spec: DatasetSpec, variable: Variable, levels: list[V
 def _value_item(doc: _Doc, oid: str, variable: Variable, vl: ValueLevel,
                 values: pd.Series | None) -> etree._Element:
     data_type = compute_data_type(variable.name, vl.type, values, display_format=variable.format,
-                                  significant_digits=vl.significant_digits, numeric_text=True)
+                                  significant_digits=vl.significant_digits)
     item = etree.Element(odm("ItemDef"), OID=oid, Name=variable.name, DataType=data_type)
-    _set_size(item, data_type, vl.type, values, vl.length, vl.significant_digits)
+    # The width is the column's: numbers in a Char column are text in the file.
+    _set_size(item, data_type, variable.type, values, vl.length, vl.significant_digits)
     item.set("SASFieldName", variable.name)
     _description(item, vl.label or variable.label)
     if vl.unit:

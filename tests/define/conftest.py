@@ -80,7 +80,7 @@ def _sdtm() -> dict[str, DatasetSpec]:
         value_level=(
             ValueLevel(variable="LBORRES", where={"LBTESTCD": ("CD19CART",)}, type="Char",
                        label="CAR-T cells in blood", unit="cells/uL", origin="Collected"),
-            ValueLevel(variable="LBORRES", where={"LBTESTCD": ("IL6", "IFNG")}, type="Char",
+            ValueLevel(variable="LBORRES", where={"LBTESTCD": ("IL6", "IFNG")}, type="Num",
                        label="Cytokine concentration", unit="pg/mL", method="Mean of duplicate wells."),
             ValueLevel(variable="LBORRES", where={"LBTESTCD": ("GHOST",)}, type="Char",
                        label="A test planned but never done", length=20),

@@ -136,8 +136,8 @@ def test_value_level(sdtm, adam):
         ("IN", "Soft", "IT.LB.LBTESTCD")
     assert texts(sdtm, ".//def:WhereClauseDef[@OID='WC.LB.LBORRES.LBTESTCD.IL6.IFNG']//odm:CheckValue") == \
         ["IL6", "IFNG"]
-    # A value-level entry with no rows is flagged; numeric text results are float with their digits;
-    # a slice with a non-number ("<5") stays text.
+    # A value-level entry with no rows is flagged; a Num slice of a Char column is float with the
+    # digits its data need and the width of its text; a Char slice stays text.
     assert refs[2].get(f"{{{DEF}}}HasNoData") == "Yes" and refs[0].get(f"{{{DEF}}}HasNoData") is None
     cytokine = attrs(sdtm, ".//odm:ItemDef[@OID='IT.LB.LBORRES.LBTESTCD.IL6.IFNG']")
     assert (cytokine["DataType"], cytokine["SignificantDigits"], cytokine["Length"]) == ("float", "2", "4")
