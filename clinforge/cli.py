@@ -28,6 +28,7 @@ app = typer.Typer(
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary, only errors.")]
 Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout (for CI).")]
 Seed = Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical files.")]
+Formats = Annotated[str, typer.Option("--format", help="Output formats: xpt, json or xpt,json.")]
 StudyArg = Annotated[str, typer.Argument(help="A shipped study (ovarian, cervical) or a study spec folder.")]
 
 
@@ -53,7 +54,7 @@ def guarded(command: Callable) -> Callable:
 
 
 def _without_out(command: Callable) -> inspect.Signature:
-    sig = inspect.signature(command)
+    sig = inspect.signature(command, eval_str=True)
     return sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "out"])
 
 
@@ -73,10 +74,61 @@ def synth(
 
     Example: `clinforge synth ovarian --out raw/ovarian --subjects 100 --seed 7`
     """
-    result = pipeline.synth(study, out_dir, subjects=subjects, seed=seed, output=out)
-    out.summary(f"Raw exports of {result.study} in {result.folder}", ["form", "rows"],
-                [[k, v] for k, v in result.counts.items()],
-                {"study": result.study, "folder": str(result.folder)})
+    _report(out, pipeline.synth(study, out_dir, subjects=subjects, seed=seed, output=out))
+
+
+@app.command()
+@guarded
+def sdtm(
+    study: StudyArg,
+    raw: Annotated[Path, typer.Option("--raw", help="Folder of raw EDC exports (<form>.csv).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the SDTM datasets.")],
+    formats: Formats = "xpt",
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """Convert raw EDC exports to SDTM by the study's mapping specs.
+
+    Example: `clinforge sdtm ovarian --raw raw/ovarian --out sdtm/ovarian`
+    """
+    result = pipeline.sdtm(study, raw, out_dir, output=out, formats=_formats(formats))
+    _report(out, result)
+
+
+@app.command()
+@guarded
+def adam(
+    study: StudyArg,
+    sdtm_dir: Annotated[Path, typer.Option("--sdtm", help="Folder of SDTM datasets (XPT, JSON, Parquet).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the ADaM datasets.")],
+    formats: Formats = "xpt",
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """Build the study's ADaM datasets from SDTM (written by clinforge or anyone else).
+
+    Example: `clinforge adam ovarian --sdtm sdtm/ovarian --out adam/ovarian`
+    """
+    result = pipeline.adam(study, sdtm_dir, out_dir, output=out, formats=_formats(formats))
+    _report(out, result)
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    formats = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    unknown = [f for f in formats if f not in ("xpt", "json")]
+    if unknown or not formats:
+        raise typer.BadParameter(f"{text!r}: give xpt, json or xpt,json", param_hint="--format")
+    return formats
+
+
+def _report(out: Output, result: pipeline.StepResult) -> None:
+    out.summary(f"{result.step} of {result.study} in {result.folder}", ["dataset", "records"],
+                [[k, v] for k, v in sorted(result.counts.items())],
+                {"study": result.study, "step": result.step, "folder": str(result.folder)})
 
 
 @app.command()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -33,20 +34,29 @@ class Output:
         else:
             self.err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
 
-    def track(self, items: Iterable[T], description: str) -> Iterator[T]:
-        """Iterate with a progress bar (on stderr, only for a person at a terminal)."""
-        items = list(items)
+    @contextmanager
+    def progress(self, description: str, total: int) -> Iterator[Callable[[str], None]]:
+        """A progress bar on stderr (only for a person at a terminal); yields `step(label)`."""
         if self.quiet or self.as_json or not self.err.is_terminal:
-            yield from items
+            yield lambda label: None
             return
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn())
-        with Progress(*columns, console=self.err, transient=True) as progress:
-            task = progress.add_task(description, total=len(items))
+        with Progress(*columns, console=self.err, transient=True) as bar:
+            task = bar.add_task(description, total=total)
+
+            def step(label: str) -> None:
+                bar.update(task, description=f"{description} {label}", advance=1)
+
+            yield step
+
+    def track(self, items: Iterable[T], description: str) -> Iterator[T]:
+        """Iterate with a progress bar."""
+        items = list(items)
+        with self.progress(description, len(items)) as step:
             for item in items:
-                progress.update(task, description=f"{description} {item}")
                 yield item
-                progress.advance(task)
+                step(str(item))
 
     def summary(self, title: str, columns: list[str], rows: list[list[Any]], extra: dict) -> None:
         if self.as_json:
