@@ -162,7 +162,7 @@ def derive_vars_visit(dataset: pd.DataFrame, visits: Sequence[Visit], *, date: s
                                   "_num": dated["VISITNUM"], "_date": compute_date(dated["SVSTDTC"])})
         else:
             done = None
-            own = found["VISITNUM"].notna() & (date is not None)
+            own = found["VISITNUM"].notna()
             dated = pd.DataFrame({"USUBJID": subjects[own], "_num": found.loc[own, "VISITNUM"],
                                   "_date": compute_date(dataset.loc[own, date]) if date else pd.NaT})
         record_dates = compute_date(dataset.loc[unscheduled, date]) if date else None
