@@ -1,0 +1,130 @@
+"""define.xml method text of the derivations whose rules are objects (adam.sources), per study.
+
+The response and censoring rules are built with the study's own parameters (confirmation
+days, SD minimum, TEAE window, start date, FDA censoring options) and described by the same
+objects the derivation runs, so the method documented is the method run. A text here is
+meant to replace the spec's static `method:` of the same variable in define.xml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from adam.build import BUILDERS
+from adam.params import effective_parameters
+from adam.sources import (
+    DEATH_EVENT,
+    LAST_ADEQUATE_CENSOR,
+    LASTALIVE_CENSOR,
+    MISSED_ASSESSMENTS_CENSOR,
+    NACT_CENSOR,
+    NO_DATA_N,
+    PD_EVENT,
+    RSP_Y,
+    TimeToEventSource,
+    bor_events,
+    clinical_benefit_event,
+    confirmed_bor_events,
+    confirmed_response_events,
+    describe_events,
+    start_censor,
+)
+from specs.model import Study
+
+TTE_RULE = (
+    "The earliest event wins; with no event, the latest censoring date. "
+    "AVAL = ADT - STARTDT + 1 (days)."
+)
+
+
+def methods(study: Study) -> dict[tuple[str, str], str]:
+    """Method text by (dataset, variable) for the study's ADAE, ADRS and ADTTE, where specified.
+
+    Per-parameter rules (ADRS AVALC, ADTTE CNSR) come as one text with a paragraph per
+    PARAMCD, each starting "PARAMCD = X:".
+    """
+    found: dict[tuple[str, str], str] = {}
+    if "ADAE" in study.adam:
+        found[("ADAE", "TRTEMFL")] = _trtemfl(_parameters(study, "ADAE"))
+    if "ADRS" in study.adam:
+        found[("ADRS", "AVALC")] = _response(_parameters(study, "ADRS"))
+    if "ADTTE" in study.adam:
+        found[("ADTTE", "CNSR")] = _time_to_event(_parameters(study, "ADTTE"))
+    return found
+
+
+def _parameters(study: Study, name: str) -> dict[str, Any]:
+    return effective_parameters(study.adam[name], study, BUILDERS[name].function)
+
+
+def _paragraphs(texts: Mapping[str, str]) -> str:
+    return "\n\n".join(f"PARAMCD = {paramcd}: {text}" for paramcd, text in texts.items())
+
+
+def _trtemfl(p: Mapping[str, Any]) -> str:
+    window = p["teae_window_days"]
+    upper = "(no upper limit)"
+    if window is not None:
+        upper = f"and on or before {p['trt_end_date']} + {window} days"
+    text = (
+        f"Y when {p['trt_start_date']} is known, the event did not end before it, and ASTDT is missing or "
+        f"on or after {p['trt_start_date']} {upper}"
+    )
+    if p.get("intensity"):
+        text += f"; also Y when it started before treatment and {p['intensity']} worsened"
+    return text + " (admiral derive_var_trtemfl; the first rule that applies wins)."
+
+
+def _response(p: Mapping[str, Any]) -> str:
+    used = f"OVR records with ANL01FL = Y on or after {p['reference_date']}"
+    if p["end_window_days"] is not None:
+        used += f" and at most {p['end_window_days']} days after it"
+    if p["nact_date"]:
+        used += f", before {p['nact_date']}"
+    used += ", up to and including the first PD"
+    confirmed = dict(
+        confirmation_days=p["confirmation_days"],
+        max_ne_between=p["max_ne_between"],
+        no_pr_after_cr=p["no_pr_after_cr"],
+    )
+    benefit = clinical_benefit_event(sd_min_days=p["sd_min_days"])
+    confirmed_y = confirmed_response_events(result_cr="Y", result_pr="Y", **confirmed)
+    rules = {
+        "BOR": describe_events(bor_events(sd_min_days=p["sd_min_days"])),
+        "CBOR": describe_events(confirmed_bor_events(sd_min_days=p["sd_min_days"], **confirmed)),
+        "RSP": describe_events((RSP_Y, NO_DATA_N)),
+        "CRSP": describe_events((*confirmed_y, NO_DATA_N)),
+        "CB": describe_events((RSP_Y, benefit, NO_DATA_N)),
+        "CCB": describe_events((*confirmed_y, benefit, NO_DATA_N)),
+    }
+    return f"Assessments used: {used}.\n\n" + _paragraphs(rules)
+
+
+def _sources(events: tuple[TimeToEventSource, ...], censors: tuple[TimeToEventSource, ...]) -> str:
+    lines = [f"{i}. {source.describe()}" for i, source in enumerate((*events, *censors), start=1)]
+    return "\n".join(lines) + f"\n{TTE_RULE}"
+
+
+def _time_to_event(p: Mapping[str, Any]) -> str:
+    start = start_censor(p["start_date"], p["start_description"])
+    fda = [LAST_ADEQUATE_CENSOR]
+    if p["assessment_interval_days"] is not None:
+        fda.append(MISSED_ASSESSMENTS_CENSOR)
+    if p["nact_date"]:
+        fda.append(NACT_CENSOR)
+    missed = (
+        f" Missed assessments: an event more than {p['max_missed_assessments']} x "
+        f"{p['assessment_interval_days']} + {p['assessment_window_days']} days after the last adequate "
+        "assessment (or the start date)."
+        if p["assessment_interval_days"] is not None else ""
+    )
+    rules = {
+        "OS": f"Start {p['start_date']}.\n" + _sources((DEATH_EVENT,), (LASTALIVE_CENSOR, start)),
+        "PFS": f"Start {p['start_date']}.\n" + _sources((PD_EVENT, DEATH_EVENT), (*fda, start)) + missed,
+        "RSD": (
+            f"Start: date of the first response (ADRS PARAMCD = {p['response_paramcd']}, AVALC = Y).\n"
+            + _sources((PD_EVENT, DEATH_EVENT), tuple(fda)) + missed
+        ),
+    }
+    return _paragraphs(rules)
