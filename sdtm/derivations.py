@@ -143,7 +143,7 @@ def derive_vars_visit(dataset: pd.DataFrame, visits: Sequence[Visit], *, date: s
     out = dataset.drop(columns=[c for c in ("VISITNUM", "VISIT", "VISITDY") if c in dataset])
     found = pd.DataFrame({"_FOLDER": folder}).merge(schedule, on="_FOLDER", how="left")
     found = found.set_axis(dataset.index)
-    n = pd.to_numeric(folder.str.extract(_UNSCHEDULED)[0], errors="coerce")
+    n = _unscheduled_number(folder)
     unknown = (folder != "") & found["VISITNUM"].isna() & n.isna()
     if unknown.any():
         raise InputError(
@@ -157,7 +157,7 @@ def derive_vars_visit(dataset: pd.DataFrame, visits: Sequence[Visit], *, date: s
         subjects = dataset["USUBJID"].astype("string")
         if sv is not None:
             done = sv[["USUBJID", "_FOLDER", "VISITNUM", "SVSTDTC"]]
-            dated = done[~done["_FOLDER"].astype("string").str.match(_UNSCHEDULED)]
+            dated = done[_unscheduled_number(done["_FOLDER"]).isna().to_numpy()]
             dated = pd.DataFrame({"USUBJID": dated["USUBJID"].astype("string"),
                                   "_num": dated["VISITNUM"], "_date": compute_date(dated["SVSTDTC"])})
         else:
@@ -174,6 +174,13 @@ def derive_vars_visit(dataset: pd.DataFrame, visits: Sequence[Visit], *, date: s
     out["VISIT"] = found["VISIT"].astype("string").fillna("")
     out["VISITDY"] = found["VISITDY"].astype("float64")
     return out
+
+
+def _unscheduled_number(folder: pd.Series) -> pd.Series:
+    """n of `UNS<n>` folders, NaN for others; each distinct folder is parsed once."""
+    codes, folders = pd.factorize(folder.astype("string").fillna(""))
+    n = pd.to_numeric(pd.Series(folders, dtype="string").str.extract(_UNSCHEDULED)[0], errors="coerce")
+    return pd.Series(n.to_numpy(dtype="float64")[codes], index=folder.index)
 
 
 def compute_unscheduled_visitnum(usubjid: pd.Series, folder: pd.Series, n: pd.Series,
