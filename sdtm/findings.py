@@ -37,6 +37,12 @@ BLQ_PATTERN = (
 _NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 
 
+def _floats(values: pd.Series) -> pd.Series:
+    """Text to float64 (NaN for blank or non-numeric), never a nullable integer type."""
+    text_values = values.astype("string").str.strip()
+    return pd.to_numeric(text_values.where(text_values != ""), errors="coerce").astype("float64")
+
+
 # --- wide → long (questionnaires) ------------------------------------------------------------
 
 def compute_wide_to_long(records: pd.DataFrame, items: Sequence[Mapping[str, Any]], *,
@@ -167,10 +173,9 @@ def compute_blq(result: pd.Series, lloq: pd.Series | float | None = None, *,
     found = plain.str.upper().str.extract(BLQ_PATTERN)
     blq = plain.str.upper().str.match(BLQ_PATTERN).fillna(False).astype(bool)
     numeric = plain.str.match(_NUMBER).fillna(False).astype(bool)
-    number = pd.to_numeric(plain.where(numeric), errors="coerce")
-    given = (pd.Series(lloq, index=res.index) if not isinstance(lloq, pd.Series) else lloq)
-    given = pd.to_numeric(given.astype("string").str.strip().replace("", pd.NA), errors="coerce")
-    limit = given.where(given.notna(), pd.to_numeric(found["limit"], errors="coerce"))
+    number = _floats(plain.where(numeric))
+    given = _floats(lloq if isinstance(lloq, pd.Series) else pd.Series(lloq, index=res.index))
+    limit = given.where(given.notna(), _floats(found["limit"]))
     # Numbers written as the shared --STRESC rule writes them (no trailing zeros).
     as_text = number.map("{:.12g}".format, na_action="ignore").astype("string")
     stresc = as_text.where(numeric, "").where(~blq, blq_text)
@@ -259,7 +264,7 @@ def compute_duration_days(duration: pd.Series) -> pd.Series:
     NaN for blanks. Rounded to 4 decimals so that the value is stable in transport files."""
     parts = duration.astype("string").fillna("").str.extract(
         r"^(?P<sign>-)?P(?:(?P<D>\d+(?:\.\d+)?)D)?(?:T(?:(?P<H>\d+(?:\.\d+)?)H)?(?:(?P<M>\d+(?:\.\d+)?)M)?)?$")
-    total = sum(pd.to_numeric(parts[u], errors="coerce").fillna(0) * f for u, f in _UNIT_DAYS.items())
+    total = sum(_floats(parts[u]).fillna(0) * f for u, f in _UNIT_DAYS.items())
     known = parts[["D", "H", "M"]].notna().any(axis=1)
     signed = total.where(parts["sign"].isna(), -total)
     return signed.where(known).round(4).astype("float64")
@@ -306,7 +311,7 @@ def compute_sum_of_diameters(lesions: pd.DataFrame, by: Sequence[str], *, diamet
     of target lesions without a diameter (then the sum is NaN: RECIST cannot add a lesion that
     was not measured)."""
     targets = lesions[is_target.reindex(lesions.index).fillna(False).astype(bool)]
-    size = pd.to_numeric(targets[diameter].astype("string").str.strip().replace("", pd.NA), errors="coerce")
+    size = _floats(targets[diameter])
     grouped = pd.DataFrame({**{k: targets[k] for k in by}, "_d": size}).groupby(list(by), sort=False)["_d"]
     out = pd.DataFrame({"SUM": grouped.sum(min_count=1), "MISSING": grouped.size() - grouped.count()})
     out.loc[out["MISSING"] > 0, "SUM"] = np.nan
