@@ -4,7 +4,8 @@
 datasets it reads, named in lower case (`dm`, `suppae`, `adsl`); its other keyword arguments
 are analysis parameters, set by the dataset spec's `parameters:` (see adam.params for the
 `{study: NAME}` reference to study.yaml). Datasets run in dependency order (ADSL first), and
-each later dataset reads the earlier ones as published: with exactly their spec's variables.
+each later dataset reads the earlier ones as published: with exactly their spec's variables
+(plus internal `_` columns, which are never written).
 
 Everything that can be checked before building is checked first (every spec parameter,
 every SDTM dataset needed), so a bad spec or a missing SDTM file stops the build before any
@@ -22,6 +23,10 @@ from typing import Any
 import pandas as pd
 
 from adam.adae import build_adae
+from adam.adlb import build_adlb
+from adam.adpc import build_adpc
+from adam.adpp import build_adpp
+from adam.adqs import build_adqs
 from adam.adrs import build_adrs
 from adam.adsl import ADMIRAL_LAST_ALIVE_DTC, build_adsl
 from adam.adtte import build_adtte
@@ -56,6 +61,10 @@ BUILDERS: dict[str, Builder] = {
     "ADAE": Builder(build_adae),
     "ADRS": Builder(build_adrs),
     "ADTTE": Builder(build_adtte),
+    "ADPC": Builder(build_adpc),
+    "ADPP": Builder(build_adpp),
+    "ADQS": Builder(build_adqs),
+    "ADLB": Builder(build_adlb),
 }
 
 
@@ -153,7 +162,11 @@ def _check_sdtm(steps: list[Step], frames: Mapping[str, pd.DataFrame], folder: s
 
 
 def select_variables(frame: pd.DataFrame, spec: DatasetSpec, builder: str = "the builder") -> pd.DataFrame:
-    """Exactly the spec's variables, in spec order; a declared variable not made is a SpecError."""
+    """Exactly the spec's variables, in spec order; a declared variable not made is a SpecError.
+
+    Internal columns (names starting with `_`, never written) are kept after them: ADPP's
+    _PPREASND/_INTSTART/_INTEND are what SDTM PP is made from.
+    """
     missing = [name for name in spec.variable_names() if name not in frame.columns]
     if missing:
         made = [c for c in frame.columns if not str(c).startswith("_")]
@@ -163,4 +176,5 @@ def select_variables(frame: pd.DataFrame, spec: DatasetSpec, builder: str = "the
                     f"{closest(name, made)}")
             for name in missing
         ])
-    return frame[list(spec.variable_names())].reset_index(drop=True)
+    internal = [c for c in frame.columns if str(c).startswith("_")]
+    return frame[[*spec.variable_names(), *internal]].reset_index(drop=True)

@@ -1,0 +1,205 @@
+import dataclasses
+import shutil
+
+import pandas as pd
+import pytest
+
+from adam.build import build_adam, plan
+from adam.methods import methods
+from adam.params import resolve_parameters
+from specs.errors import InputError, SpecError
+from specs.loader import STUDIES, load_study
+from specs.model import Variable
+
+
+@pytest.fixture(scope="module")
+def study():
+    return load_study("pharmaverse")
+
+
+def _only(study, *names, **replaced_specs):
+    """The study with only the given ADaM specs (some replaced)."""
+    specs = {name: replaced_specs.get(name, study.adam[name]) for name in names}
+    return dataclasses.replace(study, adam=specs)
+
+
+def _sdtm():
+    """Two subjects: 01 treated (placebo) and randomised, 02 a screen failure."""
+    ids = {"STUDYID": "S", "USUBJID": ["01", "02"]}
+    arms = ["Placebo", "Screen Failure"]
+    dm = pd.DataFrame({
+        **ids, "SUBJID": ["1", "2"], "SITEID": "701", "COUNTRY": "USA", "AGE": [70.0, 16.0], "AGEU": "YEARS",
+        "SEX": "F", "RACE": "WHITE", "ETHNIC": "", "ARMCD": ["Pbo", "Scrnfail"], "ARM": arms,
+        "ACTARMCD": ["Pbo", "Scrnfail"], "ACTARM": arms, "DTHFL": "", "DTHDTC": "",
+        "RFSTDTC": ["2024-01-02", ""],
+    })
+    ex = pd.DataFrame({"STUDYID": "S", "USUBJID": ["01"], "EXSEQ": [1.0], "EXTRT": ["PLACEBO"],
+                       "EXDOSE": [0.0], "EXSTDTC": ["2024-01-02"], "EXENDTC": ["2024-03-01"]})
+    ds = pd.DataFrame({"STUDYID": "S", "USUBJID": ["01", "01", "02"], "DSSEQ": [1.0, 2.0, 1.0],
+                       "DSCAT": ["PROTOCOL MILESTONE", "DISPOSITION EVENT", "DISPOSITION EVENT"],
+                       "DSDECOD": ["RANDOMIZED", "COMPLETED", "SCREEN FAILURE"],
+                       "DSSTDTC": ["2024-01-01", "2024-03-05", "2023-12-20"]})
+    ae = pd.DataFrame({"STUDYID": "S", "USUBJID": ["01"], "AESEQ": [1.0], "AETERM": ["HEADACHE"],
+                       "AEDECOD": ["Headache"], "AEBODSYS": ["Nervous system disorders"], "AESEV": ["MILD"],
+                       "AESER": ["N"], "AEREL": ["NONE"], "AESTDTC": ["2024-03-10"], "AEENDTC": [""]})
+    lb = pd.DataFrame({"STUDYID": "S", "USUBJID": ["01"], "LBDTC": ["2024-03-04"]})
+    return {"DM": dm, "EX": ex, "DS": ds, "AE": ae, "LB": lb}
+
+
+def _with_parameters(spec, **parameters):
+    return dataclasses.replace(spec, parameters={**spec.parameters, **parameters})
+
+
+# ---- parameters: the {study: NAME} reference ---------------------------------------------
+
+def test_study_reference_takes_the_study_value(study):
+    # ADAE's teae_window_days is written once, in study.yaml (30 days for the template)
+    assert study.adam["ADAE"].parameters["teae_window_days"] == {"study": "teae_window_days"}
+    assert resolve_parameters(study.adam["ADAE"], study)["teae_window_days"] == 30
+    # change the SAP value in study.yaml only: the dataset spec follows
+    changed = dataclasses.replace(study, parameters={**study.parameters, "teae_window_days": 90})
+    assert resolve_parameters(study.adam["ADAE"], changed)["teae_window_days"] == 90
+
+
+def test_study_reference_inside_lists_and_mappings(study):
+    spec = _with_parameters(study.adam["ADRS"], parcat3={"study": "response_reference_date"},
+                            subject_keys=["STUDYID", {"study": "response_reference_date"}])
+    resolved = resolve_parameters(spec, study)
+    assert resolved["parcat3"] == "RANDDT"
+    assert resolved["subject_keys"] == ["STUDYID", "RANDDT"]
+
+
+def test_unknown_study_reference_names_the_closest(study):
+    spec = _with_parameters(study.adam["ADAE"], teae_window_days={"study": "teae_windw_days"})
+    expected = (r"ADAE.yaml:\d+: parameters.teae_window_days: 'teae_windw_days' is not among the study "
+                r"parameters.*did you mean 'teae_window_days'")
+    with pytest.raises(SpecError, match=expected):
+        resolve_parameters(spec, study)
+
+
+def test_the_window_reaches_the_derivation(study):
+    # AE starting 9 days after TRTEDT: emergent with a 30-day window, not with a 5-day one
+    frames = _sdtm()
+    built = build_adam(_only(study, "ADSL", "ADAE"), frames)
+    assert built["ADAE"]["TRTEMFL"].tolist() == ["Y"]
+    short = dataclasses.replace(study, parameters={**study.parameters, "teae_window_days": 5})
+    built = build_adam(_only(short, "ADSL", "ADAE"), frames)
+    assert built["ADAE"]["TRTEMFL"].isna().tolist() == [True]
+
+
+# ---- parameters checked against the builder's signature ----------------------------------
+
+@pytest.fixture
+def study_copy(tmp_path):
+    """A writable copy of the pharmaverse study folder."""
+    folder = tmp_path / "pharmaverse"
+    shutil.copytree(STUDIES / "pharmaverse", folder)
+    return folder
+
+
+def test_unknown_parameter_names_file_line_and_closest(study_copy):
+    spec_file = study_copy / "adam" / "ADAE.yaml"
+    text = spec_file.read_text()
+    spec_file.write_text(text.replace("  severity: AESEV", "  severety: AESEV"))
+    line = 1 + text.splitlines().index("  severity: AESEV")
+    with pytest.raises(SpecError) as error:
+        build_adam(load_study(study_copy), _sdtm())
+    assert str(error.value) == (
+        f"{spec_file}:{line}: parameters.severety: build_adae has no parameter 'severety'; "
+        "did you mean 'severity'?"
+    )
+
+
+def test_missing_required_parameter(study_copy):
+    # build_adae's window has no default: leaving it out is a spec error, not a silent choice
+    spec_file = study_copy / "adam" / "ADAE.yaml"
+    spec_file.write_text(spec_file.read_text().replace("  teae_window_days: {study: teae_window_days}\n", ""))
+    with pytest.raises(SpecError, match="build_adae needs 'teae_window_days', which has no default"):
+        build_adam(load_study(study_copy), _sdtm())
+
+
+def test_a_dataset_argument_is_not_a_parameter(study):
+    spec = _with_parameters(study.adam["ADAE"], suppae="SUPPAE")
+    with pytest.raises(SpecError, match="suppae is a dataset that build_adae reads, not a parameter"):
+        plan(_only(study, "ADSL", "ADAE", ADAE=spec))
+
+
+def test_dataset_without_builder_and_missing_upstream_spec(study):
+    orphan = dataclasses.replace(study.adam["ADAE"], name="ADAEX")
+    with pytest.raises(SpecError) as error:
+        plan(dataclasses.replace(study, adam={"ADAE": study.adam["ADAE"], "ADAEX": orphan}))
+    message = str(error.value)
+    assert "no ADaM builder for dataset ADAEX" in message and "did you mean 'ADAE'" in message
+    assert "ADAE reads ADSL, but the study has no ADaM spec for ADSL" in message
+
+
+def test_datasets_run_in_dependency_order(study):
+    order = [step.spec.name for step in plan(study)]
+    assert order[0] == "ADSL"
+    assert order.index("ADRS") < order.index("ADTTE")
+
+
+# ---- SDTM inputs -----------------------------------------------------------------------
+
+def test_missing_sdtm_dataset_names_dataset_and_folder(study, tmp_path):
+    # DS and AE missing: every ADaM dataset that lacks an input is named, before anything is built
+    frames = {k: v for k, v in _sdtm().items() if k not in ("DS", "AE")}
+    with pytest.raises(InputError) as error:
+        build_adam(_only(study, "ADSL", "ADAE"), frames, sdtm_folder=tmp_path)
+    assert str(error.value) == (
+        f"{tmp_path}: SDTM datasets missing from the SDTM folder {tmp_path}: ADSL needs DS, AE; "
+        "ADAE needs AE; expected ae.xpt, ds.xpt (or Dataset-JSON / Parquet) in that folder"
+    )
+
+
+def test_parameters_decide_whether_an_optional_dataset_is_needed(study):
+    # the template's last known alive date reads LB: without LB, ADSL cannot be built
+    frames = {k: v for k, v in _sdtm().items() if k != "LB"}
+    with pytest.raises(InputError, match="ADSL needs LB"):
+        build_adam(_only(study, "ADSL"), frames)
+    # with AE dates only, LB is not needed
+    spec = _with_parameters(study.adam["ADSL"], last_alive_dtc=[["ae", "AESTDTC"]])
+    built = build_adam(_only(study, "ADSL", ADSL=spec), frames)
+    assert built["ADSL"]["LSTALVDT"].tolist() == [pd.Timestamp("2024-03-10"), pd.NaT]
+
+
+def test_lower_case_sdtm_names_are_accepted(study):
+    frames = {name.lower(): frame for name, frame in _sdtm().items()}
+    assert len(build_adam(_only(study, "ADSL"), frames)["ADSL"]) == 2
+
+
+# ---- the variable-set contract ------------------------------------------------------------
+
+def test_output_has_exactly_the_spec_variables_in_spec_order(study):
+    built = build_adam(_only(study, "ADSL", "ADAE"), _sdtm())
+    for name, frame in built.items():
+        assert tuple(frame.columns) == study.adam[name].variable_names()
+    # builder columns the spec does not declare (DM.RFSTDTC, ADAE's AOCCFL inputs) are dropped
+    assert "RFSTDTC" not in built["ADSL"] and "DTHDT" not in built["ADAE"]
+    assert built["ADSL"]["RANDDT"].tolist() == [pd.Timestamp("2024-01-01"), pd.NaT]
+
+
+def test_declared_variable_the_builder_does_not_make(study):
+    extra = Variable(name="RANDFL", label="Randomized Population Flag", type="Char", order=99)
+    spec = dataclasses.replace(study.adam["ADSL"], variables=(*study.adam["ADSL"].variables, extra))
+    with pytest.raises(SpecError, match="ADSL: variable RANDFL is declared, but build_adsl does not make it; "
+                                        "did you mean 'RANDDT'"):
+        build_adam(_only(study, "ADSL", ADSL=spec), _sdtm())
+
+
+def test_progress_names_each_dataset(study):
+    seen = []
+    build_adam(_only(study, "ADSL", "ADAE"), _sdtm(), progress=seen.append)
+    assert seen == ["ADSL", "ADAE"]
+
+
+# ---- method text from the same rule objects, with the study's parameters ----------------
+
+def test_methods_follow_the_study_parameters(study):
+    texts = methods(study)
+    assert "on or before TRTEDT + 30 days" in texts[("ADAE", "TRTEMFL")]
+    assert "PARAMCD = CBOR" in texts[("ADRS", "AVALC")]
+    assert "at least 28 days later" in texts[("ADRS", "AVALC")]
+    assert "Censored (CNSR = 1): Randomization, date ADSL.RANDDT" in texts[("ADTTE", "CNSR")]
+    changed = dataclasses.replace(study, parameters={**study.parameters, "confirmation_days": 35})
+    assert "at least 35 days later" in methods(changed)[("ADRS", "AVALC")]
