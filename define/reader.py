@@ -8,7 +8,8 @@ document with a DOCTYPE is refused.
 
 Where the two versions differ the reader takes both forms: def:Class as an element (2.1) or an
 attribute (2.0); origin types CRF and eDT (2.0) become Collected with Source Investigator or
-Vendor; a dataset label from Description or a def:Label attribute. Define-XML cannot say
+Vendor; a dataset label from Description or a def:Label attribute. A value-level entry is Num
+when its ItemDef's DataType is a number (integer, float), else Char. Define-XML cannot say
 everything the specs say: Mandatory="No" leaves `core` unset (Exp and Perm look alike), a
 codelist's extensibility is not recorded, and value-level conditions other than EQ/IN (NE, LT
 ...) have no place in the model, so such value-level entries are left out.
