@@ -18,7 +18,6 @@ run as for any domain.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Callable, Mapping
 
 import pandas as pd
@@ -28,8 +27,8 @@ from specs.errors import InputError
 from specs.model import DatasetSpec, SourceBlock, Study
 
 # Modules whose import registers algorithms; the engine imports each one explicitly.
-ALGORITHM_MODULES = ("sdtm.algorithms", "sdtm.derivations", "sdtm.dm", "sdtm.relrec")
-OPTIONAL_ALGORITHM_MODULES = ("sdtm.findings", "sdtm.trial_design")
+ALGORITHM_MODULES = ("sdtm.algorithms", "sdtm.derivations", "sdtm.dm", "sdtm.relrec", "sdtm.findings",
+                     "sdtm.trial_design")
 TRACE = ("_FORM", "_ROW", "_FOLDER")
 FIRST = ("DM", "SE", "SV")
 
@@ -37,9 +36,6 @@ FIRST = ("DM", "SE", "SV")
 def load_algorithms() -> None:
     for name in ALGORITHM_MODULES:
         importlib.import_module(name)
-    for name in OPTIONAL_ALGORITHM_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
 
 
 def domain_order(study: Study) -> list[str]:
