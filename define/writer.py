@@ -79,6 +79,7 @@ class _Doc:
     methods: dict[str, tuple[str, str]] = field(default_factory=dict)  # OID → (name, text)
     comments: dict[str, str] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)  # unit → OID
+    method_texts: Mapping[tuple[str, str], str] = field(default_factory=dict)
     unknown_codelists: list[str] = field(default_factory=list)
 
     def use_codelist(self, name: str, values: pd.Series | None, user: str) -> str:
@@ -123,6 +124,7 @@ def origin_source(origin: str, source: str | None) -> str | None:
 
 def build_define(study: Study, kind: Kind, datasets: Mapping[str, pd.DataFrame] | None = None, *,
                  leaf_names: Mapping[str, str] | None = None, documents: Mapping[str, str] | None = None,
+                 methods: Mapping[tuple[str, str], str] | None = None,
                  creation_datetime: datetime | None = None) -> etree._ElementTree:
     """The Define-XML 2.1 tree of a study's SDTM or ADaM datasets.
 
@@ -131,6 +133,8 @@ def build_define(study: Study, kind: Kind, datasets: Mapping[str, pd.DataFrame] 
     described from the specs alone (a draft: Char lengths unknown unless the spec fixes them).
     leaf_names: file name per dataset (default `<name lower>.xpt`). documents: title → href of
     supporting documents (a title 'acrf' or 'Annotated CRF' becomes def:AnnotatedCRF).
+    methods: method text by (dataset, variable) that replaces the spec's `method` (the text the
+    ADaM rule objects give for the rules they run, `adam.methods.methods(study)`).
     """
     if kind not in IG_NAMES:
         raise DefineError(f"kind must be 'sdtm' or 'adam', not {kind!r}")
@@ -138,7 +142,7 @@ def build_define(study: Study, kind: Kind, datasets: Mapping[str, pd.DataFrame] 
     frames = {name.upper(): frame for name, frame in (datasets or {}).items()}
     chosen = [s for s in specs.values() if datasets is None or s.name in frames]
     chosen.sort(key=lambda s: (_class_rank(s.dataset_class), s.name != "ADSL", s.name))
-    doc = _Doc(study=study, kind=kind, packages=ct_packages())
+    doc = _Doc(study=study, kind=kind, packages=ct_packages(), method_texts=methods or {})
     leaf_names = leaf_names or {}
 
     root = etree.Element(odm("ODM"), nsmap=NSMAP)
@@ -200,13 +204,14 @@ def build_define(study: Study, kind: Kind, datasets: Mapping[str, pd.DataFrame] 
 
 def write_define(study: Study, kind: Kind, datasets: Mapping[str, pd.DataFrame] | None, path: str | Path,
                  *, leaf_names: Mapping[str, str] | None = None, documents: Mapping[str, str] | None = None,
+                 methods: Mapping[tuple[str, str], str] | None = None,
                  creation_datetime: datetime | None = None) -> Path:
     """Build, check (XSD and cross-checks against the data) and write define.xml atomically.
 
     Raises DefineError listing every problem; nothing is written then.
     """
     tree = build_define(study, kind, datasets, leaf_names=leaf_names, documents=documents,
-                        creation_datetime=creation_datetime)
+                        methods=methods, creation_datetime=creation_datetime)
     problems = validate_define(tree, datasets)
     if problems:
         raise DefineError(f"define.xml for {study.studyid} {kind.upper()} is not valid; not written",
@@ -250,9 +255,9 @@ def _item_group(doc: _Doc, spec: DatasetSpec, frame: pd.DataFrame | None,
                                OrderNumber=str(number), Mandatory=_mandatory(variable))
         if variable.name in keys:
             ref.set("KeySequence", str(keys.index(variable.name) + 1))
-        if variable.method:
-            ref.set("MethodOID", _method(doc, f"MT.{spec.name}.{variable.name}", variable.name,
-                                         variable.method))
+        method = doc.method_texts.get((spec.name, variable.name), variable.method)
+        if method:
+            ref.set("MethodOID", _method(doc, f"MT.{spec.name}.{variable.name}", variable.name, method))
         if doc.kind == "sdtm" and variable.role:
             ref.set("Role", variable.role)
         values = frame[variable.name] if frame is not None else None

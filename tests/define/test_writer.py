@@ -26,7 +26,7 @@ def attrs(tree, path):
     return dict(one(tree, path).attrib)
 
 
-def texts(tree, path):
+def texts_of(tree, path):
     return [e.text for e in tree.getroot().iterfind(path, NS)]
 
 
@@ -134,8 +134,8 @@ def test_value_level(sdtm, adam):
     check = attrs(sdtm, ".//def:WhereClauseDef[@OID='WC.LB.LBORRES.LBTESTCD.IL6.IFNG']/odm:RangeCheck")
     assert (check["Comparator"], check["SoftHard"], check[f"{{{DEF}}}ItemOID"]) == \
         ("IN", "Soft", "IT.LB.LBTESTCD")
-    assert texts(sdtm, ".//def:WhereClauseDef[@OID='WC.LB.LBORRES.LBTESTCD.IL6.IFNG']//odm:CheckValue") == \
-        ["IL6", "IFNG"]
+    clause = ".//def:WhereClauseDef[@OID='WC.LB.LBORRES.LBTESTCD.IL6.IFNG']"
+    assert texts_of(sdtm, clause + "//odm:CheckValue") == ["IL6", "IFNG"]
     # A value-level entry with no rows is flagged; a Num slice of a Char column is float with the
     # digits its data need and the width of its text; a Char slice stays text.
     assert refs[2].get(f"{{{DEF}}}HasNoData") == "Yes" and refs[0].get(f"{{{DEF}}}HasNoData") is None
@@ -173,7 +173,7 @@ def test_codelists(sdtm, adam):
     assert [i.get("CodedValue") for i in sponsor.iterfind("odm:EnumeratedItem", NS)] == [
         "CD19CART", "IL6", "IFNG"]
     # Decodes make CodeListItems; without decodes, EnumeratedItems.
-    assert texts(adam, ".//odm:CodeList[@OID='CL.PARAMCD_ADTTE']//odm:Decode/odm:TranslatedText") == [
+    assert texts_of(adam, ".//odm:CodeList[@OID='CL.PARAMCD_ADTTE']//odm:Decode/odm:TranslatedText") == [
         "Overall Survival", "Progression-Free Survival"]
     assert codelist(sdtm, "CL.LBTESTCD_SP").find("odm:EnumeratedItem", NS) is not None
     # Codelists nobody uses (PARAMCD_ADTTE in SDTM) are not written.
@@ -288,3 +288,27 @@ def test_lengths_of_written_xpt_files(study, data, tmp_path):
     tree = build_define(study, "sdtm", frames)
     assert validate_define(tree, frames) == []
     assert frames["DM"].attrs["lengths"]["USUBJID"] == 15
+
+
+def test_method_texts_replace_the_spec(study, data):
+    # Text from the rule objects (given by the pipeline) replaces the spec's static method text,
+    # and gives a method to a variable whose spec has none.
+    texts = {("ADTTE", "CNSR"): "PARAMCD = OS: 0 at death, else 1.", ("ADTTE", "PARAM"): "From PARAMCD."}
+    tree = build_define(study, "adam", data["adam"], methods=texts)
+    assert validate_define(tree, data["adam"]) == []
+    assert texts_of(tree, ".//odm:MethodDef[@OID='MT.ADTTE.CNSR']//odm:TranslatedText") == [
+        "PARAMCD = OS: 0 at death, else 1."]
+    assert one(tree, ".//odm:ItemRef[@ItemOID='IT.ADTTE.PARAM']").get("MethodOID") == "MT.ADTTE.PARAM"
+
+
+def test_method_texts_of_the_adam_rule_objects():
+    # The shipped pharmaverse ADaM specs with the method text adam.methods builds from its rules.
+    from adam.methods import methods
+
+    study = load_study("pharmaverse")
+    texts = methods(study)
+    tree = build_define(study, "adam", None, methods=texts)
+    assert validate_define(tree) == []
+    for (dataset, variable), text in texts.items():
+        assert texts_of(tree, f".//odm:MethodDef[@OID='MT.{dataset}.{variable}']//odm:TranslatedText") == [
+            text.strip()]
