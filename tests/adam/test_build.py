@@ -203,3 +203,31 @@ def test_methods_follow_the_study_parameters(study):
     assert "Censored (CNSR = 1): Randomization, date ADSL.RANDDT" in texts[("ADTTE", "CNSR")]
     changed = dataclasses.replace(study, parameters={**study.parameters, "confirmation_days": 35})
     assert "at least 35 days later" in methods(changed)[("ADRS", "AVALC")]
+
+
+# ---- the shipped CAR-T studies: their specs fit their builders and their SDTM ---------------
+
+@pytest.mark.parametrize("name", ["ovarian", "cervical"])
+def test_car_t_study_builds_from_its_synthetic_sdtm(name, tmp_path):
+    from edc.readers import read_raw
+    from edc.simulator import simulate
+    from edc.writer import write_raw
+    from sdtm.engine import convert
+
+    car_t = load_study(name)
+    write_raw(simulate(car_t, 12, 7), tmp_path)
+    sdtm = convert(car_t, read_raw(tmp_path, car_t))
+    built = build_adam(car_t, sdtm)
+    assert sorted(built) == sorted(car_t.adam)
+    for dataset, frame in built.items():
+        published = [c for c in frame.columns if not c.startswith("_")]
+        assert published == list(car_t.adam[dataset].variable_names())
+    adsl = built["ADSL"]
+    # TRTSDT is the infusion day, lymphodepletion (protocol days -5 to -3) ends before it
+    infusion = sdtm["EX"].loc[sdtm["EX"]["EXCAT"] == "CAR-T CELL THERAPY", ["USUBJID", "EXSTDTC"]]
+    first = pd.to_datetime(infusion["EXSTDTC"].str[:10]).groupby(infusion["USUBJID"]).min()
+    assert adsl.set_index("USUBJID")["TRTSDT"].loc[first.index].tolist() == first.tolist()
+    assert (adsl["LDENDT"] < adsl["TRTSDT"]).any() and not (adsl["LDENDT"] >= adsl["TRTSDT"]).any()
+    # the AUC interval of study.yaml reaches the NCA: 0-30 days (Study A), 0-28 (Study B)
+    aucint = built["ADPP"][built["ADPP"]["PARAMCD"] == "AUCINT"]
+    assert set(aucint["_INTEND"]) == {car_t.parameters["auc_interval_days"][1]}
