@@ -12,6 +12,7 @@ A file that cannot be read raises InputError naming the file and what is wrong.
 
 from __future__ import annotations
 
+from datetime import date, time
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +26,7 @@ from specs.errors import InputError
 PREFERENCE = (".xpt", ".json", ".parquet")
 XPT_RECORD = 80
 XPT_LIBRARY_HEADER = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!"
+XPT_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
 
 
 def read_dataset(path: str | Path) -> pd.DataFrame:
@@ -77,6 +79,7 @@ def _read_xpt(path: Path) -> pd.DataFrame:
         frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, UnicodeDecodeError) as error:
         raise InputError(f"cannot read XPT file: {error}", file=str(path)) from error
+    _check_complete(path, frame, sum(meta.variable_storage_width.values()))
     formats = {
         name: fmt if "." in fmt else f"{fmt}."
         for name, fmt in meta.original_variable_types.items() if fmt
@@ -99,6 +102,28 @@ def _read_xpt(path: Path) -> pd.DataFrame:
     return result
 
 
+def _check_complete(path: Path, frame: pd.DataFrame, record_length: int) -> None:
+    """The bytes after the rows pyreadstat read must be the blank padding of the last 80-byte record.
+
+    XPT v5 stores no row count, so a file cut inside the data reads as a shorter dataset; a cut that
+    splits a row leaves part of it behind, which this finds.
+    """
+    rows = len(frame)
+    with open(path, "rb") as handle:
+        # library and member headers, one 140-byte NAMESTR per variable, then the OBS header
+        head = handle.read(800 + 140 * len(frame.columns) + XPT_RECORD)
+        start = head.find(XPT_OBS_HEADER)
+        if start < 0:
+            raise InputError("damaged XPT file: no observation header record", file=str(path))
+        handle.seek(start + XPT_RECORD + rows * record_length)
+        tail = handle.read(XPT_RECORD)
+    if len(tail) >= XPT_RECORD or tail.strip(b" "):
+        raise InputError(
+            f"truncated or damaged XPT file: {len(tail)} bytes after the last of {rows} complete rows "
+            "are not blank padding", file=str(path), expected="whole rows followed by blank padding",
+        )
+
+
 def _from_sas_number(values: pd.Series, kind: str | None, path: Path, column: str) -> pd.Series:
     if kind is None:
         return values
@@ -118,18 +143,29 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         frame = pd.read_parquet(path)
     except (OSError, ValueError) as error:
         raise InputError(f"cannot read Parquet file: {error}", file=str(path)) from error
-    columns = {}
-    for name in frame.columns:
-        series = frame[name]
-        is_text = series.dtype == "str" or (
-            series.dtype == object and series.dropna().map(lambda v: isinstance(v, str)).all()
-            and series.notna().any()
-        )
-        columns[name] = series.fillna("").astype("str") if is_text else series
+    columns = {name: _normalise(frame[name]) for name in frame.columns}
     result = pd.DataFrame(columns, columns=frame.columns)
     result.attrs = {"name": path.stem.upper(), "label": "", "labels": {}, "formats": {}, "lengths": {}}
     result.attrs.update(frame.attrs)
     return result
+
+
+def _normalise(series: pd.Series) -> pd.Series:
+    """Parquet columns typed as the other readers give them: "" for missing text, naive datetime64[ns]."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+    if series.dtype == "str":
+        return series.fillna("")
+    present = series.dropna()
+    if series.dtype != object or present.empty:
+        return series
+    if present.map(lambda v: isinstance(v, str)).all():
+        return series.fillna("").astype("str")
+    if present.map(lambda v: isinstance(v, date)).all():
+        return pd.to_datetime(series).astype("datetime64[ns]")
+    if present.map(lambda v: isinstance(v, time)).all():
+        return pd.to_timedelta(series.map(time.isoformat, na_action="ignore")).astype("timedelta64[ns]")
+    return series
 
 
 def _is_dataset_json(path: Path) -> bool:
