@@ -254,6 +254,7 @@ def read_odm(path: str | Path, study: Study) -> dict[str, pd.DataFrame]:
                          value=tree.docinfo.doctype, expected="an ODM file without DOCTYPE")
     root = tree.getroot()
     records: dict[str, list[dict[str, str]]] = {name: [] for name in study.forms}
+    by_oid = {name.upper(): name for name in study.forms}
     problems = []
     for clinical in root.iter(f"{ODM_NS}ClinicalData"):
         studyid = clinical.get("StudyOID", "")
@@ -264,10 +265,12 @@ def read_odm(path: str | Path, study: Study) -> dict[str, pd.DataFrame]:
             for event in subject.iter(f"{ODM_NS}StudyEventData"):
                 folder = event.get("StudyEventOID", "")
                 for form_el in event.iter(f"{ODM_NS}FormData"):
-                    name = _strip(form_el.get("FormOID", ""), "F.")
-                    if name not in records:
-                        problems.append(Problem(form_el.sourceline, "FormOID", form_el.get("FormOID"),
-                                                f"unknown form{closest(name, study.forms)}",
+                    oid = _strip(form_el.get("FormOID", ""), "F.")
+                    name = by_oid.get(oid.upper())
+                    if name is None:
+                        problems.append(Problem(None, "FormOID", form_el.get("FormOID"),
+                                                f"line {form_el.sourceline}: unknown form"
+                                                f"{closest(oid, study.forms)}",
                                                 f"one of {', '.join(study.forms)}"))
                         continue
                     for group in form_el.iter(f"{ODM_NS}ItemGroupData"):
