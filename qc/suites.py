@@ -87,9 +87,13 @@ class SuiteRun:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _expect(expectation_cls, rule: str, severity: str, message: str, **kwargs) -> Any:
-    return expectation_cls(**kwargs, severity=GX_SEVERITY[severity],
-                           meta={"rule": rule, "severity": severity, "message": message})
+def _expect(expectation_cls, rule: str, severity: str, message: str, *, per_variable: bool = False,
+            **kwargs) -> Any:
+    """An expectation whose meta names the rule; `per_variable` reports one finding, not one per record."""
+    meta = {"rule": rule, "severity": severity, "message": message}
+    if per_variable:
+        meta["per_variable"] = True
+    return expectation_cls(**kwargs, severity=GX_SEVERITY[severity], meta=meta)
 
 
 def _variable_expectations(var: Variable, codelists: Mapping[str, Codelist]) -> list:
@@ -97,7 +101,7 @@ def _variable_expectations(var: Variable, codelists: Mapping[str, Codelist]) -> 
     expected_type = "Char" if var.type == "Char" else "Num"
     out.append(_expect(
         gxe.ExpectColumnValuesToBeInTypeList, "DS-TYPE", "error",
-        f"{var.name} should be {expected_type}", column=var.name,
+        f"{var.name} should be {expected_type}", column=var.name, per_variable=True,
         type_list=CHAR_TYPES if var.type == "Char" else NUM_TYPES,
     ))
     if var.type == "Char":
@@ -351,6 +355,10 @@ def _findings(name: str, frame: pd.DataFrame, seq: str | None, item, meta: dict)
         observed = item.result.get("observed_value")
         message = meta["message"] + (f" (found {observed})" if observed not in (None, "") else "")
         return [Finding(**base, value="" if observed is None else str(observed), message=message)]
+    if meta.get("per_variable"):
+        first = frame[variable].iloc[rows[0] - 1]
+        return [Finding(**base, value=str(first), row=None,
+                        message=f"{meta['message']} ({len(rows)} records, the first at row {rows[0]})")]
     positions = [r - 1 for r in rows]
     subjects = text(frame["USUBJID"]).iloc[positions].tolist() if "USUBJID" in frame else [""] * len(rows)
     seqs = frame[seq].iloc[positions].tolist() if seq else [None] * len(rows)
