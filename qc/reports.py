@@ -1,0 +1,160 @@
+"""Validation reports: JSON (one object per finding), JUnit XML (one test case per rule and
+dataset) and one summary HTML page (findings by rule and by dataset, with the offending records).
+
+Every writer is deterministic: the same result gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from html import escape
+from pathlib import Path
+
+from qc.findings import FAILED, NOT_RUN, SEVERITIES, Finding, ValidationResult
+
+# Records listed per rule and dataset in the HTML page and a JUnit failure; JSON has them all.
+RECORDS_SHOWN = 50
+
+
+def write_reports(result: ValidationResult, folder: str | Path) -> dict[str, Path]:
+    """findings.json, junit.xml and report.html in `folder`; returns the paths by kind."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    paths = {"json": target / "findings.json", "junit": target / "junit.xml", "html": target / "report.html"}
+    write_json(result, paths["json"])
+    write_junit(result, paths["junit"])
+    write_html(result, paths["html"])
+    return paths
+
+
+def write_json(result: ValidationResult, path: str | Path) -> Path:
+    """A JSON array with one finding object per line (rule, severity, dataset, variable, usubjid,
+    seq, row, value, message), so it reads as JSON and greps as lines."""
+    lines = [json.dumps(f.to_dict(), sort_keys=True, ensure_ascii=False) for f in result.findings]
+    body = "[\n" + ",\n".join(lines) + ("\n" if lines else "") + "]\n"
+    Path(path).write_text(body, encoding="utf-8")
+    return Path(path)
+
+
+def _grouped(findings: list[Finding]) -> dict[tuple[str, str], list[Finding]]:
+    groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for f in findings:
+        groups[(f.rule, f.dataset)].append(f)
+    return groups
+
+
+def _line(f: Finding) -> str:
+    where = f"row {f.row}" if f.row else "dataset"
+    subject = f" {f.usubjid}" if f.usubjid else ""
+    seq = f" seq {f.seq:g}" if f.seq is not None else ""
+    return f"{where}{subject}{seq} {f.variable}={f.value!r}: {f.message}"
+
+
+def write_junit(result: ValidationResult, path: str | Path) -> Path:
+    """JUnit XML: a test case per rule and dataset; failures list the first records, NOT RUN is skipped."""
+    groups = _grouped(result.findings)
+    runs = result.runs
+    failures = sum(1 for r in runs if r.status == FAILED)
+    skipped = sum(1 for r in runs if r.status == NOT_RUN)
+    root = ET.Element("testsuites", name="clinforge validate", tests=str(len(runs)),
+                      failures=str(failures), skipped=str(skipped), errors="0")
+    suite = ET.SubElement(root, "testsuite", name="clinforge validate", tests=str(len(runs)),
+                          failures=str(failures), skipped=str(skipped), errors="0")
+    for run in runs:
+        case = ET.SubElement(suite, "testcase", classname=run.rule, name=run.dataset or "(study)")
+        if run.status == FAILED:
+            found = groups.get((run.rule, run.dataset), [])
+            failure = ET.SubElement(case, "failure", type=run.severity,
+                                    message=f"{run.findings} finding(s): {run.description}")
+            shown = "\n".join(_line(f) for f in found[:RECORDS_SHOWN])
+            more = len(found) - RECORDS_SHOWN
+            failure.text = shown + (f"\n… and {more} more (see findings.json)" if more > 0 else "")
+        elif run.status == NOT_RUN:
+            ET.SubElement(case, "skipped", message=f"NOT RUN: {run.reason}")
+        if run.reason and run.status != NOT_RUN:
+            ET.SubElement(case, "system-out").text = run.reason
+    ET.indent(root)
+    Path(path).write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n")
+    return Path(path)
+
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+th{background:#f0f0f0}.error{color:#b00020}.warning{color:#a05a00}.notice{color:#555}
+.passed{color:#2e7d32}.notrun{color:#6a1b9a}details{margin:.5em 0}code{font-size:90%}
+"""
+
+
+def write_html(result: ValidationResult, path: str | Path) -> Path:
+    """One self-contained page: totals, findings by rule, by dataset, rules not run, records."""
+    groups = _grouped(result.findings)
+    severity = result.count_by_severity()
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>clinforge validation</title>",
+        f"<style>{STYLE}</style></head><body><h1>clinforge validation</h1>",
+        "<p>" + ", ".join(f"<span class='{s}'>{severity[s]} {s}(s)</span>" for s in SEVERITIES)
+        + f" in {len(result.records)} dataset(s); {len(result.not_run())} rule run(s) NOT RUN.</p>",
+    ]
+    parts.append(_by_rule(result))
+    parts.append(_by_dataset(result))
+    not_run = result.not_run()
+    if not_run:
+        parts.append("<h2>Not run</h2><table><tr><th>rule</th><th>dataset</th><th>reason</th></tr>")
+        parts += [f"<tr><td>{escape(r.rule)}</td><td>{escape(r.dataset)}</td><td>{escape(r.reason)}</td></tr>"
+                  for r in not_run]
+        parts.append("</table>")
+    parts.append("<h2>Offending records</h2>")
+    for (rule, dataset), found in sorted(groups.items()):
+        rows = "".join(
+            f"<tr><td>{f.row or ''}</td><td>{escape(f.usubjid)}</td>"
+            f"<td>{'' if f.seq is None else f'{f.seq:g}'}</td><td>{escape(f.variable)}</td>"
+            f"<td><code>{escape(f.value)}</code></td><td>{escape(f.message)}</td></tr>"
+            for f in found[:RECORDS_SHOWN]
+        )
+        more = len(found) - RECORDS_SHOWN
+        parts.append(
+            f"<details><summary class='{found[0].severity}'>{escape(rule)} · {escape(dataset)} · "
+            f"{len(found)} finding(s)</summary><table><tr><th>row</th><th>USUBJID</th><th>seq</th>"
+            f"<th>variable</th><th>value</th><th>message</th></tr>{rows}</table>"
+            + (f"<p>… and {more} more in findings.json</p>" if more > 0 else "") + "</details>"
+        )
+    parts.append("</body></html>\n")
+    Path(path).write_text("\n".join(parts), encoding="utf-8")
+    return Path(path)
+
+
+def _by_rule(result: ValidationResult) -> str:
+    per_rule: dict[str, dict] = {}
+    for run in result.runs:
+        entry = per_rule.setdefault(run.rule, {"run": run, "findings": 0, "datasets": 0, "not_run": 0})
+        entry["findings"] += run.findings
+        entry["datasets"] += run.status != NOT_RUN
+        entry["not_run"] += run.status == NOT_RUN
+    rows = []
+    for rule, e in sorted(per_rule.items()):
+        run = e["run"]
+        ids = " ".join(i for i in (run.cdisc_id, run.p21_id) if i)
+        status = ("notrun", "NOT RUN") if not e["datasets"] else (
+            (run.severity, "findings") if e["findings"] else ("passed", "passed"))
+        rows.append(
+            f"<tr><td>{escape(rule)}</td><td class='{run.severity}'>{run.severity}</td>"
+            f"<td>{escape(run.description)}</td><td>{escape(ids)}</td><td>{e['datasets']}</td>"
+            f"<td>{e['not_run']}</td><td class='{status[0]}'>{e['findings']} {status[1]}</td></tr>"
+        )
+    return ("<h2>By rule</h2><table><tr><th>rule</th><th>severity</th><th>description</th>"
+            "<th>CDISC / P21</th><th>datasets run</th><th>not run</th><th>findings</th></tr>"
+            + "".join(rows) + "</table>")
+
+
+def _by_dataset(result: ValidationResult) -> str:
+    rows = [
+        f"<tr><td>{escape(name)}</td><td>{c['records']}</td>"
+        f"<td>{escape(result.metadata_source.get(name, ''))}</td>"
+        + "".join(f"<td class='{s}'>{c[s]}</td>" for s in SEVERITIES) + "</tr>"
+        for name, c in result.count_by_dataset().items()
+    ]
+    return ("<h2>By dataset</h2><table><tr><th>dataset</th><th>records</th><th>metadata</th>"
+            + "".join(f"<th>{s}</th>" for s in SEVERITIES) + "</tr>" + "".join(rows) + "</table>")
