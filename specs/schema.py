@@ -113,6 +113,13 @@ def check(value: Any, kind: Kind, file: str, line: int, where: str) -> list[Prob
         return problems
     if kind is None:
         return problems
+    if isinstance(kind, tuple) and not all(k in SCALAR for k in kind):
+        # A choice of shapes, e.g. one value or a list of values: check against the matching shape.
+        for k in kind:
+            if (isinstance(k, Seq) and isinstance(value, list)) or (
+                    isinstance(k, Obj | AnyMap) and isinstance(value, dict)):
+                return check(value, k, file, line, where)
+        kind = tuple(k for k in kind if k in SCALAR)
     if not _scalar_ok(value, kind):
         problems.append(Problem(
             file, line, f"{where}: expected {_kind_name(kind)}, found {value!r}"
