@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import pandas as pd
 
 from clinforge.atomic import atomic_folder
 from clinforge.console import Output
 from specs.loader import load_study
+from specs.model import Study
 
 # Demo sizes: the registered enrolment of the two seed studies.
 DEMO_STUDIES = {"ovarian": 30, "cervical": 24}
@@ -43,10 +46,28 @@ def sdtm(study_name: str | Path, raw: Path, out: Path, *, output: Output,
 
     study = load_study(study_name)
     frames = read_raw(raw, study)
-    with output.progress("SDTM", len(study.sdtm)) as step:
-        datasets = convert(study, frames, progress=step)
+    later = {name for name, spec in study.sdtm.items() if spec.parameters.get("from_analysis")}
+    collected = replace(study, sdtm={k: v for k, v in study.sdtm.items() if k not in later})
+    with output.progress("SDTM", len(collected.sdtm)) as step:
+        datasets = convert(collected, frames, progress=step)
+    if later:
+        datasets |= analysis_sdtm(study, datasets)
     _write(datasets, study.sdtm, out, formats, output)
     return StepResult(study.name, "sdtm", Path(out), {k: len(v) for k, v in datasets.items()})
+
+
+def analysis_sdtm(study: Study, sdtm: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """SDTM PP and its RELREC from the NCA, which lives in the ADaM layer (ADSL → ADPC → ADPP).
+
+    `sdtm` never imports `adam`; the pipeline joins them, so SDTM PP and ADPP hold the same results.
+    """
+    from adam.build import build_adam
+    from adam.pp import build_pp, build_pp_relrec
+
+    nca = replace(study, adam={k: study.adam[k] for k in ("ADSL", "ADPC", "ADPP")})
+    adam_frames = build_adam(nca, sdtm)
+    pp = build_pp(adam_frames["ADPP"], adam_frames["ADPC"])
+    return {"PP": pp, "RELREC": build_pp_relrec(pp, adam_frames["ADPC"])}
 
 
 def adam(study_name: str | Path, sdtm_dir: Path, out: Path, *, output: Output,

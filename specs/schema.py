@@ -43,8 +43,10 @@ class AnyMap:
     values: Kind = None
 
 
-SCALAR = (str, int, float, bool)
-_KIND_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
+NONE = type(None)
+SCALAR = (str, int, float, bool, NONE)
+_KIND_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
+               NONE: "null"}
 
 
 def closest(word: str, options: Any) -> str:
@@ -72,6 +74,8 @@ def _scalar_ok(value: Any, kind: Kind) -> bool:
         if k is float and isinstance(value, int | float) and not isinstance(value, bool):
             return True
         if k is str and isinstance(value, str):
+            return True
+        if k is NONE and value is None:
             return True
     return False
 
@@ -232,7 +236,7 @@ STUDY_CODELISTS_FILE = obj({"codelists": Seq(obj(
 RULE = obj({"algorithm": str}, {"field": str, "with": AnyMap()}, shorthand="field")
 VARIABLE = obj(
     {"name": str},
-    {"label": str, "type": str, "length": int, "origin": str, "source": str, "codelist": str,
+    {"label": str, "type": str, "length": int, "origin": str, "source": str, "codelist": (str, NONE),
      "role": str, "core": str, "format": str, "significant_digits": int, "method": str,
      "comment": str, "algorithm": str, "with": AnyMap()},
     {"type": TYPES, "core": CORES, "origin": ORIGINS},
