@@ -220,11 +220,11 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monke
     target = write_xpt(_edge_frame(), EDGE, tmp_path / "adedge.xpt")
     before = target.read_bytes()
 
-    def broken_writer(frame, path, **options):
-        Path(path).write_bytes(b"HEADER RECORD partial")
+    def broken_writer(handle, *args):
+        handle.write(b"HEADER RECORD partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(xpt.pyreadstat, "write_xport", broken_writer)
+    monkeypatch.setattr(xpt, "write_xport", broken_writer)
     with pytest.raises(OSError, match="disk full"):
         write_xpt(_edge_frame(), EDGE, target)
     assert target.read_bytes() == before
