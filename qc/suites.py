@@ -19,6 +19,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -258,10 +259,20 @@ def gx_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if str(column).startswith("_"):
             continue
         values = frame[column].reset_index(drop=True)
-        if pd.api.types.is_string_dtype(values) or values.dtype == object:
+        if _holds_dates(values):
+            # ADaM dates read from parquet can be datetime.date objects: they are numeric dates.
+            values = pd.to_datetime(values)
+        elif pd.api.types.is_string_dtype(values) or values.dtype == object:
             values = values.astype(object).where(~blank(values), None)
         columns[column] = values
     return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
+
+
+def _holds_dates(values: pd.Series) -> bool:
+    if values.dtype != object:
+        return False
+    present = values.dropna()
+    return bool(len(present)) and bool(present.map(lambda v: isinstance(v, date)).all())
 
 
 def run_suites(frames: Mapping[str, pd.DataFrame], metadata: Metadata) -> SuiteRun:

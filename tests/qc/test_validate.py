@@ -1,0 +1,88 @@
+"""validate_folder end to end: a folder on disk, suites written beside it, the three reports."""
+
+import json
+import xml.etree.ElementTree as ET
+
+import pandas as pd
+import pytest
+
+from qc.conformance import RULES
+from qc.reports import write_reports
+from qc.validate import validate_folder
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sdtm")
+    pd.DataFrame({
+        "STUDYID": "X", "DOMAIN": "DM", "USUBJID": ["S1", "S2"], "SUBJID": ["1", "2"],
+        "RFSTDTC": ["2024-05-14", "2024-06-01"], "SITEID": "01", "SEX": ["F", "F"],
+        "COUNTRY": "USA", "DTHFL": ["", ""],
+    }).to_parquet(root / "dm.parquet")
+    pd.DataFrame({
+        "STUDYID": "X", "DOMAIN": "AE", "USUBJID": ["S1", "S3"], "AESEQ": [1.0, 1.0],
+        "AETERM": ["CRS", "FEVER"], "AEDECOD": ["Cytokine release syndrome", "Pyrexia"],
+        "AESTDTC": ["2024-05-15", "15MAY2024"], "AESTDY": [2.0, 2.0], "AESER": ["Y", "N"],
+        "AESHOSP": ["Y", "N"],
+    }).to_parquet(root / "ae.parquet")
+    return root
+
+
+@pytest.fixture(scope="module")
+def result(folder):
+    return validate_folder(folder)
+
+
+def test_planted_problems_are_found(result):
+    found = {(f.rule, f.dataset, f.row) for f in result.findings}
+    # S3 is not in DM, and its AESTDTC is not ISO 8601.
+    assert ("XD-SUBJ-IN-DM", "AE", 2) in found
+    assert ("DS-ISO8601", "AE", 2) in found
+    assert result.records == {"AE": 2, "DM": 2}
+    assert result.metadata_source == {"AE": "SDTMIG 3.4 (shipped)", "DM": "SDTMIG 3.4 (shipped)"}
+    assert result.fails("error")
+
+
+def test_every_rule_has_a_run_and_missing_inputs_are_not_run(result):
+    assert {r.id for r in RULES} <= {r.rule for r in result.runs}
+    statuses = {(r.rule, r.dataset): r.status for r in result.runs}
+    assert statuses[("XD-EX-IN-RFX", "")] == "not run"  # no EX dataset
+    assert statuses[("XD-SUPP-PARENT", "")] == "not run"
+    assert all(r.findings == 0 for r in result.runs if r.status == "passed")
+
+
+def test_suites_written_beside_the_data(folder, result):
+    written = sorted(p.name for p in (folder / "expectations").iterdir())
+    assert written == ["ae.json", "dm.json"]
+    suite = json.loads((folder / "expectations" / "ae.json").read_text())
+    assert suite["name"] == "ae" and suite["expectations"]
+
+
+def test_reports(tmp_path, result):
+    paths = write_reports(result, tmp_path)
+    findings = json.loads(paths["json"].read_text())
+    assert len(findings) == len(result.findings)
+    assert set(findings[0]) == {"rule", "severity", "dataset", "variable", "usubjid", "seq", "row",
+                                "value", "message"}
+    cases = ET.parse(paths["junit"]).getroot().findall(".//testcase")
+    assert len(cases) == len(result.runs)
+    failed = {(c.get("classname"), c.get("name")) for c in cases if c.find("failure") is not None}
+    assert ("XD-SUBJ-IN-DM", "AE") in failed
+    skipped = [c for c in cases if c.find("skipped") is not None]
+    assert len(skipped) == len(result.not_run())
+    html = paths["html"].read_text()
+    assert "XD-SUBJ-IN-DM" in html and "S3" in html and "Not run" in html
+    # Deterministic: writing again gives the same bytes.
+    again = write_reports(result, tmp_path / "again")
+    assert all(again[k].read_bytes() == paths[k].read_bytes() for k in paths)
+
+
+def test_study_specs_describe_their_datasets(folder):
+    # The ovarian study specifies TS; VS is neither in its specs nor in the shipped standard.
+    ts = pd.DataFrame({"STUDYID": ["MESO-OV-101"], "DOMAIN": ["TS"], "TSSEQ": [1.0], "TSPARMCD": ["TITLE"],
+                       "TSPARM": ["Trial Title"], "TSVAL": ["x"]})
+    vs = pd.DataFrame({"USUBJID": ["S1"], "VSSEQ": [1.0]})
+    result = validate_folder({"TS": ts, "VS": vs}, specs="ovarian")
+    assert result.metadata_source == {"TS": "study ovarian", "VS": "none"}
+    not_run = {(r.rule, r.dataset) for r in result.not_run()}
+    assert ("DS-REQ-PRESENT", "VS") in not_run
