@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,7 @@ import typer
 
 from clinforge import pipeline
 from clinforge.console import Output
+from define.odm import DefineError
 from specs.errors import InputError, SpecError
 
 app = typer.Typer(
@@ -42,6 +44,10 @@ def guarded(command: Callable) -> Callable:
             return command(*args, out=out, **kwargs)
         except SpecError as exc:
             out.error("the study specs have problems; nothing was written.\n" + str(exc))
+        except pipeline.StepFailed as exc:
+            out.error(f"{exc}. The package was not written; a previous package is left as it was.")
+        except DefineError as exc:
+            out.error(f"{exc}")
         except InputError as exc:
             out.error(f"{exc}. Nothing was written; correct the input and run again.")
         except (FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError) as exc:
@@ -133,6 +139,46 @@ def _report(out: Output, result: pipeline.StepResult) -> None:
 
 @app.command()
 @guarded
+def define(
+    study: StudyArg,
+    data: Annotated[Path, typer.Option("--data", help="Folder of SDTM or ADaM datasets.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Path of the define.xml to write.")],
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """Write define.xml (Define-XML 2.1, checked against the XSD) and define.html beside it.
+
+    Example: `clinforge define ovarian --data sdtm/ovarian --out sdtm/ovarian/define.xml`
+    """
+    _report(out, pipeline.define(study, data, out_file, output=out))
+
+
+@app.command()
+@guarded
+def run(
+    study: StudyArg,
+    raw: Annotated[Path, typer.Option("--raw", help="Folder of raw EDC exports (<form>.csv).")],
+    package: Annotated[Path, typer.Option("--out", help="Package folder (replaced only on success).")],
+    formats: Formats = "xpt",
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """All steps into an eCTD module 5 package: SDTM, ADaM, define.xml/html, manifest.json.
+
+    Example: `clinforge run ovarian --raw raw/ovarian --out package/ovarian --format xpt,json`
+    """
+    results = pipeline.run(study, raw, package, output=out, formats=_formats(formats))
+    out.summary(f"Package of {study} in {package}", ["step", "output", "datasets", "records"],
+                [[r.step, r.folder, len(r.counts), sum(r.counts.values())] for r in results],
+                {"study": study, "package": str(package)})
+
+
+@app.command()
+@guarded
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo output.")] = Path("out/demo"),
     subjects: Annotated[int | None, typer.Option(
@@ -149,7 +195,8 @@ def demo(
     """
     results = pipeline.demo(out_dir, subjects=subjects, seed=seed, output=out)
     out.summary(f"clinforge demo in {out_dir}", ["study", "step", "output", "datasets", "records"],
-                [[r.study, r.step, r.folder, len(r.counts), sum(r.counts.values())] for r in results],
+                [[r.study, r.step, os.path.relpath(r.folder, out_dir), len(r.counts), sum(r.counts.values())]
+                 for r in results],
                 {"folder": str(out_dir)})
 
 

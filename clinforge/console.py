@@ -23,8 +23,10 @@ class Output:
     quiet: bool = False
     as_json: bool = False
     err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    lines: list[str] = field(default_factory=list)  # everything said, for the package's log
 
     def info(self, message: str) -> None:
+        self.lines.append(message)
         if not self.quiet and not self.as_json:
             self.err.print(message)
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from clinforge.atomic import atomic_folder
 from clinforge.console import Output
+from clinforge.package import Layout, hash_tree, write_manifest
 from specs.loader import load_study
 from specs.model import Study
 
@@ -84,6 +85,32 @@ def adam(study_name: str | Path, sdtm_dir: Path, out: Path, *, output: Output,
     return StepResult(study.name, "adam", Path(out), {k: len(v) for k, v in datasets.items()})
 
 
+def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Output) -> StepResult:
+    """define.xml (Define-XML 2.1, XSD-checked) and define.html for the datasets in `data_dir`."""
+    from define.html import write_html
+    from define.writer import write_define
+    from specs.readers import read_folder
+
+    study = load_study(study_name)
+    frames = read_folder(data_dir)
+    kind = "adam" if frames and set(frames) <= set(study.adam) else "sdtm"
+    out_file = Path(out_file)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    output.info(f"Writing {kind.upper()} define.xml for {len(frames)} datasets of {study.studyid}")
+    write_define(study, kind, frames, out_file, methods=methods(study, kind))
+    write_html(out_file, out_file.with_name("define.html"))
+    return StepResult(study.name, "define", out_file.parent, {k: len(v) for k, v in frames.items()})
+
+
+def methods(study: Study, kind: str) -> dict[tuple[str, str], str]:
+    """Method text that derivation objects supply for define.xml, beside the specs' own."""
+    if kind == "adam":
+        from adam.methods import methods as adam_methods
+
+        return adam_methods(study)
+    return {}
+
+
 def _write(datasets: dict, specs: dict, out: Path, formats: tuple[str, ...], output: Output) -> None:
     from specs.xpt import write_dataset
 
@@ -97,13 +124,55 @@ def _write(datasets: dict, specs: dict, out: Path, formats: tuple[str, ...], out
             write_dataset(datasets[name], specs[name], work, formats)
 
 
+class StepFailed(Exception):
+    """A step of `run` failed; the package being built was discarded."""
+
+    def __init__(self, step: str, error: Exception):
+        self.step, self.error = step, error
+        super().__init__(f"step '{step}' failed: {error}")
+
+
+def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
+        formats: tuple[str, ...] = ("xpt",), seed: int | None = None) -> list[StepResult]:
+    """SDTM → ADaM → define.xml for both, laid out as an eCTD module 5 package with a manifest.
+
+    The package is built beside `package` and moved into place only when every step succeeded;
+    a failure leaves the previous package as it was and names the step.
+    """
+    study = load_study(study_name)
+    command = f"clinforge run {study.name} --format {','.join(formats)}"
+    first_line = len(output.lines)
+    results = []
+    with atomic_folder(package) as work:
+        layout = Layout(work, study.studyid)
+        steps = (
+            ("sdtm", lambda: sdtm(study_name, raw, layout.sdtm, output=output, formats=formats)),
+            ("adam", lambda: adam(study_name, layout.sdtm, layout.adam, output=output, formats=formats)),
+            ("define sdtm", lambda: define(study_name, layout.sdtm, layout.sdtm / "define.xml",
+                                           output=output)),
+            ("define adam", lambda: define(study_name, layout.adam, layout.adam / "define.xml",
+                                           output=output)),
+        )
+        for name, step in steps:
+            output.info(f"{study.studyid}: {name}")
+            try:
+                done = step()
+            except Exception as exc:  # noqa: BLE001 - re-raised with the step's name
+                raise StepFailed(name, exc) from exc
+            results.append(replace(done, folder=Path(package) / done.folder.relative_to(work)))
+        layout.log.parent.mkdir(parents=True, exist_ok=True)
+        layout.log.write_text("".join(f"{line}\n" for line in output.lines[first_line:]))
+        write_manifest(layout, study, command=command, raw_sha256=hash_tree(
+            [p for p in Path(raw).rglob("*") if p.is_file()], Path(raw)), seed=seed)
+    return results
+
+
 def demo(out: Path, *, subjects: int | None, seed: int, output: Output) -> list[StepResult]:
-    """Both seed studies, every step implemented so far, into `out/<study>/<step>`."""
+    """Both seed studies end to end: raw exports in `out/raw/<study>`, packages in `out/<study>`."""
     results = []
     for name in DEMO_STUDIES:
-        folder = Path(out) / name
-        results.append(synth(name, folder / "raw", subjects=subjects or DEMO_STUDIES[name],
-                             seed=seed, output=output))
-        results.append(sdtm(name, folder / "raw", folder / "sdtm", output=output))
-        results.append(adam(name, folder / "sdtm", folder / "adam", output=output))
+        raw = Path(out) / "raw" / name
+        results.append(synth(name, raw, subjects=subjects or DEMO_STUDIES[name], seed=seed,
+                             output=output))
+        results += run(name, raw, Path(out) / name, output=output, seed=seed)
     return results
