@@ -61,6 +61,7 @@ class ValidationResult:
     records: dict[str, int]  # dataset → number of records
     metadata_source: dict[str, str]  # dataset → where its metadata came from
     timings: dict[str, float] = field(default_factory=dict)  # seconds: suites, rules, per dataset
+    gx_results: dict = field(default_factory=dict, repr=False)  # dataset → GX validation result
 
     def not_run(self) -> list[RuleRun]:
         return [r for r in self.runs if r.status == NOT_RUN]

@@ -1,7 +1,9 @@
 """Validation reports: JSON (one object per finding), JUnit XML (one test case per rule and
-dataset) and one summary HTML page (findings by rule and by dataset, with the offending records).
+dataset), one summary HTML page (findings by rule and by dataset, with the offending records),
+and Great Expectations' own validation pages (Data Docs renderer) per dataset.
 
-Every writer is deterministic: the same result gives the same bytes.
+The first three are deterministic: the same result gives the same bytes. The GX pages carry
+GX's run metadata (time stamps) and are meant for reading, not for diffing.
 """
 
 from __future__ import annotations
@@ -27,6 +29,29 @@ def write_reports(result: ValidationResult, folder: str | Path) -> dict[str, Pat
     write_junit(result, paths["junit"])
     write_html(result, paths["html"])
     return paths
+
+
+def write_data_docs(result: ValidationResult, folder: str | Path) -> Path:
+    """One GX validation-result page per dataset (the renderer Data Docs uses) and an index."""
+    from great_expectations.render.renderer import ValidationResultsPageRenderer
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    renderer, view = ValidationResultsPageRenderer(), DefaultJinjaPageView()
+    links = []
+    for name in sorted(result.gx_results):
+        page = target / f"{name.lower()}.html"
+        page.write_text(view.render(renderer.render(result.gx_results[name])), encoding="utf-8")
+        status = "passed" if result.gx_results[name].success else "failed"
+        links.append(f"<li><a href='{page.name}'>{escape(name)}</a> "
+                     f"<span class='{status}'>{status}</span></li>")
+    index = target / "index.html"
+    index.write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Expectation suites</title><style>{STYLE}"
+        "</style></head><body><h1>Great Expectations validation by dataset</h1><ul>"
+        + "".join(links) + "</ul></body></html>\n", encoding="utf-8")
+    return index
 
 
 def write_json(result: ValidationResult, path: str | Path) -> Path:

@@ -86,6 +86,7 @@ class SuiteRun:
     runs: list[RuleRun] = field(default_factory=list)
     suites: dict[str, Suite] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    gx_results: dict[str, Any] = field(default_factory=dict)  # GX validation results, for Data Docs
 
 
 def _expect(expectation_cls, rule: str, severity: str, message: str, *, per_variable: bool = False,
@@ -290,7 +291,7 @@ def run_suites(frames: Mapping[str, pd.DataFrame], metadata: Metadata) -> SuiteR
                             keys_binding=binding)
         result.suites[name] = built
         begun = time.perf_counter()
-        findings, runs = _validate(context, source, name, frame, built)
+        findings, runs, result.gx_results[name] = _validate(context, source, name, frame, built)
         result.seconds[name] = time.perf_counter() - begun
         result.findings += findings
         result.runs += runs
@@ -335,7 +336,7 @@ def _validate(context, source, name: str, frame: pd.DataFrame, built: Suite):
                 description=_family(rule))
         for rule, t in sorted(tally.items())
     ]
-    return findings, runs + list(built.not_run)
+    return findings, runs + list(built.not_run), outcome
 
 
 DESCRIPTIONS = {

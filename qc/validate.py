@@ -64,4 +64,5 @@ def validate_folder(
         records={name: len(frame) for name, frame in sorted(frames.items())},
         metadata_source=dict(sorted(metadata.sources.items())),
         timings=timings,
+        gx_results=suite_run.gx_results,
     )

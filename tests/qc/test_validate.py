@@ -86,3 +86,12 @@ def test_study_specs_describe_their_datasets(folder):
     assert result.metadata_source == {"TS": "study ovarian", "VS": "none"}
     not_run = {(r.rule, r.dataset) for r in result.not_run()}
     assert ("DS-REQ-PRESENT", "VS") in not_run
+
+
+def test_gx_data_docs(tmp_path, result):
+    from qc.reports import write_data_docs
+
+    index = write_data_docs(result, tmp_path / "docs")
+    assert sorted(p.name for p in index.parent.iterdir()) == ["ae.html", "dm.html", "index.html"]
+    assert "failed" in index.read_text()  # AE fails its ISO 8601 expectation
+    assert "AESTDTC" in (index.parent / "ae.html").read_text()
