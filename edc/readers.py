@@ -27,6 +27,12 @@ from specs.model import Form, Study
 from specs.schema import closest
 
 SYSTEM_FIELDS = ("STUDYID", "SITEID", "SUBJID", "FOLDER", "RECNUM")
+# (SUBJID, FOLDER, RECNUM) identifies a raw record (the CRF library's system fields).
+RECORD_KEY = ("SUBJID", "FOLDER", "RECNUM")
+# Forms that register a subject: a subject anywhere else must have a record in each of them
+# (those the study collects), or its SDTM rows would belong to nobody in DM.
+REGISTRATION_FORMS = ("enrol", "dm")
+UNSCHEDULED_FOLDER = r"UNS[1-9]\d*"
 SHOWN_PROBLEMS = 20
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
 OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -199,7 +205,31 @@ def _check_values(file: Path | str, frame: pd.DataFrame, form: Form) -> pd.DataF
         problems.sort(key=lambda p: (p.row or 0, form.field_names().index(p.column)))
         _raise(file, problems)
     frame["_ROW"] = rows.astype(np.int64)
+    _check_unique(file, frame)
     return frame
+
+
+def _check_unique(file: Path | str, frame: pd.DataFrame) -> None:
+    """One row per raw record: a repeated (SUBJID, FOLDER, RECNUM) names both rows.
+
+    A repeat is refused rather than dropped, even when the two rows agree: an export that
+    repeats a record may have lost another, and only the EDC can say which row is right.
+    """
+    key = frame[list(RECORD_KEY)].apply(lambda c: c.fillna("").str.strip())
+    repeated = key.duplicated(keep="first").to_numpy()
+    if not repeated.any():
+        return
+    first = frame["_ROW"].groupby([key[c] for c in RECORD_KEY], sort=False).transform("first")
+    problems = [
+        Problem(None, "RECNUM", None,
+                f"rows {a} and {b} (lines {a + 1} and {b + 1}) are the same record: SUBJID {s!r}, "
+                f"FOLDER {f!r}, RECNUM {n!r}",
+                "one row per SUBJID, FOLDER and RECNUM: remove the repeated row, or give it its "
+                "own RECNUM if it is a different record")
+        for a, b, s, f, n in zip(first.to_numpy()[repeated], frame["_ROW"].to_numpy()[repeated],
+                                 *(key[c].to_numpy()[repeated] for c in RECORD_KEY), strict=True)
+    ]
+    _raise(file, problems)
 
 
 # --- SAS exports ------------------------------------------------------------------------------
@@ -308,22 +338,31 @@ def _edc_value(value: str, form: Form, field: str) -> str:
 
 def read_raw(folder: str | Path, study: Study) -> dict[str, pd.DataFrame]:
     """Every form the study collects, from `<form>.csv` (or `.sas7bdat` / `.xpt`), or from a single
-    ODM XML file in the folder. Problems of all files are reported together."""
+    ODM XML file in the folder. Problems of all files are reported together; then every row must
+    belong to the study, to one of its visit folders and to an enrolled subject."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("raw data folder not found", file=str(folder), expected="a folder of EDC exports")
     if not any(folder.glob("*.csv")) and not any(folder.glob("*.sas7bdat")) and not any(folder.glob("*.xpt")):
         odm = sorted(folder.glob("*.xml"))
         if len(odm) == 1:
-            return read_odm(odm[0], study)
-    frames, errors = {}, []
+            frames = read_odm(odm[0], study)
+            _raise_all(folder, _check_across_forms(frames, study, {n: f"{odm[0]} [{n}]" for n in frames}))
+            return frames
+    frames, errors, sources = {}, [], {}
     for name, form in study.forms.items():
         path = next((p for p in (folder / f"{name}.{ext}" for ext in ("csv", "sas7bdat", "xpt"))
                      if p.is_file()), folder / f"{name}.csv")
+        sources[name] = str(path)
         try:
             frames[name] = read_form(path, form)
         except InputError as exc:
             errors.append(exc)
+    _raise_all(folder, errors or _check_across_forms(frames, study, sources))
+    return frames
+
+
+def _raise_all(folder: Path, errors: list[InputError]) -> None:
     if len(errors) == 1:
         raise errors[0]
     if errors:
@@ -331,4 +370,44 @@ def read_raw(folder: str | Path, study: Study) -> dict[str, pd.DataFrame]:
                               file=str(folder))
         combined.errors = errors
         raise combined
-    return frames
+
+
+def _check_across_forms(frames: dict[str, pd.DataFrame], study: Study,
+                        sources: dict[str, str]) -> list[InputError]:
+    """What no single file can show: the study, the visit folder and the subject of every row."""
+    registers = [name for name in REGISTRATION_FORMS if name in frames]
+    registered = {name: set(frames[name]["SUBJID"].str.strip()) for name in registers}
+    scheduled = [v.folder for v in study.visits]
+    known_folder = "|".join(re.escape(f) for f in scheduled) + f"|{UNSCHEDULED_FOLDER}|"
+    errors = []
+    for name, frame in frames.items():
+        rows = frame["_ROW"].to_numpy()
+        studyid = frame["STUDYID"].str.strip()
+        problems = _where(rows, (studyid != study.studyid).to_numpy(), "STUDYID", studyid,
+                          f"the row belongs to another study than {study.name}",
+                          f"STUDYID {study.studyid!r}")
+        folder = frame["FOLDER"].str.strip()
+        problems += _where(rows, ~folder.str.fullmatch(known_folder).to_numpy(dtype=bool), "FOLDER",
+                           folder, "not a visit folder of the study",
+                           f"one of {', '.join(scheduled)}, UNS<n> for the n-th unscheduled visit, "
+                           "or blank on a log form")
+        subjects = frame["SUBJID"].str.strip()
+        for register in registers:
+            problems += _where(
+                rows, ~subjects.isin(registered[register]).to_numpy(), "SUBJID", subjects,
+                f"the subject has no record in {register} ({study.forms[register].label.lower()})",
+                f"a subject of {register}: export the subject's {register} form, or correct the "
+                "subject number")
+        if problems:
+            problems.sort(key=lambda p: p.row or 0)
+            try:
+                _raise(sources[name], problems)
+            except InputError as error:
+                errors.append(error)
+    return errors
+
+
+def _where(rows: np.ndarray, bad: np.ndarray, column: str, values: pd.Series, message: str,
+           expected: str) -> list[Problem]:
+    return [Problem(int(r), column, v, message, expected)
+            for r, v in zip(rows[bad], values.to_numpy()[bad], strict=True)]
