@@ -142,3 +142,17 @@ def test_standard_metadata_when_no_specs():
     assert metadata.datasets["ADLB"].variable("PARAMCD").core == "Req"
     assert metadata.sources == {"DM": "SDTMIG 3.4 (shipped)", "SUPPAE": "SDTMIG 3.4 (shipped)",
                                 "ADLB": "ADaMIG 1.3 (shipped)", "XX": "none"}
+
+
+def test_metadata_from_define_xml(tmp_path):
+    # A define.xml in the folder describes its datasets; a dataset it lacks falls back to the standard.
+    from define.writer import write_define
+    from specs.loader import load_study
+
+    study = load_study("ovarian")
+    write_define(study, "sdtm", None, tmp_path / "define.xml")
+    frames = {"AE": pd.DataFrame({"USUBJID": ["S1"]}), "VS": pd.DataFrame({"USUBJID": ["S1"]})}
+    metadata = folder_metadata(frames, folder=tmp_path)
+    assert metadata.sources["AE"] == f"define.xml {tmp_path / 'define.xml'}"
+    assert metadata.sources["VS"] == "none"
+    assert metadata.datasets["AE"].variable_names() == study.sdtm["AE"].variable_names()
