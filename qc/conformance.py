@@ -257,7 +257,7 @@ def _unresolved(data: Datasets, frame: pd.DataFrame, parent_of: pd.Series) -> pd
             continue
         if variable == "":
             known = set().union(*(set(text(p["USUBJID"])) for p in parents if "USUBJID" in p.columns))
-            problem[group] = [("" if s in known else f"subject not in {domain}") for s in subjects[group]]
+            problem[group] = subjects[group].isin(known).map({True: "", False: f"subject not in {domain}"})
             continue
         if not all(variable in p.columns for p in parents):
             problem[group] = f"{variable} is not a variable of {domain}"
@@ -269,8 +269,8 @@ def _unresolved(data: Datasets, frame: pd.DataFrame, parent_of: pd.Series) -> pd
         if any(pd.api.types.is_numeric_dtype(p[variable]) for p in parents):
             values = text(pd.to_numeric(values, errors="coerce")).where(values != "", "")
         wanted = subjects[group] + "\x1f" + values
-        problem[group] = [("" if k in keys else f"no {domain} record with {variable} = {v}")
-                          for k, v in zip(wanted, idval[group], strict=True)]
+        message = f"no {domain} record with {variable} = " + idval[group]
+        problem[group] = message.where(~wanted.isin(keys), "")
     return hits(problem != "", "IDVARVAL", idval, idvar=idvar, problem=problem)
 
 
