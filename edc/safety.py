@@ -107,11 +107,14 @@ class Safety:
 
 
 def simulate_safety(subjects: Subjects, end: np.ndarray, death_day: np.ndarray, seed: int) -> Safety:
+    """Adverse events up to each subject's end of participation; `death_day` is inf for subjects
+    alive at their end."""
     rng = stream(seed, "safety")
     n = subjects.n
     parts = []
     crs_onset, crs_grade = np.full(n, np.nan), np.zeros(n, dtype=np.int64)
-    crs_death = subjects.early_death == DEATH_CRS
+    dies = np.isfinite(death_day)
+    crs_death = dies & (subjects.early_death == DEATH_CRS)
     for code, event in enumerate(CATALOGUE):
         eligible = subjects.infused if event.needs_infusion else subjects.ld_days > 0
         for episode in (0, 1):
@@ -134,7 +137,7 @@ def simulate_safety(subjects: Subjects, end: np.ndarray, death_day: np.ndarray, 
             occurs &= onset <= end
             parts.append(_Events(np.flatnonzero(occurs), code, onset, grade, stop, event))
     for cause, (decod, bodsys, verbatim, (a, b)) in FATAL.items():
-        s = np.flatnonzero(subjects.early_death == cause)
+        s = np.flatnonzero(dies & (subjects.early_death == cause))
         onset = death_day - rng.integers(a, b + 1, n)
         event = EventType(decod, bodsys, (verbatim,), 0, (0, 0), (1, 0, 0, 0), 1, (0.5, 0.3, 0.2, 0, 0))
         parts.append(_Events(s, len(CATALOGUE), onset, np.full(n, 5), death_day.copy(), event))

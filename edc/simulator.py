@@ -28,6 +28,7 @@ def simulate(study: Study, n_subjects: int, seed: int) -> dict[str, pd.DataFrame
     death = disposition.death_day(subj, tum.progression_day, bound, seed)
     end = timeline.end_day(subj, schedule, death)
     died = np.isfinite(death) & (death <= end)
+    death = np.where(died, death, np.inf)
     ae = safety.simulate_safety(subj, end, death, seed)
     cytokine = kinetics.cytokine_form(study, subj, schedule, end, ae.crs_onset, ae.crs_grade, seed)
     rows = {
@@ -44,7 +45,7 @@ def simulate(study: Study, n_subjects: int, seed: int) -> dict[str, pd.DataFrame
         "response": tum.forms["response"],
         "subsequent_therapy": history.subsequent_therapy_form(study, subj, tum.progression_day, end, seed),
         "disposition": disposition.disposition_form(subj, end, died, seed),
-        "death": disposition.death_form(subj, np.where(died, death, np.inf), seed),
+        "death": disposition.death_form(subj, death, seed),
     }
     for instrument in study.questionnaires:
         form_name = questionnaire.INSTRUMENTS[instrument][0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from tests.edc.conftest import edc_date
 
 DATED = {"ae": "AESTDAT", "qpcr": "SMPDAT", "cytokine": "SMPDAT", "tumor": "TUDAT", "response": "RSDAT",
@@ -10,7 +12,7 @@ DATED = {"ae": "AESTDAT", "qpcr": "SMPDAT", "cytokine": "SMPDAT", "tumor": "TUDA
 
 def test_nothing_happens_after_death(raw_a):
     death = edc_date(raw_a["death"].set_index("SUBJID")["DTHDAT"])
-    for form, column in DATED.items():
+    for form, column in [*DATED.items(), ("ae", "AEENDAT"), ("subsequent_therapy", "CMENDAT")]:
         frame = raw_a[form]
         when = edc_date(frame[column])
         dead = frame["SUBJID"].map(death)
@@ -42,6 +44,10 @@ def test_fatal_adverse_event_for_deaths_not_from_disease(raw_a):
     not_disease = set(death.index[~death["DTHCAUS"].str.lower().str.contains("progress|^pd$")])
     assert not_disease and not_disease <= set(fatal["SUBJID"])
     assert (ae.loc[ae["AESDTH"] == "X", "AEOUT"] == "Fatal").all()
+    # The fatal event ends on the day of death (where the death date is complete).
+    died = death.loc[fatal["SUBJID"], "DTHDAT"].to_numpy()
+    full = ~pd.Series(died).str.startswith("UN").to_numpy()
+    assert full.sum() > 0 and (fatal["AEENDAT"].to_numpy()[full] == died[full]).all()
 
 
 def test_follow_up_ends_with_a_status(raw_a):
