@@ -20,6 +20,8 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from specs.errors import InputError
 from specs.model import DatasetSpec, Variable
@@ -264,9 +266,9 @@ def _label_problems(label: str, dataset: str, column: str | None, what: str) -> 
 
 
 def _byte_lengths(series: pd.Series) -> pd.Series:
-    if series.str.isascii().all():
-        return series.str.len()  # encoding is slow, and ASCII needs no encoding
-    return series.str.encode("utf-8").str.len()
+    """Each value's length in UTF-8 bytes (0 for missing), counted by Arrow without encoding anything."""
+    lengths = pc.binary_length(pa.array(series, type=pa.large_string(), from_pandas=True))
+    return pd.Series(pc.fill_null(lengths, 0).to_numpy(), index=series.index)
 
 
 def _row_problems(

@@ -59,9 +59,9 @@ FORMAT = re.compile(r"(\$?(?:[A-Za-z_](?:[A-Za-z0-9_]*[A-Za-z_])?)?)(\d*)\.?(\d*
 
 MISSING = 0x2E  # "."
 SPECIAL_MISSING = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ_")
-SIGN_BIT = np.uint64(1 << 63)
-IEEE_FRACTION = np.uint64((1 << 52) - 1)
-IEEE_HIDDEN_BIT = np.uint64(1 << 52)
+SIGN_BIT = np.int64(-(1 << 63))
+IEEE_FRACTION = (1 << 52) - 1
+IEEE_HIDDEN_BIT = 1 << 52
 IEEE_BIAS = 1075  # exponent bias 1023 plus the 52 fraction bits: value = significand × 2**(e - 1075)
 IBM_BIAS = 78  # excess 64 plus the 56 fraction bits counted in hex digits (14)
 
@@ -111,28 +111,35 @@ class Numbers:
 
 def ibm_from_ieee(values: np.ndarray, special: np.ndarray | None = None) -> np.ndarray:
     """IEEE float64 → IBM System/370 doubles as big-endian uint64 (exact; ValueError out of range)."""
+    return _ibm_bits(values, special).astype(">u8")
+
+
+def _ibm_bits(values: np.ndarray, special: np.ndarray | None) -> np.ndarray:
+    """The IBM doubles' bits in native int64s (big-endian is the caller's store)."""
     numbers = np.ascontiguousarray(values, dtype=np.float64)
-    bits = numbers.view(np.uint64)
-    exponent = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.int64) - IEEE_BIAS
-    shift = exponent % 4  # numpy's % follows the divisor's sign: 0..3
-    hex_exponent = (exponent - shift) // 4 + IBM_BIAS
-    missing = np.isnan(numbers)
-    zero = numbers == 0
-    outside = ~missing & ~zero & ((hex_exponent < 0) | (hex_exponent > 127))
-    if outside.any():
-        raise ValueError(
-            f"{int(outside.sum())} numbers outside the IBM floating-point range (16**-65 to below 16**63, "
-            f"finite), the first {numbers[outside][0]!r}"
-        )
-    fraction = (bits & IEEE_FRACTION) | IEEE_HIDDEN_BIT
-    ibm = (
-        (bits & SIGN_BIT)
-        | (hex_exponent.astype(np.uint64) << np.uint64(56))
-        | (fraction << shift.astype(np.uint64))
-    )
-    ibm[zero] = 0
-    ibm[missing] = _missing_codes(special, missing).astype(np.uint64) << np.uint64(56)
-    return ibm.astype(">u8")
+    bits = numbers.view(np.int64)
+    exponent = ((bits >> 52) & 0x7FF) - IEEE_BIAS
+    # exponent - shift is the multiple of 4 at or below exponent (shifts are arithmetic)
+    shift = exponent & 3
+    hex_exponent = (exponent >> 2) + IBM_BIAS
+    ibm = (((bits & IEEE_FRACTION) | IEEE_HIDDEN_BIT) << shift) | (hex_exponent << 56) | (bits & SIGN_BIT)
+    # zeros, missing values and numbers out of range all land outside 0..127
+    unusual = np.flatnonzero((hex_exponent < 0) | (hex_exponent > 127))
+    letters = _special_letters(special, numbers)
+    if unusual.size:
+        odd = numbers[unusual]
+        missing = np.isnan(odd)
+        outside = ~missing & (odd != 0)
+        if outside.any():
+            raise ValueError(
+                f"{int(outside.sum())} numbers outside the IBM floating-point range (16**-65 to below "
+                f"16**63, finite), the first {odd[outside][0]!r}"
+            )
+        codes = np.full(unusual.size, MISSING, dtype=np.int64)
+        if letters is not None:
+            codes = np.where(letters[unusual] != 0, letters[unusual], MISSING)
+        ibm[unusual] = np.where(missing, codes << 56, 0)
+    return ibm
 
 
 def library_header(when: datetime) -> bytes:
@@ -177,15 +184,16 @@ def observation_chunks(
     for start in range(0, rows, step):
         stop = min(start + step, rows)
         size = (stop - start) * width
-        padded = -(-size // RECORD) * RECORD if stop == rows else size
-        block = np.full(padded, BLANK, dtype=np.uint8)
+        padding = -(rows * width) % RECORD if stop == rows else 0
+        block = np.full(size + padding, BLANK, dtype=np.uint8)
         table = block[:size].reshape(stop - start, width)
         position = 0
         for variable, column in zip(variables, columns, strict=True):
             field = table[:, position:position + variable.length]
             if isinstance(column, Numbers):
                 special = None if column.special is None else column.special[start:stop]
-                field[:] = ibm_from_ieee(column.values[start:stop], special).view(np.uint8).reshape(-1, 8)
+                # the field's bytes seen as one big-endian integer per row: numpy swaps as it stores
+                field.view(">i8")[:, 0] = _ibm_bits(column.values[start:stop], special)
             else:
                 _place_text(field, column, start, stop)
             position += variable.length
@@ -246,18 +254,16 @@ def _place_text(field: np.ndarray, column: Text, start: int, stop: int) -> None:
     field[filled] = column.data[offsets[0]:offsets[-1]]
 
 
-def _missing_codes(special: np.ndarray | None, missing: np.ndarray) -> np.ndarray:
-    """The first byte of each missing value: "." or the special missing value's letter."""
+def _special_letters(special: np.ndarray | None, numbers: np.ndarray) -> np.ndarray | None:
+    """Each row's special missing letter as a byte value, 0 for none; checked against the numbers."""
     if special is None:
-        return np.full(int(missing.sum()), MISSING, dtype=np.uint8)
-    codes = np.asarray(special, dtype="S1")
-    letters = codes.view(np.uint8)
-    wrong = (letters != 0) & (~missing | ~np.isin(letters, list(SPECIAL_MISSING)))
+        return None
+    letters = np.asarray(special, dtype="S1").view(np.uint8).astype(np.int64)
+    wrong = (letters != 0) & (~np.isnan(numbers) | ~np.isin(letters, list(SPECIAL_MISSING)))
     if wrong.any():
-        raise ValueError(
-            f"special missing values must be A-Z or _ on NaN values, found {codes[wrong][0]!r}"
-        )
-    return np.where(letters == 0, MISSING, letters)[missing]
+        found = chr(letters[wrong][0])
+        raise ValueError(f"special missing values must be A-Z or _ on NaN values, not {found!r}")
+    return letters
 
 
 def _field(text: str, size: int) -> bytes:

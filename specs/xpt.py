@@ -103,11 +103,19 @@ def _temp_path(target: Path) -> Path:
         return path
 
 
-def _write_xpt_file(conformed: pd.DataFrame, spec: DatasetSpec, path: Path) -> None:
+def xport_columns(
+    conformed: pd.DataFrame, spec: DatasetSpec,
+) -> tuple[list[XportVariable], list[Text | Numbers]]:
+    """A conformed frame's variables and columns as `specs.xport.write_xport` takes them."""
     present = [v for v in sorted(spec.variables, key=lambda v: v.order) if v.name in conformed.columns]
     lengths = conformed.attrs["lengths"]
     variables = [XportVariable(v.name, v.label, v.type, lengths[v.name], v.format or "") for v in present]
     columns = [_text(conformed[v.name]) if v.type == "Char" else _numbers(conformed[v.name]) for v in present]
+    return variables, columns
+
+
+def _write_xpt_file(conformed: pd.DataFrame, spec: DatasetSpec, path: Path) -> None:
+    variables, columns = xport_columns(conformed, spec)
     with open(path, "wb") as handle:
         write_xport(handle, spec.name, spec.label, variables, columns, build_timestamp())
         handle.flush()
