@@ -1,0 +1,125 @@
+"""`clinforge run`: the package layout, the manifest, determinism, and atomic replacement."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from clinforge import pipeline
+from clinforge.cli import app
+from clinforge.console import Output
+
+runner = CliRunner()
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("raw") / "ovarian"
+    pipeline.synth("ovarian", folder, subjects=6, seed=11, output=Output(quiet=True))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory, raw) -> Path:
+    folder = tmp_path_factory.mktemp("pkg") / "ovarian"
+    result = runner.invoke(app, ["run", "ovarian", "--raw", str(raw), "--out", str(folder), "-q"])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_layout_is_ectd_module_5(package):
+    study = package / "m5" / "datasets" / "meso-ov-101"
+    sdtm = study / "tabulations" / "sdtm"
+    adam = study / "analysis" / "adam" / "datasets"
+    assert {"dm.xpt", "ae.xpt", "pc.xpt", "pp.xpt", "relrec.xpt", "define.xml", "define.html"} <= {
+        p.name for p in sdtm.iterdir()}
+    assert {"adsl.xpt", "adae.xpt", "adrs.xpt", "adtte.xpt", "adpp.xpt", "define.xml", "define.html"} <= {
+        p.name for p in adam.iterdir()}
+    assert (package / "logs" / "clinforge.log").read_text().strip()
+
+
+def test_manifest_lists_every_file_with_its_hash(package):
+    manifest = json.loads((package / "manifest.json").read_text())
+    files = {f["path"]: f for f in manifest["files"]}
+    on_disk = {k for k in tree(package) if k != "manifest.json"}
+    assert set(files) == on_disk
+    for path, entry in files.items():
+        content = (package / path).read_bytes()
+        assert entry["size"] == len(content)
+        assert entry["sha256"] == hashlib.sha256(content).hexdigest()
+    assert manifest["study"] == "MESO-OV-101"
+    assert manifest["command"] == "clinforge run ovarian --format xpt"
+    assert len(manifest["specs_sha256"]) == 64 and len(manifest["raw_sha256"]) == 64
+    assert manifest["versions"]["clinforge"] and manifest["versions"]["pandas"]
+
+
+def test_two_runs_are_byte_identical(tmp_path, raw, package):
+    again = tmp_path / "again"
+    result = runner.invoke(app, ["run", "ovarian", "--raw", str(raw), "--out", str(again), "-q"])
+    assert result.exit_code == 0, result.output
+    assert tree(again) == tree(package)
+
+
+def test_source_date_epoch_is_the_only_difference(tmp_path, raw, package, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    stamped = tmp_path / "stamped"
+    result = runner.invoke(app, ["run", "ovarian", "--raw", str(raw), "--out", str(stamped), "-q"])
+    assert result.exit_code == 0, result.output
+    before, after = tree(package), tree(stamped)
+    assert set(before) == set(after)
+    changed = {k for k in before if before[k] != after[k]}
+    # Files that carry a creation time: XPT headers, define.xml (and its HTML), the manifest.
+    assert changed and all(k.endswith((".xpt", ".xml", ".html", "manifest.json")) for k in changed)
+    manifest = json.loads(after["manifest.json"])
+    assert manifest["created"] == "2023-11-14T22:13:20Z"
+
+
+def test_failed_step_keeps_the_previous_package(tmp_path, raw, package):
+    # A raw export that breaks the SDTM step: the package must stay as it was.
+    copy = tmp_path / "pkg"
+    runner.invoke(app, ["run", "ovarian", "--raw", str(raw), "--out", str(copy), "-q"])
+    before = tree(copy)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for src in raw.iterdir():
+        (bad / src.name).write_bytes(src.read_bytes())
+    ae = bad / "ae.csv"
+    ae.write_text(ae.read_text().replace("Recovered/Resolved", "Cured", 1))
+    result = runner.invoke(app, ["run", "ovarian", "--raw", str(bad), "--out", str(copy)])
+    assert result.exit_code == 2
+    assert "step 'sdtm' failed" in result.output and "Cured" in result.output
+    assert tree(copy) == before
+    assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
+
+
+def test_killed_run_leaves_the_previous_package_intact(tmp_path, raw, package):
+    target = tmp_path / "pkg"
+    target.mkdir()
+    for path, content in tree(package).items():
+        (target / path).parent.mkdir(parents=True, exist_ok=True)
+        (target / path).write_bytes(content)
+    before = tree(target)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clinforge.cli", "run", "ovarian", "--raw", str(raw), "--out", str(target),
+         "-q"], start_new_session=True)
+    # Kill it once it has started building (a partial folder appears), or after 3 s at most.
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and not [p for p in tmp_path.iterdir() if ".partial-" in p.name]:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert tree(target) == before
