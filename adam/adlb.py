@@ -112,7 +112,8 @@ def build_adlb(
               "datetime_var": "ADTM"}
     data = derive_var_ablfl(data, by, order, **timing)
     data = derive_var_base(data, by)
-    post = ~compute_on_or_before(data, **timing) & data["ADT"].notna()
+    # Without an infusion nothing is post-infusion: no change, visit or peak for that subject.
+    post = ~compute_on_or_before(data, **timing) & data["ADT"].notna() & data[reference_date].notna()
     data = derive_var_chg(data, filter=lambda _: post)
     data = derive_var_pchg(data, filter=lambda _: post)
 

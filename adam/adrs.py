@@ -2,7 +2,8 @@
 
 From SDTM RS (overall response per visit, OVRLRESP), TU (baseline lesions) and ADSL:
 OVR records, then one record per ADSL subject for PD, RSP, CB, BOR, BCP, CRSP, CCB, CBOR,
-CBCP, DEATH, LSTA and MDIS. Every analysis choice is a keyword argument.
+CBCP, DEATH, LSTA and MDIS, and per response window (e.g. 3 months for the ORR) BOR, CBOR,
+RSP and CRSP again with the window's suffix. Every analysis choice is a keyword argument.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from adam.sources import (
 
 # Worst response wins when one date has several assessments (admiralonco vignette worst_resp).
 _WORST_ORDER = {"NE": 1, "CR": 2, "PR": 3, "SD": 4, "NON-CR/NON-PD": 5, "PD": 6}
+# Response parameters derived again within each response window (ORR at a landmark).
+WINDOW_PARAMS = ("BOR", "CBOR", "RSP", "CRSP")
 
 
 def build_adrs(
@@ -44,7 +47,7 @@ def build_adrs(
     sd_min_days: int = 42,
     max_ne_between: int = 1,
     no_pr_after_cr: bool = True,
-    end_window_days: int | None = None,
+    response_windows: Mapping[str, int] | None = None,
     nact_date: str | None = None,
     baseline_visit: str = "SCREENING",
     highest_imputation: str = "D",
@@ -57,8 +60,11 @@ def build_adrs(
 
     `reference_date` is the ADSL date responses are measured from (TRTSDT here; RANDDT in
     randomised studies). `nact_date` names an ADSL variable with the start of new
-    anticancer therapy: assessments on or after it are not used. `end_window_days` ends
-    the assessment window that many days after the reference date. A partial RSDTC is
+    anticancer therapy: assessments on or after it are not used. The response parameters
+    use every assessment of the follow-up; `response_windows` maps a PARAMCD suffix to a
+    number of days, and for each the same response parameters (`WINDOW_PARAMS`: BOR, CBOR,
+    RSP, CRSP) are derived again from the assessments at most that many days after the
+    reference date ({"3M": 97} gives CRSP3M, the ORR at 3 months). A partial RSDTC is
     imputed up to `highest_imputation` (admiral codes: "n" none, "D" day, "M" month) to
     the `date_imputation` end ("first", "last", "mid"); ADY counts from
     `study_day_reference`.
@@ -76,66 +82,32 @@ def build_adrs(
         keys=keys,
     )
     ovr = ovr.assign(PARCAT1="Tumor Response", PARCAT2=who, PARCAT3=parcat3)
-    used = select_assessments(
-        ovr,
-        adsl,
-        reference_date=reference_date,
-        filter="ANL01FL == 'Y'",
-        end_window_days=end_window_days,
-        nact_date=nact_date,
-        subject_keys=keys,
-    )
     adsl_ref = adsl[[*keys, reference_date]]
+    rules = {
+        "reference_date": reference_date,
+        "confirmation_days": confirmation_days,
+        "sd_min_days": sd_min_days,
+        "max_ne_between": max_ne_between,
+        "no_pr_after_cr": no_pr_after_cr,
+    }
 
-    def flag(events: Sequence[Event], order: str, paramcd: str, param: str) -> pd.DataFrame:
-        rows = derive_extreme_event(
-            used,
-            adsl_ref,
-            events,
+    def responses(end_window_days: int | None, suffix: str, label: str) -> list[pd.DataFrame]:
+        used = select_assessments(
+            ovr,
+            adsl,
             reference_date=reference_date,
-            order=order,
-            set_values_to={"PARAMCD": paramcd, "PARAM": f"{param} by {who}", **common},
+            filter="ANL01FL == 'Y'",
+            end_window_days=end_window_days,
+            nact_date=nact_date,
             subject_keys=keys,
         )
-        return rows.assign(AVAL=_compute_aval_yn(rows["AVALC"]))
+        made = derive_response_params(used, adsl_ref, adsl, evaluator=evaluator, **rules, subject_keys=keys)
+        return [
+            frame.assign(PARAMCD=frame["PARAMCD"] + suffix, PARAM=frame["PARAM"] + label, **common)
+            for frame in made
+            if not suffix or frame["PARAMCD"].iloc[0] in WINDOW_PARAMS
+        ]
 
-    confirmed = confirmed_response_events(
-        result_cr="Y",
-        result_pr="Y",
-        confirmation_days=confirmation_days,
-        max_ne_between=max_ne_between,
-        no_pr_after_cr=no_pr_after_cr,
-    )
-    benefit = clinical_benefit_event(sd_min_days=sd_min_days)
-    bor = _best_response(
-        derive_param_bor,
-        used,
-        adsl_ref,
-        reference_date=reference_date,
-        sd_min_days=sd_min_days,
-        set_values_to={
-            "PARAMCD": "BOR",
-            "PARAM": f"Best Overall Response by {who} (confirmation not required)",
-            **common,
-        },
-        keys=keys,
-    )
-    cbor = _best_response(
-        derive_param_confirmed_bor,
-        used,
-        adsl_ref,
-        reference_date=reference_date,
-        sd_min_days=sd_min_days,
-        set_values_to={
-            "PARAMCD": "CBOR",
-            "PARAM": f"Best Confirmed Overall Response by {who}",
-            **common,
-        },
-        keys=keys,
-        confirmation_days=confirmation_days,
-        max_ne_between=max_ne_between,
-        no_pr_after_cr=no_pr_after_cr,
-    )
     params = [
         ovr,
         _derive_first_record(
@@ -149,38 +121,11 @@ def build_adrs(
                 **common,
             },
         ),
-        flag([RSP_Y, NO_DATA_N], "event", "RSP", "Response (confirmation not required)"),
-        flag(
-            [RSP_Y, benefit, NO_DATA_N],
-            "date",
-            "CB",
-            "Clinical Benefit (confirmation for response not required)",
-        ),
-        bor,
-        _derive_first_record(
-            bor[bor["AVALC"].isin(["CR", "PR"])],
-            adsl,
-            keys=keys,
-            exist_flag=True,
-            set_values_to={
-                "PARAMCD": "BCP",
-                "PARAM": f"Best Overall Response of CR/PR by {who} (confirmation not required)",
-                **common,
-            },
-        ),
-        flag([*confirmed, NO_DATA_N], "date", "CRSP", "Confirmed Response"),
-        flag([*confirmed, benefit, NO_DATA_N], "date", "CCB", "Confirmed Clinical Benefit"),
-        cbor,
-        _derive_first_record(
-            cbor[cbor["AVALC"].isin(["CR", "PR"])],
-            adsl,
-            keys=keys,
-            exist_flag=True,
-            set_values_to={
-                "PARAMCD": "CBCP",
-                "PARAM": f"Best Confirmed Overall Response of CR/PR by {who}",
-                **common,
-            },
+        *responses(None, "", ""),
+        *(
+            frame
+            for suffix, days in (response_windows or {}).items()
+            for frame in responses(days, suffix, f" within {days} Days")
         ),
         _derive_first_record(
             adsl[adsl["DTHDT"].notna()].assign(ADT=adsl["DTHDT"]),
@@ -221,6 +166,82 @@ def build_adrs(
     adrs = adrs.drop(columns=[c for c in adsl if c in adrs and c not in keys])
     adrs = adrs.merge(adsl, on=keys, how="left", validate="many_to_one")
     return derive_vars_dy(adrs, reference_date=study_day_reference, source_vars=["ADT"])
+
+
+def derive_response_params(
+    dataset: pd.DataFrame,
+    dataset_adsl: pd.DataFrame,
+    dataset_subjects: pd.DataFrame,
+    *,
+    evaluator: str = "INVESTIGATOR",
+    reference_date: str = "TRTSDT",
+    confirmation_days: int = 28,
+    sd_min_days: int = 42,
+    max_ne_between: int = 1,
+    no_pr_after_cr: bool = True,
+    subject_keys: Sequence[str] = SUBJECT_KEYS,
+) -> list[pd.DataFrame]:
+    """The response parameters RSP, CB, BOR, BCP, CRSP, CCB, CBOR, CBCP from the assessments used.
+
+    `dataset` holds the OVR assessments that count (`select_assessments`), `dataset_adsl`
+    the subjects with `reference_date`, `dataset_subjects` every ADSL subject (for the
+    Y/N flags). One frame per parameter, one record per subject, without PARCAT*.
+    """
+    keys = list(subject_keys)
+    who = evaluator.title()
+
+    def flag(events: Sequence[Event], order: str, paramcd: str, param: str) -> pd.DataFrame:
+        rows = derive_extreme_event(
+            dataset,
+            dataset_adsl,
+            events,
+            reference_date=reference_date,
+            order=order,
+            set_values_to={"PARAMCD": paramcd, "PARAM": f"{param} by {who}"},
+            subject_keys=keys,
+        )
+        return rows.assign(AVAL=_compute_aval_yn(rows["AVALC"]))
+
+    def best_of(best: pd.DataFrame, paramcd: str, param: str) -> pd.DataFrame:
+        return _derive_first_record(
+            best[best["AVALC"].isin(["CR", "PR"])],
+            dataset_subjects,
+            keys=keys,
+            exist_flag=True,
+            set_values_to={"PARAMCD": paramcd, "PARAM": param},
+        )
+
+    confirmed = confirmed_response_events(
+        result_cr="Y",
+        result_pr="Y",
+        confirmation_days=confirmation_days,
+        max_ne_between=max_ne_between,
+        no_pr_after_cr=no_pr_after_cr,
+    )
+    benefit = clinical_benefit_event(sd_min_days=sd_min_days)
+    best = {"reference_date": reference_date, "sd_min_days": sd_min_days, "filter": None,
+            "subject_keys": keys}
+    bor = _new_records(derive_param_bor(
+        dataset, dataset_adsl, **best,
+        set_values_to={"PARAMCD": "BOR",
+                       "PARAM": f"Best Overall Response by {who} (confirmation not required)"},
+    ), dataset)
+    cbor = _new_records(derive_param_confirmed_bor(
+        dataset, dataset_adsl, **best,
+        confirmation_days=confirmation_days, max_ne_between=max_ne_between, no_pr_after_cr=no_pr_after_cr,
+        set_values_to={"PARAMCD": "CBOR", "PARAM": f"Best Confirmed Overall Response by {who}"},
+    ), dataset)
+    return [
+        flag([RSP_Y, NO_DATA_N], "event", "RSP", "Response (confirmation not required)"),
+        flag([RSP_Y, benefit, NO_DATA_N], "date", "CB",
+             "Clinical Benefit (confirmation for response not required)"),
+        bor,
+        best_of(bor, "BCP", f"Best Overall Response of CR/PR by {who} (confirmation not required)"),
+        flag([*confirmed, NO_DATA_N], "date", "CRSP", "Confirmed Response"),
+        flag([*confirmed, benefit, NO_DATA_N], "date", "CCB", "Confirmed Clinical Benefit"),
+        cbor,
+        best_of(cbor, "CBCP", f"Best Confirmed Overall Response of CR/PR by {who}"),
+    ]
 
 
 def _derive_ovr(
@@ -265,28 +286,8 @@ def _derive_ovr(
     return ovr.drop(columns=[reference_date]).reset_index(drop=True)
 
 
-def _best_response(
-    derive,
-    used: pd.DataFrame,
-    adsl_ref: pd.DataFrame,
-    *,
-    reference_date: str,
-    sd_min_days: int,
-    set_values_to: Mapping[str, object],
-    keys: list[str],
-    **kwargs: object,
-) -> pd.DataFrame:
-    """New records of `derive_param_bor` / `derive_param_confirmed_bor` on the used OVR."""
-    combined = derive(
-        used,
-        adsl_ref,
-        reference_date=reference_date,
-        sd_min_days=sd_min_days,
-        filter=None,
-        set_values_to=set_values_to,
-        subject_keys=keys,
-        **kwargs,
-    )
+def _new_records(combined: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
+    """The records that `derive_param_bor` / `derive_param_confirmed_bor` appended to `used`."""
     return combined.iloc[len(used) :].reset_index(drop=True)
 
 

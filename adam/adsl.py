@@ -7,7 +7,11 @@ plain types (query strings, lists, numbers) so that an ADaM spec can set it:
   placebo; the CAR-T studies count the infusion only, so TRTSDT = TRTEDT = infusion date
   (DOMAIN.md, reference dates), and a second filter gives lymphodepletion LDSTDT/LDENDT;
 - disposition, randomisation and new anticancer therapy records (DS/CM filters);
-- the sources of the last known alive date, the age groups.
+- the sources of the last known alive date, the age groups;
+- the response-evaluable population (`evaluable_filter`, a TU query): **Decision** (DOMAIN.md
+  sections 4-5) infused (SAFFL = Y) and measurable disease at baseline, i.e. at least one
+  target lesion identified at baseline, so that every evaluable subject can have a RECIST
+  response.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ SUBJECT_KEYS = ("STUDYID", "USUBJID")
 VALID_DOSE = "EXDOSE > 0 or (EXDOSE == 0 and EXTRT.str.contains('PLACEBO'))"
 # admiral template format_agegr1: (lowest age, highest age, label), bounds inclusive
 ADMIRAL_AGE_GROUPS = ((None, 17, "<18"), (18, 64, "18-64"), (65, None, ">64"))
-# admiral template LSTALVDT sources: (dataset name, --DTC variable)
+# admiral template LSTALVDT sources: (dataset name, --DTC variable[, condition on that dataset])
 ADMIRAL_LAST_ALIVE_DTC = (("ae", "AESTDTC"), ("ae", "AEENDTC"), ("lb", "LBDTC"))
+# Datasets build_adsl can read dates from (its optional DataFrame arguments, plus dm/ex/ds).
+DATE_SOURCES = ("ae", "lb", "ds", "cm", "ex", "rs", "sv", "qs", "pc", "tu")
 
 
 def convert_blanks_to_na(dataset: pd.DataFrame) -> pd.DataFrame:
@@ -159,11 +165,13 @@ def compute_agegr(
     age: pd.Series,
     groups: Sequence[Sequence] = ADMIRAL_AGE_GROUPS,
     *,
-    missing_label: str | None = "Missing",
+    missing_label: str | None = None,
 ) -> pd.Series:
     """Age group label for each age; groups are (lowest, highest, label), bounds inclusive.
 
-    A bound of None is open. Ages in no group get NA, missing ages `missing_label`.
+    A bound of None is open. Ages in no group get NA, missing ages `missing_label` (missing
+    by default: a label such as admiral's "Missing" must then be a term of the AGEGR1
+    codelist).
     """
     labels = pd.Series(pd.NA, index=age.index, dtype="string")
     for lowest, highest, label in groups:
@@ -193,24 +201,45 @@ def compute_eosstt(
     return result.mask(status.isna(), "ONGOING")
 
 
+def derive_var_evaluable_fl(
+    dataset: pd.DataFrame,
+    dataset_tu: pd.DataFrame,
+    by_vars: Sequence[str] = SUBJECT_KEYS,
+    new_var: str = "RSEVALFL",
+    *,
+    filter: Condition = "TUSTRESC == 'TARGET' and VISIT == 'SCREENING'",
+    treated_var: str = "SAFFL",
+) -> pd.DataFrame:
+    """Response-evaluable flag: Y when `treated_var` is Y and TU has a record meeting `filter`.
+
+    `filter` selects the lesions that make disease measurable at baseline (default: a target
+    lesion identified at the screening visit); N for every other subject.
+    """
+    measurable = derive_var_merged_exist_flag(dataset, dataset_tu, by_vars, "__mdis__", condition=filter)
+    evaluable = dataset[treated_var].eq("Y").fillna(False) & measurable["__mdis__"].eq("Y").fillna(False)
+    return dataset.assign(**{new_var: evaluable.map({True: "Y", False: "N"}).astype("string")})
+
+
 def derive_var_extreme_dt(
     dataset: pd.DataFrame,
     new_var: str,
     *,
-    sources: Sequence[tuple[pd.DataFrame, str]],
+    sources: Sequence[tuple[pd.DataFrame, str] | tuple[pd.DataFrame, str, Condition]],
     mode: str = "last",
     highest_imputation: str = "M",
     by_vars: Sequence[str] = SUBJECT_KEYS,
 ) -> pd.DataFrame:
     """Latest (or earliest) date over several sources, per subject (admiral LSTALVDT-style).
 
-    Each source is (frame, variable): a --DTC character variable is converted with
-    imputation up to `highest_imputation` (first day/month), a datetime variable is used
-    as its date. Records whose date stays missing do not count.
+    Each source is (frame, variable) or (frame, variable, condition): a --DTC character
+    variable is converted with imputation up to `highest_imputation` (first day/month), a
+    datetime variable is used as its date; only records meeting the condition count (e.g. a
+    disposition other than death). Records whose date stays missing do not count.
     """
     by = list(by_vars)
     dated = []
-    for frame, variable in sources:
+    for frame, variable, *condition in sources:
+        frame = frame[compute_condition(frame, condition[0] if condition else None)]
         values = frame[variable]
         if pd.api.types.is_datetime64_any_dtype(values):
             date = values.dt.normalize()
@@ -233,6 +262,11 @@ def build_adsl(
     ae: pd.DataFrame | None = None,
     lb: pd.DataFrame | None = None,
     cm: pd.DataFrame | None = None,
+    rs: pd.DataFrame | None = None,
+    sv: pd.DataFrame | None = None,
+    qs: pd.DataFrame | None = None,
+    pc: pd.DataFrame | None = None,
+    tu: pd.DataFrame | None = None,
     treatment_filter: Condition = VALID_DOSE,
     lymphodepletion_filter: Condition = None,
     eos_filter: Condition = "DSCAT == 'DISPOSITION EVENT'",
@@ -241,21 +275,25 @@ def build_adsl(
     randomization_filter: Condition = "DSDECOD == 'RANDOMIZED'",
     death_date_imputation: str = "M",
     age_groups: Sequence[Sequence] = ADMIRAL_AGE_GROUPS,
+    age_missing_label: str | None = None,
     last_alive_dtc: Sequence[Sequence[str]] = ADMIRAL_LAST_ALIVE_DTC,
     last_alive_vars: Sequence[str] = ("TRTEDT",),
     new_therapy_filter: Condition = None,
     new_therapy_dtc: str = "CMSTDTC",
     new_therapy_imputation: str = "n",
+    evaluable_filter: Condition = None,
 ) -> pd.DataFrame:
-    """ADSL from SDTM DM, EX, DS (AE, LB for the last known alive date, CM for NACTDT).
+    """ADSL from SDTM DM, EX, DS (other domains for the last known alive date, CM for NACTDT,
+    TU for the response-evaluable flag).
 
     Adds TRT01P/TRT01A (ARM/ACTARM), TRTSDTM/TRTSTMF/TRTSDT, TRTEDTM/TRTETMF/TRTEDT,
     TRTDURD, LDSTDT/LDENDT (only with `lymphodepletion_filter`), EOSDT/EOSSTT, RANDDT,
-    DTHDT/DTHDTF, DTHFL, LSTALVDT, SAFFL, AGEGR1 and NACTDT (only with
-    `new_therapy_filter`: first start of a new anticancer therapy in CM).
+    DTHDT/DTHDTF, DTHFL, LSTALVDT, SAFFL, AGEGR1 (`age_missing_label` for a missing age),
+    NACTDT (only with `new_therapy_filter`: first start of a new anticancer therapy in CM)
+    and RSEVALFL (only with `evaluable_filter`, see `derive_var_evaluable_fl`).
 
-    `last_alive_dtc` lists (dataset name, --DTC variable) pairs among "ae", "lb", "ds",
-    "cm", "ex"; `last_alive_vars` ADSL dates that also count (admiral: TRTEDT).
+    `last_alive_dtc` lists (dataset name, --DTC variable[, condition]) among DATE_SOURCES;
+    `last_alive_vars` ADSL dates that also count (admiral: TRTEDT).
     """
     dm, ex, ds = (convert_blanks_to_na(frame) for frame in (dm, ex, ds))
     adsl = dm.drop(columns=["DOMAIN"], errors="ignore")
@@ -289,18 +327,23 @@ def build_adsl(
     if "DTHFL" not in adsl:
         adsl["DTHFL"] = adsl["DTHDTC"].notna().map({True: "Y", False: pd.NA}).astype("string")
 
-    frames = {"ae": ae, "lb": lb, "ds": ds, "cm": cm, "ex": ex}
-    missing = sorted({name for name, _ in last_alive_dtc if frames.get(name) is None})
-    if new_therapy_filter is not None and cm is None:
-        missing.append("cm")
+    frames = {"ae": ae, "lb": lb, "ds": ds, "cm": cm, "ex": ex, "rs": rs, "sv": sv, "qs": qs, "pc": pc,
+              "tu": tu}
+    needed = adsl_needs(last_alive_dtc, new_therapy_filter, evaluable_filter)
+    missing = sorted(name for name in needed if frames.get(name) is None)
     if missing:
         raise ValueError(f"build_adsl: the parameters use {missing} but no such dataset was given")
-    alive_sources = [(convert_blanks_to_na(frames[name]), variable) for name, variable in last_alive_dtc]
+    alive_sources = [
+        (convert_blanks_to_na(frames[name]), variable, *condition)
+        for name, variable, *condition in last_alive_dtc
+    ]
     alive_sources += [(adsl, variable) for variable in last_alive_vars]
     adsl = derive_var_extreme_dt(adsl, "LSTALVDT", sources=alive_sources)
 
     adsl = derive_var_merged_exist_flag(adsl, ex, SUBJECT_KEYS, "SAFFL", condition=treatment_filter)
-    adsl["AGEGR1"] = compute_agegr(adsl["AGE"], age_groups)
+    adsl["AGEGR1"] = compute_agegr(adsl["AGE"], age_groups, missing_label=age_missing_label)
+    if evaluable_filter is not None:
+        adsl = derive_var_evaluable_fl(adsl, convert_blanks_to_na(tu), filter=evaluable_filter)
 
     if new_therapy_filter is not None:
         therapy = convert_blanks_to_na(cm)
@@ -313,3 +356,20 @@ def build_adsl(
             highest_imputation=new_therapy_imputation,
         )
     return adsl
+
+
+def adsl_needs(
+    last_alive_dtc: Sequence[Sequence] = ADMIRAL_LAST_ALIVE_DTC,
+    new_therapy_filter: Condition = None,
+    evaluable_filter: Condition = None,
+) -> set[str]:
+    """The optional datasets of `build_adsl` that these parameter values read."""
+    needed = {source[0] for source in last_alive_dtc}
+    unknown = sorted(needed - set(DATE_SOURCES))
+    if unknown:
+        raise ValueError(f"last_alive_dtc names {unknown}; build_adsl reads dates from {DATE_SOURCES}")
+    if new_therapy_filter is not None:
+        needed.add("cm")
+    if evaluable_filter is not None:
+        needed.add("tu")
+    return needed

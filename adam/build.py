@@ -28,7 +28,7 @@ from adam.adpc import build_adpc
 from adam.adpp import build_adpp
 from adam.adqs import build_adqs
 from adam.adrs import build_adrs
-from adam.adsl import ADMIRAL_LAST_ALIVE_DTC, build_adsl
+from adam.adsl import ADMIRAL_LAST_ALIVE_DTC, adsl_needs, build_adsl
 from adam.adtte import build_adtte
 from adam.params import check_parameters, dataset_inputs, parameter_line, resolve_parameters
 from specs.errors import InputError, Problem, SpecError
@@ -38,10 +38,11 @@ from specs.schema import closest
 
 def _adsl_needs(parameters: Mapping[str, Any]) -> set[str]:
     """Optional datasets of build_adsl that its parameters make necessary."""
-    needed = {name for name, _ in parameters.get("last_alive_dtc", ADMIRAL_LAST_ALIVE_DTC)}
-    if parameters.get("new_therapy_filter") is not None:
-        needed.add("cm")
-    return needed
+    return adsl_needs(
+        parameters.get("last_alive_dtc", ADMIRAL_LAST_ALIVE_DTC),
+        parameters.get("new_therapy_filter"),
+        parameters.get("evaluable_filter"),
+    )
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from adam.adrs import WINDOW_PARAMS
 from adam.build import BUILDERS
 from adam.params import effective_parameters
 from adam.sources import (
@@ -78,11 +79,14 @@ def _trtemfl(p: Mapping[str, Any]) -> str:
 
 def _response(p: Mapping[str, Any]) -> str:
     used = f"OVR records with ANL01FL = Y on or after {p['reference_date']}"
-    if p["end_window_days"] is not None:
-        used += f" and at most {p['end_window_days']} days after it"
     if p["nact_date"]:
         used += f", before {p['nact_date']}"
     used += ", up to and including the first PD"
+    windows = "".join(
+        f" For {', '.join(code + suffix for code in WINDOW_PARAMS)}: the same rules on these "
+        f"assessments up to {days} days after {p['reference_date']}."
+        for suffix, days in (p["response_windows"] or {}).items()
+    )
     confirmed = dict(
         confirmation_days=p["confirmation_days"],
         max_ne_between=p["max_ne_between"],
@@ -98,7 +102,7 @@ def _response(p: Mapping[str, Any]) -> str:
         "CB": describe_events((RSP_Y, benefit, NO_DATA_N)),
         "CCB": describe_events((*confirmed_y, benefit, NO_DATA_N)),
     }
-    return f"Assessments used: {used}.\n\n" + _paragraphs(rules)
+    return f"Assessments used: {used}.{windows}\n\n" + _paragraphs(rules)
 
 
 def _sources(events: tuple[TimeToEventSource, ...], censors: tuple[TimeToEventSource, ...]) -> str:

@@ -101,3 +101,16 @@ def test_peak_window_and_codes():
 def test_compute_anrind():
     result = compute_anrind(pd.Series([1.0, 5.0, 9.0, NA]), pd.Series([2.0] * 4), pd.Series([8.0] * 4))
     assert result.tolist() == ["LOW", "NORMAL", "HIGH", pd.NA]
+
+
+def test_subject_never_infused_has_no_post_infusion_records():
+    # subject 5 is in ADSL without an infusion (TRTSDT missing): its samples are neither
+    # baseline nor post-infusion, so no change, no analysis visit and no peak parameters
+    adsl = _adsl("1", "5")
+    adsl.loc[1, ["TRTSDTM", "TRTSDT"]] = pd.NaT
+    rows = [("5", "INTLK6", 1, "SCREENING", "2024-02-16T09:00", 5.0),
+            ("5", "INTLK6", 7, "DAY 4", "2024-03-05T09:00", 40.0)]
+    adlb = build_adlb(_lb(ROWS[:1] + rows), adsl)
+    never = adlb[adlb["USUBJID"] == "5"]
+    assert never["PARAMCD"].tolist() == ["INTLK6", "INTLK6"]
+    assert never["CHG"].isna().all() and never["AVISIT"].isna().all()

@@ -157,3 +157,55 @@ def test_flags_and_derived_parameters_on_a_small_table():
     assert bor["ADY"].iloc[0] == 43
     for _, aseq in adrs.groupby("USUBJID")["ASEQ"]:
         assert aseq.tolist() == list(range(1, len(aseq) + 1))
+
+
+def _visits(rows):
+    """rows: (USUBJID, day after TRTSDT 2024-01-01, response); one OVR record each."""
+    frame = pd.DataFrame(rows, columns=["USUBJID", "DAY", "RSSTRESC"])
+    dates = pd.Timestamp("2024-01-01") + pd.to_timedelta(frame.pop("DAY"), unit="D")
+    return frame.assign(
+        STUDYID="S",
+        RSSEQ=frame.groupby("USUBJID").cumcount() + 1.0,
+        RSTESTCD="OVRLRESP",
+        RSEVAL="INVESTIGATOR",
+        RSDTC=dates.dt.strftime("%Y-%m-%d"),
+        VISIT="V",
+        VISITNUM=frame.groupby("USUBJID").cumcount() + 1.0,
+    )
+
+
+def test_response_window_gives_a_second_parameter_set():
+    rs = _visits([
+        # 01: PR on day 50 confirmed on day 85: responder overall and within 3 months
+        ("01", 50, "PR"), ("01", 85, "PR"),
+        # 02: PR on day 60, confirmed only on day 120: a responder overall; within the window
+        # the PR is unconfirmed and, 60 days after the reference date, counts as SD
+        ("02", 60, "PR"), ("02", 120, "PR"),
+        # 03: SD on day 50, CR on days 150 and 180: BOR CR overall, SD within the window
+        ("03", 50, "SD"), ("03", 150, "CR"), ("03", 180, "CR"),
+        # 04: PD on day 100, just after the window: PD overall, nothing within (MISSING)
+        ("04", 100, "PD"),
+    ])
+    adsl = pd.DataFrame({"STUDYID": "S", "USUBJID": ["01", "02", "03", "04"],
+                         "TRTSDT": pd.Timestamp("2024-01-01"), "DTHDT": pd.NaT})
+    adrs = build_adrs(rs, adsl, response_windows={"3M": 97})
+    got = adrs[adrs["PARAMCD"] != "OVR"].pivot(index="USUBJID", columns="PARAMCD", values="AVALC")
+    assert got["CBOR"].tolist() == ["PR", "PR", "CR", "PD"]
+    assert got["CBOR3M"].tolist() == ["PR", "SD", "SD", "MISSING"]
+    assert got["BOR"].tolist() == ["PR", "PR", "CR", "PD"]
+    assert got["BOR3M"].tolist() == ["PR", "PR", "SD", "MISSING"]
+    assert got["CRSP"].tolist() == ["Y", "Y", "Y", "N"]
+    assert got["CRSP3M"].tolist() == ["Y", "N", "N", "N"]
+    assert got["RSP3M"].tolist() == ["Y", "Y", "N", "N"]
+    # only the four response parameters are repeated; their labels name the window
+    assert {p for p in adrs["PARAMCD"] if p.endswith("3M")} == {"BOR3M", "CBOR3M", "RSP3M", "CRSP3M"}
+    param = adrs.loc[adrs["PARAMCD"] == "CRSP3M", "PARAM"].iloc[0]
+    assert param == "Confirmed Response by Investigator within 97 Days"
+    # the derived records carry the parameter categories like the overall ones
+    assert (adrs.loc[adrs["PARAMCD"] == "CBOR3M", "PARCAT3"] == "RECIST 1.1").all()
+
+
+def test_no_response_window_no_landmark_parameters():
+    rs, adsl, tu = _small_inputs()
+    # without response_windows only the whole-follow-up parameters exist
+    assert not any(p.endswith("3M") for p in build_adrs(rs, adsl, tu)["PARAMCD"])

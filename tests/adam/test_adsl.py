@@ -156,6 +156,14 @@ def test_build_adsl_car_t():
             "CMSTDTC": ["2024-05-10", "2024-03-02"],
         }
     )
+    tu = pd.DataFrame(
+        {
+            "STUDYID": "S",
+            "USUBJID": ["1", "2", "3", "3"],
+            "TUSTRESC": ["TARGET", "TARGET", "NON-TARGET", "TARGET"],
+            "VISIT": ["SCREENING", "SCREENING", "SCREENING", "MONTH 3"],
+        }
+    )
     got = build_adsl(
         dm,
         _ex(),
@@ -166,8 +174,10 @@ def test_build_adsl_car_t():
         lymphodepletion_filter=LYMPHODEPLETION,
         randomization_filter=None,
         age_groups=[[18, 64, "<65"], [65, 120, ">=65"]],
-        last_alive_dtc=[["ae", "AESTDTC"], ["ae", "AEENDTC"], ["ds", "DSSTDTC"]],
+        last_alive_dtc=[["ae", "AESTDTC"], ["ae", "AEENDTC"], ["ds", "DSSTDTC", "DSDECOD != 'DEATH'"]],
         new_therapy_filter="CMCAT == 'NEW ANTICANCER THERAPY'",
+        evaluable_filter="TUSTRESC == 'TARGET' and VISIT == 'SCREENING'",
+        tu=tu,
     ).set_index("USUBJID")
     # safety population = infused subjects (subject 3's infusion record exists)
     assert got["SAFFL"].tolist() == ["Y", "N", "Y"]
@@ -177,12 +187,18 @@ def test_build_adsl_car_t():
     # partial death date imputed to the first of the month, flagged D
     assert got.loc["1", "DTHDT"] == pd.Timestamp("2024-06-01")
     assert got.loc["1", "DTHDTF"] == "D"
-    # last known alive: latest of AE start/end and disposition dates
-    assert got.loc["1", "LSTALVDT"] == pd.Timestamp("2024-06-20")
+    # last known alive: latest of AE start/end (partial "2024-05" → 1 May) and disposition
+    # dates, but the disposition "DEATH" (the date of death) is left out by its condition
+    assert got.loc["1", "LSTALVDT"] == pd.Timestamp("2024-05-01")
     assert got.loc["2", "LSTALVDT"] == pd.Timestamp("2024-04-02")
     # death is a discontinuation; no disposition record yet: ongoing
     assert got["EOSSTT"].tolist() == ["DISCONTINUED", "DISCONTINUED", "ONGOING"]
-    assert got["AGEGR1"].tolist() == ["<65", ">=65", "Missing"]
+    # a missing age gets no group: "Missing" is no AGEGR1 term
+    assert got["AGEGR1"].tolist()[:2] == ["<65", ">=65"]
+    assert pd.isna(got.loc["3", "AGEGR1"])
+    # response-evaluable: 1 infused with a baseline target; 2 has a target but no infusion;
+    # 3 is infused (partial date, still SAFFL = Y) but its only target lesion is not at baseline
+    assert got["RSEVALFL"].tolist() == ["Y", "N", "N"]
     assert got.loc["1", "NACTDT"] == pd.Timestamp("2024-05-10")
     assert pd.isna(got.loc["2", "NACTDT"])
     assert pd.isna(got.loc["3", "TRT01A"])  # blank ACTARM read as missing
@@ -197,7 +213,10 @@ def test_compute_eosstt():
 
 def test_compute_agegr_bounds_inclusive():
     ages = pd.Series([17.0, 18.0, 64.0, 65.0, None])
-    assert compute_agegr(ages).tolist() == ["<18", "18-64", "18-64", ">64", "Missing"]
+    assert compute_agegr(ages).tolist()[:4] == ["<18", "18-64", "18-64", ">64"]
+    # missing age: no group by default, admiral's "Missing" on request
+    assert pd.isna(compute_agegr(ages).iloc[4])
+    assert compute_agegr(ages, missing_label="Missing").iloc[4] == "Missing"
 
 
 def test_derive_var_extreme_dt_imputes_partial_dates_to_first():
@@ -253,3 +272,9 @@ def test_build_adsl_names_a_missing_source_dataset():
     # the default last-alive sources read AE and LB, which were not given
     with pytest.raises(ValueError, match=r"\['ae', 'lb'\]"):
         build_adsl(dm, _ex(), ds)
+    # the response-evaluable flag reads TU
+    with pytest.raises(ValueError, match=r"\['tu'\]"):
+        build_adsl(dm, _ex(), ds, last_alive_dtc=[], evaluable_filter="TUSTRESC == 'TARGET'")
+    # a last-alive source must be a dataset build_adsl reads
+    with pytest.raises(ValueError, match="last_alive_dtc names"):
+        build_adsl(dm, _ex(), ds, last_alive_dtc=[["xx", "XXDTC"]])
