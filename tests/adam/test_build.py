@@ -231,3 +231,28 @@ def test_car_t_study_builds_from_its_synthetic_sdtm(name, tmp_path):
     # the AUC interval of study.yaml reaches the NCA: 0-30 days (Study A), 0-28 (Study B)
     aucint = built["ADPP"][built["ADPP"]["PARAMCD"] == "AUCINT"]
     assert set(aucint["_INTEND"]) == {car_t.parameters["auc_interval_days"][1]}
+    # every infused subject has one PFS record a Kaplan-Meier estimate at day 365 can use:
+    # a start date, an analysis date not before it, AVAL in days and CNSR 0 or 1
+    pfs = built["ADTTE"][built["ADTTE"]["PARAMCD"] == "PFS"].set_index("USUBJID")
+    infused = adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"]
+    assert sorted(pfs.index) == sorted(infused)
+    assert pfs["STARTDT"].notna().all() and (pfs["ADT"] >= pfs["STARTDT"]).all()
+    assert ((pfs["ADT"] - pfs["STARTDT"]).dt.days + 1 == pfs["AVAL"]).all()
+    assert set(pfs["CNSR"]) <= {0, 1}
+    # response over the whole follow-up and again up to the ORR window, for every subject
+    adrs = built["ADRS"]
+    for paramcd in ("BOR", "BOR3M", "CBOR", "CBOR3M", "RSP", "RSP3M", "CRSP", "CRSP3M"):
+        assert sorted(adrs.loc[adrs["PARAMCD"] == paramcd, "USUBJID"]) == sorted(adsl["USUBJID"])
+    # response-evaluable subjects are infused
+    assert set(adsl.loc[adsl["RSEVALFL"] == "Y", "SAFFL"]) <= {"Y"}
+
+
+@pytest.mark.parametrize("name", ["ovarian", "cervical"])
+def test_car_t_sap_values_come_from_study_yaml(name):
+    car_t = load_study(name)
+    # the PFS missed-assessment window and the ORR window are SAP values of study.yaml
+    adtte = resolve_parameters(car_t.adam["ADTTE"], car_t)
+    assert car_t.adam["ADTTE"].parameters["assessment_window_days"] == {"study": "pfs_assessment_window_days"}
+    assert adtte["assessment_window_days"] == car_t.parameters["pfs_assessment_window_days"]
+    adrs = resolve_parameters(car_t.adam["ADRS"], car_t)
+    assert adrs["response_windows"] == {"3M": car_t.parameters["orr_window_days"]}
