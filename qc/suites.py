@@ -98,7 +98,11 @@ def _expect(expectation_cls, rule: str, severity: str, message: str, *, per_vari
     return expectation_cls(**kwargs, severity=GX_SEVERITY[severity], meta=meta)
 
 
-def _variable_expectations(var: Variable, codelists: Mapping[str, Codelist]) -> list:
+def _variable_expectations(var: Variable, codelists: Mapping[str, Codelist],
+                           slices: list[tuple[str, str | None]]) -> list:
+    """Type, length and codelist of one variable. `slices` are its value-level (condition,
+    codelist) pairs: each slice is checked against its own codelist, and the variable's codelist
+    applies to the records no slice covers."""
     out = []
     expected_type = "Char" if var.type == "Char" else "Num"
     out.append(_expect(
@@ -113,17 +117,36 @@ def _variable_expectations(var: Variable, codelists: Mapping[str, Codelist]) -> 
             gxe.ExpectColumnValueLengthsToBeBetween, "DS-LENGTH", "error",
             f"{var.name} value is longer than {limit} ({source})", column=var.name, max_value=limit,
         ))
-    codelist = codelists.get(var.codelist) if var.codelist else None
-    if codelist is not None and codelist.terms:
-        values = _codelist_values(codelist, var.type)
-        if values:
-            rule, severity = ("DS-CT-EXT", "warning") if codelist.extensible else ("DS-CT", "error")
-            kind = "extensible" if codelist.extensible else "non-extensible"
-            out.append(_expect(
-                gxe.ExpectColumnValuesToBeInSet, rule, severity,
-                f"{var.name} value is not in {kind} codelist {codelist.name}",
-                column=var.name, value_set=values,
-            ))
+    rest = " and ".join(f"not ({condition})" for condition, _ in slices) or None
+    for condition, name in [*slices, (rest, var.codelist)]:
+        codelist = codelists.get(name) if name else None
+        values = _codelist_values(codelist, var.type) if codelist is not None else []
+        if not values:
+            continue
+        rule, severity = ("DS-CT-EXT", "warning") if codelist.extensible else ("DS-CT", "error")
+        kind = "extensible" if codelist.extensible else "non-extensible"
+        where = f" where {condition}" if condition and condition != rest else ""
+        extra = {"row_condition": condition, "condition_parser": "pandas"} if condition else {}
+        out.append(_expect(
+            gxe.ExpectColumnValuesToBeInSet, rule, severity,
+            f"{var.name} value is not in {kind} codelist {codelist.name}{where}",
+            column=var.name, value_set=values, **extra,
+        ))
+    return out
+
+
+def _slices(spec: DatasetSpec, variable: str, present: set[str]) -> list[tuple[str, str | None]]:
+    """Value-level (pandas query condition, codelist) pairs of a variable whose where-variables exist.
+
+    String row conditions are deprecated since GX 1.9 in favour of Condition objects, which cannot
+    express "none of these slices" (no OR under AND); they work throughout GX 1.x, which
+    pyproject pins."""
+    out = []
+    for vl in spec.value_level:
+        if vl.variable != variable or not vl.where or not set(vl.where) <= present:
+            continue
+        condition = " and ".join(f"`{k}` in {sorted(v)!r}" for k, v in sorted(vl.where.items()))
+        out.append((condition, vl.codelist))
     return out
 
 
@@ -171,7 +194,7 @@ def build_suite(
             expectations.append(_expect(gxe.ExpectColumnToExist, "DS-EXP-PRESENT", "warning",
                                         f"expected variable {var.name} is missing", column=var.name))
         if var.name in present:
-            expectations += _variable_expectations(var, codelists)
+            expectations += _variable_expectations(var, codelists, _slices(spec, var.name, present))
 
     keys = tuple(spec.keys) if spec else ()
     key_severity = "error" if keys_binding else "warning"

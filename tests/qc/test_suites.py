@@ -8,7 +8,7 @@ import pytest
 
 from qc.metadata import Metadata, folder_metadata
 from qc.suites import ISO8601, build_suite, run_suites, suite_json, write_suites
-from specs.model import Codelist, DatasetSpec, Term, Variable
+from specs.model import Codelist, DatasetSpec, Term, ValueLevel, Variable
 
 CODELISTS = {
     "NY": Codelist("NY", "No Yes", tuple(Term(v) for v in ("N", "Y")), extensible=False),
@@ -156,3 +156,24 @@ def test_metadata_from_define_xml(tmp_path):
     assert metadata.sources["AE"] == f"define.xml {tmp_path / 'define.xml'}"
     assert metadata.sources["VS"] == "none"
     assert metadata.datasets["AE"].variable_names() == study.sdtm["AE"].variable_names()
+
+
+def test_value_level_codelists_apply_to_their_slice():
+    # DSDECOD: PROTMLST where DSCAT is a milestone, NCOMPLT elsewhere (the variable's own codelist).
+    codelists = {
+        "NCOMPLT": Codelist("NCOMPLT", "", (Term("COMPLETED"), Term("DEATH")), extensible=False),
+        "PROTMLST": Codelist("PROTMLST", "", (Term("INFORMED CONSENT OBTAINED"),), extensible=False),
+    }
+    spec = DatasetSpec(
+        name="DS", label="", kind="sdtm", dataset_class="EVENTS", structure="", keys=(),
+        variables=(var("DSCAT", 1), var("DSDECOD", 2, codelist="NCOMPLT")),
+        value_level=(ValueLevel("DSDECOD", {"DSCAT": ("PROTOCOL MILESTONE",)}, "Char", codelist="PROTMLST"),),
+    )
+    ds = pd.DataFrame({"DSCAT": ["PROTOCOL MILESTONE", "DISPOSITION EVENT", "PROTOCOL MILESTONE", ""],
+                       "DSDECOD": ["INFORMED CONSENT OBTAINED", "COMPLETED", "COMPLETED",
+                                   "INFORMED CONSENT OBTAINED"]})
+    metadata = Metadata(datasets={"DS": spec}, codelists=codelists, sources={"DS": "study test"})
+    findings = [f for f in run_suites({"DS": ds}, metadata).findings if f.rule == "DS-CT"]
+    # Row 3: COMPLETED is not a milestone term; row 4: a milestone term outside the milestone slice.
+    assert sorted(f.row for f in findings) == [3, 4]
+    assert "where" in next(f.message for f in findings if f.row == 3)
