@@ -1,4 +1,5 @@
 import os
+import struct
 import tempfile
 import time
 from datetime import date, datetime
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from specs import xpt
-from specs.dataset import IBM_MIN, XPT_NUM_MAX, DatasetError, conform
+from specs.dataset import IBM_MIN, XPT_NUM_MAX, DatasetError, build_timestamp, conform
 from specs.model import DatasetSpec, Variable
 from specs.xpt import write_dataset, write_xpt
 
@@ -132,14 +133,109 @@ def test_written_file_is_version_5_named_by_the_dataset(tmp_path):
 
 
 def test_empty_dataset_round_trips(tmp_path):
-    # no rows: variables, labels and formats still written; lengths fall to 1 (pyreadstat limit)
+    # no rows: variables, labels, formats and the spec's fixed lengths are still written
     frame = _edge_frame().iloc[0:0]
     path = write_xpt(frame, EDGE, tmp_path / "adedge.xpt")
+    conformed = conform(frame, EDGE)
     (by_readstat, meta), (by_pandas, fields, member) = _read_both(path)
     assert len(by_readstat) == 0 and list(by_readstat.columns) == list(EDGE.variable_names())
     assert [f["name"].decode() for f in fields] == list(EDGE.variable_names())
-    assert meta.column_labels == [v.label for v in EDGE.variables]
-    assert member["label"] == "Edge Cases"
+    _assert_metadata(EDGE, conformed, meta, fields, member)
+    assert meta.variable_storage_width["AVALC"] == 20  # pyreadstat wrote 1: it had no value to pad
+    assert meta.variable_storage_width["USUBJID"] == 1  # no spec length, no value: 1, the least
+
+
+def _corpus():
+    """(case, spec, frame): the edge cases every written file must survive, one per entry."""
+    key = ("USUBJID", "Subject", "Char")
+    extreme = [LARGEST, -LARGEST, IBM_MIN, -IBM_MIN, float(np.nextafter(IBM_MIN, 1)), 2.0**53, -(2.0**53),
+               2.0**53 - 1, 1 / 3, 0.1, -1e-70, 9e74, 123456789.125, -0.0, 0.0]
+    many = _spec(key, *[(f"V{i:04d}", f"Variable {i}", "Num") for i in range(1, 1201)], keys=())
+    return [
+        ("edge cases", EDGE, _edge_frame()),
+        ("empty", EDGE, _edge_frame().iloc[0:0]),
+        # every value missing in both types; the key keeps the rows apart from padding
+        ("all missing", _spec(key, ("AVAL", "Value", "Num"), ("ATERM", "Term", "Char"), keys=()),
+         pd.DataFrame({"USUBJID": ["A", "B"], "AVAL": [np.nan, np.nan], "ATERM": [None, ""]})),
+        # 200 bytes in every row, with blanks and punctuation inside, a leading blank
+        ("200-byte values", _spec(key, ("ATERM", "Term", "Char"), keys=()),
+         pd.DataFrame({"USUBJID": ["A", "B", "C"],
+                       "ATERM": ["x" * 200, ("ab, c; " * 40)[:199] + "z", " " + "q" * 199]})),
+        # IBM range ends, integers up to 2**53, repeating fractions, negative zero
+        ("extreme numbers", _spec(key, ("AVAL", "Value", "Num"), keys=()),
+         pd.DataFrame({"USUBJID": [f"S{i:02d}" for i in range(len(extreme))], "AVAL": extreme})),
+        # one row of 12 bytes: pandas finds the row count from the blanks of the only record
+        ("single short row", _spec(key, ("AVAL", "Value", "Num", {"format": "8.1"}), keys=()),
+         pd.DataFrame({"USUBJID": ["S-01"], "AVAL": [1.5]})),
+        # 1,201 NAMESTRs, 168,140 bytes of them
+        ("many variables", many,
+         pd.DataFrame({"USUBJID": ["A", "B"], **{f"V{i:04d}": [float(i), -i / 7] for i in range(1, 1201)}})),
+    ]
+
+
+@pytest.mark.parametrize(("case", "spec", "frame"), _corpus(), ids=[c[0] for c in _corpus()])
+def test_corpus_reads_back_identically_through_pyreadstat_and_pandas(tmp_path, case, spec, frame):
+    path = write_xpt(frame, spec, tmp_path / "x.xpt")
+    conformed = conform(frame, spec)
+    (by_readstat, meta), (by_pandas, fields, member) = _read_both(path)
+    _assert_values(conformed, by_readstat)
+    _assert_values(_pandas_zeros(conformed), _pandas_zeros(by_pandas))
+    _assert_metadata(spec, conformed, meta, fields, member)
+
+
+def test_negative_zero_is_written_as_the_one_sas_zero(tmp_path):
+    spec = _spec(("USUBJID", "Subject", "Char"), ("AVAL", "Value", "Num"), keys=())
+    path = write_xpt(pd.DataFrame({"USUBJID": ["A"], "AVAL": [-0.0]}), spec, tmp_path / "x.xpt")
+    assert not np.signbit(pyreadstat.read_xport(str(path))[0]["AVAL"]).any()
+
+
+def _pyreadstat_bytes(frame, spec, path):
+    """The file the earlier writer made: pyreadstat.write_xport on the conformed frame, each short
+    character variable's first value blank-padded to the spec length, its clock stamps replaced."""
+    conformed = conform(frame, spec)
+    texts = {}
+    for variable in spec.variables:
+        if variable.type == "Char" and variable.name in conformed:
+            values = conformed[variable.name].astype(object)
+            if len(values) and variable.length:
+                values.iat[0] = values.iat[0].ljust(variable.length)
+            texts[variable.name] = values
+    pyreadstat.write_xport(
+        conformed.assign(**texts), str(path), file_label=spec.label, table_name=spec.name,
+        column_labels={v.name: v.label for v in spec.variables}, file_format_version=5,
+        variable_format={v.name: v.format for v in spec.variables if v.format},
+    )
+    data = bytearray(path.read_bytes())
+    stamp = f"{build_timestamp():%d%b%y:%H:%M:%S}".upper().encode("ascii")
+    for offset in (144, 160, 464, 480):  # created/modified of library and member (SAS TS-140)
+        data[offset:offset + 16] = stamp
+    return bytes(data)
+
+
+@pytest.mark.parametrize("case", ["edge cases", "all missing", "200-byte values", "extreme numbers",
+                                  "single short row", "many variables"])
+def test_same_bytes_as_pyreadstat(tmp_path, case):
+    _, spec, frame = next(c for c in _corpus() if c[0] == case)
+    ours = write_xpt(frame, spec, tmp_path / "ours.xpt").read_bytes()
+    assert ours == _pyreadstat_bytes(frame, spec, tmp_path / "theirs.xpt")
+
+
+def test_empty_dataset_differs_from_pyreadstat_only_in_the_fixed_lengths(tmp_path):
+    # pyreadstat has no value to pad to the spec length and writes length 1; every other byte agrees
+    frame = _edge_frame().iloc[0:0]
+    ours = write_xpt(frame, EDGE, tmp_path / "ours.xpt").read_bytes()
+    theirs = _pyreadstat_bytes(frame, EDGE, tmp_path / "theirs.xpt")
+    assert len(ours) == len(theirs)
+    namestr = struct.Struct(">hhhh8s40s8shhh2s8shhl52s")
+    start = 8 * 80
+    for number, variable in enumerate(EDGE.variables):
+        offset = start + number * namestr.size
+        mine, other = (namestr.unpack_from(b, offset) for b in (ours, theirs))
+        # nlng (2) and npos (14) move; the rest of the NAMESTR is the same
+        assert mine[:2] + mine[3:14] + mine[15:] == other[:2] + other[3:14] + other[15:]
+        assert mine[2] == (20 if variable.name == "AVALC" else other[2])
+    body = slice(start + len(EDGE.variables) * namestr.size, None)
+    assert ours[:start] == theirs[:start] and ours[body] == theirs[body]
 
 
 finite_storable = st.one_of(
