@@ -23,7 +23,7 @@ import pandas as pd
 
 from adam.adsl import convert_blanks_to_na
 from adam.dates import compute_dt, derive_vars_dtm, derive_vars_dy
-from adam.nca import _blq_rules
+from adam.nca import resolve_blq_rules
 
 PROFILE_KEYS = ("STUDYID", "USUBJID", "PCTESTCD", "PCSPEC")
 ADSL_VARS = ("TRTSDT", "TRTSDTM", "TRT01A")
@@ -102,7 +102,7 @@ def derive_var_nca_aval(
     otherwise; ``blq_rules`` maps each position to "keep" (0), "drop" or a number, as in
     `adam.nca.derive_nca_parameters`. Quantifiable means a value above 0.
     """
-    rules = _blq_rules(blq_rules)
+    rules = resolve_blq_rules(blq_rules)
     by = list(by_vars)
     blq = dataset[blq_var].eq("Y").fillna(False).astype(bool)
     conc = pd.to_numeric(dataset[conc_var], errors="coerce").astype(float).where(~blq)

@@ -77,8 +77,9 @@ def build_adpp(
         after_last=after_last,
         time_unit=time_unit,
     )
-    first = adpc.drop_duplicates(profiles)
-    analyte = first[[*profiles, "PARAM", "AVALU"]].rename(columns={"PARAM": "PARCAT1", "AVALU": "_CONCU"})
+    # The first value found per profile: a sample not done (first) has no unit.
+    analyte = (adpc.groupby(profiles, as_index=False, sort=False, dropna=False)[["PARAM", "AVALU"]].first()
+               .rename(columns={"PARAM": "PARCAT1", "AVALU": "_CONCU"}))
     adpp = nca.merge(analyte, on=profiles, how="left", validate="many_to_one")
     concentration = adpp["PPTESTCD"].isin(["CMAX", "CLST"])
     time = adpp["PPTESTCD"].isin(["TMAX", "TLST"])

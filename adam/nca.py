@@ -147,7 +147,11 @@ def compute_aucint(time, conc, start: float, end: float, method: str = "lin up/l
 # ---------------------------------------------------------------------------
 # Vectorised engine over many profiles
 # ---------------------------------------------------------------------------
-def _blq_rules(blq_rules: Mapping[str, object] | None) -> dict[str, object]:
+def resolve_blq_rules(blq_rules: Mapping[str, object] | None) -> dict[str, object]:
+    """BLQ rules by position (first/middle/last): PKNCA's default for None, else checked.
+
+    A rule is "keep" (as 0), "drop" or a finite number >= 0; ValueError otherwise.
+    """
     rules = dict(DEFAULT_BLQ_RULES if blq_rules is None else blq_rules)
     if sorted(rules) != sorted(BLQ_POSITIONS):
         raise ValueError(f"blq_rules must name exactly {BLQ_POSITIONS}, got {sorted(rules)}")
@@ -240,7 +244,7 @@ def derive_nca_parameters(
     interval_start, interval_end = (float(x) for x in auc_interval)
     if not interval_start < interval_end:
         raise ValueError(f"auc_interval {list(auc_interval)} must have start < end")
-    rules = _blq_rules(blq_rules)
+    rules = resolve_blq_rules(blq_rules)
     keys = list(by_vars)
     missing = [v for v in [*keys, time_var, conc_var, blq_var, lloq_var]
                if v is not None and v not in dataset.columns]

@@ -128,3 +128,13 @@ def test_adpc_analysis_records_give_the_same_parameters(adpc):
     direct = derive_nca_parameters(used, ["USUBJID"], time_var="AFRLT", conc_var="AVAL")
     adpp = build_adpp(adpc)
     np.testing.assert_allclose(direct["PPSTRESN"].to_numpy(), adpp["AVAL"].to_numpy(), rtol=1e-12)
+
+
+def test_unit_when_the_first_sample_was_not_done():
+    # the screening sample was not collected (no result, no unit): the unit of the
+    # profile's other samples still names AVALU of every parameter
+    pc = _pc({"4": [(-1, ""), (7, "800"), (14, "<BLQ")]})
+    pc["PCSTRESU"] = pc["PCSTRESU"].where(pc["PCSTRESC"] != "", "")
+    adpp = build_adpp(build_adpc(pc, _adsl(["4"])))
+    assert adpp.set_index("PARAMCD").loc["CMAX", "AVALU"] == "copies/ug"
+    assert adpp.set_index("PARAMCD").loc["AUCLST", "AVALU"] == "day*copies/ug"

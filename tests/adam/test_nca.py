@@ -273,7 +273,10 @@ def test_pharmaversesdtm_pp_is_reproduced_from_pc():
 
 # --- properties -------------------------------------------------------------------------
 
-times_strategy = st.lists(st.floats(0.1, 100), min_size=2, max_size=8, unique=True).map(sorted)
+# Sample times on a 1/1000-day grid: distinct floats 1e-17 apart are no real schedule and leave
+# no room for an interval inside them.
+times_strategy = st.lists(st.integers(100, 100_000), min_size=2, max_size=8, unique=True).map(
+    lambda ms: [m / 1000 for m in sorted(ms)])
 
 
 @settings(max_examples=60, deadline=None)
@@ -318,3 +321,21 @@ def test_vectorised_engine_matches_one_profile_functions(data):
         assert value(result, "AUCLST", subject) == pytest.approx(auclast)
         got = value(result, "AUCINT", subject)
         assert (math.isnan(got) and math.isnan(aucint)) or got == pytest.approx(aucint)
+
+
+def test_resolve_blq_rules_is_public_and_checks():
+    from adam.nca import DEFAULT_BLQ_RULES, resolve_blq_rules
+
+    # None gives PKNCA's conc.blq default; a full set of valid rules comes back as given
+    assert resolve_blq_rules(None) == DEFAULT_BLQ_RULES
+    assert resolve_blq_rules({"first": 0.5, "middle": "drop", "last": "drop"})["first"] == 0.5
+    # a negative replacement value is not a concentration
+    with pytest.raises(ValueError, match="'middle'"):
+        resolve_blq_rules({"first": "keep", "middle": -1, "last": "keep"})
+
+
+def test_adpc_dtype_blq_is_a_dtype_term():
+    from specs.loader import load_ct
+
+    # ADPC writes DTYPE = BLQ: the (extensible) ADaM DTYPE codelist carries it as a sponsor term
+    assert "BLQ" in {term.value for term in load_ct()["DTYPE"].terms}
