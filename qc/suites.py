@@ -64,12 +64,16 @@ class RangeRule:
     high: float | None
     datasets: str = ".*"  # regex on the dataset name
     why: str = ""
+    where: tuple[str, tuple[str, ...]] | None = None  # only records whose variable holds these values
 
 
+RESPONSES = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE", "MISSING")
 RANGES = (
     RangeRule("AETOXGR", 1, 5, why="CTCAE/ASTCT grades are 1 to 5"),
     RangeRule("CNSR", 0, None, why="CNSR is 0 for an event, a positive integer when censored"),
-    RangeRule("AVAL", 1, 7, datasets=r"ADRS", why="response coding CR 1 … MISSING 7 (DOMAIN.md §4)"),
+    # Y/N parameters of ADRS (RSP, CB …) code AVAL 1/0; the 1-7 coding is that of responses.
+    RangeRule("AVAL", 1, 7, datasets=r"ADRS", why="response coding CR 1 … MISSING 7 (DOMAIN.md §4)",
+              where=("AVALC", RESPONSES)),
 )
 
 
@@ -221,7 +225,10 @@ def build_suite(
 
     for rng in RANGES:
         if rng.variable in present and re.match(rng.datasets, name.upper()):
-            expectations.append(_range_expectation(rng, frame[rng.variable]))
+            condition = None
+            if rng.where and rng.where[0] in present:
+                condition = f"`{rng.where[0]}` in {list(rng.where[1])!r}"
+            expectations.append(_range_expectation(rng, frame[rng.variable], condition))
 
     if name.upper() in ("DM", "ADSL"):
         if "USUBJID" in present:
@@ -235,12 +242,13 @@ def build_suite(
     return Suite(dataset=name, suite=suite, not_run=tuple(not_run))
 
 
-def _range_expectation(rng: RangeRule, values: pd.Series) -> Any:
+def _range_expectation(rng: RangeRule, values: pd.Series, condition: str | None = None) -> Any:
     bounds = f"{rng.low:g} to {rng.high:g}" if rng.high is not None else f"at least {rng.low:g}"
     message = f"{rng.variable} outside {bounds}: {rng.why}"
     if pd.api.types.is_numeric_dtype(values):
+        extra = {"row_condition": condition, "condition_parser": "pandas"} if condition else {}
         return _expect(gxe.ExpectColumnValuesToBeBetween, "DS-RANGE", "error", message,
-                       column=rng.variable, min_value=rng.low, max_value=rng.high)
+                       column=rng.variable, min_value=rng.low, max_value=rng.high, **extra)
     # A character grade ('1'…'5') can only be checked as a set of allowed texts.
     high = rng.high if rng.high is not None else rng.low + 9
     allowed = [f"{v:g}" for v in range(int(rng.low), int(high) + 1)]

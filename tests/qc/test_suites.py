@@ -87,7 +87,8 @@ def test_clean_dataset_passes_and_expected_variable_missing_warns():
 def test_numeric_ranges_and_one_record_per_subject():
     # CNSR below 0, ADRS AVAL outside 1-7, and ADSL with a subject twice.
     adtte = pd.DataFrame({"USUBJID": ["S1", "S2"], "CNSR": [0.0, -1.0]})
-    adrs = pd.DataFrame({"USUBJID": ["S1", "S2"], "AVAL": [1.0, 8.0]})
+    # A Y/N parameter's AVAL 0 is not a response code and is not judged by the 1-7 range.
+    adrs = pd.DataFrame({"USUBJID": ["S1", "S2", "S3"], "AVAL": [1.0, 8.0, 0.0], "AVALC": ["CR", "PD", "N"]})
     adsl = pd.DataFrame({"USUBJID": ["S1", "S1"]})
     empty = DatasetSpec("X", "", "adam", "", "", (), ())
     found, _ = findings_by_rule({"ADTTE": adtte, "ADRS": adrs, "ADSL": adsl}, spec=empty)
