@@ -12,6 +12,9 @@ From SDTM PC and ADSL (TRTSDTM = start of the CAR-T infusion, DOMAIN.md section 
   BLQFL keeps which samples were BLQ and AVALC the reported text (``<BLQ``).
 - ANL01FL = Y on the records the NCA uses: on or after the infusion, with a time, and a
   value (or a BLQ the rules keep). Missed samples (no result) are kept without a flag.
+  **Decision:** of two results at the same actual time in one profile (two scheduled samples
+  recorded at one draw, e.g. day 28 and day 30 on the same morning) only the first by nominal
+  time is analysed: an NCA needs one concentration per time (PKNCA refuses repeated times).
 """
 
 from __future__ import annotations
@@ -85,6 +88,24 @@ def derive_vars_frlt(
     return dataset.assign(AFRLT=actual.astype(float), NFRLT=nominal.astype(float), FRLTU=label)
 
 
+def compute_repeated_time(
+    dataset: pd.DataFrame,
+    by_vars: Sequence[str] = PROFILE_KEYS,
+    *,
+    time_var: str = "AFRLT",
+    order: Sequence[str] = ("NFRLT", "PCSEQ"),
+    among: pd.Series | None = None,
+) -> pd.Series:
+    """True for a record taken at the same ``time_var`` as an earlier one (by ``order``) of its
+    profile; only records where ``among`` is True (e.g. those with a result) take part.
+    """
+    taking_part = pd.Series(True, index=dataset.index) if among is None else among.astype(bool)
+    names = [*by_vars, time_var, *[v for v in order if v in dataset]]
+    ranked = dataset.loc[taking_part & dataset[time_var].notna(), names].sort_values(names, kind="stable")
+    repeated = ranked.duplicated([*by_vars, time_var])
+    return repeated.reindex(dataset.index, fill_value=False).astype(bool)
+
+
 def derive_var_nca_aval(
     dataset: pd.DataFrame,
     by_vars: Sequence[str] = PROFILE_KEYS,
@@ -100,7 +121,8 @@ def derive_var_nca_aval(
     A BLQ sample's position is ``first`` when no quantifiable sample after the dose comes
     before it (pre-dose samples included), ``last`` when none comes after it, ``middle``
     otherwise; ``blq_rules`` maps each position to "keep" (0), "drop" or a number, as in
-    `adam.nca.derive_nca_parameters`. Quantifiable means a value above 0.
+    `adam.nca.derive_nca_parameters`. Quantifiable means a value above 0. A result at the same
+    time as an earlier one of its profile is not used (`compute_repeated_time`).
     """
     rules = resolve_blq_rules(blq_rules)
     by = list(by_vars)
@@ -126,7 +148,8 @@ def derive_var_nca_aval(
         else:
             aval = aval.mask(rows, 0.0 if rule == "keep" else float(rule))
     imputed = blq & ~dropped
-    used = after_dose & time.notna() & aval.notna() & ~dropped
+    repeated = compute_repeated_time(dataset, by, time_var=time_var, among=conc.notna() | blq)
+    used = after_dose & time.notna() & aval.notna() & ~dropped & ~repeated
     return dataset.assign(
         AVAL=aval,
         DTYPE=pd.Series(blq_dtype, index=dataset.index, dtype="string").where(imputed),

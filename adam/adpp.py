@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from adam.adpc import PROFILE_KEYS
+from adam.adpc import PROFILE_KEYS, compute_repeated_time
 from adam.nca import NCA_PARAMETERS, derive_nca_parameters
 
 # CDISC CT PKPARM decodes of the PKPARMCD terms (specs/ct/sdtm-ct.yaml).
@@ -56,8 +56,9 @@ def build_adpp(
 
     ``auc_interval`` is in ADPC's time unit (Study A (0, 30) days, Study B (0, 28));
     ``auc_method`` "lin up/log down" (PKNCA default) or "linear"; ``blq_rules`` and
-    ``after_last`` as in `adam.nca.derive_nca_parameters`. ``carry_vars`` are ADPC
-    (ADSL) variables copied per subject.
+    ``after_last`` as in `adam.nca.derive_nca_parameters`. Of results at one time of a
+    profile only the one ADPC analyses enters the NCA (`adam.adpc.compute_repeated_time`).
+    ``carry_vars`` are ADPC (ADSL) variables copied per subject.
     """
     profiles = list(profile_vars)
     units = adpc["FRLTU"].dropna().unique()
@@ -65,8 +66,10 @@ def build_adpp(
         raise ValueError(f"build_adpp: ADPC mixes time units {sorted(units)}")
     frltu = units[0] if len(units) else "DAYS"
     time_unit = TIME_UNIT_CODES[frltu]
+    with_result = adpc["AVAL"].notna() | adpc["BLQFL"].eq("Y").fillna(False)
+    once = adpc[~compute_repeated_time(adpc, profiles, among=with_result)]
     nca = derive_nca_parameters(
-        adpc,
+        once,
         profiles,
         time_var="AFRLT",
         conc_var="AVAL",

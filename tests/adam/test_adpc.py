@@ -158,3 +158,19 @@ def test_reproduces_pharmaverseadam_adpc(pharmaversesdtm, pharmaverseadam):
     kept_blq = (both["BLQFL"] == "Y") & (both["AFRLT"] >= 0) & (both["AVAL"] == 0) & both["AVAL_ref"].isna()
     assert (aval | kept_blq).all()
     assert aval.sum() == 2561  # of 3024; 463 post-dose BLQ kept as 0 by the PKNCA rule
+
+
+def test_two_results_at_one_time_only_the_first_scheduled_is_analysed():
+    pc = _pc([
+        ("1", "2024-03-05T10:00", "1000", "P4D", ""),
+        # day 28 and day 30 samples recorded at the same draw: the day-28 one is analysed
+        ("1", "2024-03-31T09:00", "634", "P30D", ""),
+        ("1", "2024-03-31T09:00", "562", "P28D", ""),
+        # a sample not done at the same time as a result does not hide that result
+        ("2", "2024-03-05T10:00", "", "P4D", "NOT DONE"),
+        ("2", "2024-03-05T10:00", "800", "P5D", ""),
+    ])
+    adpc = build_adpc(pc, _adsl("1", "2")).set_index(["USUBJID", "NFRLT"])
+    assert adpc.loc[("1", 28.0), "ANL01FL"] == "Y"
+    assert pd.isna(adpc.loc[("1", 30.0), "ANL01FL"])
+    assert adpc.loc[("2", 5.0), "ANL01FL"] == "Y"

@@ -138,3 +138,13 @@ def test_unit_when_the_first_sample_was_not_done():
     adpp = build_adpp(build_adpc(pc, _adsl(["4"])))
     assert adpp.set_index("PARAMCD").loc["CMAX", "AVALU"] == "copies/ug"
     assert adpp.set_index("PARAMCD").loc["AUCLST", "AVALU"] == "day*copies/ug"
+
+
+def test_repeated_sample_time_enters_the_nca_once():
+    # day 28 and day 30 drawn at the same moment (934 and 562): the NCA takes the first
+    # scheduled one, as ADPC's ANL01FL does, instead of refusing the profile
+    pc = _pc({"5": [(7, "2000"), (28, "934"), (28, "562")]})
+    pc.loc[2, "PCELTM"] = "P30D"
+    adpp = build_adpp(build_adpc(pc, _adsl(["5"])))
+    values = _values(adpp, "5")
+    assert values["CLST"] == 934 and values["TLST"] == 28

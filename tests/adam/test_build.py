@@ -245,6 +245,20 @@ def test_car_t_study_builds_from_its_synthetic_sdtm(name, tmp_path):
         assert sorted(adrs.loc[adrs["PARAMCD"] == paramcd, "USUBJID"]) == sorted(adsl["USUBJID"])
     # response-evaluable subjects are infused
     assert set(adsl.loc[adsl["RSEVALFL"] == "Y", "SAFFL"]) <= {"Y"}
+    # value-level metadata: per variable, the where clauses of a BDS dataset do not overlap and
+    # cover every PARAMCD built; a declared unit is the unit of those records
+    for dataset, spec in car_t.adam.items():
+        frame = built[dataset]
+        by_variable: dict[str, list] = {}
+        for vl in spec.value_level:
+            by_variable.setdefault(vl.variable, []).extend(vl.where["PARAMCD"])
+            rows = frame[frame["PARAMCD"].isin(vl.where["PARAMCD"])]
+            if vl.unit and "AVALU" in frame:
+                assert set(rows["AVALU"].dropna()) - {""} <= {vl.unit}, (dataset, vl.where)
+        for variable, codes in by_variable.items():
+            assert len(codes) == len(set(codes)), (dataset, variable)
+            assert set(frame["PARAMCD"]) <= set(codes), (dataset, variable)
+    assert {"ADPC", "ADLB", "ADPP", "ADRS", "ADTTE"} <= {d for d, s in car_t.adam.items() if s.value_level}
 
 
 @pytest.mark.parametrize("name", ["ovarian", "cervical"])
