@@ -6,7 +6,8 @@ A spec names an algorithm in two places, and both dispatch through this one regi
   (a bare `TARGET: FIELD` means `assign`): the algorithm gets the raw records of that source
   block (after `where`) and returns the target column;
 * a variable, `variables[]: {name: TARGET, algorithm: NAME, with: {...}}`: a dataset-level
-  derivation run after every source block is mapped and concatenated, in spec order; the
+  derivation run after every source block is mapped and concatenated, after the variables it
+  reads (`reads`: those its parameters name, and `implicit_reads` of its algorithm); the
   algorithm gets the domain frame built so far (with its `_FORM`/`_ROW`/`_FOLDER` trace
   columns) and returns the target column.
 
@@ -35,8 +36,12 @@ Algorithms defined here (rules on raw records unless noted):
 * `checkbox`: a CHECK field (`X` or blank) → `Y`, and blank → `N` where the field named in
   `with: {answered: FIELD}` has an answer (e.g. AESDTH given AESER), else blank.
 * `condition`: `with: {when: QUERY, then: RULE, else: RULE}`; QUERY is a pandas query on
-  `data` (raw record or domain frame); where it is false the value is `else` (default "").
-  A RULE is a nested rule (`{algorithm:, field:, with:}`, or a bare field name = assign).
+  `data` (raw record or domain frame); where it is false the value is `else` (default "", or
+  null for a number). Each RULE runs only on the rows of its branch, so it may fail on, or
+  not apply to, the others. A RULE is a nested rule (`{algorithm:, field:, with:}`, or a bare
+  field name = assign).
+* `decode`: `with: {field: CODE, codelist: NAME}` → the decode of each code (--TEST from
+  --TESTCD); a code outside the codelist, or without a decode, is an error.
 * `iso8601`: `with: {date: FIELD, time: FIELD}` (or `field:` for the date) → ISO 8601 text.
 * `usubjid`: `<STUDYID>-<SUBJID>` from the raw system fields: the sponsor's subject numbers
   already carry the site (`101-001`), so they are unique in the study
@@ -51,7 +56,8 @@ Algorithms defined here (rules on raw records unless noted):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as _default
 from typing import Any
@@ -107,20 +113,50 @@ class Context:
 
 Algorithm = Callable[[pd.DataFrame, Call, Context], pd.Series]
 Builder = Callable[[Context], pd.DataFrame]
+Reads = Callable[[Call, DatasetSpec], Iterable[str]]
 REGISTRY: dict[str, Algorithm] = {}
 BUILDERS: dict[str, Builder] = {}
+IMPLICIT_READS: dict[str, Reads] = {}
+_WORD = re.compile(r"[A-Za-z_]\w*")
 
 
-def algorithm(name: str) -> Callable[[Algorithm], Algorithm]:
-    """Register `fn` under the name a spec uses for it."""
+def algorithm(name: str, *, implicit_reads: Reads | None = None) -> Callable[[Algorithm], Algorithm]:
+    """Register `fn` under the name a spec uses for it; `implicit_reads(call, spec)` names the
+    columns it reads that its `with:` does not name (for the engine's derivation order)."""
 
     def register(fn: Algorithm) -> Algorithm:
         if name in REGISTRY and REGISTRY[name] is not fn:
             raise ValueError(f"algorithm {name!r} is registered twice")
         REGISTRY[name] = fn
+        if implicit_reads:
+            IMPLICIT_READS[name] = implicit_reads
         return fn
 
     return register
+
+
+def reads(call: Call, spec: DatasetSpec) -> set[str]:
+    """The spec variables a call may read: those named anywhere in its parameters (whole
+    values, list items, words of a query), and its algorithm's implicit inputs."""
+    names = set(spec.variable_names())
+    found = {w for text in _texts(call.params) for w in _WORD.findall(text)} & names
+    if call.field in names:
+        found.add(call.field)
+    implicit = IMPLICIT_READS.get(call.algorithm)
+    return found | (set(implicit(call, spec)) & names if implicit else set())
+
+
+def _texts(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _texts(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _texts(v)
+    elif isinstance(value, Rule):
+        yield from _texts([value.field or "", value.params])
 
 
 def builder(name: str) -> Callable[[Builder], Builder]:
@@ -314,12 +350,45 @@ def condition(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     except Exception as exc:  # a bad query is a spec problem, whatever pandas raised
         raise ctx.spec_error(f"{call.target}: condition `{when}` cannot be evaluated: {exc}") from exc
     mask = pd.Series(mask, index=data.index).fillna(False).astype(bool)
-    then = run(data, nested(call.params["then"], call), ctx)
-    otherwise = (run(data, nested(call.params["else"], call), ctx) if "else" in call.params
-                 else blank(data.index))
-    if pd.api.types.is_numeric_dtype(then) and "else" not in call.params:
-        otherwise = pd.Series(float("nan"), index=data.index)
-    return then.where(mask, otherwise)
+    # Each branch runs on its own rows only, so a rule that would fail on the other rows
+    # (a term outside its codelist, a field blank there) does not.
+    branches = [(mask, call.params["then"])]
+    if "else" in call.params:
+        branches.append((~mask, call.params["else"]))
+    parts = [run(_rows(data, rows), nested(rule, call), ctx) for rows, rule in branches]
+    if all(pd.api.types.is_numeric_dtype(p) for p in parts):
+        return pd.concat(parts).astype("float64").reindex(data.index)
+    texts = [p.astype("string").fillna("") for p in parts]
+    return pd.concat(texts).reindex(data.index).fillna("").astype("string")
+
+
+def _rows(data: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:
+    """The rows of `data` where `rows` holds (`data` itself when that is all of them)."""
+    return data if rows.all() else data[rows.to_numpy()]
+
+
+@algorithm("decode")
+def decode(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """The decode (name) of each code in `field`, from codelist `with: {codelist: NAME}`.
+
+    A code outside the codelist is an error; a code whose term has no decode is too, since a
+    test name cannot be blank."""
+    name = call.params.get("codelist")
+    column = call.field or call.params.get("field")
+    if not name or not column:
+        raise ctx.spec_error(f"{call.target}: decode needs `with: {{field: CODE, codelist: NAME}}`")
+    codelist = ctx.codelist(name)
+    codes = text(data, column, call, ctx)
+    table = {t.value: t.decode for t in codelist.terms if t.decode}
+    names = codes.map(table).astype("string")
+    bad = (codes != "") & names.isna()
+    if bad.any():
+        raise InputError(
+            f"{ctx.spec.name}.{call.target}: codes without a decode in codelist {name}: "
+            f"{sorted(codes[bad].unique())}", file=call.file or None, row=rows_of(data, bad)[0],
+            column=column, value=codes[bad].iloc[0],
+            expected=f"one of {', '.join(table)}")
+    return names.fillna("")
 
 
 def _pick(values: pd.DataFrame, by: list[str], pick: str, ctx: Context, call: Call) -> pd.DataFrame:

@@ -9,17 +9,18 @@ truncated (`2024-05`, `2024`); an unknown part followed by a known one is a hyph
 
 from __future__ import annotations
 
+import calendar
+import re
+
 import pandas as pd
 
+from sdtm.distinct import per_distinct
+
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_MONTH_NUMBER = {m: f"{i + 1:02d}" for i, m in enumerate(MONTHS)} | {"UNK": "-"}
-_DATE_PATTERN = r"^(?P<day>UN|\d{1,2}) (?P<month>UNK|[A-Z]{3}) (?P<year>\d{4})$"
-_TIME_PATTERN = r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)$"
+_MONTH_NUMBER = {m: i + 1 for i, m in enumerate(MONTHS)}
+_DATE = re.compile(r"(UN|\d{1,2}) (UNK|[A-Z]{3}) (\d{4})")
+_TIME = r"(?:[01]\d|2[0-3]):[0-5]\d"
 _COMPLETE_DATE = r"^\d{4}-\d{2}-\d{2}"
-
-
-def _text(values: pd.Series) -> pd.Series:
-    return values.astype("string").fillna("").str.strip().str.upper()
 
 
 def compute_iso8601(date: pd.Series, time: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
@@ -30,49 +31,60 @@ def compute_iso8601(date: pd.Series, time: pd.Series | None = None) -> tuple[pd.
     A time without a date is ignored: there is no --DTC to attach it to.
     Each distinct date and time is parsed once (a study has far fewer dates than records).
     """
-    d = _text(date)
-    t = pd.Series("", index=d.index, dtype="string") if time is None else _text(time)
-    date_codes, dates = pd.factorize(d)
-    time_codes, times = pd.factorize(t)
-    parsed = _parse_dates(pd.Series(dates, dtype="string"))
-    truncated, full, bad_date = (x.to_numpy()[date_codes] for x in parsed)
-    times = pd.Series(times, dtype="string")
-    bad_time = ((times != "") & ~times.str.match(_TIME_PATTERN)).to_numpy()[time_codes]
-    has_date = (d != "").to_numpy()
-    has_time = (t != "").to_numpy()
-    with_time = has_time & ~bad_time & has_date
-    out = pd.Series(truncated, index=d.index, dtype="string")
-    out[with_time] = pd.Series(full[with_time], dtype="string").to_numpy() + "T" + t[with_time].to_numpy()
-    bad = bad_date | (bad_time & has_date)
-    return out.where(~bad, ""), pd.Series(bad, index=d.index)
+    day = per_distinct(_dates, date)
+    if time is None:
+        return day["DTC"], day["BAD"]
+    clock = per_distinct(_times, time)
+    has_date = day["FULL"] != ""
+    bad = day["BAD"] | (clock["BAD"] & has_date)
+    timed = has_date & (clock["TIME"] != "") & ~bad
+    dtc = day["DTC"].where(~timed, day["FULL"] + "T" + clock["TIME"])
+    return dtc.where(~bad, ""), bad
 
 
-def _parse_dates(d: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Per distinct EDC date: truncated ISO text, full ISO text with hyphens, invalid flag."""
-    parts = d.str.extract(_DATE_PATTERN)
-    has_date = d != ""
-    bad = has_date & parts["year"].isna()
-    month = parts["month"].map(_MONTH_NUMBER, na_action="ignore").astype("string")
-    bad |= parts["month"].notna() & month.isna()
-    day = parts["day"].str.zfill(2).where(parts["day"] != "UN", "-")
-    day_number = pd.to_numeric(day, errors="coerce")
-    bad |= day_number.notna() & ~day_number.between(1, 31)
+def _dates(date: pd.Series) -> pd.DataFrame:
+    """Per distinct EDC date: truncated ISO text (DTC), the same with hyphens for a time (FULL)."""
+    parsed = [edc_date(d) for d in date.tolist()]
+    dtc, full, bad = zip(*parsed, strict=True) if parsed else ((), (), ())
+    return pd.DataFrame({"DTC": pd.array(dtc, dtype="string"), "FULL": pd.array(full, dtype="string"),
+                         "BAD": pd.array(bad, dtype=bool)})
+
+
+def _times(time: pd.Series) -> pd.DataFrame:
+    text = time.astype("string").fillna("").str.strip().str.upper()
+    return pd.DataFrame({"TIME": text, "BAD": (text != "") & ~text.str.fullmatch(_TIME).astype(bool)})
+
+
+def edc_date(date: object) -> tuple[str, str, bool]:
+    """One EDC date: ISO 8601 text right-truncated, the full form (`2024-05--`) that a time
+    follows, and whether it is invalid (both texts "" then; blank is not invalid)."""
+    d = date.strip().upper() if isinstance(date, str) else ""
+    if not d:
+        return "", "", False
+    found = _DATE.fullmatch(d)
+    month = _MONTH_NUMBER.get(found.group(2)) if found else None
+    if not found or (month is None and found.group(2) != "UNK"):
+        return "", "", True
+    day, year = found.group(1), found.group(3)
     # A complete date must exist in the calendar (no 31 FEB, no 29 FEB outside leap years).
-    complete = (day_number.notna() & month.notna() & (month != "-")).fillna(False)
-    as_date = pd.to_datetime(
-        (parts["year"] + "-" + month + "-" + day).where(complete), format="%Y-%m-%d", errors="coerce"
-    )
-    bad = (bad | (complete & as_date.isna())).fillna(False).astype(bool)
-    # Right-truncate unknown trailing parts unless a time follows them (SDTMIG 4.4.4).
-    year, month, day = parts["year"].fillna(""), month.fillna(""), day.fillna("")
-    full = year + "-" + month + "-" + day
-    truncated = full.where(day != "-", year + "-" + month).where(month != "-", year + "---" + day)
-    truncated = truncated.where((month != "-") | (day != "-"), year)
-    return truncated.where(has_date & ~bad, ""), full, bad
+    if day != "UN" and not 1 <= int(day) <= (calendar.monthrange(int(year), month)[1] if month else 31):
+        return "", "", True
+    mm = f"{month:02d}" if month else "-"
+    dd = f"{int(day):02d}" if day != "UN" else "-"
+    # Right-truncate unknown trailing parts; an unknown part before a known one is a hyphen.
+    if dd == "-":
+        truncated = f"{year}-{mm}" if month else year
+    else:
+        truncated = f"{year}-{mm}-{dd}" if month else f"{year}---{dd}"
+    return truncated, f"{year}-{mm}-{dd}", False
 
 
 def compute_date(dtc: pd.Series) -> pd.Series:
     """Date part of --DTC as datetime64 (midnight); NaT unless complete to the day."""
+    return per_distinct(_date, dtc)
+
+
+def _date(dtc: pd.Series) -> pd.Series:
     text = dtc.astype("string").fillna("").str.strip()
     complete = text.str.match(_COMPLETE_DATE).fillna(False).astype(bool)
     return pd.to_datetime(text.str.slice(0, 10).where(complete), format="%Y-%m-%d", errors="coerce")

@@ -31,8 +31,9 @@ import pandas as pd
 
 from sdtm.algorithms import Call, Context, algorithm, rows_of, text
 from sdtm.dates import compute_date
+from sdtm.distinct import per_distinct
 from specs.errors import InputError
-from specs.model import Visit
+from specs.model import DatasetSpec, Visit
 
 _DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"
 _UNSCHEDULED = r"^UNS(\d+)$"
@@ -49,14 +50,20 @@ def derive_var_seq(dataset: pd.DataFrame, by_vars: Sequence[str], order: Sequenc
     return out
 
 
-@algorithm("seq")
+def _seq_order(call: Call, spec: DatasetSpec) -> list[str]:
+    """`with: {order:}`, by default the dataset keys other than `by` and the --SEQ itself."""
+    by = list(call.params.get("by", ["USUBJID"]))
+    return list(call.params.get("order", [k for k in spec.keys if k not in (*by, call.target)]))
+
+
+@algorithm("seq", implicit_reads=_seq_order)
 def seq(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     by = list(call.params.get("by", ["USUBJID"]))
-    order = list(call.params.get("order", [k for k in ctx.spec.keys if k not in (*by, call.target)]))
+    order = _seq_order(call, ctx.spec)
     missing = [c for c in (*by, *order) if c not in data.columns]
     if missing:
         raise ctx.spec_error(f"{call.target}: seq orders by {missing}, which are not derived before it")
-    return derive_var_seq(data, by, order, call.target)[call.target]
+    return derive_var_seq(data[[*by, *order]], by, order, call.target)[call.target]
 
 
 # --- --DY --------------------------------------------------------------------------------------
@@ -69,9 +76,8 @@ def compute_study_day(dtc: pd.Series, reference: pd.Series) -> pd.Series:
 
 def _by_subject(data: pd.DataFrame, subjects: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """`columns` of a one-row-per-USUBJID frame, aligned with `data` rows."""
-    keyed = subjects[["USUBJID", *columns]].drop_duplicates("USUBJID")
-    joined = data[["USUBJID"]].merge(keyed, on="USUBJID", how="left", validate="many_to_one")
-    return joined.set_axis(data.index)
+    keyed = subjects[["USUBJID", *columns]].drop_duplicates("USUBJID").set_index("USUBJID")
+    return keyed.reindex(data["USUBJID"].to_numpy()).set_axis(data.index)
 
 
 def _dm_dates(data: pd.DataFrame, column: str, ctx: Context, call: Call) -> pd.Series:
@@ -95,6 +101,10 @@ def study_day(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
 def compute_epoch(usubjid: pd.Series, dtc: pd.Series, elements: pd.DataFrame) -> pd.Series:
     """EPOCH of the last element (SE: USUBJID, SESTDTC, EPOCH) started on or before each
     complete date, per subject; "" for partial dates and dates before the first element."""
+    return per_distinct(lambda u, d: _epoch(u, d, elements), usubjid, dtc)
+
+
+def _epoch(usubjid: pd.Series, dtc: pd.Series, elements: pd.DataFrame) -> pd.Series:
     dates = pd.DataFrame({"USUBJID": usubjid.astype("string").to_numpy(),
                           "_date": compute_date(dtc).astype("datetime64[us]").to_numpy(),
                           "_i": np.arange(len(dtc))}).astype({"USUBJID": "string"})
@@ -141,8 +151,7 @@ def derive_vars_visit(dataset: pd.DataFrame, visits: Sequence[Visit], *, date: s
     schedule = _schedule(visits)
     folder = dataset["_FOLDER"].astype("string").fillna("").str.strip()
     out = dataset.drop(columns=[c for c in ("VISITNUM", "VISIT", "VISITDY") if c in dataset])
-    found = pd.DataFrame({"_FOLDER": folder}).merge(schedule, on="_FOLDER", how="left")
-    found = found.set_axis(dataset.index)
+    found = per_distinct(lambda f: f.to_frame("_FOLDER").merge(schedule, on="_FOLDER", how="left"), folder)
     n = _unscheduled_number(folder)
     unknown = (folder != "") & found["VISITNUM"].isna() & n.isna()
     if unknown.any():
@@ -230,7 +239,8 @@ def _visit_part(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     date = call.params.get("date")
     if date is not None and date not in data.columns:
         raise ctx.spec_error(f"{call.target}: date {date} is not derived before it")
-    visits = derive_vars_visit(data, ctx.study.visits, date=date, sv=sv)
+    needed = [c for c in ("USUBJID", "_FOLDER", "_FORM", "_ROW", date) if c in data.columns]
+    visits = derive_vars_visit(data[needed], ctx.study.visits, date=date, sv=sv)
     return visits[call.algorithm.upper()]
 
 
@@ -244,15 +254,12 @@ def derive_var_lobxfl(dataset: pd.DataFrame, by_vars: Sequence[str], new_var: st
     or by time when both record and reference carry one (then strictly before).
     """
     out = dataset.copy()
-    when = dataset[dtc].astype("string").fillna("")
-    ref = reference.astype("string").fillna("")
-    both_timed = when.str.match(_DATETIME).fillna(False) & ref.str.match(_DATETIME).fillna(False)
-    moment = pd.to_datetime(when.str.slice(0, 16).where(both_timed), format="%Y-%m-%dT%H:%M",
-                            errors="coerce")
-    ref_moment = pd.to_datetime(ref.str.slice(0, 16).where(both_timed), format="%Y-%m-%dT%H:%M",
-                                errors="coerce")
-    day, ref_day = compute_date(when), compute_date(ref)
-    before = (both_timed & (moment < ref_moment)) | (~both_timed & (day <= ref_day))
+    when = per_distinct(_moment, dataset[dtc])
+    ref = per_distinct(_moment, reference.reindex(dataset.index))
+    both_timed = when["timed"] & ref["timed"]
+    moment = when["moment"].where(both_timed)
+    day = when["day"]
+    before = (both_timed & (moment < ref["moment"])) | (~both_timed & (day <= ref["day"]))
     has_result = dataset[result].astype("string").fillna("").str.strip() != ""
     eligible = (before & has_result).fillna(False).to_numpy()
     candidates = dataset[eligible].assign(_day=day[eligible], _moment=moment[eligible])
@@ -263,6 +270,14 @@ def derive_var_lobxfl(dataset: pd.DataFrame, by_vars: Sequence[str], new_var: st
     return out
 
 
+def _moment(dtc: pd.Series) -> pd.DataFrame:
+    """--DTC as its day, its minute when it has a time (`timed`), for comparing with a reference."""
+    text = dtc.astype("string").fillna("")
+    timed = text.str.match(_DATETIME).fillna(False).astype(bool)
+    moment = pd.to_datetime(text.str.slice(0, 16).where(timed), format="%Y-%m-%dT%H:%M", errors="coerce")
+    return pd.DataFrame({"day": compute_date(text), "moment": moment, "timed": timed})
+
+
 @algorithm("lobxfl")
 def lobxfl(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     params = call.params
@@ -270,7 +285,8 @@ def lobxfl(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     if missing:
         raise ctx.spec_error(f"{call.target}: lobxfl needs `with:` {missing}")
     reference = _dm_dates(data, params.get("reference", "RFXSTDTC"), ctx, call)
-    flagged = derive_var_lobxfl(data, params["by"], call.target, result=params["result"],
+    needed = list(dict.fromkeys([*params["by"], params["result"], params["date"]]))
+    flagged = derive_var_lobxfl(data[needed], params["by"], call.target, result=params["result"],
                                 dtc=params["date"], reference=reference)
     return flagged[call.target]
 

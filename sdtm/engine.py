@@ -1,8 +1,11 @@
 """The SDTM mapping engine: every domain spec of a study, applied to the raw EDC forms.
 
-For one domain: each source block keeps the raw rows its `where` holds for and fills its target
-columns with the algorithms its rules name; the blocks are concatenated; then the variables'
-dataset-level algorithms run in spec order (--SEQ, --DY, EPOCH, VISITNUM ...); variables no
+For one domain: each source block keeps the raw rows its `where` holds for (then, with
+`distinct: [FIELD, ...]`, only the first of them per value of those fields, in the form's row
+order: e.g. a lesion's first assessment) and fills its target columns with the algorithms its
+rules name; the blocks are concatenated; then the variables'
+dataset-level algorithms run, each after the variables it reads (`derivation_order`: --SEQ
+after its keys, --DY after --DTC ...); variables no
 rule fills are blank; each variable is cast to its type; rows are sorted by the spec keys; and
 SUPP-- is built from the spec's `supplemental` qualifiers. Every row keeps the key of its raw
 record in the internal columns `_FORM`, `_ROW` (and `_FOLDER`, the EDC visit folder) until export.
@@ -22,9 +25,9 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from sdtm.algorithms import BUILDERS, Call, Context, compute_ct, rows_of, run
-from specs.errors import InputError
-from specs.model import DatasetSpec, SourceBlock, Study
+from sdtm.algorithms import BUILDERS, Call, Context, compute_ct, reads, rows_of, run
+from specs.errors import InputError, Problem, SpecError
+from specs.model import DatasetSpec, SourceBlock, Study, Variable
 
 # Modules whose import registers algorithms; the engine imports each one explicitly.
 ALGORITHM_MODULES = ("sdtm.algorithms", "sdtm.derivations", "sdtm.dm", "sdtm.relrec", "sdtm.findings",
@@ -100,16 +103,43 @@ def convert_domain(study: Study, spec: DatasetSpec, raw: Mapping[str, pd.DataFra
     else:
         frame = pd.DataFrame(index=pd.RangeIndex(0))
     frame = frame.reset_index(drop=True)
-    for variable in spec.variables:
-        if variable.algorithm:
-            call = Call(variable.name, variable.algorithm, None, variable.params)
-            frame[variable.name] = run(frame, call, ctx).to_numpy()
+    for variable in derivation_order(spec):
+        call = Call(variable.name, variable.algorithm, None, variable.params)
+        frame[variable.name] = run(frame, call, ctx).array
     frame = _typed(frame, spec)
     keys = [k for k in spec.keys if k in frame.columns]
     if keys:
         frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
     extra = [c for c in frame.columns if c.startswith("_")]
     return frame[[*spec.variable_names(), *extra]]
+
+
+def derivation_order(spec: DatasetSpec) -> list[Variable]:
+    """The variables with a dataset-level algorithm, each after the ones it reads.
+
+    What a call reads: every spec variable named in its `with:` (a value, a list item, or a
+    word of a query such as `when: "QSTESTCD == 'QSALL'"`), plus what its algorithm reads
+    implicitly (`seq` orders by the dataset keys). Variables that do not depend on each other
+    keep spec order, so the spec lists variables in SDTMIG order whatever they need.
+    """
+    derived = {v.name: v for v in spec.variables if v.algorithm}
+    needs = {name: (reads(Call(name, v.algorithm, None, v.params), spec) & derived.keys()) - {name}
+             for name, v in derived.items()}
+    done: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done:
+            return
+        if name in path:
+            cycle = " -> ".join((*path[path.index(name):], name))
+            raise SpecError([Problem(spec.file, 0, f"{spec.name}: variables read each other: {cycle}")])
+        for need in sorted(needs[name], key=list(derived).index):
+            visit(need, (*path, name))
+        done.append(name)
+
+    for name in derived:
+        visit(name, ())
+    return [derived[name] for name in done]
 
 
 def map_block(block: SourceBlock, ctx: Context) -> pd.DataFrame:
@@ -126,6 +156,12 @@ def map_block(block: SourceBlock, ctx: Context) -> pd.DataFrame:
             raise ctx.spec_error(f"source {block.form}: where `{block.where}` cannot be evaluated: "
                                  f"{exc}") from exc
         records = records[pd.Series(keep, index=records.index, dtype=bool)]
+    if block.distinct:
+        unknown = [f for f in block.distinct if f not in records.columns]
+        if unknown:
+            raise ctx.spec_error(f"source {block.form}: distinct names {unknown}, which the form "
+                                 f"does not have")
+        records = records[~records.duplicated(list(block.distinct), keep="first")]
     columns = {
         target: run(records, Call(target, rule.algorithm, rule.field, rule.params, block.form), ctx)
         for target, rule in block.map.items()

@@ -2,9 +2,6 @@
 
 * `wide_to_long` (builder): one record per item of a wide form (a questionnaire page), or one
   `--ALL` record where the whole form was not done.
-* `assign_ct_by_row`: like `assign_ct`, with the codelist named on each row (items of one
-  questionnaire answered on different scales).
-* `decode`: a test code's name from its codelist (PCTEST from PCTESTCD, TRTEST from TRTESTCD …).
 * `blq`: bioanalytical results: numbers, and every spelling of "below the limit of quantitation"
   the labs use (`<LLOQ`, `BLQ`, `< 50` …) → --STRESC `<BLQ`, --STRESN null, --LLOQ set.
 * `elapsed_time`: planned time points (`PRE-INFUSION`, `DAY 7`, `4H POST-INFUSION`) →
@@ -24,7 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sdtm.algorithms import Call, Context, algorithm, builder, compute_ct, rows_of, text
+from sdtm.algorithms import Call, Context, algorithm, builder, rows_of, text
+from sdtm.distinct import per_distinct
 from specs.errors import InputError
 
 BLQ_TEXT = "<BLQ"
@@ -104,60 +102,6 @@ def wide_to_long(ctx: Context) -> pd.DataFrame:
     return long.reset_index(drop=True)
 
 
-# --- codelist per row ---------------------------------------------------------------------------
-
-@algorithm("assign_ct_by_row")
-def assign_ct_by_row(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
-    """`field` through the codelist named in column `with: {codelist_field: COLUMN}` on each row
-    (rows with a blank codelist name stay blank). Unmapped terms are an error, as in assign_ct."""
-    column = call.field or call.params.get("field")
-    by = call.params.get("codelist_field")
-    if not column or not by:
-        raise ctx.spec_error(f"{call.target}: assign_ct_by_row needs `field` and "
-                             f"`with: {{codelist_field: ...}}`")
-    values, names = text(data, column, call, ctx), text(data, by, call, ctx)
-    out = pd.Series("", index=data.index, dtype="string")
-    for name in sorted(set(names) - {""}):
-        rows = names == name
-        mapped, unmapped = compute_ct(values[rows], ctx.codelist(name))
-        if unmapped.any():
-            bad = pd.Series(False, index=data.index)
-            bad[unmapped[unmapped].index] = True
-            codelist = ctx.codelist(name)
-            raise InputError(
-                f"{ctx.spec.name}.{call.target}: terms not in codelist {name}: "
-                f"{sorted(values[bad].unique())}", file=call.file or None, row=rows_of(data, bad)[0],
-                column=column, value=values[bad].iloc[0], expected=f"one of {', '.join(codelist.values())}")
-        out[rows] = mapped
-    return out
-
-
-# --- decode ------------------------------------------------------------------------------------
-
-@algorithm("decode")
-def decode(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
-    """The decode (name) of each code in `field`, from codelist `with: {codelist: NAME}`.
-
-    A code outside the codelist is an error; a code whose term has no decode is too, since a
-    test name cannot be blank."""
-    name = call.params.get("codelist")
-    column = call.field or call.params.get("field")
-    if not name or not column:
-        raise ctx.spec_error(f"{call.target}: decode needs `with: {{field: CODE, codelist: NAME}}`")
-    codelist = ctx.codelist(name)
-    codes = text(data, column, call, ctx)
-    table = {t.value: t.decode for t in codelist.terms if t.decode}
-    names = codes.map(table).astype("string")
-    bad = (codes != "") & names.isna()
-    if bad.any():
-        raise InputError(
-            f"{ctx.spec.name}.{call.target}: codes without a decode in codelist {name}: "
-            f"{sorted(codes[bad].unique())}", file=call.file or None, row=rows_of(data, bad)[0],
-            column=column, value=codes[bad].iloc[0],
-            expected=f"one of {', '.join(table)}")
-    return names.fillna("")
-
-
 # --- BLQ ---------------------------------------------------------------------------------------
 
 def compute_blq(result: pd.Series, lloq: pd.Series | float | None = None, *,
@@ -200,8 +144,9 @@ def blq(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     if not column:
         raise ctx.spec_error(f"{call.target}: blq needs the result field")
     result = text(data, column, call, ctx)
-    lloq = text(data, call.params["lloq"], call, ctx) if call.params.get("lloq") else None
-    out = compute_blq(result, lloq, blq_text=call.params.get("blq_text", BLQ_TEXT))
+    lloq = (text(data, call.params["lloq"], call, ctx),) if call.params.get("lloq") else ()
+    blq_text = call.params.get("blq_text", BLQ_TEXT)
+    out = per_distinct(lambda r, *limit: compute_blq(r, *limit, blq_text=blq_text), result, *lloq)
     if out["INVALID"].any():
         bad = out["INVALID"]
         raise InputError(
@@ -283,11 +228,13 @@ def elapsed_time(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
         raise ctx.spec_error(f"{call.target}: elapsed_time needs the time point field")
     tpt = text(data, column, call, ctx)
     days = {v.folder: v.day for v in ctx.study.visits}
-    folder = data["FOLDER"].astype("string").fillna("").str.strip() if "FOLDER" in data else None
-    out = compute_elapsed_time(
-        tpt, aliases=call.params.get("aliases"),
-        visit_day=folder.map(days).astype("float64") if folder is not None else None,
-        visit_names=[v.visit for v in ctx.study.visits])
+    folder = (data["FOLDER"].astype("string").fillna("").str.strip(),) if "FOLDER" in data else ()
+    out = per_distinct(
+        lambda t, *f: compute_elapsed_time(
+            t, aliases=call.params.get("aliases"),
+            visit_day=f[0].map(days).astype("float64") if f else None,
+            visit_names=[v.visit for v in ctx.study.visits]),
+        tpt, *folder)
     if out["INVALID"].any():
         bad = out["INVALID"]
         raise InputError(

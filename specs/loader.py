@@ -36,13 +36,22 @@ STUDIES = SHIPPED / "studies"
 STANDARD_FILES = {"sdtm": "sdtmig-3.4.yaml", "adam": "adamig-1.3.yaml"}
 CT_FILES = ("sdtm-ct.yaml", "adam-ct.yaml")
 
-# What a source rule's algorithm says about the origin of the variable it fills (define.xml).
+# What an SDTM algorithm says about the origin of the variable it fills (define.xml); any other
+# algorithm derives its value. Nested rules decide for per_subject, combine and condition,
+# and `arm` is Protocol (the study's arm) unless it is the actual arm (`actual: true`).
 ORIGIN_BY_ALGORITHM = {
     "assign": "Collected",
     "assign_ct": "Collected",
     "iso8601": "Collected",
+    "checkbox": "Collected",
     "hardcode": "Assigned",
+    "visitdy": "Protocol",
+    "arm": "Protocol",
 }
+# Identifiers whatever rule fills them: the study's identifier from study.yaml, and the domain codes.
+ORIGIN_BY_VARIABLE = {"STUDYID": "Protocol", "DOMAIN": "Assigned", "RDOMAIN": "Assigned"}
+# Builders whose rows restate the protocol (study.yaml and the trial design specs).
+PROTOCOL_BUILDERS = ("trial_arms", "trial_elements", "trial_visits", "trial_inclusion", "trial_summary")
 # ADaM dataset class → the ADaMIG variable catalogue that supplies missing metadata.
 ADAM_CATALOGUE = {
     "SUBJECT LEVEL ANALYSIS DATASET": "ADSL",
@@ -336,7 +345,7 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
         std = standard.get(ADAM_CATALOGUE.get(data.get("class", ""), name))
 
     sources = []
-    mapped_algorithm: dict[str, str] = {}
+    mapped_origin: dict[str, str] = {}
     for block in data.get("sources", ()):
         form = forms.get(block["form"])
         if form is None:
@@ -353,8 +362,9 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
                                         f"{target}: field {rule.field!r} is not on form "
                                         f"{form.name}{schema.closest(rule.field, form.field_names())}"))
             rules[target] = rule
-            mapped_algorithm.setdefault(target, rule.algorithm)
-        sources.append(SourceBlock(form=form.name, map=rules, where=block.get("where")))
+            mapped_origin.setdefault(target, rule_origin(rule))
+        sources.append(SourceBlock(form=form.name, map=rules, where=block.get("where"),
+                                   distinct=tuple(block.get("distinct", ()))))
 
     variables = []
     for i, v in enumerate(data["variables"]):
@@ -371,8 +381,8 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
             problems.append(Problem(file, _line(v, "codelist"),
                                     f"variable {v['name']}: unknown codelist {codelist!r}"
                                     f"{schema.closest(codelist, codelists)}"))
-        origin = v.get("origin") or ORIGIN_BY_ALGORITHM.get(
-            mapped_algorithm.get(v["name"], ""), "Derived")
+        origin = v.get("origin") or (_variable_origin(v, mapped_origin.get(v["name"]), data)
+                                     if kind == "sdtm" else mapped_origin.get(v["name"], "Derived"))
         variables.append(Variable(
             name=v["name"], label=label, type=vtype, order=i + 1, length=v.get("length"),
             origin=origin, source=v.get("source"), codelist=codelist,
@@ -386,7 +396,7 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
     names = [v.name for v in variables]
     for dup in {n for n in names if names.count(n) > 1}:
         problems.append(Problem(file, 0, f"variable {dup} is declared more than once"))
-    for target in mapped_algorithm:
+    for target in mapped_origin:
         if target not in names:
             problems.append(Problem(file, 0, f"sources map {target}, which is not among the "
                                              f"variables{schema.closest(target, names)}"))
@@ -429,6 +439,43 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
         supplemental=supplemental, parameters=_plain(data.get("parameters", {})),
         comment=data.get("comment"), file=file,
     )
+
+
+def rule_origin(rule: Rule | str | dict) -> str:
+    """The define.xml origin of what a rule (source rule, or nested `with:` rule) fills."""
+    if isinstance(rule, str):
+        return "Collected"  # a bare field name: assign as collected
+    if isinstance(rule, dict):
+        rule = Rule(rule["algorithm"], rule.get("field"), rule.get("with", {}))
+    params = rule.params
+    if rule.algorithm == "per_subject":
+        return rule_origin(params.get("rule", rule.field or ""))
+    if rule.algorithm in ("combine", "condition"):
+        nested = params.get("rules", []) if rule.algorithm == "combine" else [
+            params[k] for k in ("then", "else") if k in params]
+        origins = {rule_origin(r) for r in nested}
+        return "Collected" if origins == {"Collected"} else "Derived"
+    if rule.algorithm == "arm" and params.get("actual"):
+        return "Derived"
+    return ORIGIN_BY_ALGORITHM.get(rule.algorithm, "Derived")
+
+
+def _variable_origin(variable: dict, mapped: str | None, data: dict) -> str:
+    """Origin of a variable whose spec does not state one: STUDYID is Protocol and the domain
+    codes Assigned; a `method:` text means it is Derived; otherwise its dataset-level
+    algorithm, its source rules (the first block's), or the builder of a dataset without
+    sources decide."""
+    if variable["name"] in ORIGIN_BY_VARIABLE:
+        return ORIGIN_BY_VARIABLE[variable["name"]]
+    if variable.get("method"):
+        return "Derived"
+    if variable.get("algorithm"):
+        return rule_origin(Rule(variable["algorithm"], None, _plain(variable.get("with", {}))))
+    if mapped:
+        return mapped
+    if data.get("parameters", {}).get("builder") in PROTOCOL_BUILDERS:
+        return "Protocol"
+    return "Derived"
 
 
 def supplemental_spec(parent: DatasetSpec, suppqual: DatasetSpec) -> DatasetSpec:

@@ -106,11 +106,13 @@ class Rule:
 
 @dataclass(frozen=True)
 class SourceBlock:
-    """One raw form feeding a dataset; `where` keeps only the raw rows it holds for."""
+    """One raw form feeding a dataset; `where` keeps only the raw rows it holds for, then
+    `distinct` only the first of those rows (in the form's row order) per value of its fields."""
 
     form: str
     map: dict[str, Rule]
     where: str | None = None
+    distinct: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -254,6 +254,6 @@ QUALIFIER = obj(
 DATASET_FILE = obj(
     {"dataset": str, "variables": Seq(VARIABLE)},
     {"label": str, "class": str, "structure": str, "keys": STRS, "comment": str,
-     "sources": Seq(obj({"form": str, "map": AnyMap(RULE)}, {"where": str})),
+     "sources": Seq(obj({"form": str, "map": AnyMap(RULE)}, {"where": str, "distinct": STRS})),
      "value_level": Seq(VALUE_LEVEL), "supplemental": Seq(QUALIFIER), "parameters": AnyMap()},
 )

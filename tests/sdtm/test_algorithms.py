@@ -83,6 +83,43 @@ def test_condition_on_the_raw_record(study):
     assert run(ctx.raw["ae"], rule, ctx).tolist() == ["1", "No"]
 
 
+def test_condition_runs_each_branch_on_its_own_rows_only(study):
+    # Items on two scales: a 1-7 answer is outside the 1-4 codelist, but only the other
+    # branch maps it, so neither branch fails on the other's rows.
+    ctx = ctx_for(study, "QS")
+    data = pd.DataFrame({"_RESPONSES": ["C15PAL4", "C15PAL7", "C15PAL4", ""],
+                         "_VALUE": ["2", "7", "", ""]})
+    rule = call("QSORRES", "condition", form=None, when="_RESPONSES == 'C15PAL7'",
+                then={"algorithm": "assign_ct", "field": "_VALUE", "with": {"codelist": "C15PAL7"}},
+                **{"else": {"algorithm": "assign_ct", "field": "_VALUE", "with": {"codelist": "C15PAL4"}}})
+    assert run(data, rule, ctx).tolist() == ["A little", "7", "", ""]
+    # the same 7 through the 1-4 codelist is still an error
+    wrong = call("QSORRES", "condition", form=None, when="_RESPONSES != ''",
+                 then={"algorithm": "assign_ct", "field": "_VALUE", "with": {"codelist": "C15PAL4"}})
+    with pytest.raises(InputError, match="not in codelist C15PAL4"):
+        run(data, wrong, ctx)
+
+
+def test_condition_with_numbers_is_null_where_false(study):
+    ctx = ctx_for(study, ae=[{"SUBJID": "1", "AEONGO": "Yes"}, {"SUBJID": "2", "AEONGO": "No"}])
+    rule = call("X", "condition", when="AEONGO == 'Yes'",
+                then={"algorithm": "hardcode", "with": {"value": 1}})
+    out = run(ctx.raw["ae"], rule, ctx)
+    assert out.dtype == "float64" and out.iloc[0] == 1.0 and pd.isna(out.iloc[1])
+    # no row holds: the `then` rule runs on no rows and every value is blank
+    rule = call("X", "condition", when="AEONGO == 'Maybe'", then="SUBJID")
+    assert run(ctx.raw["ae"], rule, ctx).tolist() == ["", ""]
+
+
+def test_decode_names_a_code_and_refuses_one_outside_the_codelist(study):
+    ctx = ctx_for(study, "TU")
+    data = pd.DataFrame({"TUTESTCD": ["TUMIDENT", "", "TUMIDENT"]})
+    rule = call("TUTEST", "decode", form=None, field="TUTESTCD", codelist="TUTESTCD")
+    assert run(data, rule, ctx).tolist() == ["Tumor Identification", "", "Tumor Identification"]
+    with pytest.raises(InputError, match="without a decode in codelist TUTESTCD"):
+        run(pd.DataFrame({"TUTESTCD": ["NOSUCH"]}), rule, ctx)
+
+
 def test_condition_with_a_bad_query_is_a_spec_error(study):
     ctx = ctx_for(study, ae=[{"SUBJID": "1"}])
     with pytest.raises(SpecError, match="cannot be evaluated"):

@@ -1,12 +1,14 @@
 import datetime as dt
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
 from edc.simulator import simulate
-from sdtm.engine import convert_domain, domain_order
-from specs.errors import InputError
+from sdtm.engine import convert_domain, derivation_order, domain_order
+from specs.errors import InputError, SpecError
 from specs.loader import load_study
+from specs.model import Rule, SourceBlock, Variable
 from tests.sdtm.rawforms import TREATED, convert_some, raw_forms
 
 MINE = ("SV", "AE", "EX", "DS", "CM", "MH")
@@ -127,3 +129,67 @@ def test_dates_are_iso8601_and_ct_values_in_their_codelists(converted):
                 allowed = set(study.codelists[codelist].values())
                 assert set(values[where & (values != "")]) <= allowed, (name, v.name)
     assert set(done["SV"]["EPOCH"]) - {""} <= {"SCREENING", "TREATMENT", "FOLLOW-UP"}
+
+
+# --- derivation order and `distinct` ----------------------------------------------------------
+
+def _variable(name, algorithm=None, **params):
+    kind = "Num" if name.endswith("SEQ") else "Char"
+    return Variable(name=name, label=name, type=kind, order=0, algorithm=algorithm, params=params)
+
+
+def _ae_spec(ovarian, variables, **block):
+    rules = {"STUDYID": Rule("assign", "STUDYID"), "USUBJID": Rule("usubjid"),
+             "AETERM": Rule("assign", "AETERM")}
+    return replace(ovarian.sdtm["AE"], variables=tuple(variables), supplemental=(),
+                   sources=(SourceBlock(form="ae", map=rules, **block),))
+
+
+def test_a_variable_is_derived_after_the_variables_it_reads_and_output_in_spec_order(ovarian):
+    # AESEQ, listed first (SDTMIG order), orders by AEDECOD, which a later variable derives.
+    spec = _ae_spec(ovarian, [
+        _variable("STUDYID"), _variable("USUBJID"),
+        _variable("AESEQ", "seq", by=["USUBJID"], order=["AEDECOD"]),
+        _variable("AETERM"), _variable("AEDECOD", "assign", field="AETERM", upper=True),
+    ])
+    assert [v.name for v in derivation_order(spec)] == ["AEDECOD", "AESEQ"]
+    raw = raw_forms(ovarian, ae=[{"SUBJID": "001", "AETERM": "Rash"}, {"SUBJID": "001", "AETERM": "Fever"}])
+    ae = convert_domain(ovarian, spec, raw, {})
+    assert list(ae.columns[:5]) == ["STUDYID", "USUBJID", "AESEQ", "AETERM", "AEDECOD"]
+    assert ae.set_index("AEDECOD")["AESEQ"].to_dict() == {"FEVER": 1.0, "RASH": 2.0}
+
+
+def test_implicit_reads_and_query_words_count_as_inputs(ovarian):
+    # seq without `order` reads the dataset keys; a condition reads the words of its query.
+    spec = replace(_ae_spec(ovarian, [
+        _variable("AESEQ", "seq"),
+        _variable("AEOUT", "condition", when="AEDECOD != ''", then="AETERM"),
+        _variable("AEDECOD", "assign", field="AETERM"),
+    ]), keys=("USUBJID", "AEDECOD", "AESEQ"))
+    assert [v.name for v in derivation_order(spec)] == ["AEDECOD", "AESEQ", "AEOUT"]
+
+
+def test_variables_that_read_each_other_are_a_spec_error(ovarian):
+    spec = _ae_spec(ovarian, [_variable("AEDECOD", "assign", field="AELLT"),
+                              _variable("AELLT", "assign", field="AEDECOD")])
+    with pytest.raises(SpecError, match="read each other: AEDECOD -> AELLT -> AEDECOD"):
+        derivation_order(spec)
+
+
+def test_distinct_keeps_the_first_row_per_key_after_where(ovarian):
+    spec = _ae_spec(ovarian, [_variable("STUDYID"), _variable("USUBJID"), _variable("AETERM")],
+                    where="AESER == 'Yes'", distinct=("SUBJID", "AETERM"))
+    raw = raw_forms(ovarian, ae=[
+        {"SUBJID": "001", "AETERM": "Rash", "AESER": "No"},    # dropped by where, before distinct
+        {"SUBJID": "001", "AETERM": "Rash", "AESER": "Yes"},   # first serious Rash of 001: kept
+        {"SUBJID": "001", "AETERM": "Rash", "AESER": "Yes"},   # repeat: dropped
+        {"SUBJID": "002", "AETERM": "Rash", "AESER": "Yes"},   # another subject: kept
+    ])
+    ae = convert_domain(ovarian, spec, raw, {})
+    assert ae["_ROW"].tolist() == [2, 4]
+
+
+def test_distinct_on_a_field_the_form_lacks_is_a_spec_error(ovarian):
+    spec = _ae_spec(ovarian, [_variable("STUDYID")], distinct=("NOSUCH",))
+    with pytest.raises(SpecError, match="distinct names"):
+        convert_domain(ovarian, spec, raw_forms(ovarian, ae=[{"SUBJID": "001"}]), {})
