@@ -35,8 +35,9 @@ XPT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,7}")
 XPT_LABEL_MAX = 40
 XPT_CHAR_MAX = 200
 # XPT stores numbers as IBM System/370 doubles. Every IEEE double inside these bounds round-trips
-# exactly through pyreadstat 1.3.7; below IBM_MIN it writes 0, and from 2**249 on (short of the
-# IBM maximum, 16**63) it saturates and reads back as infinity. Such numbers are refused.
+# exactly; below IBM_MIN there is no IBM double. The upper bound is pyreadstat 1.3.7's writer's
+# (used before specs.xport): from 2**249 on it saturated. specs.xport and both readers (pyreadstat,
+# pandas) hold numbers up to the IBM maximum, 16**63, exactly. Numbers outside are refused.
 XPT_NUM_MAX = 2.0**249
 IBM_MIN = 16.0**-65
 # Rows listed per variable and check before the rest are summarised in one line.

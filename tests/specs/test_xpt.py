@@ -287,9 +287,9 @@ def test_source_date_epoch_sets_the_header_stamps(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("change", "column"),
     [
-        ({"ATERM": "x" * 201}, "ATERM"),  # pyreadstat would write 201 bytes
-        ({"ATERM": "fi\u00e8vre"}, "ATERM"),  # pyreadstat would write UTF-8 bytes
-        ({"AVAL": 1e300}, "AVAL"),  # pyreadstat would write infinity
+        ({"ATERM": "x" * 201}, "ATERM"),  # over the v5 limit of 200 bytes
+        ({"ATERM": "fi\u00e8vre"}, "ATERM"),  # XPT v5 text is ASCII
+        ({"AVAL": 1e300}, "AVAL"),  # past the IBM range
     ],
 )
 def test_values_xpt_cannot_hold_are_refused_before_writing(tmp_path, change, column):
