@@ -54,6 +54,15 @@ def closest(word: str, options: Any) -> str:
     return f"; did you mean {found[0]!r}?" if found else ""
 
 
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value as the message shows it: its repr, cut short (a misplaced block can be huge)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" of {len(value)}" if hasattr(value, "__len__") else ""
+    return f"{text[:limit]}... ({type(value).__name__}{size})"
+
+
 def _kind_name(kind: Kind) -> str:
     if isinstance(kind, tuple):
         return " or ".join(_kind_name(k) for k in kind)
@@ -87,7 +96,7 @@ def check(value: Any, kind: Kind, file: str, line: int, where: str) -> list[Prob
         if isinstance(value, str) and kind.shorthand:
             return problems
         if not isinstance(value, dict):
-            return [Problem(file, line, f"{where}: expected a mapping, found {value!r}")]
+            return [Problem(file, line, f"{where}: expected a mapping, found {_shown(value)}")]
         for key, val in value.items():
             key_line = value.line_of(key) if isinstance(value, LMap) else line
             if key not in kind.keys:
@@ -102,14 +111,14 @@ def check(value: Any, kind: Kind, file: str, line: int, where: str) -> list[Prob
         return problems
     if isinstance(kind, Seq):
         if not isinstance(value, list):
-            return [Problem(file, line, f"{where}: expected a list, found {value!r}")]
+            return [Problem(file, line, f"{where}: expected a list, found {_shown(value)}")]
         for i, item in enumerate(value):
             item_line = value.line_of(i) if isinstance(value, LSeq) else line
             problems += check(item, kind.item, file, item_line, f"{where}[{i}]")
         return problems
     if isinstance(kind, AnyMap):
         if not isinstance(value, dict):
-            return [Problem(file, line, f"{where}: expected a mapping, found {value!r}")]
+            return [Problem(file, line, f"{where}: expected a mapping, found {_shown(value)}")]
         if kind.values is not None:
             for key, val in value.items():
                 key_line = value.line_of(key) if isinstance(value, LMap) else line
@@ -126,7 +135,7 @@ def check(value: Any, kind: Kind, file: str, line: int, where: str) -> list[Prob
         kind = tuple(k for k in kind if k in SCALAR)
     if not _scalar_ok(value, kind):
         problems.append(Problem(
-            file, line, f"{where}: expected {_kind_name(kind)}, found {value!r}"
+            file, line, f"{where}: expected {_kind_name(kind)}, found {_shown(value)}"
         ))
     return problems
 

@@ -35,8 +35,50 @@ class LSeq(list):
 _SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# Aliases may repeat what is written (merge keys do), but not multiply it: a document whose
+# aliases expand it beyond both limits is an entity-expansion attack ("billion laughs"). Spec
+# files nest a few levels; far deeper nesting would only exhaust the recursion of the reader.
+EXPANSION_FACTOR = 10
+EXPANSION_FLOOR = 100_000
+MAX_DEPTH = 50
+
+
 class _LineLoader(_SafeBase):
     """A safe loader: only plain YAML types; a tag that would construct an object is refused."""
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        written, expanded = _node_counts(node)
+        if expanded > max(EXPANSION_FLOOR, EXPANSION_FACTOR * written):
+            raise yaml.constructor.ConstructorError(
+                None, None,
+                f"aliases expand {written} written values to {expanded}; a document that multiplies "
+                "itself through aliases (YAML \"billion laughs\") is refused, write the values out",
+                node.start_mark,
+            )
+        return self.construct_document(node)
+
+
+def _node_counts(root: yaml.Node) -> tuple[int, int]:
+    """Distinct nodes, and nodes with every alias expanded (each shared node counted once per use)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if depth > MAX_DEPTH:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"values nested more than {MAX_DEPTH} levels deep", node.start_mark)
+        sizes[id(node)] = 1  # a recursive alias counts once
+        children = node.value if isinstance(node, yaml.SequenceNode) else (
+            [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else [])
+        sizes[id(node)] = 1 + sum(size(c, depth + 1) for c in children)
+        return sizes[id(node)]
+
+    expanded = size(root, 0)
+    return len(sizes), expanded
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LMap:

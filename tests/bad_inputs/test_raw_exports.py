@@ -22,6 +22,11 @@ from tests.bad_inputs.cli import (
     write_bytes,
 )
 
+# Found when the XPT is written: the message names dataset AE, its row 4, AETERM and the value,
+# but not the raw export the value came from.
+NAMES_RAW_RECORD = pytest.mark.xfail(strict=True, reason=(
+    "specs/dataset.py: the XPT v5 checks (non-ASCII, over 200 bytes) should name the raw record "
+    "of the offending SDTM row from its _FORM/_ROW columns (ae.csv row 2), as well as AE row 4"))
 LATIN1_TERM = "Érythème".encode("latin-1")
 
 
@@ -29,6 +34,10 @@ def _latin1_term(data: bytes) -> bytes:
     lines = data.split(b"\n")
     lines[2] = lines[2].replace(b"Neutropenia", LATIN1_TERM, 1)
     return b"\n".join(lines)
+
+
+def case(name: str, damage, says: tuple[str, ...], *marks):
+    return pytest.param(damage, says, id=name, marks=marks)
 
 
 def _duplicate_row(row: int):
@@ -43,123 +52,132 @@ def _same_key_other_term(rows):
 
 CASES = [
     # A required field's column is missing from the header.
-    ("missing_required_column", drop_column("ae", "AETERM"),
-     ("ae.csv", "AETERM", "required column is missing", "expected")),
+    case("missing_required_column", drop_column("ae", "AETERM"),
+         ("ae.csv", "AETERM", "required column is missing", "expected")),
     # A system field (the subject number) is missing from the header.
-    ("missing_system_column", drop_column("dm", "SUBJID"), ("dm.csv", "SUBJID", "missing")),
+    case("missing_system_column", drop_column("dm", "SUBJID"), ("dm.csv", "SUBJID", "missing")),
     # A column the CRF library does not know (a typo of AETERM): the closest name is suggested.
-    ("unknown_column", rename_column("ae", "AETERM", "AETRM"), ("ae.csv", "AETRM", "did you mean 'AETERM'")),
+    case("unknown_column", rename_column("ae", "AETERM", "AETRM"),
+         ("ae.csv", "AETRM", "did you mean 'AETERM'")),
     # The same column twice in the header.
-    ("duplicate_column", edit_text("ae", lambda t: t.replace("AEDECOD,AEBODSYS", "AEDECOD,AEDECOD", 1)),
-     ("ae.csv", "AEDECOD", "more than once")),
+    case("duplicate_column", edit_text("ae", lambda t: t.replace("AEDECOD,AEBODSYS", "AEDECOD,AEDECOD", 1)),
+         ("ae.csv", "AEDECOD", "more than once")),
     # A zero-byte file.
-    ("empty_file", write_bytes("ae.csv", b""), ("ae.csv", "empty", "header row")),
+    case("empty_file", write_bytes("ae.csv", b""), ("ae.csv", "empty", "header row")),
     # Only blank lines.
-    ("blank_lines_only", write_bytes("dm.csv", b"\n  \n\n"), ("dm.csv", "empty", "expected")),
+    case("blank_lines_only", write_bytes("dm.csv", b"\n  \n\n"), ("dm.csv", "empty", "expected")),
     # Semicolon-separated (a European spreadsheet export).
-    ("semicolon_delimiter", edit_text("ae", lambda t: t.replace(",", ";")),
-     ("ae.csv", "semicolon", "comma")),
+    case("semicolon_delimiter", edit_text("ae", lambda t: t.replace(",", ";")),
+         ("ae.csv", "semicolon", "comma")),
     # Tab-separated.
-    ("tab_delimiter", edit_text("dm", lambda t: t.replace(",", "\t")), ("dm.csv", "tab", "comma")),
+    case("tab_delimiter", edit_text("dm", lambda t: t.replace(",", "\t")), ("dm.csv", "tab", "comma")),
     # Latin-1 bytes (é as 0xC9/0xE8) in a verbatim term: not UTF-8.
-    ("latin1_bytes", write_bytes("ae.csv", _latin1_term),
-     ("ae.csv", "row 2", "not UTF-8", "0xC9", "UTF-8")),
+    case("latin1_bytes", write_bytes("ae.csv", _latin1_term),
+         ("ae.csv", "row 2", "not UTF-8", "0xC9", "UTF-8")),
     # A UTF-16 export (byte-order mark FF FE).
-    ("utf16_file", write_bytes("dm.csv", lambda d: d.decode().encode("utf-16")),
-     ("dm.csv", "not UTF-8", "0xFF")),
+    case("utf16_file", write_bytes("dm.csv", lambda d: d.decode().encode("utf-16")),
+         ("dm.csv", "not UTF-8", "0xFF")),
     # A compressed file saved under the .csv name.
-    ("gzip_named_csv", write_bytes("visit.csv", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\x00" * 40),
-     ("visit.csv", "not UTF-8")),
+    case("gzip_named_csv",
+         write_bytes("visit.csv", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\x00" * 40),
+         ("visit.csv", "not UTF-8")),
     # A data row with one field too many (an unquoted comma inside a value).
-    ("row_with_extra_field", edit_text("ae", lambda t: t.replace("Neutropenia,", "Neutropenia,extra,", 1)),
-     ("ae.csv", "row 2", "fields but the header has", "quoted")),
+    case("row_with_extra_field",
+         edit_text("ae", lambda t: t.replace("Neutropenia,", "Neutropenia,extra,", 1)),
+         ("ae.csv", "row 2", "fields but the header has", "quoted")),
     # A quote opened and never closed: the rest of the file becomes one value.
-    ("unclosed_quote", edit_text("ae", lambda t: t.replace("Neutropenia", '"Neutropenia', 1)),
-     ("ae.csv", "fields but the header has")),
+    case("unclosed_quote", edit_text("ae", lambda t: t.replace("Neutropenia", '"Neutropenia', 1)),
+         ("ae.csv", "fields but the header has")),
     # An impossible calendar date.
-    ("impossible_date", cell("ae", 2, "AESTDAT", "31 FEB 2024"),
-     ("ae.csv", "row 2", "AESTDAT", "'31 FEB 2024'", "DD MON YYYY")),
+    case("impossible_date", cell("ae", 2, "AESTDAT", "31 FEB 2024"),
+         ("ae.csv", "row 2", "AESTDAT", "'31 FEB 2024'", "DD MON YYYY")),
     # Day 32.
-    ("day_32", cell("dm", 1, "BRTHDAT", "32 JAN 1970"), ("dm.csv", "row 1", "BRTHDAT", "'32 JAN 1970'")),
+    case("day_32", cell("dm", 1, "BRTHDAT", "32 JAN 1970"), ("dm.csv", "row 1", "BRTHDAT", "'32 JAN 1970'")),
     # Month in mixed case.
-    ("month_mixed_case", cell("ae", 3, "AEENDAT", "14 May 2024"), ("ae.csv", "row 3", "AEENDAT", "'14 May 2024'")),
+    case("month_mixed_case", cell("ae", 3, "AEENDAT", "14 May 2024"),
+         ("ae.csv", "row 3", "AEENDAT", "'14 May 2024'")),
     # ISO 8601 instead of the EDC's DD MON YYYY.
-    ("iso_date", cell("infusion", 1, "INFDAT", "2023-05-26"), ("infusion.csv", "row 1", "INFDAT", "'2023-05-26'")),
+    case("iso_date", cell("infusion", 1, "INFDAT", "2023-05-26"),
+         ("infusion.csv", "row 1", "INFDAT", "'2023-05-26'")),
     # A partial date with a known day but an unknown month.
-    ("partial_day_without_month", cell("ae", 2, "AESTDAT", "14 UNK 2024"),
-     ("ae.csv", "row 2", "AESTDAT", "'14 UNK 2024'", "UN for an unknown day")),
+    case("partial_day_without_month", cell("ae", 2, "AESTDAT", "14 UNK 2024"),
+         ("ae.csv", "row 2", "AESTDAT", "'14 UNK 2024'", "UN for an unknown day")),
     # A partial date with the year unknown too (a wholly unknown date is left blank).
-    ("partial_unknown_year", cell("cancer_history", 1, "MHSTDAT", "UN UNK UNKN"),
-     ("cancer_history.csv", "row 1", "MHSTDAT", "'UN UNK UNKN'")),
+    case("partial_unknown_year", cell("cancer_history", 1, "MHSTDAT", "UN UNK UNKN"),
+         ("cancer_history.csv", "row 1", "MHSTDAT", "'UN UNK UNKN'")),
     # A two-digit year.
-    ("two_digit_year", cell("prior_therapy", 2, "PRSTDAT", "UN AUG 22"),
-     ("prior_therapy.csv", "row 2", "PRSTDAT", "'UN AUG 22'")),
+    case("two_digit_year", cell("prior_therapy", 2, "PRSTDAT", "UN AUG 22"),
+         ("prior_therapy.csv", "row 2", "PRSTDAT", "'UN AUG 22'")),
     # A time past 23:59.
-    ("time_25_61", cell("ae", 1, "AESTTIM", "25:61"), ("ae.csv", "row 1", "AESTTIM", "'25:61'", "HH:MM")),
+    case("time_25_61", cell("ae", 1, "AESTTIM", "25:61"), ("ae.csv", "row 1", "AESTTIM", "'25:61'", "HH:MM")),
     # A time without the leading zero.
-    ("time_one_digit_hour", cell("infusion", 2, "INFSTTIM", "9:30"),
-     ("infusion.csv", "row 2", "INFSTTIM", "'9:30'", "HH:MM")),
+    case("time_one_digit_hour", cell("infusion", 2, "INFSTTIM", "9:30"),
+         ("infusion.csv", "row 2", "INFSTTIM", "'9:30'", "HH:MM")),
     # A time with seconds (the EDC exports HH:MM).
-    ("time_with_seconds", cell("lymphodepletion", 1, "EXSTTIM", "08:11:30"),
-     ("lymphodepletion.csv", "row 1", "EXSTTIM", "'08:11:30'")),
+    case("time_with_seconds", cell("lymphodepletion", 1, "EXSTTIM", "08:11:30"),
+         ("lymphodepletion.csv", "row 1", "EXSTTIM", "'08:11:30'")),
     # Text in an integer field.
-    ("text_in_integer_field", cell("dm", 2, "AGE", "sixty"), ("dm.csv", "row 2", "AGE", "'sixty'", "whole number")),
+    case("text_in_integer_field", cell("dm", 2, "AGE", "sixty"),
+         ("dm.csv", "row 2", "AGE", "'sixty'", "whole number")),
     # A decimal in an integer field.
-    ("decimal_in_integer_field", cell("ae", 2, "AEGRADE", "2.5"), ("ae.csv", "row 2", "AEGRADE", "'2.5'")),
+    case("decimal_in_integer_field", cell("ae", 2, "AEGRADE", "2.5"),
+         ("ae.csv", "row 2", "AEGRADE", "'2.5'")),
     # Text in a numeric field.
-    ("text_in_float_field", cell("tumor", 2, "DIAM", "about 30"),
-     ("tumor.csv", "row 2", "DIAM", "'about 30'", "a number")),
+    case("text_in_float_field", cell("tumor", 2, "DIAM", "about 30"),
+         ("tumor.csv", "row 2", "DIAM", "'about 30'", "a number")),
     # A decimal comma in a numeric field.
-    ("decimal_comma", cell("lymphodepletion", 1, "EXDOSE", "42,3"),
-     ("lymphodepletion.csv", "row 1", "EXDOSE", "'42,3'", "a number")),
+    case("decimal_comma", cell("lymphodepletion", 1, "EXDOSE", "42,3"),
+         ("lymphodepletion.csv", "row 1", "EXDOSE", "'42,3'", "a number")),
     # RECNUM (a system field) that is not a whole number.
-    ("recnum_not_integer", cell("visit", 3, "RECNUM", "one"), ("visit.csv", "row 3", "RECNUM", "'one'")),
+    case("recnum_not_integer", cell("visit", 3, "RECNUM", "one"), ("visit.csv", "row 3", "RECNUM", "'one'")),
     # An answer that is not on the EDC's list.
-    ("unknown_choice", cell("dm", 1, "SEX", "F"), ("dm.csv", "row 1", "SEX", "'F'", "Female")),
+    case("unknown_choice", cell("dm", 1, "SEX", "F"), ("dm.csv", "row 1", "SEX", "'F'", "Female")),
     # An answer in the wrong case.
-    ("choice_wrong_case", cell("ae", 2, "AESER", "yes"), ("ae.csv", "row 2", "AESER", "'yes'", "Yes")),
+    case("choice_wrong_case", cell("ae", 2, "AESER", "yes"), ("ae.csv", "row 2", "AESER", "'yes'", "Yes")),
     # A required value left blank.
-    ("required_value_blank", cell("ae", 4, "AETERM", ""), ("ae.csv", "row 4", "AETERM", "required value is blank")),
+    case("required_value_blank", cell("ae", 4, "AETERM", ""),
+         ("ae.csv", "row 4", "AETERM", "required value is blank")),
     # The subject number blank.
-    ("subject_blank", cell("tumor", 5, "SUBJID", ""), ("tumor.csv", "row 5", "SUBJID", "blank")),
+    case("subject_blank", cell("tumor", 5, "SUBJID", ""), ("tumor.csv", "row 5", "SUBJID", "blank")),
     # The same raw record twice (SUBJID, FOLDER, RECNUM): both rows are named.
-    ("duplicate_record", edit_rows("ae", _duplicate_row(2)),
-     ("ae.csv", "rows 2 and 31", "101-001", "RECNUM", "remove")),
+    case("duplicate_record", edit_rows("ae", _duplicate_row(2)),
+         ("ae.csv", "rows 2 and 31", "101-001", "RECNUM", "remove")),
     # Two different records under one key.
-    ("duplicate_key_other_values", edit_rows("ae", _same_key_other_term),
-     ("ae.csv", "rows 2 and 31", "same record")),
+    case("duplicate_key_other_values", edit_rows("ae", _same_key_other_term),
+         ("ae.csv", "rows 2 and 31", "same record")),
     # A subject with adverse events but no enrolment or demographics record.
-    ("subject_not_enrolled", cell("ae", 2, "SUBJID", "999-001"),
-     ("ae.csv", "row 2", "SUBJID", "'999-001'", "enrol")),
+    case("subject_not_enrolled", cell("ae", 2, "SUBJID", "999-001"),
+         ("ae.csv", "row 2", "SUBJID", "'999-001'", "enrol")),
     # A subject in demographics who was never enrolled.
-    ("demographics_without_enrolment", cell("dm", 3, "SUBJID", "104-777"),
-     ("dm.csv", "row 3", "SUBJID", "'104-777'", "enrol")),
+    case("demographics_without_enrolment", cell("dm", 3, "SUBJID", "104-777"),
+         ("dm.csv", "row 3", "SUBJID", "'104-777'", "enrol")),
     # Data exported from another study.
-    ("other_studyid", cell("response", 2, "STUDYID", "CART-CX-201"),
-     ("response.csv", "row 2", "STUDYID", "'CART-CX-201'", "MESO-OV-101")),
+    case("other_studyid", cell("response", 2, "STUDYID", "CART-CX-201"),
+         ("response.csv", "row 2", "STUDYID", "'CART-CX-201'", "MESO-OV-101")),
     # A visit folder the study does not schedule.
-    ("unknown_visit_folder", cell("visit", 4, "FOLDER", "WK99"),
-     ("visit.csv", "row 4", "FOLDER", "'WK99'", "UNS")),
+    case("unknown_visit_folder", cell("visit", 4, "FOLDER", "WK99"),
+         ("visit.csv", "row 4", "FOLDER", "'WK99'", "UNS")),
     # A form's export file is missing.
-    ("missing_form_file", remove("ae.csv"), ("ae.csv", "no export file for form ae")),
+    case("missing_form_file", remove("ae.csv"), ("ae.csv", "no export file for form ae")),
     # A free-text unit that is not in the UNIT codelist the spec maps it to.
-    ("unknown_ct_term", cell("qpcr", 4, "UNIT", "copies/uL"),
-     ("qpcr.csv", "row 4", "UNIT", "'copies/uL'", "codelist UNIT")),
+    case("unknown_ct_term", cell("qpcr", 4, "UNIT", "copies/uL"),
+         ("qpcr.csv", "row 4", "UNIT", "'copies/uL'", "codelist UNIT")),
     # A tumour location not in the LOC codelist.
-    ("unknown_location_term", cell("tumor", 1, "LESLOC", "ARMPIT"),
-     ("tumor.csv", "row 1", "LESLOC", "'ARMPIT'", "codelist LOC")),
+    case("unknown_location_term", cell("tumor", 1, "LESLOC", "ARMPIT"),
+         ("tumor.csv", "row 1", "LESLOC", "'ARMPIT'", "codelist LOC")),
     # A grade that is a whole number but not a CTCAE grade.
-    ("grade_not_in_codelist", cell("ae", 1, "AEGRADE", "7"), ("ae.csv", "row 1", "AEGRADE", "'7'")),
-    # Non-ASCII text destined for a SAS XPT v5 file (which holds ASCII only).
-    ("non_ascii_for_xpt", cell("ae", 2, "AETERM", "Érythème noueux"),
-     ("AETERM", "Érythème noueux", "ASCII")),
+    case("grade_not_in_codelist", cell("ae", 1, "AEGRADE", "7"), ("ae.csv", "row 1", "AEGRADE", "'7'")),
+    # Non-ASCII text destined for a SAS XPT v5 file (which holds ASCII only): the raw record
+    # must be named, not only the SDTM row.
+    case("non_ascii_for_xpt", cell("ae", 2, "AETERM", "Érythème noueux"),
+         ("ae.csv", "row 2", "AETERM", "Érythème noueux", "ASCII"), NAMES_RAW_RECORD),
     # A value longer than the 200 bytes an XPT v5 character variable holds.
-    ("value_over_200_bytes", cell("ae", 2, "AETERM", "Neutropenia " + "x" * 250),
-     ("AETERM", "200")),
+    case("value_over_200_bytes", cell("ae", 2, "AETERM", "Neutropenia " + "x" * 250),
+         ("ae.csv", "row 2", "AETERM", "200 bytes"), NAMES_RAW_RECORD),
 ]
 
 
-@pytest.mark.parametrize(("damage", "says"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("damage", "says"), CASES)
 def test_damaged_raw_export_is_refused(tmp_path, good_raw, damage, says):
     raw = copy_tree(good_raw, tmp_path / "raw")
     damage(raw)
