@@ -127,7 +127,7 @@ def build_adam(
     `progress` is called with each dataset's name before it is built.
     """
     steps = plan(study)
-    frames = {name.upper(): frame for name, frame in sdtm.items()}
+    frames = {name.upper(): _without_attrs(frame) for name, frame in sdtm.items()}
     _check_sdtm(steps, frames, sdtm_folder)
     adam: dict[str, pd.DataFrame] = {}
     for step in steps:
@@ -142,6 +142,17 @@ def build_adam(
         made = step.builder.function(**arguments, **step.parameters)
         adam[name] = select_variables(made, step.spec, step.builder.function.__name__)
     return adam
+
+
+def _without_attrs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without `attrs` (e.g. labels from a reader), not copying its data.
+
+    pandas deep-copies `attrs` into the result of every operation; on SDTM read with its
+    metadata that copying took a tenth of the build time.
+    """
+    bare = frame.copy(deep=False)
+    bare.attrs = {}
+    return bare
 
 
 def _check_sdtm(steps: list[Step], frames: Mapping[str, pd.DataFrame], folder: str | Path | None) -> None:

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Year, month, day, hour, minute, second; "-" stands for an unknown part (SDTMIG 4.4.2).
 _DTC_PATTERN = (
@@ -47,9 +49,18 @@ def split_dtc(dtc: pd.Series) -> pd.DataFrame:
 
     Values that are not ISO 8601 get NA in every part.
     """
-    text = dtc.astype("string").str.strip()
-    parts = text.str.extract(_DTC_PATTERN)
-    return parts.where(parts != "-").astype("string")
+    # pyarrow's regex kernel: pandas' str.extract runs Python per value.
+    text = pa.array(dtc.astype("string").str.strip().array, type=pa.string())
+    matched = pc.extract_regex(text, _DTC_PATTERN)
+    matched_rows = matched.is_valid()
+    # An optional group that took no part comes back as "", an unknown part as "-".
+    unknown = pa.array(["", "-"])
+    parts = {}
+    for part in DTC_PARTS:
+        values = pc.struct_field(matched, part)
+        known = pc.and_(matched_rows, pc.invert(pc.is_in(values, value_set=unknown)))
+        parts[part] = pd.arrays.ArrowStringArray(pc.if_else(known, values, pa.scalar(None, pa.string())))
+    return pd.DataFrame(parts, index=dtc.index).astype("string")
 
 
 def _complete_date_text(parts: pd.DataFrame) -> pd.Series:
@@ -89,7 +100,12 @@ def compute_dtm(dtc: pd.Series) -> pd.Series:
 def _numeric_parts(parts: pd.DataFrame) -> pd.DataFrame:
     # Fractional seconds are cut: ADaM datetimes are kept to the second.
     whole = parts.assign(second=parts["second"].str.slice(0, 2))
-    return whole.apply(pd.to_numeric, errors="coerce").astype("Float64")
+    # Every part matched digits only, so pyarrow's cast cannot fail (pd.to_numeric is slow on text).
+    return pd.DataFrame(
+        {name: pd.array(pc.cast(pa.array(whole[name].array, type=pa.string()), pa.float64()), dtype="Float64")
+         for name in DTC_PARTS},
+        index=parts.index,
+    )
 
 
 def _propagate_missing(parts: pd.DataFrame) -> pd.DataFrame:

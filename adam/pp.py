@@ -17,7 +17,7 @@ with one relationship for all parameters).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,21 +29,29 @@ RELREC_COLUMNS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "RELTYPE
 _ISO_UNIT = {"DAYS": ("P", "D"), "HOURS": ("PT", "H")}
 
 
+def _format_distinct(numbers: pd.Series, form: Callable[[float], str]) -> pd.Series:
+    """``form`` applied once per distinct non-missing number, spread back to every row.
+
+    Results repeat (an interval bound is the same for every profile), so text is made for
+    the distinct values only and taken by position.
+    """
+    codes, distinct = pd.factorize(numbers, use_na_sentinel=True)
+    texts = np.array([form(x) for x in distinct] + [None], dtype=object)
+    return pd.Series(texts[codes], index=numbers.index, dtype="string")
+
+
 def compute_iso_duration(values: pd.Series, frltu: str = "DAYS") -> pd.Series:
     """Numbers of days (or hours) as ISO 8601 durations: 30 → ``P30D``, −1 → ``-P1D``."""
     prefix, suffix = _ISO_UNIT[frltu]
     numbers = pd.to_numeric(values, errors="coerce").astype(float)
-    text = numbers.abs().map(lambda x: f"{prefix}{x:g}{suffix}", na_action="ignore")
-    text = text.where(~(numbers < 0), "-" + text)
-    return text.astype("string")
+    return _format_distinct(numbers, lambda x: f"{'-' if x < 0 else ''}{prefix}{abs(x):g}{suffix}")
 
 
 def compute_result_text(values: pd.Series, *, significant_digits: int = 10) -> pd.Series:
     """Numeric results as character (PPORRES/PPSTRESC), without exponent noise."""
     numbers = pd.to_numeric(values, errors="coerce").astype(float)
-    text = numbers.map(lambda x: np.format_float_positional(
-        x, precision=significant_digits, unique=True, fractional=False, trim="-"), na_action="ignore")
-    return text.astype("string")
+    return _format_distinct(numbers, lambda x: np.format_float_positional(
+        x, precision=significant_digits, unique=True, fractional=False, trim="-"))
 
 
 def _iso_datetime(values: pd.Series) -> pd.Series:
@@ -144,7 +152,7 @@ def build_pp_relrec(
     relrec = relrec[with_pp]
     sequence = relrec["IDVARVAL"].astype(float)
     relrec = relrec.assign(
-        IDVARVAL=sequence.map(lambda x: f"{x:g}").astype("string"),
+        IDVARVAL=_format_distinct(sequence, lambda x: f"{x:g}"),
         RELTYPE="",
         _pc=relrec["RDOMAIN"] == "PC",
         _seq=sequence,

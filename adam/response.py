@@ -116,14 +116,17 @@ def derive_extreme_event(
         raise ValueError(f"order must be 'event' or 'date', got {order!r}")
     keys = list(subject_keys)
     adsl = dataset_adsl[[*keys, reference_date]].drop_duplicates(keys)
-    ovr = _with_adsl_vars(dataset, dataset_adsl, [reference_date], keys)
+    # The rules run on a narrow frame (_row: position in `dataset`); the chosen records'
+    # other variables are taken once at the end, not copied through every step.
+    narrow = dataset[[*keys, "ADT", "AVALC"]].assign(_row=np.arange(len(dataset)))
+    ovr = _with_adsl_vars(narrow, dataset_adsl, [reference_date], keys)
     ovr = ovr.sort_values([*keys, "ADT"], kind="stable").reset_index(drop=True)
     ovr["_pos"] = ovr.groupby(keys, sort=False).cumcount()
 
     candidates = []
     for number, event in enumerate(events):
         if event.condition is None:
-            rows = adsl.assign(ADT=pd.Series(pd.NaT, index=adsl.index, dtype=ovr["ADT"].dtype))
+            rows = adsl.assign(ADT=pd.Series(pd.NaT, index=adsl.index, dtype=ovr["ADT"].dtype), _row=-1)
         else:
             mask = ovr["AVALC"].isin(event.condition).fillna(False)
             if event.min_days is not None:
@@ -141,7 +144,13 @@ def derive_extreme_event(
         sort_by = [*keys, "AVALC", "ADT", "_event_nr", "_pos"]
         ascending = [True] * len(keys) + [False, True, True, True]
     best = found.sort_values(sort_by, ascending=ascending, kind="stable", na_position="last")
-    best = best.drop_duplicates(keys).drop(columns=["_event_nr", "_pos"])
+    best = best.drop_duplicates(keys)
+    from_data = best["_row"].to_numpy() >= 0
+    chosen = dataset.iloc[best.loc[from_data, "_row"].to_numpy()].reset_index(drop=True)
+    chosen = _with_adsl_vars(chosen.assign(AVALC=best.loc[from_data, "AVALC"].to_numpy()),
+                             dataset_adsl, [reference_date], keys)
+    best = pd.concat([chosen, best.loc[~from_data, [*keys, reference_date, "ADT", "AVALC"]]],
+                     ignore_index=True)
     for name, value in (set_values_to or {}).items():
         best[name] = value
     return best.sort_values(keys, kind="stable").reset_index(drop=True)

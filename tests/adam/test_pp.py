@@ -96,3 +96,12 @@ def test_text_helpers():
     assert compute_iso_duration(pd.Series([12.0]), "HOURS").tolist() == ["PT12H"]
     text = compute_result_text(pd.Series([800.0, 1 / 3, 123456789.0, 1e-7, np.nan]))
     assert text.fillna("").tolist() == ["800", "0.3333333333", "123456789", "0.0000001", ""]
+
+
+def test_text_helpers_repeated_values_keep_their_rows():
+    # each distinct value is formatted once; rows (with a non-default index) get their own text
+    values = pd.Series([30.0, np.nan, 30.0, 0.0, 30.0], index=[10, 11, 12, 13, 14])
+    durations = compute_iso_duration(values)
+    assert durations.index.tolist() == [10, 11, 12, 13, 14]
+    assert durations.fillna("").tolist() == ["P30D", "", "P30D", "P0D", "P30D"]
+    assert compute_result_text(values).fillna("").tolist() == ["30", "", "30", "0", "30"]
