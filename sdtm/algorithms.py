@@ -94,6 +94,17 @@ class Context:
     spec: DatasetSpec
     raw: Mapping[str, pd.DataFrame]
     sdtm: Mapping[str, pd.DataFrame] = _default(default_factory=dict)
+    # Results several calls share (e.g. VISITNUM, VISIT, VISITDY from one derivation), by the
+    # identity of the frame they were computed on and a key; the frame is held so that its
+    # identity cannot be reused while the context lives (one domain).
+    _shared: dict[tuple[int, Any], tuple[pd.DataFrame, Any]] = _default(default_factory=dict)
+
+    def shared(self, data: pd.DataFrame, key: Any, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per `data` frame and `key` within this context."""
+        slot = (id(data), key)
+        if slot not in self._shared:
+            self._shared[slot] = (data, compute())
+        return self._shared[slot][1]
 
     def codelist(self, name: str) -> Codelist:
         found = self.study.codelists.get(name)

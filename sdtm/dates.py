@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from functools import cache
 
 import pandas as pd
 
@@ -55,6 +56,7 @@ def _times(time: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"TIME": text, "BAD": (text != "") & ~text.str.fullmatch(_TIME).astype(bool)})
 
 
+@cache  # the same dates recur on every form of a study
 def edc_date(date: object) -> tuple[str, str, bool]:
     """One EDC date: ISO 8601 text right-truncated, the full form (`2024-05--`) that a time
     follows, and whether it is invalid (both texts "" then; blank is not invalid)."""

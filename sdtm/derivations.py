@@ -77,7 +77,7 @@ def compute_study_day(dtc: pd.Series, reference: pd.Series) -> pd.Series:
 def _by_subject(data: pd.DataFrame, subjects: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """`columns` of a one-row-per-USUBJID frame, aligned with `data` rows."""
     keyed = subjects[["USUBJID", *columns]].drop_duplicates("USUBJID").set_index("USUBJID")
-    return keyed.reindex(data["USUBJID"].to_numpy()).set_axis(data.index)
+    return per_distinct(lambda u: keyed.reindex(u.to_numpy()).reset_index(drop=True), data["USUBJID"])
 
 
 def _dm_dates(data: pd.DataFrame, column: str, ctx: Context, call: Call) -> pd.Series:
@@ -148,19 +148,8 @@ def derive_vars_visit(dataset: pd.DataFrame, visits: Sequence[Visit], *, date: s
     (in `sv`, or else in `dataset` itself) plus 0.01·n. A blank folder gives blank visit
     variables; a folder that is neither scheduled nor `UNS<n>` is an InputError.
     """
-    schedule = _schedule(visits)
-    folder = dataset["_FOLDER"].astype("string").fillna("").str.strip()
     out = dataset.drop(columns=[c for c in ("VISITNUM", "VISIT", "VISITDY") if c in dataset])
-    found = per_distinct(lambda f: f.to_frame("_FOLDER").merge(schedule, on="_FOLDER", how="left"), folder)
-    n = _unscheduled_number(folder)
-    unknown = (folder != "") & found["VISITNUM"].isna() & n.isna()
-    if unknown.any():
-        raise InputError(
-            f"unknown EDC folder(s) {sorted(folder[unknown].unique())}",
-            file=f"{dataset.loc[unknown, '_FORM'].iloc[0]}.csv" if "_FORM" in dataset else None,
-            row=rows_of(dataset, unknown)[0], column="FOLDER", value=folder[unknown].iloc[0],
-            expected=f"a folder of study.yaml visits ({', '.join(schedule['_FOLDER'])}) or UNS<n>",
-        )
+    folder, found, n = _scheduled(dataset, visits)
     unscheduled = n.notna()
     if unscheduled.any():
         subjects = dataset["USUBJID"].astype("string")
@@ -183,6 +172,24 @@ def derive_vars_visit(dataset: pd.DataFrame, visits: Sequence[Visit], *, date: s
     out["VISIT"] = found["VISIT"].astype("string").fillna("")
     out["VISITDY"] = found["VISITDY"].astype("float64")
     return out
+
+
+def _scheduled(dataset: pd.DataFrame, visits: Sequence[Visit]) -> tuple[pd.Series, pd.DataFrame, pd.Series]:
+    """The records' EDC folders, their scheduled VISITNUM/VISIT/VISITDY (NaN when unscheduled)
+    and n of the unscheduled folders `UNS<n>`; any other folder is an InputError."""
+    schedule = _schedule(visits)
+    folder = dataset["_FOLDER"].astype("string").fillna("").str.strip()
+    found = per_distinct(lambda f: f.to_frame("_FOLDER").merge(schedule, on="_FOLDER", how="left"), folder)
+    n = _unscheduled_number(folder)
+    unknown = (folder != "") & found["VISITNUM"].isna() & n.isna()
+    if unknown.any():
+        raise InputError(
+            f"unknown EDC folder(s) {sorted(folder[unknown].unique())}",
+            file=f"{dataset.loc[unknown, '_FORM'].iloc[0]}.csv" if "_FORM" in dataset else None,
+            row=rows_of(dataset, unknown)[0], column="FOLDER", value=folder[unknown].iloc[0],
+            expected=f"a folder of study.yaml visits ({', '.join(schedule['_FOLDER'])}) or UNS<n>",
+        )
+    return folder, found, n
 
 
 def _unscheduled_number(folder: pd.Series) -> pd.Series:
@@ -230,7 +237,8 @@ def visit(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
 
 @algorithm("visitdy")
 def visitdy(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
-    return _visit_part(data, call, ctx)
+    """The scheduled visit's planned study day: unscheduled visits have none, so no date is needed."""
+    return _scheduled(data, ctx.study.visits)[1]["VISITDY"].astype("float64")
 
 
 def _visit_part(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
@@ -240,7 +248,8 @@ def _visit_part(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     if date is not None and date not in data.columns:
         raise ctx.spec_error(f"{call.target}: date {date} is not derived before it")
     needed = [c for c in ("USUBJID", "_FOLDER", "_FORM", "_ROW", date) if c in data.columns]
-    visits = derive_vars_visit(data[needed], ctx.study.visits, date=date, sv=sv)
+    visits = ctx.shared(data, ("visit", date), lambda: derive_vars_visit(
+        data[needed], ctx.study.visits, date=date, sv=sv))
     return visits[call.algorithm.upper()]
 
 
@@ -328,7 +337,10 @@ def _standard(data: pd.DataFrame, call: Call, ctx: Context) -> tuple[pd.Series, 
         raise ctx.spec_error(f"{call.target}: {call.algorithm} needs `with: {{result: --ORRES}}`")
     result = text(data, params["result"], call, ctx)
     unit = text(data, params["unit"], call, ctx) if params.get("unit") else result.where(False, "")
-    return compute_stresc(result, unit, params.get("conversions", ()))
+    standard = per_distinct(lambda r, u: pd.DataFrame(dict(zip(
+        ("STRESC", "STRESU"), compute_stresc(r, u, params.get("conversions", ())), strict=True))),
+        result, unit)
+    return standard["STRESC"], standard["STRESU"]
 
 
 @algorithm("stresn")
@@ -338,4 +350,4 @@ def stresn(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     if not column:
         raise ctx.spec_error(f"{call.target}: stresn needs `with: {{from: --STRESC}}`")
     values = text(data, column, call, ctx)
-    return pd.to_numeric(values.where(values != ""), errors="coerce").astype("float64")
+    return per_distinct(lambda v: pd.to_numeric(v.where(v != ""), errors="coerce").astype("float64"), values)

@@ -146,7 +146,9 @@ def blq(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     result = text(data, column, call, ctx)
     lloq = (text(data, call.params["lloq"], call, ctx),) if call.params.get("lloq") else ()
     blq_text = call.params.get("blq_text", BLQ_TEXT)
-    out = per_distinct(lambda r, *limit: compute_blq(r, *limit, blq_text=blq_text), result, *lloq)
+    # The parts (stresc, stresn, lloq) of one result share one standardisation.
+    out = ctx.shared(data, ("blq", column, call.params.get("lloq"), blq_text), lambda: per_distinct(
+        lambda r, *limit: compute_blq(r, *limit, blq_text=blq_text), result, *lloq))
     if out["INVALID"].any():
         bad = out["INVALID"]
         raise InputError(
@@ -229,12 +231,13 @@ def elapsed_time(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     tpt = text(data, column, call, ctx)
     days = {v.folder: v.day for v in ctx.study.visits}
     folder = (data["FOLDER"].astype("string").fillna("").str.strip(),) if "FOLDER" in data else ()
-    out = per_distinct(
+    # The parts (tpt, tptnum, eltm, tptref) of one time point share one parse.
+    aliases = call.params.get("aliases") or {}
+    out = ctx.shared(data, ("elapsed_time", column, tuple(aliases.items())), lambda: per_distinct(
         lambda t, *f: compute_elapsed_time(
-            t, aliases=call.params.get("aliases"),
-            visit_day=f[0].map(days).astype("float64") if f else None,
+            t, aliases=aliases, visit_day=f[0].map(days).astype("float64") if f else None,
             visit_names=[v.visit for v in ctx.study.visits]),
-        tpt, *folder)
+        tpt, *folder))
     if out["INVALID"].any():
         bad = out["INVALID"]
         raise InputError(
