@@ -201,3 +201,17 @@ def test_missing_raw_column_names_the_spec(study):
     ctx = ctx_for(study, ae=[{"SUBJID": "1"}])
     with pytest.raises(InputError, match="needs column 'NOPE'"):
         run(ctx.raw["ae"], call("AETERM", "assign", "NOPE"), ctx)
+
+
+def test_shared_results_are_computed_once_per_frame_and_key(study):
+    ctx = ctx_for(study)
+    frame, other = pd.DataFrame({"A": [1]}), pd.DataFrame({"A": [1]})
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    # same frame and key: computed once; another key or another (equal) frame: computed again
+    assert ctx.shared(frame, "k", compute) == ctx.shared(frame, "k", compute) == 1
+    assert ctx.shared(frame, "j", compute) == 2 and ctx.shared(other, "k", compute) == 3
