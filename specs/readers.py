@@ -29,6 +29,7 @@ XPT_RECORD = 80
 # Version 5 says LIBRARY/OBS, version 8 (which pyreadstat also reads) LIBV8/OBSV8.
 XPT_LIBRARY_HEADER = b"HEADER RECORD*******LIB"
 XPT_OBS_HEADER = re.compile(rb"HEADER RECORD\*{7}OBS(V8)? +HEADER RECORD!{7}")
+AGAIN = "the complete file: copy or export it again"
 
 
 def read_dataset(path: str | Path) -> pd.DataFrame:
@@ -75,12 +76,16 @@ def _read_xpt(path: Path) -> pd.DataFrame:
     if size % XPT_RECORD:
         raise InputError(
             f"truncated or damaged XPT file: {size} bytes is not a whole number of 80-byte records",
-            file=str(path),
+            file=str(path), expected=AGAIN,
         )
     try:
         frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read XPT file: {error}", file=str(path)) from error
+        with open(path, "rb") as handle:
+            has_rows = XPT_OBS_HEADER.search(handle.read(1 << 20))
+        what = ("truncated or damaged XPT file: no observation header record" if not has_rows
+                else f"cannot read XPT file: {str(error).rstrip('.')}")
+        raise InputError(what, file=str(path), expected=AGAIN) from error
     _check_complete(path, frame, sum(meta.variable_storage_width.values()))
     formats = {
         name: fmt if "." in fmt else f"{fmt}."
@@ -117,13 +122,15 @@ def _check_complete(path: Path, frame: pd.DataFrame, record_length: int) -> None
         head = handle.read(2048 + 600 * len(frame.columns))
         found = XPT_OBS_HEADER.search(head)
         if not found:
-            raise InputError("damaged XPT file: no observation header record", file=str(path))
+            raise InputError("damaged XPT file: no observation header record", file=str(path),
+                             expected=AGAIN)
         handle.seek(found.start() + XPT_RECORD + rows * record_length)
         tail = handle.read(XPT_RECORD)
     if len(tail) >= XPT_RECORD or tail.strip(b" "):
         raise InputError(
             f"truncated or damaged XPT file: {len(tail)} bytes after the last of {rows} complete rows "
-            "are not blank padding", file=str(path), expected="whole rows followed by blank padding",
+            "are not blank padding", file=str(path),
+            expected=f"whole rows followed by blank padding, {AGAIN}",
         )
 
 
@@ -145,7 +152,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except (OSError, ValueError) as error:
-        raise InputError(f"cannot read Parquet file: {error}", file=str(path)) from error
+        raise InputError(f"cannot read Parquet file: {str(error).rstrip('.')}", file=str(path),
+                         expected=AGAIN) from error
     columns = {name: _normalise(frame[name]) for name in frame.columns}
     result = pd.DataFrame(columns, columns=frame.columns)
     result.attrs = {"name": path.stem.upper(), "label": "", "labels": {}, "formats": {}, "lengths": {}}

@@ -101,10 +101,10 @@ def _xpt_bytes(tmp_path):
     [
         (lambda b: b[:-7], "not a whole number of 80-byte records"),  # cut mid-record
         (lambda b: b[:-80], "are not blank padding"),  # cut on a record boundary, inside a row
-        (lambda b: b[:400], "cannot read XPT file"),  # cut inside the headers
+        (lambda b: b[:400], "no observation header record"),  # cut inside the headers
         (lambda b: b"", "library header record is missing"),
         (lambda b: b"USUBJID,AGE\nS-1,64\n", "library header record is missing"),  # a CSV renamed
-        (lambda b: b.replace(b"OBS     HEADER", b"XXX     HEADER"), "cannot read XPT file"),
+        (lambda b: b.replace(b"OBS     HEADER", b"XXX     HEADER"), "no observation header record"),
         (lambda b: b[:660] + b"\xff" * 8 + b[668:], "cannot read XPT file"),  # a label that is not text
     ],
 )
