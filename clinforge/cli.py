@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json as _json
 import os
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +32,16 @@ app = typer.Typer(
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary, only errors.")]
 Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout (for CI).")]
 Seed = Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical files.")]
+
+
+class Severity(StrEnum):
+    error = "error"
+    warning = "warning"
+    notice = "notice"
+
+
+FailOn = Annotated[Severity, typer.Option(
+    "--fail-on", help="Exit 1 when findings reach this severity.")]
 Formats = Annotated[str, typer.Option("--format", help="Output formats: xpt, json or xpt,json.")]
 StudyArg = Annotated[str, typer.Argument(help="A shipped study (ovarian, cervical) or a study spec folder.")]
 
@@ -162,6 +174,7 @@ def run(
     raw: Annotated[Path, typer.Option("--raw", help="Folder of raw EDC exports (<form>.csv).")],
     package: Annotated[Path, typer.Option("--out", help="Package folder (replaced only on success).")],
     formats: Formats = "xpt",
+    fail_on: FailOn = Severity.error,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -171,10 +184,84 @@ def run(
 
     Example: `clinforge run ovarian --raw raw/ovarian --out package/ovarian --format xpt,json`
     """
-    results = pipeline.run(study, raw, package, output=out, formats=_formats(formats))
+    result = pipeline.run(study, raw, package, output=out, formats=_formats(formats))
     out.summary(f"Package of {study} in {package}", ["step", "output", "datasets", "records"],
-                [[r.step, r.folder, len(r.counts), sum(r.counts.values())] for r in results],
-                {"study": study, "package": str(package)})
+                [[r.step, os.path.relpath(r.folder, package), len(r.counts), sum(r.counts.values())]
+                 for r in result.steps],
+                {"study": study, "package": str(package), "findings": _severities(result.validations)})
+    _exit_on_findings(out, result.validations, fail_on)
+
+
+@app.command()
+@guarded
+def validate(
+    data: Annotated[Path, typer.Argument(help="Folder of SDTM or ADaM datasets (XPT, JSON, Parquet).")],
+    define_file: Annotated[Path | None, typer.Option("--define", help="define.xml with metadata.")] = None,
+    study: Annotated[str | None, typer.Option("--study", help="Study whose specs give the metadata.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Folder for the reports.")] = None,
+    fail_on: FailOn = Severity.error,
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """Check any SDTM or ADaM folder: expectation suites from metadata and cross-dataset rules.
+
+    Metadata comes from `--study`, else `--define` (or a define.xml in the folder), else the
+    shipped SDTMIG 3.4 / ADaMIG 1.3 and CDISC CT. Rules that could not run are listed as not run.
+
+    Example: `clinforge validate package/ovarian/m5/datasets/meso-ov-101/tabulations/sdtm --report qc`
+    """
+    result = pipeline.validate(data, output=out, study_name=study, define_file=define_file, report=report)
+    rows = [[rule, n] for rule, n in sorted(result.count_by_rule().items())]
+    rows += [[f"{r.rule} on {r.dataset}: NOT RUN ({r.reason})", "-"] for r in result.not_run()]
+    out.summary(f"Validation of {data}", ["rule", "findings"], rows,
+                {"folder": str(data), "findings": _severities([result]),
+                 "not_run": [r.to_dict() for r in result.not_run()]})
+    _exit_on_findings(out, [result], fail_on)
+
+
+@app.command()
+@guarded
+def compare(
+    base: Annotated[Path, typer.Argument(help="Base dataset file or folder (production).")],
+    qc: Annotated[Path, typer.Argument(help="Compare dataset file or folder (QC programming).")],
+    keys: Annotated[str, typer.Option("--keys", help="Key variables, e.g. USUBJID,PARAMCD,AVISITN.")],
+    tolerance: Annotated[float, typer.Option(help="Numbers closer than this are equal.")] = 1e-9,
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """PROC COMPARE for double programming: datasets, variables, attributes, records and values.
+
+    Exit status 1 when anything differs.
+
+    Example: `clinforge compare prod/adam qc/adam --keys USUBJID,PARAMCD,AVISITN`
+    """
+    from qc.compare import compare as compare_sides
+
+    comparison = compare_sides(base, qc, keys, tolerance=tolerance)
+    if json:
+        print(_json.dumps({"differences": comparison.has_differences, "report": comparison.report()}))
+    elif not quiet:
+        print(comparison.report())
+    if comparison.has_differences:
+        raise typer.Exit(1)
+
+
+def _severities(results: list) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for result in results:
+        for severity, n in result.count_by_severity().items():
+            total[severity] = total.get(severity, 0) + n
+    return total
+
+
+def _exit_on_findings(out: Output, results: list, fail_on: Severity) -> None:
+    if any(r.fails(fail_on.value) for r in results):
+        out.info(f"Findings at or above {fail_on.value}: exit status 1.")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -184,20 +271,22 @@ def demo(
     subjects: Annotated[int | None, typer.Option(
         min=1, max=20000, help="Subjects per study (default: 30 for ovarian, 24 for cervical).")] = None,
     seed: Seed = 20261122,
+    fail_on: FailOn = Severity.error,
     quiet: Quiet = False,
     json: Json = False,
     *,
     out: Output,
 ) -> None:
-    """Run both seed studies end to end into OUT/<study>/.
+    """Run both seed studies end to end: raw exports in OUT/raw, packages in OUT/<study>.
 
     Example: `clinforge demo --out out/demo`
     """
-    results = pipeline.demo(out_dir, subjects=subjects, seed=seed, output=out)
+    runs = pipeline.demo(out_dir, subjects=subjects, seed=seed, output=out)
     out.summary(f"clinforge demo in {out_dir}", ["study", "step", "output", "datasets", "records"],
-                [[r.study, r.step, os.path.relpath(r.folder, out_dir), len(r.counts), sum(r.counts.values())]
-                 for r in results],
-                {"folder": str(out_dir)})
+                [[r.study, s.step, os.path.relpath(s.folder, out_dir), len(s.counts), sum(s.counts.values())]
+                 for r in runs for s in r.steps],
+                {"folder": str(out_dir), "findings": {r.study: _severities(r.validations) for r in runs}})
+    _exit_on_findings(out, [v for r in runs for v in r.validations], fail_on)
 
 
 if __name__ == "__main__":

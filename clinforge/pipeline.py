@@ -102,6 +102,24 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
     return StepResult(study.name, "define", out_file.parent, {k: len(v) for k, v in frames.items()})
 
 
+def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = None,
+             define_file: Path | None = None, report: Path | None = None, data_docs: bool = True):
+    """Expectation suites and conformance rules over a folder; reports into `report` when given."""
+    from qc.reports import write_data_docs, write_reports
+    from qc.validate import validate_folder
+
+    output.info(f"Validating {data_dir}")
+    suites = Path(report) / "expectations" if report else None
+    result = validate_folder(data_dir, specs=study_name, define=define_file, suites_dir=suites)
+    if report:
+        write_reports(result, report)
+        if data_docs:
+            write_data_docs(result, Path(report) / "data_docs")
+    counts = result.count_by_severity()
+    output.info(f"{data_dir}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings")
+    return result
+
+
 def methods(study: Study, kind: str) -> dict[tuple[str, str], str]:
     """Method text that derivation objects supply for define.xml, beside the specs' own."""
     if kind == "adam":
@@ -124,6 +142,16 @@ def _write(datasets: dict, specs: dict, out: Path, formats: tuple[str, ...], out
             write_dataset(datasets[name], specs[name], work, formats)
 
 
+@dataclass(frozen=True)
+class RunResult:
+    study: str
+    steps: list[StepResult]
+    validations: list  # qc ValidationResult of SDTM, then ADaM
+
+    def fails(self, at: str) -> bool:
+        return any(v.fails(at) for v in self.validations)
+
+
 class StepFailed(Exception):
     """A step of `run` failed; the package being built was discarded."""
 
@@ -133,8 +161,8 @@ class StepFailed(Exception):
 
 
 def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
-        formats: tuple[str, ...] = ("xpt",), seed: int | None = None) -> list[StepResult]:
-    """SDTM → ADaM → define.xml for both, laid out as an eCTD module 5 package with a manifest.
+        formats: tuple[str, ...] = ("xpt",), seed: int | None = None) -> RunResult:
+    """SDTM → ADaM → define.xml → validation, laid out as an eCTD module 5 package with a manifest.
 
     The package is built beside `package` and moved into place only when every step succeeded;
     a failure leaves the previous package as it was and names the step.
@@ -142,7 +170,7 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
     study = load_study(study_name)
     command = f"clinforge run {study.name} --format {','.join(formats)}"
     first_line = len(output.lines)
-    results = []
+    results, findings = [], []
     with atomic_folder(package) as work:
         layout = Layout(work, study.studyid)
         steps = (
@@ -153,26 +181,35 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
             ("define adam", lambda: define(study_name, layout.adam, layout.adam / "define.xml",
                                            output=output)),
         )
+        steps += (
+            ("validate sdtm", lambda: validate(layout.sdtm, output=output, study_name=study_name,
+                                               report=layout.reports / "sdtm", data_docs=False)),
+            ("validate adam", lambda: validate(layout.adam, output=output, study_name=study_name,
+                                               report=layout.reports / "adam", data_docs=False)),
+        )
         for name, step in steps:
             output.info(f"{study.studyid}: {name}")
             try:
                 done = step()
             except Exception as exc:  # noqa: BLE001 - re-raised with the step's name
                 raise StepFailed(name, exc) from exc
-            results.append(replace(done, folder=Path(package) / done.folder.relative_to(work)))
+            if isinstance(done, StepResult):
+                results.append(replace(done, folder=Path(package) / done.folder.relative_to(work)))
+            else:
+                findings.append(done)
         layout.log.parent.mkdir(parents=True, exist_ok=True)
         layout.log.write_text("".join(f"{line}\n" for line in output.lines[first_line:]))
         write_manifest(layout, study, command=command, raw_sha256=hash_tree(
             [p for p in Path(raw).rglob("*") if p.is_file()], Path(raw)), seed=seed)
-    return results
+    return RunResult(study.name, results, findings)
 
 
-def demo(out: Path, *, subjects: int | None, seed: int, output: Output) -> list[StepResult]:
+def demo(out: Path, *, subjects: int | None, seed: int, output: Output) -> list[RunResult]:
     """Both seed studies end to end: raw exports in `out/raw/<study>`, packages in `out/<study>`."""
-    results = []
+    runs = []
     for name in DEMO_STUDIES:
         raw = Path(out) / "raw" / name
-        results.append(synth(name, raw, subjects=subjects or DEMO_STUDIES[name], seed=seed,
-                             output=output))
-        results += run(name, raw, Path(out) / name, output=output, seed=seed)
-    return results
+        synthesised = synth(name, raw, subjects=subjects or DEMO_STUDIES[name], seed=seed, output=output)
+        done = run(name, raw, Path(out) / name, output=output, seed=seed)
+        runs.append(replace(done, steps=[synthesised, *done.steps]))
+    return runs
