@@ -442,7 +442,7 @@ RULES: tuple[ConformanceRule, ...] = (
         "--SEQ unique within subject and domain", ("--.USUBJID", "--SEQ"),
         _seq_unique, p21_id="SD0005"),
     ConformanceRule(
-        "XD-AESER-CRITERION", "error", "AESER = Y but none of {criteria} is Y",
+        "XD-AESER-CRITERION", "warning", "AESER = Y but none of {criteria} is Y",
         "A serious AE has at least one seriousness criterion", ("AE.AESER", "AE.AESDTH…AESMIE"),
         _serious_criteria, cdisc_id="CG0042", p21_id="SD0009"),
     ConformanceRule(
