@@ -5,6 +5,11 @@ Formats: `<form>.csv` (UTF-8, comma-separated, the CRF library's field names in 
 ClinicalData XML file holding all forms. Every problem of a file is collected and reported
 together (the first 20 and a count) as one `InputError` naming file, row, column and value;
 nothing is returned half-read.
+
+Beyond each value's own check: a raw record (SUBJID, FOLDER, RECNUM) appears once in its file
+(a repeat is refused naming both rows, even when the rows agree: only the EDC can say which is
+right), and across files every row belongs to the study (STUDYID), to one of its visit folders
+(or `UNS<n>`, or blank on a log form) and to a subject with enrolment and demographics records.
 """
 
 from __future__ import annotations
