@@ -26,16 +26,17 @@ from pathlib import Path
 STUDIES = ("ovarian", "cervical")
 
 
-def make_sdtm(study: str, subjects: int, seed: int, work: Path) -> Path:
+def make_sdtm(study: str, subjects: int, seed: int, work: Path, form: str = "xpt") -> Path:
     """The SDTM folder of `study` at `subjects`, made by the command line when not there yet."""
     folder = work / f"{study}-{subjects}-seed{seed}"
     sdtm = folder / "sdtm"
-    if not (sdtm / "dm.xpt").exists():
+    if not any(sdtm.glob("dm.*")):
         exe = [sys.executable, "-m", "clinforge.cli"]
         raw = folder / "raw"
         subprocess.run([*exe, "synth", study, "--out", str(raw), "--subjects", str(subjects),
                         "--seed", str(seed), "--quiet"], check=True)
-        subprocess.run([*exe, "sdtm", study, "--raw", str(raw), "--out", str(sdtm), "--quiet"], check=True)
+        subprocess.run([*exe, "sdtm", study, "--raw", str(raw), "--out", str(sdtm), "--format", form, "--quiet"],
+                       check=True)
     return sdtm
 
 
@@ -97,6 +98,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20261122, help="default: the command line's")
     parser.add_argument("--work", type=Path, default=Path("benchmarks/out"))
+    parser.add_argument("--sdtm-format", default="xpt", help="format clinforge sdtm writes: xpt or json")
     parser.add_argument("--profile", action="store_true", help="profile one build per study and size")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--child", nargs=2, metavar=("STUDY", "SDTM"), help=argparse.SUPPRESS)
@@ -109,7 +111,7 @@ def main() -> None:
     rows = []
     for study in args.study or STUDIES:
         for n in args.subjects:
-            sdtm = make_sdtm(study, n, args.seed, args.work)
+            sdtm = make_sdtm(study, n, args.seed, args.work, args.sdtm_format)
             if args.profile:
                 print(f"== profile {study} {n}")
                 profile_once(study, sdtm, args.top)
