@@ -397,12 +397,19 @@ def _check_across_forms(frames: dict[str, pd.DataFrame], study: Study,
                            f"one of {', '.join(scheduled)}, UNS<n> for the n-th unscheduled visit, "
                            "or blank on a log form")
         subjects = frame["SUBJID"].str.strip()
-        for register in registers:
-            problems += _where(
-                rows, ~subjects.isin(registered[register]).to_numpy(), "SUBJID", subjects,
-                f"the subject has no record in {register} ({study.forms[register].label.lower()})",
-                f"a subject of {register}: export the subject's {register} form, or correct the "
-                "subject number")
+        missing = pd.DataFrame({r: ~subjects.isin(registered[r]) for r in registers}, index=frame.index)
+        # One problem per unregistered subject, not per row: a mistyped number repeats on every row.
+        orphans = missing[missing.any(axis=1)].assign(_subject=subjects, _row=frame["_ROW"])
+        for (subject, *absent), group in orphans.groupby(["_subject", *registers], sort=False):
+            forms = [r for r, gone in zip(registers, absent, strict=True) if gone]
+            shown = ", ".join(str(r) for r in group["_row"].head(10)) + (", ..." if len(group) > 10 else "")
+            also = f"; on {len(group)} rows: {shown}" if len(group) > 1 else ""
+            problems.append(Problem(
+                int(group["_row"].iloc[0]), "SUBJID", subject,
+                "the subject has no record in " + " or ".join(
+                    f"{r} ({study.forms[r].label.lower()})" for r in forms) + also,
+                f"a subject of {' and '.join(forms)}: export the subject's {' and '.join(forms)} "
+                "form, or correct the subject number"))
         if problems:
             problems.sort(key=lambda p: p.row or 0)
             try:
