@@ -174,6 +174,35 @@ def test_problems_of_several_files_together(tmp_path, exports, cervical):
     assert "tumor.csv" in str(caught.value) and "death.csv" in str(caught.value)
 
 
+def test_repeated_record_names_both_rows(tmp_path, ae_lines, cervical):
+    # The same (SUBJID, FOLDER, RECNUM) twice, even with identical values: refused, not dropped.
+    lines = [*ae_lines, ae_lines[1]]
+    error = _error(_write(tmp_path, lines), cervical.forms["ae"])
+    assert f"rows 1 and {len(lines) - 1}" in str(error) and "same record" in str(error)
+
+
+def test_rows_of_other_studies_folders_and_subjects(tmp_path, exports, cervical):
+    # Across files: the study, the visit folder and the subject's enrolment are checked per row;
+    # a subject without enrolment is reported once with its rows.
+    for p in exports.iterdir():
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    tumor = (tmp_path / "tumor.csv").read_text().splitlines()
+    header = next(csv.reader([tumor[0]]))
+    subject = next(csv.reader([tumor[1]]))[header.index("SUBJID")]
+    tumor = [tumor[0], *(line.replace(subject, "999-999") for line in tumor[1:])]
+    tumor[2] = _replace(tumor[2], header.index("STUDYID"), "OTHER")
+    tumor[3] = _replace(tumor[3], header.index("FOLDER"), "WEEK99")
+    _write(tmp_path, tumor, "tumor.csv")
+    with pytest.raises(InputError) as caught:
+        read_raw(tmp_path, cervical)
+    message = str(caught.value)
+    assert "row 2 (line 3), column STUDYID" in message and "'CART-CX-201'" in message
+    assert "row 3 (line 4), column FOLDER" in message and "'WEEK99'" in message
+    rows = sum(subject in line for line in (exports / "tumor.csv").read_text().splitlines())
+    assert message.count("'999-999'") == 1 and f"on {rows} rows" in message
+    assert "enrol (enrolment and informed consent) or dm (demographics)" in message
+
+
 def test_sas_transport_export(tmp_path, exports, cervical):
     # The same form as a SAS XPT file (dates as SAS dates, numbers as numbers) reads the same.
     import pyreadstat
