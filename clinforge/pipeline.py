@@ -103,12 +103,17 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
 
 
 def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = None,
-             define_file: Path | None = None, report: Path | None = None, data_docs: bool = True):
-    """Expectation suites and conformance rules over a folder; reports into `report` when given."""
+             define_file: Path | None = None, report: Path | None = None, data_docs: bool = True,
+             label: str | None = None):
+    """Expectation suites and conformance rules over a folder; reports into `report` when given.
+
+    `label` names the folder in messages (the package log must not name temporary paths).
+    """
     from qc.reports import write_data_docs, write_reports
     from qc.validate import validate_folder
 
-    output.info(f"Validating {data_dir}")
+    label = label or str(data_dir)
+    output.info(f"Validating {label}")
     suites = Path(report) / "expectations" if report else None
     result = validate_folder(data_dir, specs=study_name, define=define_file, suites_dir=suites)
     if report:
@@ -116,7 +121,7 @@ def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = 
         if data_docs:
             write_data_docs(result, Path(report) / "data_docs")
     counts = result.count_by_severity()
-    output.info(f"{data_dir}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings")
+    output.info(f"{label}: " + (", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"))
     return result
 
 
@@ -126,7 +131,9 @@ def methods(study: Study, kind: str) -> dict[tuple[str, str], str]:
         from adam.methods import methods as adam_methods
 
         return adam_methods(study)
-    return {}
+    from sdtm.methods import methods as sdtm_methods
+
+    return sdtm_methods(study)
 
 
 def _write(datasets: dict, specs: dict, out: Path, formats: tuple[str, ...], output: Output) -> None:
@@ -181,11 +188,11 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
             ("define adam", lambda: define(study_name, layout.adam, layout.adam / "define.xml",
                                            output=output)),
         )
-        steps += (
-            ("validate sdtm", lambda: validate(layout.sdtm, output=output, study_name=study_name,
-                                               report=layout.reports / "sdtm", data_docs=False)),
-            ("validate adam", lambda: validate(layout.adam, output=output, study_name=study_name,
-                                               report=layout.reports / "adam", data_docs=False)),
+        steps += tuple(
+            (f"validate {kind}", lambda folder=folder, kind=kind: validate(
+                folder, output=output, study_name=study_name, report=layout.reports / kind,
+                data_docs=False, label=kind.upper()))
+            for kind, folder in (("sdtm", layout.sdtm), ("adam", layout.adam))
         )
         for name, step in steps:
             output.info(f"{study.studyid}: {name}")

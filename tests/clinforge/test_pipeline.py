@@ -123,3 +123,14 @@ def test_killed_run_leaves_the_previous_package_intact(tmp_path, raw, package):
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert tree(target) == before
+
+
+def test_package_validates_without_errors(package):
+    # The demo's promise: clinforge's own output passes its own checks (warnings may remain, e.g. a
+    # simulated serious AE whose criteria were not ticked).
+    for kind in ("sdtm", "adam"):
+        report = package / "reports" / kind
+        findings = json.loads((report / "findings.json").read_text())
+        assert [f for f in findings if f["severity"] == "error"] == [], kind
+        assert (report / "junit.xml").is_file() and (report / "report.html").is_file()
+        assert list((report / "expectations").glob("*.json"))
