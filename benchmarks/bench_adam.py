@@ -35,8 +35,8 @@ def make_sdtm(study: str, subjects: int, seed: int, work: Path, form: str = "xpt
         raw = folder / "raw"
         subprocess.run([*exe, "synth", study, "--out", str(raw), "--subjects", str(subjects),
                         "--seed", str(seed), "--quiet"], check=True)
-        subprocess.run([*exe, "sdtm", study, "--raw", str(raw), "--out", str(sdtm), "--format", form, "--quiet"],
-                       check=True)
+        subprocess.run([*exe, "sdtm", study, "--raw", str(raw), "--out", str(sdtm), "--format", form,
+                        "--quiet"], check=True)
     return sdtm
 
 
