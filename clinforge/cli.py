@@ -62,8 +62,9 @@ def guarded(command: Callable) -> Callable:
             out.error(f"{exc}")
         except InputError as exc:
             out.error(f"{exc}. Nothing was written; correct the input and run again.")
-        except (FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError) as exc:
-            out.error(f"{exc.strerror or exc}: {exc.filename}. Nothing was written.")
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            out.error(f"{exc.strerror or exc}{where}. Nothing was written; check the path and run again.")
         raise typer.Exit(2)
 
     # typer reads the signature: hide the injected `out` parameter from it.

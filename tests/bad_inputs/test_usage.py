@@ -88,13 +88,6 @@ def immutable(path: Path) -> Iterator[None]:
         subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
-OUTPUT_NAMED = pytest.mark.xfail(strict=True, reason=(
-    "clinforge/cli.py (guarded) + clinforge/atomic.py (atomic_folder): an OSError creating the "
-    "temporary sibling names the random .partial folder, not --out, and says nothing of what to do; "
-    "name the --out folder and say it cannot be written (permissions, read-only or full disk)"))
-
-
-@OUTPUT_NAMED
 def test_unwritable_output_folder(tmp_path):
     # The folder that would hold the output cannot be written to (immutable, so even for root).
     parent = tmp_path / "locked"
@@ -102,13 +95,9 @@ def test_unwritable_output_folder(tmp_path):
     out = parent / "raw"
     with immutable(parent):
         result = invoke("synth", "ovarian", "--subjects", 1, "--out", out)
-    assert_refused(result, out, (str(out), "cannot be written"), siblings={"locked"})
+    assert_refused(result, out, (str(out), "cannot be written"), siblings=set())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "clinforge/atomic.py (atomic_folder): when --out exists but cannot be moved aside, os.replace "
-    "fails after the new package is complete and the .partial and .old folders are left beside it; "
-    "clean both up and name --out in the error"))
 def test_previous_output_that_cannot_be_replaced(tmp_path, good_raw):
     # The previous output is locked: the new run fails, leaving it and nothing else.
     out = copy_tree(good_raw, tmp_path / "raw")
@@ -120,10 +109,6 @@ def test_previous_output_that_cannot_be_replaced(tmp_path, good_raw):
     assert siblings == {"raw"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "clinforge/atomic.py (atomic_folder): an --out that is an existing file is moved aside and "
-    "deleted, replaced by the output folder; refuse before any work: exit 2 naming the path, "
-    "'exists and is not a folder'"))
 def test_output_path_is_an_existing_file(tmp_path):
     # --out names a file the user has: it must survive, and the run be refused.
     out = tmp_path / "notes.txt"
@@ -134,10 +119,6 @@ def test_output_path_is_an_existing_file(tmp_path):
     assert {p.name for p in tmp_path.iterdir()} == {"notes.txt"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "clinforge/atomic.py (atomic_folder: target.parent.mkdir) raises FileExistsError when a parent "
-    "of --out is a file, and clinforge/cli.py (guarded) does not catch it: a traceback, exit 1; "
-    "catch OSError there and name the path that is a file"))
 def test_output_path_inside_a_file(tmp_path):
     # --out names a folder below an existing file.
     (tmp_path / "notes.txt").write_text("my notes\n")
