@@ -126,6 +126,8 @@ def _text(series: pd.Series) -> Text:
     """The column's values as one buffer of bytes, straight from Arrow's storage (UTF-8, which
     check_xpt_limits has made sure is ASCII); missing values are empty."""
     array = pc.fill_null(pa.array(series, type=pa.large_string(), from_pandas=True), "")
+    if isinstance(array, pa.ChunkedArray):  # a column built from several Arrow chunks
+        array = array.combine_chunks()
     _, offsets, data = array.buffers()
     positions = np.frombuffer(offsets, dtype=np.int64)[array.offset:array.offset + len(array) + 1]
     return Text(np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8), positions)

@@ -371,3 +371,20 @@ def test_blank_rows_of_an_all_character_dataset_are_refused(tmp_path):
     numeric = _spec(("USUBJID", "Subject", "Char"), ("AVAL", "Value", "Num"), keys=())
     path = write_xpt(pd.DataFrame({"USUBJID": ["A", ""], "AVAL": [1.0, None]}), numeric, tmp_path / "y.xpt")
     assert len(pyreadstat.read_xport(str(path))[0]) == 2
+
+
+def test_text_column_of_several_arrow_chunks(tmp_path):
+    # Large frames (e.g. 10,000 subjects) arrive with Arrow-backed columns of several chunks.
+    import pyarrow as pa
+
+    from specs.model import DatasetSpec, Variable
+    from specs.readers import read_dataset
+    from specs.xpt import write_xpt
+
+    chunked = pa.chunked_array([["a", "bb"], [None, "dddd"]], type=pa.large_string())
+    frame = pd.DataFrame({"X": pd.Series(pd.arrays.ArrowExtensionArray(chunked)), "N": [1.0, 2, 3, 4]})
+    spec = DatasetSpec(name="T", label="T", kind="sdtm", dataset_class="", structure="", keys=(),
+                       variables=(Variable(name="X", label="X", type="Char", order=1),
+                                  Variable(name="N", label="N", type="Num", order=2)))
+    back = read_dataset(write_xpt(frame, spec, tmp_path / "t.xpt"))
+    assert back["X"].tolist() == ["a", "bb", "", "dddd"]
