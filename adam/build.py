@@ -30,9 +30,11 @@ from adam.adqs import build_adqs
 from adam.adrs import build_adrs
 from adam.adsl import ADMIRAL_LAST_ALIVE_DTC, adsl_needs, build_adsl
 from adam.adtte import build_adtte
+from adam.dates import invalid_dtc
 from adam.params import check_parameters, dataset_inputs, parameter_line, resolve_parameters
 from specs.errors import InputError, Problem, SpecError
 from specs.model import DatasetSpec, Study
+from specs.readers import PREFERENCE
 from specs.schema import closest
 
 
@@ -56,6 +58,16 @@ class Builder:
         needed = self.needs(parameters) if self.needs else set()
         return {name: required or name in needed for name, required in dataset_inputs(self.function).items()}
 
+
+# SDTM variables a builder derives from (beyond the Predecessor sources its spec declares), by
+# SDTM dataset. DM.RFSTDTC is the subject's reference start (Expected in SDTMIG DM): a DM without
+# it is not the SDTM the ADSL derivations were written for.
+READS: dict[str, dict[str, tuple[str, ...]]] = {
+    "ADSL": {"DM": ("STUDYID", "USUBJID", "ARM", "ACTARM", "RFSTDTC"),
+             "EX": ("STUDYID", "USUBJID", "EXSTDTC", "EXENDTC"),
+             "DS": ("STUDYID", "USUBJID", "DSDECOD", "DSSTDTC")},
+    "ADAE": {"AE": ("STUDYID", "USUBJID", "AESTDTC", "AEENDTC")},
+}
 
 BUILDERS: dict[str, Builder] = {
     "ADSL": Builder(build_adsl, needs=_adsl_needs),
@@ -129,6 +141,7 @@ def build_adam(
     steps = plan(study)
     frames = {name.upper(): _without_attrs(frame) for name, frame in sdtm.items()}
     _check_sdtm(steps, frames, sdtm_folder)
+    _check_sdtm_variables(study, steps, frames, sdtm_folder)
     adam: dict[str, pd.DataFrame] = {}
     for step in steps:
         name = step.spec.name
@@ -171,6 +184,81 @@ def _check_sdtm(steps: list[Step], frames: Mapping[str, pd.DataFrame], folder: s
             file=str(folder) if folder else None,
             expected=f"{', '.join(files)} (or Dataset-JSON / Parquet) in that folder",
         )
+
+
+def required_variables(step: Step) -> dict[str, set[str]]:
+    """SDTM variables the step's builder needs, by SDTM dataset: READS and the spec's Predecessors."""
+    needed = {dataset: set(names) for dataset, names in READS.get(step.spec.name, {}).items()}
+    for variable in step.spec.variables:
+        if variable.origin == "Predecessor" and variable.source and "." in variable.source:
+            dataset, name = variable.source.split(".", 1)
+            if dataset not in BUILDERS:
+                needed.setdefault(dataset, set()).add(name)
+    return needed
+
+
+def _source_file(name: str, folder: str | Path | None) -> str:
+    """The file an SDTM dataset was read from (as specs.readers.read_folder chooses it)."""
+    if folder:
+        for suffix in PREFERENCE:
+            path = Path(folder) / f"{name.lower()}{suffix}"
+            if path.is_file():
+                return str(path)
+    return f"SDTM dataset {name}"
+
+
+def _check_sdtm_variables(
+    study: Study, steps: list[Step], frames: Mapping[str, pd.DataFrame], folder: str | Path | None
+) -> None:
+    """Refuse SDTM that lacks a variable a builder needs, or holds a value of the wrong type.
+
+    Checked before any dataset is built, so a damaged input is named instead of failing
+    deep inside a derivation: Num variables (per the SDTM spec) must hold numbers, --DTC
+    variables ISO 8601 (partial dates allowed).
+    """
+    needed: dict[str, dict[str, list[str]]] = {}
+    for step in steps:
+        for dataset, names in required_variables(step).items():
+            for name in names:
+                needed.setdefault(dataset, {}).setdefault(name, []).append(step.spec.name)
+    for dataset in sorted(set(needed) | {d for d in frames if d in study.sdtm}):
+        frame = frames.get(dataset)
+        if frame is None:
+            continue
+        missing = sorted(name for name in needed.get(dataset, {}) if name not in frame.columns)
+        if missing:
+            users = sorted({user for name in missing for user in needed[dataset][name]})
+            raise InputError(
+                f"{dataset} lacks {', '.join(missing)}, which {' and '.join(users)} "
+                f"{'needs' if len(users) == 1 else 'need'}",
+                file=_source_file(dataset, folder),
+                expected=f"the variables {', '.join(missing)} in {dataset}",
+            )
+        spec = study.sdtm.get(dataset)
+        if spec is not None:
+            _check_types(dataset, frame, spec, _source_file(dataset, folder))
+
+
+def _check_types(dataset: str, frame: pd.DataFrame, spec: DatasetSpec, file: str) -> None:
+    for variable in spec.variables:
+        if variable.name not in frame.columns:
+            continue
+        values = frame[variable.name]
+        if variable.type == "Num" and not pd.api.types.is_numeric_dtype(values):
+            text = values.astype("string").str.strip()
+            bad = text.notna() & (text != "") & pd.to_numeric(text, errors="coerce").isna()
+            expected = "a number (Num in the SDTM spec)"
+        elif variable.name.endswith("DTC"):
+            bad = invalid_dtc(values)
+            expected = "ISO 8601 (partial dates such as 2024-05 allowed)"
+        else:
+            continue
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise InputError(
+                f"{dataset}.{variable.name} holds a value that is not valid", file=file, row=row + 1,
+                column=variable.name, value=values.iloc[row], expected=expected,
+            )
 
 
 def select_variables(frame: pd.DataFrame, spec: DatasetSpec, builder: str = "the builder") -> pd.DataFrame:

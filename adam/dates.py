@@ -464,3 +464,30 @@ def derive_vars_dy(
     for new_var, source in targets.items():
         result[new_var] = compute_dy(dataset[reference_date], dataset[source])
     return result
+
+
+def invalid_dtc(dtc: pd.Series) -> pd.Series:
+    """True where a non-blank --DTC is not ISO 8601: wrong form or an impossible part.
+
+    Partial dates (`2024-05`, `2024---14`, `2024-05-14T09`) are valid; `2023-13-45` is not.
+    """
+    text = dtc.astype("string").str.strip()
+    given = text.notna() & (text != "")
+    parts = split_dtc(dtc)
+    values = _numeric_parts(parts)
+    # split_dtc gives NA in every part where the pattern does not match; "-" alone is no date either
+    unmatched = parts.isna().all(axis=1)
+    year = values["year"].fillna(2000.0)  # an unknown year: a leap year allows 29 February
+    month = values["month"]
+    days_in_month = pd.Series(
+        pd.to_datetime(
+            {"year": year.astype(int), "month": month.clip(1, 12).fillna(1).astype(int), "day": 1}
+        ).dt.days_in_month.to_numpy(),
+        index=dtc.index,
+    ).where(month.notna(), 31)
+    out_of_range = (
+        (month < 1) | (month > 12)
+        | (values["day"] < 1) | (values["day"] > days_in_month)
+        | (values["hour"] > 23) | (values["minute"] > 59) | (values["second"] >= 60)
+    ).fillna(False).astype(bool)
+    return given & (unmatched | out_of_range)

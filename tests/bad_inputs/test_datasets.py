@@ -61,10 +61,6 @@ def case(name: str, damage, says: tuple[str, ...], *marks):
     return pytest.param(damage, says, id=name, marks=marks)
 
 
-NEEDS_SDTM_CHECK = ("adam/build.py (build_adam): check that each SDTM dataset a builder reads has the "
-                    "variables it needs, of the type the SDTM spec gives, before deriving; refuse with an "
-                    "InputError naming the file, variable and (for a wrong type) the first bad row and value")
-
 CASES = [
     # An XPT cut short inside an 80-byte record.
     case("xpt_truncated_mid_record", cut("dm.xpt", -37), ("dm.xpt", "truncated", "80-byte records", AGAIN)),
@@ -96,19 +92,16 @@ CASES = [
          ("dm.parquet", "cannot read Parquet file", AGAIN)),
     # DM without the variables ADSL derives the treatment dates and arm from.
     case("dm_missing_variables", as_parquet("dm", drop("ARM", "RFSTDTC")),
-         ("dm.parquet", "ARM", "RFSTDTC"), pytest.mark.xfail(strict=True, reason=NEEDS_SDTM_CHECK)),
+         ("dm.parquet", "ARM", "RFSTDTC")),
     # AE without USUBJID.
     case("ae_missing_usubjid", as_parquet("ae", drop("USUBJID")),
-         ("ae.parquet", "USUBJID"), pytest.mark.xfail(strict=True, reason=NEEDS_SDTM_CHECK)),
+         ("ae.parquet", "USUBJID")),
     # A numeric variable holding text.
     case("age_as_text", as_parquet("dm", replace_column("AGE", "sixty")),
-         ("dm.parquet", "AGE", "'sixty'"), pytest.mark.xfail(strict=True, reason=NEEDS_SDTM_CHECK)),
+         ("dm.parquet", "AGE", "'sixty'")),
     # A reference date that is not ISO 8601: silently a missing treatment start today.
     case("dtc_not_iso8601", as_parquet("dm", replace_column("RFSTDTC", "2023-13-45")),
-         ("dm.parquet", "RFSTDTC", "'2023-13-45'", "ISO 8601"), pytest.mark.xfail(strict=True, reason=(
-             "adam/dates.py (the --DTC to datetime conversion used by the builders): a value that is "
-             "not ISO 8601 becomes a missing date silently; refuse with an InputError naming dataset, "
-             "row, variable and value"))),
+         ("dm.parquet", "RFSTDTC", "'2023-13-45'", "ISO 8601")),
 ]
 
 
