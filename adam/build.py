@@ -221,44 +221,42 @@ def _check_sdtm_variables(
         for dataset, names in required_variables(step).items():
             for name in names:
                 needed.setdefault(dataset, {}).setdefault(name, []).append(step.spec.name)
-    for dataset in sorted(set(needed) | {d for d in frames if d in study.sdtm}):
+    for dataset in sorted(set(needed) | set(frames)):
         frame = frames.get(dataset)
         if frame is None:
             continue
+        file = _source_file(dataset, folder)
         missing = sorted(name for name in needed.get(dataset, {}) if name not in frame.columns)
         if missing:
             users = sorted({user for name in missing for user in needed[dataset][name]})
             raise InputError(
                 f"{dataset} lacks {', '.join(missing)}, which {' and '.join(users)} "
                 f"{'needs' if len(users) == 1 else 'need'}",
-                file=_source_file(dataset, folder),
-                expected=f"the variables {', '.join(missing)} in {dataset}",
+                file=file, expected=f"the variables {', '.join(missing)} in {dataset}",
             )
         spec = study.sdtm.get(dataset)
-        if spec is not None:
-            _check_types(dataset, frame, spec, _source_file(dataset, folder))
+        numeric = {v.name for v in spec.variables if v.type == "Num"} if spec else set()
+        for name in frame.columns:
+            _check_values(dataset, frame[name], file, numeric=name in numeric)
 
 
-def _check_types(dataset: str, frame: pd.DataFrame, spec: DatasetSpec, file: str) -> None:
-    for variable in spec.variables:
-        if variable.name not in frame.columns:
-            continue
-        values = frame[variable.name]
-        if variable.type == "Num" and not pd.api.types.is_numeric_dtype(values):
-            text = values.astype("string").str.strip()
-            bad = text.notna() & (text != "") & pd.to_numeric(text, errors="coerce").isna()
-            expected = "a number (Num in the SDTM spec)"
-        elif variable.name.endswith("DTC"):
-            bad = invalid_dtc(values)
-            expected = "ISO 8601 (partial dates such as 2024-05 allowed)"
-        else:
-            continue
-        if bad.any():
-            row = int(bad.to_numpy().argmax())
-            raise InputError(
-                f"{dataset}.{variable.name} holds a value that is not valid", file=file, row=row + 1,
-                column=variable.name, value=values.iloc[row], expected=expected,
-            )
+def _check_values(dataset: str, values: pd.Series, file: str, *, numeric: bool) -> None:
+    """A Num variable (per the SDTM spec) must hold numbers, a --DTC variable ISO 8601."""
+    if numeric and not pd.api.types.is_numeric_dtype(values):
+        text = values.astype("string").str.strip()
+        bad = text.notna() & (text != "") & pd.to_numeric(text, errors="coerce").isna()
+        expected = "a number (Num in the SDTM spec)"
+    elif str(values.name).endswith("DTC") and not pd.api.types.is_numeric_dtype(values):
+        bad = invalid_dtc(values)
+        expected = "ISO 8601 (partial dates such as 2024-05 allowed)"
+    else:
+        return
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise InputError(
+            f"{dataset}.{values.name} holds a value that is not valid", file=file, row=row + 1,
+            column=str(values.name), value=values.iloc[row], expected=expected,
+        )
 
 
 def select_variables(frame: pd.DataFrame, spec: DatasetSpec, builder: str = "the builder") -> pd.DataFrame:

@@ -270,3 +270,39 @@ def test_car_t_sap_values_come_from_study_yaml(name):
     assert adtte["assessment_window_days"] == car_t.parameters["pfs_assessment_window_days"]
     adrs = resolve_parameters(car_t.adam["ADRS"], car_t)
     assert adrs["response_windows"] == {"3M": car_t.parameters["orr_window_days"]}
+
+
+# ---- the SDTM input check -------------------------------------------------------------------
+
+def test_missing_sdtm_variable_is_named_with_the_file(study, tmp_path):
+    # DM without ARM: ADSL's TRT01P comes from it; the file the folder holds is named.
+    (tmp_path / "dm.parquet").write_bytes(b"")
+    frames = _sdtm() | {"DM": _sdtm()["DM"].drop(columns=["ARM"])}
+    with pytest.raises(InputError, match=r"dm\.parquet: DM lacks ARM, which ADSL needs"):
+        build_adam(_only(study, "ADSL", "ADAE"), frames, sdtm_folder=tmp_path)
+
+
+@pytest.mark.parametrize(("column", "value", "says"), [
+    # Month 13: the pattern matches, the date does not exist.
+    ("RFSTDTC", ["2023-13-45", ""], r"row 1, column RFSTDTC.*'2023-13-45'.*ISO 8601"),
+    # 31 April.
+    ("DTHDTC", ["", "2024-04-31"], r"row 2, column DTHDTC.*'2024-04-31'.*ISO 8601"),
+])
+def test_wrong_typed_sdtm_value_is_refused(study, column, value, says):
+    frames = _sdtm() | {"DM": _sdtm()["DM"].assign(**{column: value})}
+    with pytest.raises(InputError, match=says):
+        build_adam(_only(study, "ADSL"), frames)
+
+
+def test_text_in_a_num_variable_is_refused(study):
+    # AGE is Num in the ovarian SDTM DM spec: text in it is named with its row and value.
+    with_dm_spec = dataclasses.replace(_only(study, "ADSL"), sdtm={"DM": load_study("ovarian").sdtm["DM"]})
+    frames = _sdtm() | {"DM": _sdtm()["DM"].assign(AGE=["70", "sixty"])}
+    with pytest.raises(InputError, match=r"row 2, column AGE.*'sixty'.*a number"):
+        build_adam(with_dm_spec, frames)
+
+
+def test_partial_dates_are_accepted(study):
+    # Partial dates are ISO 8601: the build goes on (DTHDT imputed to the month).
+    frames = _sdtm() | {"DM": _sdtm()["DM"].assign(DTHDTC=["2024-05", "2024---14"])}
+    assert len(build_adam(_only(study, "ADSL"), frames)["ADSL"]) == 2
