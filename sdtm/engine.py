@@ -25,15 +25,19 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from sdtm.algorithms import BUILDERS, Call, Context, compute_ct, reads, rows_of, run
+from sdtm.algorithms import BUILDERS, REGISTRY, Call, Context, compute_ct, reads, rows_of, run
 from specs.errors import InputError, Problem, SpecError
-from specs.model import DatasetSpec, SourceBlock, Study, Variable
+from specs.model import DatasetSpec, Rule, SourceBlock, Study, Variable
+from specs.schema import closest
 
 # Modules whose import registers algorithms; the engine imports each one explicitly.
 ALGORITHM_MODULES = ("sdtm.algorithms", "sdtm.derivations", "sdtm.dm", "sdtm.relrec", "sdtm.findings",
                      "sdtm.trial_design")
 TRACE = ("_FORM", "_ROW", "_FOLDER")
 FIRST = ("DM", "SE", "SV")
+# The `with:` keys whose value names a field of the rule's raw form (sdtm.algorithms reads them
+# with `text`); a nested rule's fields belong to the form its parent names in `form:`, if any.
+FIELD_KEYS = ("field", "date", "time", "answered")
 
 
 def load_algorithms() -> None:
@@ -73,6 +77,9 @@ def convert(study: Study, raw: Mapping[str, pd.DataFrame],
     from sdtm.supp import derive_supp
 
     load_algorithms()
+    problems = check_rules(study)
+    if problems:
+        raise SpecError(problems)
     out: dict[str, pd.DataFrame] = {}
     for name in domain_order(study):
         if progress:
@@ -85,6 +92,46 @@ def convert(study: Study, raw: Mapping[str, pd.DataFrame],
             frame = frame.drop(columns=[c for c in frame.columns if c.startswith("_Q_")])
         out[name] = frame
     return out
+
+
+def check_rules(study: Study) -> list[Problem]:
+    """Every SDTM rule's algorithm is registered and every field its `with:` names is on its
+    form: found before anything is converted, each problem at the rule's line in its spec."""
+    load_algorithms()
+    problems: list[Problem] = []
+    for spec in study.sdtm.values():
+        for block in spec.sources:
+            for target, rule in block.map.items():
+                problems += [Problem(spec.file, rule.line, f"{spec.name}.{target}: {message}")
+                             for message in _rule_problems(rule, block.form, study)]
+        for variable in spec.variables:
+            if variable.algorithm and variable.algorithm not in REGISTRY:
+                problems.append(Problem(spec.file, 0, f"{spec.name}.{variable.name}: unknown algorithm "
+                                        f"{variable.algorithm!r}{closest(variable.algorithm, REGISTRY)}"))
+    return problems
+
+
+def _rule_problems(rule: Rule | Mapping, form: str, study: Study) -> list[str]:
+    """What is wrong with one source rule (a Rule, or a nested rule mapping in `with:`)."""
+    if isinstance(rule, Rule):
+        algorithm, params = rule.algorithm, rule.params
+    else:
+        algorithm, params = rule["algorithm"], rule.get("with") or {}
+        params = {**params, "field": rule["field"]} if rule.get("field") else params
+    problems = []
+    if algorithm not in REGISTRY:
+        problems.append(f"unknown algorithm {algorithm!r}{closest(algorithm, REGISTRY)}")
+    fields = study.forms[form].field_names() if form in study.forms else None
+    for key in FIELD_KEYS:
+        name = params.get(key)
+        if fields is not None and isinstance(name, str) and name not in fields:
+            problems.append(f"with: {key} {name!r} is not a field of form {form}{closest(name, fields)}")
+    inner_form = params.get("form") if isinstance(params.get("form"), str) else form
+    for value in params.values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, Mapping) and "algorithm" in item:
+                problems += _rule_problems(item, inner_form, study)
+    return problems
 
 
 def convert_domain(study: Study, spec: DatasetSpec, raw: Mapping[str, pd.DataFrame],

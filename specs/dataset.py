@@ -42,6 +42,7 @@ XPT_NUM_MAX = 2.0**249
 IBM_MIN = 16.0**-65
 # Rows listed per variable and check before the rest are summarised in one line.
 MAX_ROWS_SHOWN = 5
+RECORD = "_RECORD"  # conform's temporary column: the raw record of each row, sorted with it
 
 DATE_FORMATS = frozenset({"DATE", "E8601DA", "IS8601DA", "YYMMDD", "MMDDYY", "DDMMYY", "B8601DA"})
 DATETIME_FORMATS = frozenset({"DATETIME", "E8601DT", "IS8601DT", "B8601DT"})
@@ -100,7 +101,13 @@ def conform(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
     problems += type_problems
     if problems:
         raise DatasetError(spec.name, problems)
+    records = _raw_records(frame)
+    if records is not None:
+        # Sorted along with the rows, so that later checks can name a row's raw record.
+        typed = typed.assign(**{RECORD: records})
     result = apply_sort(typed, spec)
+    if records is not None:
+        records = tuple(result.pop(RECORD))
     lengths, problems = compute_lengths(result, spec)
     if problems:
         raise DatasetError(spec.name, problems)
@@ -111,7 +118,19 @@ def conform(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
         "formats": {v.name: v.format for v in _present(spec, result) if v.format},
         "lengths": lengths,
     }
+    if records is not None:
+        result.attrs["records"] = records
     return result
+
+
+def _raw_records(frame: pd.DataFrame) -> list[str] | None:
+    """`<form>.csv row <n>` per row, from the engine's trace columns `_FORM`, `_ROW` ("" where a
+    row has no raw record); None when the frame has no trace."""
+    if "_FORM" not in frame.columns or "_ROW" not in frame.columns:
+        return None
+    rows = pd.to_numeric(frame["_ROW"], errors="coerce")
+    return [f"{form}.csv row {int(row)}" if isinstance(form, str) and form and pd.notna(row) else ""
+            for form, row in zip(frame["_FORM"], rows, strict=True)]
 
 
 def apply_order(frame: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFrame, list[InputError]]:
@@ -277,11 +296,14 @@ def _row_problems(
 ) -> list[InputError]:
     """One problem per offending row (the first few), naming USUBJID when the dataset has it."""
     rows = np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool))
+    records = frame.attrs.get("records") or ()
     problems = []
     for position in rows[:MAX_ROWS_SHOWN]:
         text = message
         if "USUBJID" in frame.columns:
             text = f"USUBJID {frame['USUBJID'].iat[position]}: {message}"
+        if position < len(records) and records[position]:
+            text = f"{text} (raw record {records[position]})"
         problems.append(InputError(
             text, file=spec.name, row=int(position) + 1, column=column,
             value=frame[column].iat[position], expected=expected,

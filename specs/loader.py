@@ -355,10 +355,11 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
             continue
         rules = {}
         for target, raw in block["map"].items():
-            rule = Rule("assign", raw) if isinstance(raw, str) else Rule(
-                raw["algorithm"], raw.get("field"), _plain(raw.get("with", {})))
+            line = block["map"].line_of(target)
+            rule = Rule("assign", raw, line=line) if isinstance(raw, str) else Rule(
+                raw["algorithm"], raw.get("field"), _plain(raw.get("with", {})), line)
             if rule.field is not None and rule.field not in form.field_names():
-                problems.append(Problem(file, block["map"].line_of(target),
+                problems.append(Problem(file, line,
                                         f"{target}: field {rule.field!r} is not on form "
                                         f"{form.name}{schema.closest(rule.field, form.field_names())}"))
             rules[target] = rule

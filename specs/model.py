@@ -102,6 +102,7 @@ class Rule:
     algorithm: str
     field: str | None = None
     params: dict[str, Any] = _field(default_factory=dict)
+    line: int = 0  # where the rule is in its spec file, for messages; 0 when unknown
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,6 @@ from tests.bad_inputs.cli import (
     write_bytes,
 )
 
-# Found when the XPT is written: the message names dataset AE, its row 4, AETERM and the value,
-# but not the raw export the value came from.
-NAMES_RAW_RECORD = pytest.mark.xfail(strict=True, reason=(
-    "specs/dataset.py: the XPT v5 checks (non-ASCII, over 200 bytes) should name the raw record "
-    "of the offending SDTM row from its _FORM/_ROW columns (ae.csv row 2), as well as AE row 4"))
 LATIN1_TERM = "Érythème".encode("latin-1")
 
 
@@ -168,12 +163,12 @@ CASES = [
     # A grade that is a whole number but not a CTCAE grade.
     case("grade_not_in_codelist", cell("ae", 1, "AEGRADE", "7"), ("ae.csv", "row 1", "AEGRADE", "'7'")),
     # Non-ASCII text destined for a SAS XPT v5 file (which holds ASCII only): the raw record
-    # must be named, not only the SDTM row.
+    # (ae.csv row 2) is named as well as the SDTM row.
     case("non_ascii_for_xpt", cell("ae", 2, "AETERM", "Érythème noueux"),
-         ("ae.csv", "row 2", "AETERM", "Érythème noueux", "ASCII"), NAMES_RAW_RECORD),
+         ("ae.csv", "row 2", "AETERM", "Érythème noueux", "ASCII")),
     # A value longer than the 200 bytes an XPT v5 character variable holds.
     case("value_over_200_bytes", cell("ae", 2, "AETERM", "Neutropenia " + "x" * 250),
-         ("ae.csv", "row 2", "AETERM", "200 bytes"), NAMES_RAW_RECORD),
+         ("ae.csv", "row 2", "AETERM", "200 bytes")),
 ]
 
 

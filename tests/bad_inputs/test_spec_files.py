@@ -121,22 +121,15 @@ CASES = [
                                              "  - name: PROTMLST\n    extends: NOSUCHLIST\n",
                                              at="extends: NOSUCH"),
          ("codelists.yaml", "extends unknown codelist 'NOSUCHLIST'")),
-    # An algorithm name no module registers: found only while converting, the line not cited.
+    # An algorithm name no module registers: found before converting, at the rule's line.
     case("unknown_algorithm", replace("sdtm/AE.yaml", "AESER: {algorithm: assign_ct, field: AESER}",
                                       "AESER: {algorithm: assign_cterm, field: AESER}"),
-         ("AE.yaml", "assign_cterm", "did you mean 'assign_ct'"), pytest.mark.xfail(strict=True, reason=(
-             "sdtm/engine.py + sdtm/algorithms.py (run / Context.spec_error): the unknown algorithm "
-             "is found mid-conversion and the message lacks the spec line (AE.yaml:17); check every "
-             "rule's algorithm before converting and cite the rule's line (needs the line kept on "
-             "specs.model.Rule by specs/loader.py:_dataset)"))),
-    # A date parameter naming a field the form does not have: blamed on the raw file.
+         ("AE.yaml", "assign_cterm", "did you mean 'assign_ct'")),
+    # A date parameter naming a field the form does not have: a spec problem at the rule's line.
     case("unknown_field_in_parameters", replace(
         "sdtm/AE.yaml", "{algorithm: iso8601, with: {date: AESTDAT, time: AESTTIM}}",
         "{algorithm: iso8601, with: {date: AESTDATE, time: AESTTIM}}"),
-         ("AE.yaml", "AESTDATE", "did you mean 'AESTDAT'"), pytest.mark.xfail(strict=True, reason=(
-             "sdtm/algorithms.py (text / _field_name): a `with:` field missing from the form is "
-             "reported as a raw-data problem of ae.csv; it is a spec problem: name AE.yaml and the "
-             "rule's line and suggest the closest field (AESTDAT)"))),
+         ("AE.yaml", "AESTDATE", "did you mean 'AESTDAT'")),
     # YAML aliases nested eight deep ("billion laughs" in YAML): refused before expansion.
     case("yaml_alias_bomb", write("codelists.yaml", BOMB),
          ("codelists.yaml", "aliases expand", "billion laughs")),
