@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from specs.dataset import format_kind
+from specs.dataset import _byte_lengths, format_kind
 
 DURATION_SUFFIXES = ("DUR", "ELTM", "EVLINT", "STINT", "ENINT")
 ISO_DATE_TYPES = frozenset({"date", "datetime", "time", "durationDatetime", "partialDate",
@@ -78,9 +78,10 @@ def compute_data_type(name: str, sas_type: str, values: pd.Series | None, *,
 
 def compute_significant_digits(values: pd.Series | None) -> int | None:
     """Decimal places the numbers need (at most MAX_DECIMALS); None without numbers."""
-    if values is None or numbers_of(values).empty:
+    numbers = numbers_of(values) if values is not None else None
+    if numbers is None or numbers.empty:
         return None
-    array = numbers_of(values).to_numpy()
+    array = numbers.unique()
     for decimals in range(MAX_DECIMALS + 1):
         if np.allclose(array, np.round(array, decimals), rtol=0, atol=1e-9):
             return decimals
@@ -103,6 +104,11 @@ def compute_length(sas_type: str, values: pd.Series | None, fixed: int | None = 
 
 def longest_bytes(values: pd.Series) -> int:
     """The longest value in UTF-8 bytes, at least 1 (XPT cannot store a zero-width column)."""
-    sizes = as_text(values).str.encode("utf-8").str.len()
+    sizes = byte_lengths(values)
     return max(int(sizes.max()) if len(sizes) else 0, 1)
+
+
+def byte_lengths(values: pd.Series) -> pd.Series:
+    """Each value's length in UTF-8 bytes as `as_text` writes it (missing 0, 1.0 as "1" = 1)."""
+    return _byte_lengths(as_text(values))
 

@@ -89,9 +89,9 @@ class _Doc:
         elif values is None:
             self.codelists[name] = None
         elif name not in self.codelists:
-            self.codelists[name] = set(present_values(values))
+            self.codelists[name] = set(present_values(values.drop_duplicates()))
         elif self.codelists[name] is not None:
-            self.codelists[name] |= set(present_values(values))
+            self.codelists[name] |= set(present_values(values.drop_duplicates()))
         return f"CL.{name}"
 
 
@@ -300,13 +300,20 @@ def _item_def(doc: _Doc, spec: DatasetSpec, variable: Variable, values: pd.Serie
 def _value_list(doc: _Doc, spec: DatasetSpec, variable: Variable, levels: list[ValueLevel],
                 frame: pd.DataFrame | None) -> None:
     value_list = etree.Element(dfn("ValueListDef"), OID=f"VL.{spec.name}.{variable.name}")
+    # What define.xml says of a slice depends only on which values it holds, so the slices are
+    # taken from the distinct rows of the where-clause columns and the variable.
+    rows = None
+    if frame is not None:
+        where_columns = {name for vl in levels for name in vl.where if name in frame.columns}
+        columns = [c for c in frame.columns if c in where_columns or c == variable.name]
+        rows = frame[columns].drop_duplicates()
     for number, vl in enumerate(levels, start=1):
         suffix = _where_suffix(vl.where)
         item_oid = f"IT.{spec.name}.{variable.name}.{suffix}"
         where_oid = f"WC.{spec.name}.{variable.name}.{suffix}"
         values = None
-        if frame is not None:
-            values = frame.loc[_where_mask(frame, vl.where), variable.name]
+        if rows is not None:
+            values = rows.loc[_where_mask(rows, vl.where), variable.name]
         ref = etree.SubElement(value_list, odm("ItemRef"), ItemOID=item_oid, OrderNumber=str(number),
                                Mandatory="No")
         if vl.method:
