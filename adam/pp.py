@@ -60,7 +60,11 @@ def _iso_datetime(values: pd.Series) -> pd.Series:
 
 
 def _group_id(frame: pd.DataFrame, names: Sequence[str]) -> pd.Series:
-    return frame[list(names)].astype("string").fillna("").agg("-".join, axis=1).astype("string")
+    parts = [frame[name].astype("string").fillna("") for name in names]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + "-" + part
+    return joined
 
 
 def build_pp(

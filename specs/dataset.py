@@ -107,7 +107,7 @@ def conform(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
         typed = typed.assign(**{RECORD: records})
     result = apply_sort(typed, spec)
     if records is not None:
-        records = tuple(result.pop(RECORD))
+        records = RawRecords(result.pop(RECORD))
     lengths, problems = compute_lengths(result, spec)
     if problems:
         raise DatasetError(spec.name, problems)
@@ -123,14 +123,24 @@ def conform(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
     return result
 
 
+class RawRecords(tuple):
+    """The raw record of each row, kept in `frame.attrs`. pandas deep-copies `attrs` into every
+    frame or column derived from the frame; these are immutable, so the copy is the same object
+    (a plain tuple of two million strings made column access cost a second each)."""
+
+    def __deepcopy__(self, memo: dict) -> RawRecords:
+        return self
+
+
 def _raw_records(frame: pd.DataFrame) -> list[str] | None:
     """`<form>.csv row <n>` per row, from the engine's trace columns `_FORM`, `_ROW` ("" where a
     row has no raw record); None when the frame has no trace."""
     if "_FORM" not in frame.columns or "_ROW" not in frame.columns:
         return None
-    rows = pd.to_numeric(frame["_ROW"], errors="coerce")
-    return [f"{form}.csv row {int(row)}" if isinstance(form, str) and form and pd.notna(row) else ""
-            for form, row in zip(frame["_FORM"], rows, strict=True)]
+    rows = pd.to_numeric(frame["_ROW"], errors="coerce").round().astype("Int64").astype("string")
+    forms = frame["_FORM"].astype("string").str.strip()
+    named = (forms + ".csv row " + rows).where((forms.ne("") & rows.notna()).fillna(False))
+    return named.fillna("").tolist()
 
 
 def apply_order(frame: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFrame, list[InputError]]:
