@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from adam.sources import Condition, compute_condition
@@ -35,16 +36,18 @@ def select_extreme_records(
     """
     if mode not in ("first", "last"):
         raise ValueError(f"mode must be 'first' or 'last', got {mode!r}")
-    candidates = dataset[compute_condition(dataset, filter)]
+    rows = np.flatnonzero(np.asarray(compute_condition(dataset, filter), dtype=bool))
     names, ascending = _sort_spec(order)
-    row = "__row__"
-    ranked = candidates.assign(**{row: range(len(candidates))})
+    # Ranked on the order and by variables alone; the chosen rows are taken from the whole
+    # dataset once, at the end.
+    position = "__row__"
+    ranked = dataset[list(dict.fromkeys([*names, *by_vars]))].iloc[rows].assign(**{position: rows})
     ranked = ranked.sort_values(
-        [*names, row], ascending=[*ascending, True], na_position="last", kind="stable"
+        [*names, position], ascending=[*ascending, True], na_position="last", kind="stable"
     )
     keep = "first" if mode == "first" else "last"
-    chosen = ranked.drop_duplicates(list(by_vars), keep=keep)
-    return chosen.sort_values(row).drop(columns=row)
+    chosen = ranked.drop_duplicates(list(by_vars), keep=keep)[position].to_numpy()
+    return dataset.iloc[np.sort(chosen)]
 
 
 def derive_var_extreme_flag(

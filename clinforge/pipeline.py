@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +24,8 @@ class StepResult:
     step: str
     folder: Path
     counts: dict[str, int]  # dataset or form → records
+    # The datasets as reading the written files gives them, for the next step of `run`.
+    datasets: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
 
 def synth(study_name: str | Path, out: Path, *, subjects: int, seed: int,
@@ -53,8 +56,8 @@ def sdtm(study_name: str | Path, raw: Path, out: Path, *, output: Output,
         datasets = convert(collected, frames, progress=step)
     if later:
         datasets |= analysis_sdtm(study, datasets)
-    _write(datasets, study.sdtm, out, formats, output)
-    return StepResult(study.name, "sdtm", Path(out), {k: len(v) for k, v in datasets.items()})
+    written = _write(datasets, study.sdtm, out, formats, output)
+    return StepResult(study.name, "sdtm", Path(out), {k: len(v) for k, v in datasets.items()}, written)
 
 
 def analysis_sdtm(study: Study, sdtm: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -72,27 +75,28 @@ def analysis_sdtm(study: Study, sdtm: dict[str, pd.DataFrame]) -> dict[str, pd.D
 
 
 def adam(study_name: str | Path, sdtm_dir: Path, out: Path, *, output: Output,
-         formats: tuple[str, ...] = ("xpt",)) -> StepResult:
-    """Build the study's ADaM datasets from the SDTM datasets in `sdtm_dir`, into `out`."""
+         formats: tuple[str, ...] = ("xpt",), sdtm: Mapping[str, pd.DataFrame] | None = None) -> StepResult:
+    """Build the study's ADaM datasets from the SDTM datasets in `sdtm_dir` (or `sdtm`, the
+    datasets as read from it), into `out`."""
     from adam.build import build_adam
-    from specs.readers import read_folder
 
     study = load_study(study_name)
-    frames = read_folder(sdtm_dir)
+    frames = _read(sdtm_dir, sdtm)
     with output.progress("ADaM", len(study.adam)) as step:
         datasets = build_adam(study, frames, progress=step, sdtm_folder=sdtm_dir)
-    _write(datasets, study.adam, out, formats, output)
-    return StepResult(study.name, "adam", Path(out), {k: len(v) for k, v in datasets.items()})
+    written = _write(datasets, study.adam, out, formats, output)
+    return StepResult(study.name, "adam", Path(out), {k: len(v) for k, v in datasets.items()}, written)
 
 
-def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Output) -> StepResult:
-    """define.xml (Define-XML 2.1, XSD-checked) and define.html for the datasets in `data_dir`."""
+def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Output,
+           frames: Mapping[str, pd.DataFrame] | None = None) -> StepResult:
+    """define.xml (Define-XML 2.1, XSD-checked) and define.html for the datasets in `data_dir`
+    (or `frames`, the datasets as read from it)."""
     from define.html import write_html
     from define.writer import write_define
-    from specs.readers import read_folder
 
     study = load_study(study_name)
-    frames = read_folder(data_dir)
+    frames = _read(data_dir, frames)
     kind = "adam" if frames and set(frames) <= set(study.adam) else "sdtm"
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
@@ -104,8 +108,9 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
 
 def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = None,
              define_file: Path | None = None, report: Path | None = None, data_docs: bool = True,
-             label: str | None = None):
-    """Expectation suites and conformance rules over a folder; reports into `report` when given.
+             label: str | None = None, frames: Mapping[str, pd.DataFrame] | None = None):
+    """Expectation suites and conformance rules over a folder (or `frames`, the datasets as read
+    from it); reports into `report` when given.
 
     `label` names the folder in messages (the package log must not name temporary paths).
     """
@@ -115,7 +120,8 @@ def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = 
     label = label or str(data_dir)
     output.info(f"Validating {label}")
     suites = Path(report) / "expectations" if report else None
-    result = validate_folder(data_dir, specs=study_name, define=define_file, suites_dir=suites)
+    result = validate_folder(data_dir if frames is None else frames, specs=study_name, define=define_file,
+                             suites_dir=suites)
     if report:
         write_reports(result, report)
         if data_docs:
@@ -136,17 +142,31 @@ def methods(study: Study, kind: str) -> dict[tuple[str, str], str]:
     return sdtm_methods(study)
 
 
-def _write(datasets: dict, specs: dict, out: Path, formats: tuple[str, ...], output: Output) -> None:
-    from specs.xpt import write_dataset
+def _read(folder: Path, frames: Mapping[str, pd.DataFrame] | None) -> dict[str, pd.DataFrame]:
+    from specs.readers import read_folder
+
+    return read_folder(folder) if frames is None else dict(frames)
+
+
+def _write(datasets: dict, specs: dict, out: Path, formats: tuple[str, ...],
+           output: Output) -> dict[str, pd.DataFrame]:
+    """Write the non-empty datasets into `out`; returns them as reading the files gives them."""
+    from specs.dataset import conform
+    from specs.readers import as_read
+    from specs.xpt import write_conformed
 
     # The FDA's conformance guide asks that empty datasets not be submitted.
     empty = sorted(name for name, frame in datasets.items() if frame.empty)
     if empty:
         output.info(f"Not written, no records: {', '.join(empty)}")
+    written = {}
     with atomic_folder(out) as work, output.progress("writing", len(datasets)) as step:
         for name in sorted(set(datasets) - set(empty)):
             step(name)
-            write_dataset(datasets[name], specs[name], work, formats)
+            conformed = conform(datasets[name], specs[name])
+            write_conformed(conformed, specs[name], work, formats)
+            written[name] = as_read(conformed, "xpt" if "xpt" in formats else "json")
+    return written
 
 
 @dataclass(frozen=True)
@@ -180,19 +200,24 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
     results, findings = [], []
     with atomic_folder(package) as work:
         layout = Layout(work, study.studyid)
+        # Each step after `sdtm` takes the datasets of the step before as they read back from its
+        # files (StepResult.datasets), rather than reading the files again.
+        made: dict[str, dict[str, pd.DataFrame]] = {}
+
+        def check(kind: str, folder: Path):
+            return validate(folder, output=output, study_name=study_name, report=layout.reports / kind,
+                            data_docs=False, label=kind.upper(), frames=made[kind])
+
         steps = (
             ("sdtm", lambda: sdtm(study_name, raw, layout.sdtm, output=output, formats=formats)),
-            ("adam", lambda: adam(study_name, layout.sdtm, layout.adam, output=output, formats=formats)),
+            ("adam", lambda: adam(study_name, layout.sdtm, layout.adam, output=output, formats=formats,
+                                  sdtm=made["sdtm"])),
             ("define sdtm", lambda: define(study_name, layout.sdtm, layout.sdtm / "define.xml",
-                                           output=output)),
+                                           output=output, frames=made["sdtm"])),
             ("define adam", lambda: define(study_name, layout.adam, layout.adam / "define.xml",
-                                           output=output)),
-        )
-        steps += tuple(
-            (f"validate {kind}", lambda folder=folder, kind=kind: validate(
-                folder, output=output, study_name=study_name, report=layout.reports / kind,
-                data_docs=False, label=kind.upper()))
-            for kind, folder in (("sdtm", layout.sdtm), ("adam", layout.adam))
+                                           output=output, frames=made["adam"])),
+            ("validate sdtm", lambda: check("sdtm", layout.sdtm)),
+            ("validate adam", lambda: check("adam", layout.adam)),
         )
         for name, step in steps:
             output.info(f"{study.studyid}: {name}")
@@ -201,7 +226,10 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
             except Exception as exc:  # noqa: BLE001 - re-raised with the step's name
                 raise StepFailed(name, exc) from exc
             if isinstance(done, StepResult):
-                results.append(replace(done, folder=Path(package) / done.folder.relative_to(work)))
+                if done.datasets:
+                    made[done.step] = done.datasets
+                results.append(replace(done, folder=Path(package) / done.folder.relative_to(work),
+                                       datasets={}))
             else:
                 findings.append(done)
         layout.log.parent.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,7 @@ from specs.errors import InputError
 from specs.loader import load_crf_library
 from specs.model import Form, Study
 from specs.schema import closest
+from specs.vector import is_in
 
 SYSTEM_FIELDS = ("STUDYID", "SITEID", "SUBJID", "FOLDER", "RECNUM")
 # (SUBJID, FOLDER, RECNUM) identifies a raw record (the CRF library's system fields).
@@ -397,7 +398,7 @@ def _check_across_forms(frames: dict[str, pd.DataFrame], study: Study,
                            f"one of {', '.join(scheduled)}, UNS<n> for the n-th unscheduled visit, "
                            "or blank on a log form")
         subjects = frame["SUBJID"].str.strip()
-        missing = pd.DataFrame({r: ~subjects.isin(registered[r]) for r in registers}, index=frame.index)
+        missing = pd.DataFrame({r: ~is_in(subjects, registered[r]) for r in registers}, index=frame.index)
         # One problem per unregistered subject, not per row: a mistyped number repeats on every row.
         orphans = missing[missing.any(axis=1)].assign(_subject=subjects, _row=frame["_ROW"])
         for (subject, *absent), group in orphans.groupby(["_subject", *registers], sort=False):

@@ -22,6 +22,7 @@ from qc.frames import (
     text,
 )
 from qc.rules import ConformanceRule, Offence, hits
+from specs.vector import is_in
 
 SERIOUS_CRITERIA = ("AESDTH", "AESLIFE", "AESHOSP", "AESDISAB", "AESCONG", "AESMIE")
 ADSL_FROM_DM = ("SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ETHNIC", "ARM", "ARMCD",
@@ -66,7 +67,7 @@ def _subjects_in(reference: str, adam: bool):
         out = []
         for name in names:
             subjects = text(data[name]["USUBJID"])
-            mask = (subjects != "") & ~subjects.isin(known)
+            mask = (subjects != "") & ~is_in(subjects, known)
             out.append(Offence(name, hits(mask, "USUBJID", subjects, reference=reference)))
         return out
 
@@ -270,7 +271,7 @@ def _unresolved(data: Datasets, frame: pd.DataFrame, parent_of: pd.Series) -> pd
             values = text(pd.to_numeric(values, errors="coerce")).where(values != "", "")
         wanted = subjects[group] + "\x1f" + values
         message = f"no {domain} record with {variable} = " + idval[group]
-        problem[group] = message.where(~wanted.isin(keys), "")
+        problem[group] = message.where(~is_in(wanted, keys), "")
     return hits(problem != "", "IDVARVAL", idval, idvar=idvar, problem=problem)
 
 
@@ -340,7 +341,7 @@ def _source_records(data: Datasets) -> list[Offence]:
                 continue
             keys = set(text(parent["USUBJID"]) + "\x1f" + text(pd.to_numeric(parent[seq], errors="coerce")))
             wanted = subjects + "\x1f" + text(srcseq)
-            unmatched = with_seq & ~wanted.isin(keys) & (problem == "")
+            unmatched = with_seq & ~is_in(wanted, keys) & (problem == "")
             problem[unmatched] = f"no {source} record with {seq} = SRCSEQ"
         note = f"source datasets not among those validated: {', '.join(absent)}" if absent else ""
         value = domain + "." + srcvar + text(srcseq).map(lambda s: f" #{s}" if s else "")

@@ -91,21 +91,42 @@ def _read_xpt(path: Path) -> pd.DataFrame:
         name: fmt if "." in fmt else f"{fmt}."
         for name, fmt in meta.original_variable_types.items() if fmt
     }
-    columns = {}
-    for name in frame.columns:
-        if meta.readstat_variable_types[name] == "string":
-            columns[name] = frame[name].fillna("").astype("str")
-        else:
-            columns[name] = _from_sas_number(frame[name].astype("float64"), format_kind(formats.get(name)),
-                                             path, name)
-    result = pd.DataFrame(columns, columns=frame.columns)
-    result.attrs = {
+    text = {name for name in frame.columns if meta.readstat_variable_types[name] == "string"}
+    return _typed_frame(frame, text, formats, str(path), {
         "name": meta.table_name or path.stem.upper(),
         "label": meta.file_label or "",
         "labels": {n: label or "" for n, label in zip(frame.columns, meta.column_labels, strict=True)},
         "formats": formats,
         "lengths": dict(meta.variable_storage_width),
-    }
+    })
+
+
+def as_read(conformed: pd.DataFrame, fmt: str = "xpt") -> pd.DataFrame:
+    """The frame `read_dataset` gives for the `fmt` file written from this conformed frame.
+
+    `clinforge run` hands each step's datasets to the next step this way instead of reading the
+    files it has just written (tests compare it with reading them). XPT pads text with blanks and
+    readers strip them; Dataset-JSON keeps text as it is.
+    """
+    text = {name for name in conformed.columns if not pd.api.types.is_numeric_dtype(conformed[name])}
+    frame = conformed.assign(**{name: conformed[name].str.rstrip(" ") for name in text}) \
+        if fmt == "xpt" else conformed
+    attrs = {k: conformed.attrs[k] for k in ("name", "label", "labels", "formats", "lengths")}
+    return _typed_frame(frame, text, attrs["formats"], attrs["name"], attrs)
+
+
+def _typed_frame(frame: pd.DataFrame, text: set[str], formats: dict[str, str], file: str,
+                 attrs: dict) -> pd.DataFrame:
+    """Text columns as "str" with "" for missing; numbers as float64, or dates/times by their format."""
+    columns = {}
+    for name in frame.columns:
+        if name in text:
+            columns[name] = frame[name].fillna("").astype("str")
+        else:
+            columns[name] = _from_sas_number(frame[name].astype("float64"), format_kind(formats.get(name)),
+                                             file, name)
+    result = pd.DataFrame(columns, columns=frame.columns)
+    result.attrs = attrs
     return result
 
 
@@ -134,7 +155,7 @@ def _check_complete(path: Path, frame: pd.DataFrame, record_length: int) -> None
         )
 
 
-def _from_sas_number(values: pd.Series, kind: str | None, path: Path, column: str) -> pd.Series:
+def _from_sas_number(values: pd.Series, kind: str | None, file: str, column: str) -> pd.Series:
     if kind is None:
         return values
     try:
@@ -144,7 +165,7 @@ def _from_sas_number(values: pd.Series, kind: str | None, path: Path, column: st
         return (SAS_EPOCH + offsets).astype("datetime64[ns]")
     except (OverflowError, ValueError) as error:
         raise InputError(
-            f"{kind} values out of the range pandas can hold: {error}", file=str(path), column=column,
+            f"{kind} values out of the range pandas can hold: {error}", file=file, column=column,
         ) from error
 
 

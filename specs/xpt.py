@@ -66,10 +66,21 @@ def write_dataset(
     are written to temporary names first and only then moved into place, so either every format
     is written or none is.
     """
+    return write_conformed(conform(frame, spec), spec, folder, formats, json_meta=json_meta)
+
+
+def write_conformed(
+    conformed: pd.DataFrame,
+    spec: DatasetSpec,
+    folder: str | Path,
+    formats: Sequence[str] = ("xpt",),
+    *,
+    json_meta: JsonMeta | None = None,
+) -> Path:
+    """`write_dataset` for a frame `specs.dataset.conform` has already made from `spec`."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise ValueError(f"formats must be among {FORMATS}, got {tuple(formats)}")
-    conformed = conform(frame, spec)
     if "xpt" in formats:
         check_xpt_limits(conformed, spec)
     target_folder = Path(folder)

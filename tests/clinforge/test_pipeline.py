@@ -134,3 +134,23 @@ def test_package_validates_without_errors(package):
         assert [f for f in findings if f["severity"] == "error"] == [], kind
         assert (report / "junit.xml").is_file() and (report / "report.html").is_file()
         assert list((report / "expectations").glob("*.json"))
+
+
+@pytest.mark.parametrize("fmt", ["xpt", "json"])
+def test_datasets_handed_to_the_next_step_equal_the_files_read_back(tmp_path, raw, fmt):
+    # `run` passes each step's datasets on in memory (StepResult.datasets) instead of re-reading
+    # the files it wrote; what it passes must be exactly what reading them gives.
+    from pandas.testing import assert_frame_equal
+
+    from specs.readers import read_folder
+
+    quiet = Output(quiet=True)
+    sdtm = pipeline.sdtm("ovarian", raw, tmp_path / "sdtm", output=quiet, formats=(fmt,))
+    adam = pipeline.adam("ovarian", tmp_path / "sdtm", tmp_path / "adam", output=quiet, formats=(fmt,),
+                         sdtm=sdtm.datasets)
+    for step in (sdtm, adam):
+        on_disk = read_folder(step.folder)
+        assert set(step.datasets) == set(on_disk) and len(on_disk) >= 8
+        for name, frame in on_disk.items():
+            assert_frame_equal(step.datasets[name], frame, check_exact=True, obj=f"{fmt} {name}")
+            assert step.datasets[name].attrs == frame.attrs, name
