@@ -20,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from specs.vector import per_distinct
+
 # Year, month, day, hour, minute, second; "-" stands for an unknown part (SDTMIG 4.4.2).
 _DTC_PATTERN = (
     r"^(?P<year>\d{4}|-)"
@@ -49,6 +51,10 @@ def split_dtc(dtc: pd.Series) -> pd.DataFrame:
 
     Values that are not ISO 8601 get NA in every part.
     """
+    return per_distinct(_split_dtc, dtc)
+
+
+def _split_dtc(dtc: pd.Series) -> pd.DataFrame:
     # pyarrow's regex kernel: pandas' str.extract runs Python per value.
     text = pa.array(dtc.astype("string").str.strip().array, type=pa.string())
     matched = pc.extract_regex(text, _DTC_PATTERN)
@@ -471,6 +477,10 @@ def invalid_dtc(dtc: pd.Series) -> pd.Series:
 
     Partial dates (`2024-05`, `2024---14`, `2024-05-14T09`) are valid; `2023-13-45` is not.
     """
+    return per_distinct(_invalid_dtc, dtc)
+
+
+def _invalid_dtc(dtc: pd.Series) -> pd.Series:
     text = dtc.astype("string").str.strip()
     given = text.notna() & (text != "")
     parts = split_dtc(dtc)

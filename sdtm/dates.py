@@ -15,7 +15,7 @@ from functools import cache
 
 import pandas as pd
 
-from sdtm.distinct import per_distinct
+from specs.vector import per_distinct
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _MONTH_NUMBER = {m: i + 1 for i, m in enumerate(MONTHS)}

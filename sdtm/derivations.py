@@ -31,9 +31,9 @@ import pandas as pd
 
 from sdtm.algorithms import Call, Context, algorithm, rows_of, text
 from sdtm.dates import compute_date
-from sdtm.distinct import per_distinct
 from specs.errors import InputError
 from specs.model import DatasetSpec, Visit
+from specs.vector import per_distinct
 
 _DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"
 _UNSCHEDULED = r"^UNS(\d+)$"

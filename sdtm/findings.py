@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from sdtm.algorithms import Call, Context, algorithm, builder, rows_of, text
-from sdtm.distinct import per_distinct
 from specs.errors import InputError
+from specs.vector import per_distinct
 
 BLQ_TEXT = "<BLQ"
 # Spellings of a result below the lower limit of quantitation, whole value, case-insensitive:

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from sdtm.distinct import factorize_rows, per_distinct
+from specs.vector import factorize_rows, per_distinct
 
 
 def test_codes_number_combinations_in_order_of_first_appearance():
@@ -31,3 +31,13 @@ def test_per_distinct_of_a_frame_and_of_nothing():
     assert out.index.tolist() == [5, 6] and out["N"].tolist() == [10, 10]
     empty = per_distinct(lambda d: d.str.upper(), pd.Series([], dtype="str"))
     assert len(empty) == 0
+
+
+def test_is_in_matches_pandas_isin_and_never_finds_a_missing_value():
+    from specs.vector import is_in
+
+    values = pd.Series(["a", "b", None, "c", ""], index=[5, 6, 7, 8, 9], dtype="str")
+    lookup = {"a", "c", ""}
+    assert is_in(values, lookup).tolist() == values.isin(lookup).tolist() == [True, False, False, True, True]
+    assert is_in(values, pd.Series(["b", "b", None])).tolist() == [False, True, False, False, False]
+    assert is_in(values, set()).index.tolist() == [5, 6, 7, 8, 9]
