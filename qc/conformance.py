@@ -99,8 +99,8 @@ def _study_days(data: Datasets) -> list[Offence]:
             days = (iso_date(frame[dtc_col]) - ref).dt.days
             expected = days + (days >= 0)
             wrong = (dy == 0) | (expected.notna() & dy.notna() & (dy != expected))
-            found.append(hits(wrong, dy_col, dy, expected=expected.astype("Float64").astype(str)
-                              .str.replace("<NA>", "not computable"), dtc=dtc_col))
+            shown = expected[wrong].astype("Float64").astype(str).str.replace("<NA>", "not computable")
+            found.append(hits(wrong, dy_col, dy, expected=shown.reindex(frame.index), dtc=dtc_col))
         out.append(Offence(name, pd.concat(found)))
     return out
 

@@ -12,6 +12,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from specs.vector import per_distinct
+
 SAS_EPOCH = pd.Timestamp("1960-01-01")
 COMPLETE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 Datasets = dict[str, pd.DataFrame]
@@ -57,11 +59,17 @@ def text(values: pd.Series) -> pd.Series:
         out = numbers.astype(str)
         out = out.where(~whole, numbers.where(whole).round().astype("Int64").astype(str))
         return out.where(numbers.notna(), "").astype(str)
+    if pd.api.types.is_string_dtype(values):  # text or object: Arrow converts, no Python per value
+        return values.astype("str").fillna("").str.strip()
     return values.astype(object).where(values.notna(), "").astype(str).str.strip()
 
 
 def iso_date(values: pd.Series) -> pd.Series:
     """The date part of ISO 8601 --DTC text as datetime64; NaT unless complete to the day."""
+    return per_distinct(_iso_date, values)
+
+
+def _iso_date(values: pd.Series) -> pd.Series:
     raw = text(values)
     complete = raw.str.match(COMPLETE_DATE)
     return pd.to_datetime(raw.where(complete).str[:10], format="%Y-%m-%d", errors="coerce")

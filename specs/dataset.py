@@ -337,9 +337,9 @@ def _to_text(
             expected="text (format numbers and dates before writing)",
         )
         return series, problem
-    if series.dtype == "str":
-        return series.fillna(""), []
-    return series.astype(object).where(~missing, "").map(str).astype("str"), []
+    # Arrow converts text of any string dtype; other values (object columns) are passed through
+    # str(), as an f-string would show them.
+    return series.astype("str").fillna(""), []
 
 
 def _to_number(
