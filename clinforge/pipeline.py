@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import multiprocessing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -54,9 +56,18 @@ def sdtm(study_name: str | Path, raw: Path, out: Path, *, output: Output,
     collected = replace(study, sdtm={k: v for k, v in study.sdtm.items() if k not in later})
     with output.progress("SDTM", len(collected.sdtm)) as step:
         datasets = convert(collected, frames, progress=step)
-    if later:
-        datasets |= analysis_sdtm(study, datasets)
-    written = _write(datasets, study.sdtm, out, formats, output)
+    # PP and RELREC come from the NCA, computed on the second core while the rest is written.
+    analysis = Child(lambda out: analysis_sdtm(study, datasets)) if later else None
+    try:
+        with atomic_folder(out) as work:
+            written = _write_into(work, datasets, study.sdtm, formats, output)
+            if analysis is not None:
+                made = analysis.result(output)
+                datasets |= made
+                written |= _write_into(work, made, study.sdtm, formats, output)
+    finally:
+        if analysis is not None:
+            analysis.stop()
     return StepResult(study.name, "sdtm", Path(out), {k: len(v) for k, v in datasets.items()}, written)
 
 
@@ -84,7 +95,8 @@ def adam(study_name: str | Path, sdtm_dir: Path, out: Path, *, output: Output,
     frames = _read(sdtm_dir, sdtm)
     with output.progress("ADaM", len(study.adam)) as step:
         datasets = build_adam(study, frames, progress=step, sdtm_folder=sdtm_dir)
-    written = _write(datasets, study.adam, out, formats, output)
+    with atomic_folder(out) as work:
+        written = _write_into(work, datasets, study.adam, formats, output)
     return StepResult(study.name, "adam", Path(out), {k: len(v) for k, v in datasets.items()}, written)
 
 
@@ -148,9 +160,9 @@ def _read(folder: Path, frames: Mapping[str, pd.DataFrame] | None) -> dict[str, 
     return read_folder(folder) if frames is None else dict(frames)
 
 
-def _write(datasets: dict, specs: dict, out: Path, formats: tuple[str, ...],
-           output: Output) -> dict[str, pd.DataFrame]:
-    """Write the non-empty datasets into `out`; returns them as reading the files gives them."""
+def _write_into(folder: Path, datasets: dict, specs: dict, formats: tuple[str, ...],
+                output: Output) -> dict[str, pd.DataFrame]:
+    """Write the non-empty datasets into `folder`; returns them as reading the files gives them."""
     from specs.dataset import conform
     from specs.readers import as_read
     from specs.xpt import write_conformed
@@ -160,11 +172,11 @@ def _write(datasets: dict, specs: dict, out: Path, formats: tuple[str, ...],
     if empty:
         output.info(f"Not written, no records: {', '.join(empty)}")
     written = {}
-    with atomic_folder(out) as work, output.progress("writing", len(datasets)) as step:
+    with output.progress("writing", len(datasets)) as step:
         for name in sorted(set(datasets) - set(empty)):
             step(name)
             conformed = conform(datasets[name], specs[name])
-            write_conformed(conformed, specs[name], work, formats)
+            write_conformed(conformed, specs[name], folder, formats)
             written[name] = as_read(conformed, "xpt" if "xpt" in formats else "json")
     return written
 
@@ -177,6 +189,54 @@ class RunResult:
 
     def fails(self, at: str) -> bool:
         return any(v.fails(at) for v in self.validations)
+
+
+class Child:
+    """`action(output)` running in a forked process from now on; `result` waits for it.
+
+    The child sees the parent's data as it was at the fork (nothing is copied or pickled on the
+    way in); its result, or its exception, comes back pickled. Its messages are collected and
+    said by the parent's `output` when the result is taken, so the log's order does not depend
+    on timing. `stop` ends a child whose result is no longer wanted.
+    """
+
+    def __init__(self, action: Callable[[Output], Any]):
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+
+        def main() -> None:
+            quiet = Output(quiet=True)
+            try:
+                outcome = (True, action(quiet), quiet.lines)
+            except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
+                outcome = (False, exc, quiet.lines)
+            try:
+                send.send(outcome)
+            except Exception as exc:  # noqa: BLE001 - e.g. an exception that cannot be pickled
+                send.send((False, RuntimeError(f"{outcome[1]} ({exc})"), quiet.lines))
+
+        self._process = context.Process(target=main, daemon=True)
+        self._process.start()
+        send.close()
+
+    def result(self, output: Output) -> Any:
+        try:
+            ok, value, lines = self._receive.recv()
+        except EOFError:
+            self._process.join()
+            raise RuntimeError(f"the worker process ended without a result (exit code "
+                               f"{self._process.exitcode})") from None
+        self._process.join()
+        for line in lines:
+            output.info(line)
+        if not ok:
+            raise value
+        return value
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
 
 
 class StepFailed(Exception):
@@ -204,25 +264,14 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
         # files (StepResult.datasets), rather than reading the files again.
         made: dict[str, dict[str, pd.DataFrame]] = {}
 
-        def check(kind: str, folder: Path):
-            return validate(folder, output=output, study_name=study_name, report=layout.reports / kind,
+        def check(kind: str, folder: Path, out: Output = output):
+            return validate(folder, output=out, study_name=study_name, report=layout.reports / kind,
                             data_docs=False, label=kind.upper(), frames=made[kind])
 
-        steps = (
-            ("sdtm", lambda: sdtm(study_name, raw, layout.sdtm, output=output, formats=formats)),
-            ("adam", lambda: adam(study_name, layout.sdtm, layout.adam, output=output, formats=formats,
-                                  sdtm=made["sdtm"])),
-            ("define sdtm", lambda: define(study_name, layout.sdtm, layout.sdtm / "define.xml",
-                                           output=output, frames=made["sdtm"])),
-            ("define adam", lambda: define(study_name, layout.adam, layout.adam / "define.xml",
-                                           output=output, frames=made["adam"])),
-            ("validate sdtm", lambda: check("sdtm", layout.sdtm)),
-            ("validate adam", lambda: check("adam", layout.adam)),
-        )
-        for name, step in steps:
+        def step(name: str, action: Callable[[], Any]) -> None:
             output.info(f"{study.studyid}: {name}")
             try:
-                done = step()
+                done = action()
             except Exception as exc:  # noqa: BLE001 - re-raised with the step's name
                 raise StepFailed(name, exc) from exc
             if isinstance(done, StepResult):
@@ -232,6 +281,23 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
                                        datasets={}))
             else:
                 findings.append(done)
+
+        step("sdtm", lambda: sdtm(study_name, raw, layout.sdtm, output=output, formats=formats))
+        step("adam", lambda: adam(study_name, layout.sdtm, layout.adam, output=output, formats=formats,
+                                  sdtm=made["sdtm"]))
+        # The SDTM validation needs nothing the later steps make: it runs on the second core
+        # meanwhile, and its messages join the log after the ADaM validation's.
+        sdtm_check = Child(lambda out: replace(check("sdtm", layout.sdtm, out), gx_results={}))
+        try:
+            step("define sdtm", lambda: define(study_name, layout.sdtm, layout.sdtm / "define.xml",
+                                               output=output, frames=made["sdtm"]))
+            step("define adam", lambda: define(study_name, layout.adam, layout.adam / "define.xml",
+                                               output=output, frames=made["adam"]))
+            step("validate adam", lambda: check("adam", layout.adam))
+            step("validate sdtm", lambda: sdtm_check.result(output))
+        finally:
+            sdtm_check.stop()
+        findings.reverse()  # SDTM first, then ADaM, as RunResult promises
         layout.log.parent.mkdir(parents=True, exist_ok=True)
         layout.log.write_text("".join(f"{line}\n" for line in output.lines[first_line:]))
         write_manifest(layout, study, command=command, raw_sha256=hash_tree(

@@ -154,3 +154,26 @@ def test_datasets_handed_to_the_next_step_equal_the_files_read_back(tmp_path, ra
         for name, frame in on_disk.items():
             assert_frame_equal(step.datasets[name], frame, check_exact=True, obj=f"{fmt} {name}")
             assert step.datasets[name].attrs == frame.attrs, name
+
+
+def test_a_failure_in_the_parallel_sdtm_validation_names_its_step(tmp_path, raw, monkeypatch):
+    # The SDTM validation runs in a forked process beside define and the ADaM validation; its
+    # failure must still fail the run under its own step name and leave nothing behind.
+    real = pipeline.validate
+
+    def broken(folder, **kwargs):
+        if kwargs.get("label") == "SDTM":
+            raise ValueError("simulated failure")
+        return real(folder, **kwargs)
+
+    monkeypatch.setattr(pipeline, "validate", broken)
+    with pytest.raises(pipeline.StepFailed, match="'validate sdtm' failed: simulated failure"):
+        pipeline.run("ovarian", raw, tmp_path / "pkg", output=Output(quiet=True))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_log_says_every_step_in_a_fixed_order(package):
+    log = (package / "logs" / "clinforge.log").read_text().splitlines()
+    steps = [line.split(": ", 1)[1] for line in log if line.startswith("MESO-OV-101: ")]
+    assert steps == ["sdtm", "adam", "define sdtm", "define adam", "validate adam", "validate sdtm"]
+    assert log.index("Validating SDTM") > log.index("Validating ADAM")
