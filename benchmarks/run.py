@@ -400,8 +400,9 @@ def stages_section(rows: list[Row], repeat: int) -> list[str]:
         "Each stage is its own `clinforge` process; wall time around it; peak memory is the process "
         "tree's summed PSS sampled once a second (`clinforge run` forks workers), or the main "
         "process's peak RSS from os.wait4 when larger. `define` and `validate` are two processes "
-        "each (SDTM and ADaM folders, `validate --study`): seconds summed, peak the larger. `package` is `clinforge run` (SDTM, ADaM, define, "
-        "validation and manifest in one process), the end-to-end figure.",
+        "each (SDTM and ADaM folders, `validate --study`): seconds summed, peak the larger. "
+        "`package` is `clinforge run` (SDTM, ADaM, define, validation and manifest; it forks "
+        "workers), the end-to-end figure.",
         "",
         *table(["study", "subjects", "stage", "median s", "peak MiB"], ["---", "---:", "---", "---:", "---:"],
                [[r.study, str(r.subjects), r.stage, f"{r.seconds:.2f}", f"{r.peak:.0f}"] for r in rows]),
