@@ -131,7 +131,10 @@ def read_yaml(path: Path) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        if "could not determine a constructor" in message:
+        if "nesting depth" in message:
+            # PyYAML 6.0.4 and later stop deep nesting themselves, in their own words.
+            message = f"values nested more than {MAX_DEPTH} levels deep"
+        elif "could not determine a constructor" in message:
             message = (
                 f"{message}; tags that construct objects are refused, write plain YAML values"
             )
