@@ -41,24 +41,24 @@ def read_case(folder: Path, libraries: dict[str, Library] | None = None) -> Subm
     env = _env(data / ".env")
     labels = {r["Filename"].lower(): r.get("Label", "") for r in _csv(data / "_datasets.csv")}
     variables: dict[str, list[VariableInfo]] = {}
-    for position, row in enumerate(_csv(data / "_variables.csv")):
-        length = row.get("length", "")
-        variables.setdefault(row["dataset"].lower(), []).append(VariableInfo(
-            name=row["variable"], label=row.get("label", ""), type=row.get("type", ""),
-            length=int(float(length)) if length not in ("", None) else None, order=position))
+    for position, row in enumerate(_variable_rows(data / "_variables.csv")):
+        dataset, name, label, kind, length = row
+        variables.setdefault(dataset.lower(), []).append(VariableInfo(
+            name=name, label=label, type=kind, order=position,
+            length=int(float(length)) if length.replace(".", "", 1).isdigit() else None))
     datasets = {}
     for path in sorted(data.glob("*.csv")):
-        if path.name.startswith("_"):
+        if path.name.startswith("_") or path.stat().st_size < 2:
             continue
         stem = path.stem.lower()
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig")
-        # Transport files keep no trailing blanks and CORE strips the rest; so does the reader here.
-        frame = frame.apply(lambda column: column.str.strip())
         infos = {v.name: v for v in variables.get(stem, ())}
         for column in frame.columns:
             if infos.get(column) is not None and infos[column].type.lower() == "num":
                 # Numbers as transport files hold them: floats (CORE reports them as "3.0").
-                frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+                numbers = pd.to_numeric(frame[column].str.strip(), errors="coerce")
+                if not (numbers.isna() & (frame[column].str.strip() != "")).any():
+                    frame[column] = numbers.astype("float64")
         ordered = tuple(infos.get(c) or VariableInfo(c, order=i) for i, c in enumerate(frame.columns))
         datasets[stem.upper()] = Dataset(name=stem.upper(), frame=frame, label=labels.get(stem, ""),
                                          filename=path.name, size=path.stat().st_size, variables=ordered)
@@ -113,6 +113,16 @@ def check_rule(folder: Path, libraries: dict[str, Library] | None = None) -> lis
     rule = load_rule(folder / "rule.yml")
     cases = sorted(p for kind in ("positive", "negative") for p in (folder / kind).glob("*") if p.is_dir())
     return [check_case(rule, case, libraries) for case in cases]
+
+
+def _variable_rows(path: Path) -> list[tuple[str, str, str, str, str]]:
+    """(dataset, variable, label, type, length) rows; some cases add the variable's order
+    after the dataset name, which the header does not list."""
+    if not path.is_file():
+        return []
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    return [tuple((r[:1] + r[2:6]) if len(r) == 6 else (r + [""] * 5)[:5]) for r in rows if r]
 
 
 def _env(path: Path) -> dict[str, str]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qc.engine.table import Grouped, NotRun, Table
+from qc.engine.table import Grouped, Table
 from qc.engine.values import as_number, as_text, date_parts, is_complete_date, is_null, timestamps
 
 Operator = Callable[[Table, dict], pd.Series]
@@ -95,11 +95,9 @@ def _numeric(values: pd.Series) -> bool:
 
 
 def _mixed(target: pd.Series, other: pd.Series) -> bool:
-    if _numeric(target) == _numeric(other):
-        return False
-    # A numeric literal against text (VISITNUM = 1 in text data) compares as text, as CORE's
-    # str() conversion of both sides does for type-insensitive comparisons.
-    return True
+    """A number against text (VISITNUM = 1 in text data): compared as text, as CORE's str()
+    conversion of both sides does for type-insensitive comparisons."""
+    return _numeric(target) != _numeric(other)
 
 
 def _normal_text(values: pd.Series) -> pd.Series:
@@ -263,7 +261,8 @@ def _contained(table: Table, condition: dict, *, lower: bool = False,
         return other.contains(table.frame, values)
     if isinstance(other, pd.Series):
         if other.map(lambda v: isinstance(v, list | set | tuple | frozenset)).all() and len(other):
-            return pd.Series([_in(v, o, lower) for v, o in zip(values, other, strict=True)], index=target.index)
+            found = [_in(v, o, lower) for v, o in zip(values, other, strict=True)]
+            return pd.Series(found, index=target.index)
         members = as_text(other).str.lower() if lower else (other if _numeric(values) else as_text(other))
         return values.isin(set(members))
     if isinstance(other, str | int | float):
@@ -462,11 +461,13 @@ def is_inconsistent_across_dataset(table: Table, condition: dict) -> pd.Series:
         pattern = regex if re.compile(regex).groups else f"({regex})"
         extracted = frame[target].str.extract(pattern, expand=True)[0]
         frame[target] = extracted.fillna(frame[target])
+    frame["_all"] = ""  # one group when the rule names none
+    groups = [*groups, "_all"]
     counts = frame.groupby([*groups, target], dropna=False).size().rename("n").reset_index()
-    top = counts.groupby(groups, dropna=False)["n"].transform("max") if groups else counts["n"].max()
-    counts["top"] = counts["n"] == top
-    counts["ties"] = counts.groupby(groups, dropna=False)["top"].transform("sum") if groups else counts["top"].sum()
-    counts["values"] = counts.groupby(groups, dropna=False)[target].transform("size") if groups else len(counts)
+    by_group = counts.groupby(groups, dropna=False)
+    counts["top"] = counts["n"] == by_group["n"].transform("max")
+    counts["ties"] = counts.groupby(groups, dropna=False)["top"].transform("sum")
+    counts["values"] = by_group[target].transform("size")
     counts["flag"] = (counts["values"] > 1) & (~counts["top"] | (counts["ties"] > 1))
     merged = frame.reset_index().merge(counts[[*groups, target, "flag"]], on=[*groups, target], how="left")
     return merged.set_index("index")["flag"].reindex(table.frame.index).fillna(False).astype(bool)
@@ -507,7 +508,8 @@ def _within_except_last(negate: bool) -> Operator:
     def check(table: Table, condition: dict) -> pd.Series:
         group = table.name(condition["value"])
         ordering = condition.get("ordering")
-        frame = pd.DataFrame({"g": as_text(table.column(group)), "null": is_null(table.column(condition["name"]))})
+        frame = pd.DataFrame({"g": as_text(table.column(group)),
+                              "null": is_null(table.column(condition["name"]))})
         frame["o"] = table.column(ordering) if ordering else 0
         frame["_position"] = range(len(frame))
         ordered = frame.sort_values(["g", "o", "_position"], kind="stable")

@@ -90,7 +90,8 @@ def variable_metadata_with_library(dataset: Dataset, submission: Submission) -> 
                                          "library_variable_role", "library_variable_order_number",
                                          "library_variable_ccode"])
     merged = rows.merge(standard, on="variable_name", how="left")
-    text_columns = [c for c in merged.columns if c.startswith("library_") and c != "library_variable_order_number"]
+    text_columns = [c for c in merged.columns
+                    if c.startswith("library_") and c != "library_variable_order_number"]
     merged[text_columns] = merged[text_columns].fillna("")
     return merged.assign(**{RECORD: np.arange(1, len(merged) + 1)})
 

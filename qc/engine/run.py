@@ -63,13 +63,9 @@ def run_rule(rule: Rule, submission: Submission) -> list[Outcome]:
                       if isinstance(c, dict) and c.get("operator") not in OPERATORS})
     if missing:
         return [Outcome(rule, "", NOT_RUN, f"operator {', '.join(map(repr, missing))} is not supported")]
-    if rule.rule_type in STUDY_LEVEL:
-        datasets = [_study_dataset(submission)]
-    else:
-        datasets = _in_scope(rule, submission)
-    outcomes = []
-    for dataset in datasets:
-        outcomes.append(_run_on(rule, dataset, submission))
+    study_level = rule.rule_type in STUDY_LEVEL
+    datasets = [_study_dataset(submission)] if study_level else _in_scope(rule, submission)
+    outcomes = [_run_on(rule, dataset, submission) for dataset in datasets]
     if rule.sensitivity == "Study":
         outcomes = _collapse(rule, outcomes)
     spent = time.perf_counter() - started
@@ -166,7 +162,7 @@ def _match_datasets(table: Table) -> pd.DataFrame:
         others = [d for d in table.submission.by_domain(name) if d.name != table.dataset.name]
         if name.startswith("SUPP") or not others:
             continue
-        other = pd.concat([d.frame for d in others], ignore_index=True) if len(others) > 1 else others[0].frame
+        other = pd.concat([d.frame for d in others], ignore_index=True)
         wanted = {r.split(".", 1)[1] for r in referenced if r.startswith(f"{name}.")}
         other = other.rename(columns={c: f"{name}.{c}" for c in other.columns if c in wanted})
         left = [_side(k, "left", table.wildcard) for k in keys]

@@ -29,14 +29,16 @@ def is_null(values: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
         return values.isna()
     if values.dtype == object:
-        return values.isna() | values.map(_empty_object, na_action="ignore").fillna(True).astype(bool)
+        return pd.Series([value is None or _missing_object(value) for value in values], index=values.index)
     return values.isna() | (values.astype("str") == "")
 
 
-def _empty_object(value: object) -> bool:
+def _missing_object(value: object) -> bool:
     if isinstance(value, list | set | tuple | dict):
         return len(value) == 0
-    return value == ""
+    if isinstance(value, float):
+        return np.isnan(value)
+    return value is pd.NA or value is pd.NaT or value == ""
 
 
 def as_text(values: pd.Series) -> pd.Series:
@@ -54,12 +56,14 @@ def as_text(values: pd.Series) -> pd.Series:
 
 
 def shown(values: pd.Series) -> pd.Series:
-    """Values as CORE reports them: floats as Python writes them (1.0), lists as lists, "" for null."""
+    """Values as CORE reports them: floats as Python writes them (1.0), lists as lists, "" for null
+    or blank text (other text exactly as it is)."""
     if pd.api.types.is_float_dtype(values):
         return values.map(lambda v: "" if pd.isna(v) else str(float(v))).astype(object)
     if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_string_dtype(values) \
             and values.dtype != object:
-        return as_text(values)
+        text = as_text(values)
+        return text.where(text.str.strip() != "", "")
     return values.map(_shown_one).astype(object)
 
 
@@ -68,7 +72,8 @@ def _shown_one(value: object) -> str:
         return ""
     if isinstance(value, list | tuple | set | frozenset):
         return repr(list(value))
-    return str(value)
+    text = str(value)
+    return text if text.strip() else ""
 
 
 def as_number(values: pd.Series) -> pd.Series:
