@@ -32,7 +32,8 @@ def libraries() -> dict[str, Library]:
     version, sdtm = read_sdtmig(reference("cdisc-standards", "sdtmig-3.4"))
     adam_version, adam = read_adamig(reference("cdisc-standards", "adamig-1.3"))
     sdtmig = Library("SDTMIG", version, sdtm)
-    return {"SDTMIG": sdtmig, "SENDIG": sdtmig, "TIG": sdtmig, "ADAMIG": Library("ADAMIG", adam_version, adam)}
+    adamig = Library("ADAMIG", adam_version, adam)
+    return {"SDTMIG": sdtmig, "SENDIG": sdtmig, "TIG": sdtmig, "ADAMIG": adamig}
 
 
 def _rule_status(results) -> str:
