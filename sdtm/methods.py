@@ -40,7 +40,7 @@ def supp_method(parent: DatasetSpec, name: str) -> str | None:
     idvar = "" if parent.name == "DM" else f"{parent.name[:2]}SEQ"
     per_subject = "Null: the qualifiers are per subject."
     qualifiers = "; ".join(
-        f"{q.qnam} = {q.continues} beyond its first {200 * int(q.qnam[-1])} characters (SDTMIG 4.5.3.2)"
+        f"{q.qnam} = {q.continues} continued, piece {q.qnam[-1]} (SDTMIG 4.5.3.2)"
         if q.continues else f"{q.qnam} = {q.field} ({q.qlabel})"
         for q in parent.supplemental)
     pieces = (" A piece of text over 200 characters: at most 200 characters of it, cut between words."

@@ -16,7 +16,14 @@ import pandas as pd
 
 from specs.errors import InputError
 from specs.model import DatasetSpec, Qualifier
-from specs.textsplit import MAX_PIECES, TEXT_MAX, split_qualifier, splits_text, text_sources
+from specs.textsplit import (
+    MAX_PIECES,
+    TEXT_MAX,
+    split_qualifier,
+    split_qualifiers,
+    splits_text,
+    text_sources,
+)
 
 COLUMNS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL",
            "QORIG", "QEVAL")
@@ -87,11 +94,8 @@ def _refuse_too_long(frame: pd.DataFrame, spec: DatasetSpec, column: str, over: 
 
 def _qualifiers(parent: pd.DataFrame, spec: DatasetSpec) -> list[Qualifier]:
     """The declared qualifiers, then the pieces of long text that `split_long_text` carried."""
-    declared = {q.qnam for q in spec.supplemental}
-    pieces = [split_qualifier(source, number) for source in text_sources(spec)
-              for number in range(1, MAX_PIECES + 1)]
-    return [*spec.supplemental,
-            *(q for q in pieces if f"_Q_{q.qnam}" in parent.columns and q.qnam not in declared)]
+    carried = [c.removeprefix("_Q_") for c in parent.columns if c.startswith("_Q_")]
+    return [*spec.supplemental, *split_qualifiers(spec, carried)]
 
 
 def derive_supp(parent: pd.DataFrame, spec: DatasetSpec, studyid: str) -> pd.DataFrame:
