@@ -23,10 +23,10 @@ Decisions of this project (not PKNCA's):
 - All BLQ: every parameter is not estimable (NaN with a reason); PKNCA would report AUC 0.
 - A zero concentration is added at the dose time (0) when no sample was taken then, and
   samples before the dose are left out (Cmax is the highest post-infusion value).
-- AUCINT whose interval ends after the last sample is not estimable by default (DOMAIN.md
-  section 3: no extrapolation): PKNCA's ``aucint.last`` would count a quantifiable tail as 0,
-  which understates exposure while cells persist, and a lambda-z extrapolation is not
-  credible for multiphasic expansion/contraction kinetics. ``after_last="zero"`` counts the
+- AUCINT whose interval ends after the last sample is not estimable by default (no
+  extrapolation, docs/decisions.md D4): PKNCA's ``aucint.last`` would count a quantifiable
+  tail as 0, which understates exposure while cells persist, and a lambda-z extrapolation is
+  not credible for multiphasic expansion/contraction kinetics. ``after_last="zero"`` counts the
   curve after the last sample as 0, PKNCA's result.
 - An interval end between Tlast and the next (BLQ, 0) sample cuts the linear decline there:
   the curve is one piecewise function, so AUCINT(0, a) + AUCINT(a, b) = AUCINT(0, b). PKNCA

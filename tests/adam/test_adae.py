@@ -128,7 +128,7 @@ def test_trtemfl_worsening_after_treatment():
 
 
 def test_trtemfl_compares_date_times():
-    # admiral's defaults compare ASTDTM with TRTSDTM (DOMAIN.md section 2), not dates
+    # admiral's defaults compare ASTDTM with TRTSDTM (docs/decisions.md D3), not dates
     rows = [
         # (start, end, treatment start, expected)
         ("2024-03-06 08:00", None, "2024-03-06 10:00", None),  # AE at 08:00, infusion at 10:00

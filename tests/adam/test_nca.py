@@ -158,7 +158,7 @@ def test_profile_ending_quantifiable_before_interval_end_is_not_estimable():
 
 def test_profile_ending_blq_before_interval_end_is_not_estimable():
     # last sample day 21, BLQ, interval to day 30: no sample at or after the end, no
-    # extrapolation (DOMAIN.md section 3); with after_last="zero" the curve declines linearly
+    # extrapolation (docs/decisions.md D4); with after_last="zero" the curve declines linearly
     # from Clast (4 on day 14) to the BLQ 0 on day 21 and stays 0
     data = profile([7, 14, 21], [8, 4, None])
     strict = nca(data, auc_interval=(0, 30))
