@@ -49,6 +49,7 @@ def sdtm(study_name: str | Path, raw: Path, out: Path, *, output: Output,
     """Convert the raw exports in `raw` to SDTM datasets in `out` (replaced only when complete)."""
     from edc.readers import read_raw
     from sdtm.engine import convert
+    from specs.textsplit import with_text_splits
 
     study = load_study(study_name)
     frames = read_raw(raw, study)
@@ -60,7 +61,7 @@ def sdtm(study_name: str | Path, raw: Path, out: Path, *, output: Output,
     analysis = Child(lambda out: analysis_sdtm(study, datasets)) if later else None
     try:
         with atomic_folder(out) as work:
-            written = _write_into(work, datasets, study.sdtm, formats, output)
+            written = _write_into(work, datasets, with_text_splits(study, datasets).sdtm, formats, output)
             if analysis is not None:
                 made = analysis.result(output)
                 datasets |= made
@@ -106,9 +107,11 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
     (or `frames`, the datasets as read from it)."""
     from define.html import write_html
     from define.writer import write_define
+    from specs.textsplit import with_text_splits
 
-    study = load_study(study_name)
     frames = _read(data_dir, frames)
+    # The SUPP-- pieces of text over 200 characters are described as the data has them.
+    study = with_text_splits(load_study(study_name), frames)
     kind = "adam" if frames and set(frames) <= set(study.adam) else "sdtm"
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)

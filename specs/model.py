@@ -162,6 +162,9 @@ class Qualifier:
     qorig: str = "CRF"
     qeval: str = ""
     codelist: str | None = None
+    # The variable (or QNAM) whose text beyond 200 characters this qualifier holds (SDTMIG
+    # 4.5.3.2, specs.textsplit); empty for a qualifier the spec declares.
+    continues: str = ""
 
 
 @dataclass(frozen=True)

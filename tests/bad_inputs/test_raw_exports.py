@@ -166,9 +166,10 @@ CASES = [
     # (ae.csv row 2) is named as well as the SDTM row.
     case("non_ascii_for_xpt", cell("ae", 2, "AETERM", "Érythème noueux"),
          ("ae.csv", "row 2", "AETERM", "Érythème noueux", "ASCII")),
-    # A value longer than the 200 bytes an XPT v5 character variable holds.
-    case("value_over_200_bytes", cell("ae", 2, "AETERM", "Neutropenia " + "x" * 250),
-         ("ae.csv", "row 2", "AETERM", "200 bytes")),
+    # Text over 200 characters continues in SUPPAE (SDTMIG 4.5.3.2), but in at most 9 pieces
+    # named with one digit: over 2,000 characters is refused.
+    case("value_over_2000_characters", cell("ae", 2, "AETERM", "Neutropenia " + "x " * 1100),
+         ("ae.csv", "row 2", "AETERM", "2000 characters")),
 ]
 
 
