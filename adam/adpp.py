@@ -20,7 +20,8 @@ import pandas as pd
 from adam.adpc import PROFILE_KEYS, compute_repeated_time
 from adam.nca import NCA_PARAMETERS, derive_nca_parameters
 
-# CDISC CT PKPARM decodes of the PKPARMCD terms (specs/ct/sdtm-ct.yaml).
+# CDISC CT PKPARM decodes of the PKPARMCD terms in the shipped subset (specs/ct/sdtm-ct.yaml); a
+# spec passes those of the CT package in use (`parameter_names: {codelist: PKPARMCD}`).
 PPTEST = {
     "CMAX": "Max Conc",
     "TMAX": "Time of CMAX",
@@ -34,10 +35,11 @@ TIME_UNIT_CODES = {"DAYS": "day", "HOURS": "h"}
 _TIME_UNIT_NAMES = {"DAYS": "days", "HOURS": "hours"}
 
 
-def compute_param(paramcd: pd.Series, interval: Sequence[float], frltu: str = "DAYS") -> pd.Series:
-    """PARAM text: the CT decode, with the interval written out for AUCINT."""
+def compute_param(paramcd: pd.Series, interval: Sequence[float], frltu: str = "DAYS",
+                  names: Mapping[str, str] = PPTEST) -> pd.Series:
+    """PARAM text: the CT decode (`names`), with the interval written out for AUCINT."""
     start, end = interval
-    names = dict(PPTEST, AUCINT=f"AUC from {start:g} to {end:g} {_TIME_UNIT_NAMES[frltu]}")
+    names = dict(names, AUCINT=f"AUC from {start:g} to {end:g} {_TIME_UNIT_NAMES[frltu]}")
     return paramcd.map(names).astype("string")
 
 
@@ -51,6 +53,7 @@ def build_adpp(
     after_last: str = "not estimable",
     carry_vars: Sequence[str] = ("TRT01A",),
     subject_keys: Sequence[str] = ("STUDYID", "USUBJID"),
+    parameter_names: Mapping[str, str] = PPTEST,
 ) -> pd.DataFrame:
     """ADPP from ADPC (time AFRLT, concentration AVAL, BLQ flag BLQFL, unit FRLTU).
 
@@ -58,7 +61,8 @@ def build_adpp(
     ``auc_method`` "lin up/log down" (PKNCA default) or "linear"; ``blq_rules`` and
     ``after_last`` as in `adam.nca.derive_nca_parameters`. Of results at one time of a
     profile only the one ADPC analyses enters the NCA (`adam.adpc.compute_repeated_time`).
-    ``carry_vars`` are ADPC (ADSL) variables copied per subject.
+    ``carry_vars`` are ADPC (ADSL) variables copied per subject; ``parameter_names`` gives PARAM
+    per PARAMCD (the PKPARMCD decodes).
     """
     profiles = list(profile_vars)
     units = adpc["FRLTU"].dropna().unique()
@@ -90,7 +94,7 @@ def build_adpp(
     avalu = (time_unit + "*" + conc_unit).mask(concentration, conc_unit).mask(time, time_unit)
     adpp = adpp.assign(
         PARAMCD=adpp["PPTESTCD"],
-        PARAM=compute_param(adpp["PPTESTCD"], auc_interval, frltu),
+        PARAM=compute_param(adpp["PPTESTCD"], auc_interval, frltu, parameter_names),
         AVAL=adpp["PPSTRESN"].astype(float),
         AVALU=avalu,
         ANL01FL=pd.Series("Y", index=adpp.index, dtype="string").where(adpp["PPSTRESN"].notna()),

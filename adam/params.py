@@ -10,6 +10,8 @@ refers to it as `{study: NAME}`:
 
 The reference may stand anywhere a value stands (inside lists and mappings too) and is
 replaced by the study value as it is, so `{study: auc_interval_days}` gives `[0, 30]`.
+`{codelist: NAME}` stands for the decodes of one of the study's codelists, term → decode
+(`{codelist: PKPARMCD}` gives CMAX → "Max Conc" ...), so names come from the CT package in use.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from specs.schema import closest
 from specs.yamlio import LMap, read_yaml
 
 STUDY_REFERENCE = "study"
+CODELIST_REFERENCE = "codelist"
 
 
 @cache
@@ -87,6 +90,15 @@ def resolve_parameters(spec: DatasetSpec, study: Study) -> dict[str, Any]:
                 spec.file, parameter_line(spec.file, top),
                 f"parameters.{where}: {name!r} is not among the study parameters of study.yaml"
                 f"{closest(name, study.parameters)}",
+            ))
+            return None
+        if isinstance(value, Mapping) and set(value) == {CODELIST_REFERENCE}:
+            name = value[CODELIST_REFERENCE]
+            if name in study.codelists:
+                return {t.value: t.decode or t.value for t in study.codelists[name].terms}
+            problems.append(Problem(
+                spec.file, parameter_line(spec.file, top),
+                f"parameters.{where}: no codelist {name!r}{closest(name, study.codelists)}",
             ))
             return None
         if isinstance(value, Mapping):

@@ -17,7 +17,7 @@ with one relationship for all parameters).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -75,8 +75,10 @@ def build_pp(
     auc_interval: Sequence[float] | None = None,
     group_vars: Sequence[str] = ("PCTESTCD", "PCSPEC"),
     subject_keys: Sequence[str] = ("STUDYID", "USUBJID"),
+    parameter_names: Mapping[str, str] = PPTEST,
 ) -> pd.DataFrame:
-    """SDTM PP from ADPP and the ADPC it was built from.
+    """SDTM PP from ADPP and the ADPC it was built from; PPTEST per PPTESTCD from
+    ``parameter_names`` (the PKPARMCD decodes of the CT package in use).
 
     The AUC interval comes from ADPP's _INTSTART/_INTEND, else from ``auc_interval``
     (ADPP read back from a file has no internal columns). PPRFTDTC is PCRFTDTC, else the
@@ -110,7 +112,7 @@ def build_pp(
     pp = pp.assign(
         DOMAIN="PP",
         PPTESTCD=pp["PARAMCD"],
-        PPTEST=pp["PARAMCD"].map(PPTEST).astype("string"),
+        PPTEST=pp["PARAMCD"].map(parameter_names).astype("string"),
         PPCAT=pp["PARCAT1"],
         PPORRES=result,
         PPORRESU=pp["AVALU"],

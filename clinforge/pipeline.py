@@ -82,7 +82,8 @@ def analysis_sdtm(study: Study, sdtm: dict[str, pd.DataFrame]) -> dict[str, pd.D
 
     nca = replace(study, adam={k: study.adam[k] for k in ("ADSL", "ADPC", "ADPP")})
     adam_frames = build_adam(nca, sdtm)
-    pp = build_pp(adam_frames["ADPP"], adam_frames["ADPC"])
+    names = {t.value: t.decode or t.value for t in study.codelists["PKPARMCD"].terms}
+    pp = build_pp(adam_frames["ADPP"], adam_frames["ADPC"], parameter_names=names)
     return {"PP": pp, "RELREC": build_pp_relrec(pp, adam_frames["ADPC"])}
 
 

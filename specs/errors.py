@@ -33,6 +33,7 @@ class InputError(Exception):
         *,
         file: str | None = None,
         row: int | None = None,
+        line: int | None = None,
         column: str | None = None,
         value: object = None,
         expected: str | None = None,
@@ -45,6 +46,8 @@ class InputError(Exception):
             parts.append(file)
         if row is not None:
             parts.append(f"row {row}")
+        if line is not None:
+            parts.append(f"line {line}")
         if column:
             parts.append(f"column {column}")
         where = ", ".join(parts)

@@ -7,6 +7,8 @@ label, type, role, core and codelist to the shipped standard (SDTMIG 3.4 / ADaMI
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from specs.model import (
     Arm,
     Codelist,
     CrfField,
+    CtSource,
     DatasetSpec,
     Element,
     Form,
@@ -29,12 +32,16 @@ from specs.model import (
     Variable,
     Visit,
 )
+from specs.nci_evs import DATE
+from specs.terminology import Choice, Codelists, Terminology, choose
 from specs.yamlio import LMap, read_yaml
 
 SHIPPED = Path(__file__).resolve().parent
 STUDIES = SHIPPED / "studies"
 STANDARD_FILES = {"sdtm": "sdtmig-3.4.yaml", "adam": "adamig-1.3.yaml"}
 CT_FILES = ("sdtm-ct.yaml", "adam-ct.yaml")
+# The NCI EVS package each shipped CT file is a subset of.
+CT_STANDARDS = {"SDTM CT": "sdtm", "ADaM CT": "adam"}
 
 # What an SDTM algorithm says about the origin of the variable it fills (define.xml); any other
 # algorithm derives its value. Nested rules decide for per_subject, combine and condition,
@@ -120,7 +127,7 @@ def load_standard(kind: str) -> dict[str, DatasetSpec]:
     return out
 
 
-def _codelist(entry: dict, sponsor: bool) -> Codelist:
+def _codelist(entry: dict, sponsor: bool, source: CtSource | None = None) -> Codelist:
     return Codelist(
         name=entry["name"],
         label=entry.get("label", entry["name"]),
@@ -129,6 +136,7 @@ def _codelist(entry: dict, sponsor: bool) -> Codelist:
         sponsor=entry.get("sponsor_defined", sponsor),
         data_type=entry.get("data_type", "text"),
         note=entry.get("note"),
+        source=None if entry.get("sponsor_defined", sponsor) else source,
         terms=tuple(
             Term(value=str(t["value"]), c_code=t.get("c_code"), decode=t.get("decode"),
                  synonyms=tuple(t.get("synonyms", ())))
@@ -139,12 +147,35 @@ def _codelist(entry: dict, sponsor: bool) -> Codelist:
 
 @cache
 def load_ct() -> dict[str, Codelist]:
-    """The shipped CDISC controlled terminology subset (SDTM and ADaM), by codelist name."""
+    """The codelists clinforge ships, by name: subsets of CDISC CT (the terms clinforge writes,
+    with the release they were checked against as `source`) and shared sponsor codelists."""
     out: dict[str, Codelist] = {}
     for name in CT_FILES:
         data = _validated(SHIPPED / "ct" / name, schema.CT_FILE)
-        out |= {c["name"]: _codelist(c, sponsor=False) for c in data["codelists"]}
+        source = CtSource(CT_STANDARDS[data["package"]], data["version"], complete=False)
+        out |= {c["name"]: _codelist(c, sponsor=False, source=source) for c in data["codelists"]}
     return out
+
+
+@cache
+def shipped_subsets() -> dict[str, Terminology]:
+    """The shipped CDISC CT subsets as packages, by standard (sdtm, adam)."""
+    by_standard: dict[CtSource, dict[str, Codelist]] = {}
+    for name, codelist in load_ct().items():
+        if codelist.source is not None:
+            by_standard.setdefault(codelist.source, {})[name] = codelist
+    return {source.standard: Terminology(source, codelists) for source, codelists in by_standard.items()}
+
+
+def study_terminology(named: Mapping[str, str], store: str | Path | None = None,
+                      ) -> tuple[Codelists, tuple[Choice, ...]]:
+    """The codelists a study may use: the shipped sponsor codelists, then the SDTM and ADaM CT
+    packages it names (`specs.terminology.choose`: imported, nearest, newest, or the shipped subset)."""
+    subsets = shipped_subsets()
+    choices = tuple(c for standard in CT_STANDARDS.values()
+                    if (c := choose(standard, named.get(standard), store, subsets.get(standard))))
+    sponsor = {n: c for n, c in load_ct().items() if c.source is None}
+    return Codelists(sponsor, [c.terminology for c in choices]), choices
 
 
 @cache
@@ -179,8 +210,11 @@ def load_crf_library() -> tuple[dict[str, Form], dict[str, tuple[str, ...]]]:
 
 # --- one study ------------------------------------------------------------------------------
 
-def load_study(study: str | Path) -> Study:
-    """Load and check every spec file of a study; raise SpecError listing all problems."""
+def load_study(study: str | Path, store: str | Path | None = None) -> Study:
+    """Load and check every spec file of a study; raise SpecError listing all problems.
+
+    Codelists come from the CDISC CT packages study.yaml names (`ct:`), imported into `store`
+    (default: specs.store.store_root), or the shipped subset when none is imported."""
     folder = study_folder(study)
     problems: list[Problem] = []
 
@@ -192,7 +226,9 @@ def load_study(study: str | Path) -> Study:
             return None
 
     meta = attempt(_validated, folder / "study.yaml", schema.STUDY_FILE)
-    codelists = attempt(_study_codelists, folder)
+    named = attempt(_named_ct, meta, folder / "study.yaml") if meta is not None else None
+    ct, choices = study_terminology(named or {}, store)
+    codelists = attempt(_study_codelists, folder, ct)
     library = attempt(load_crf_library)
     sdtm_std = attempt(load_standard, "sdtm")
     adam_std = attempt(load_standard, "adam")
@@ -248,6 +284,7 @@ def load_study(study: str | Path) -> Study:
         questionnaires=tuple(meta.get("questionnaires", ())),
         parameters=_plain(meta["parameters"]), codelists=codelists,
         sdtm=datasets["sdtm"], adam=datasets["adam"], folder=str(folder),
+        ct=named or {}, terminology=choices,
     )
 
 
@@ -289,20 +326,35 @@ def _check_study_meta(meta: LMap, path: str, codelists: dict[str, Codelist]) -> 
     return problems
 
 
-def _study_codelists(folder: Path) -> dict[str, Codelist]:
+def _named_ct(meta: LMap, path: Path) -> dict[str, str]:
+    """study.yaml `ct:` as standard → release date text (YAML reads an unquoted date as a date)."""
+    named = meta["study"].get("ct") or {}
+    out, problems = {}, []
+    for standard, version in named.items():
+        text = version.isoformat() if isinstance(version, date) else str(version)
+        if not DATE.fullmatch(text):
+            problems.append(Problem(str(path), _line(named, standard),
+                                    f"study.ct.{standard}: {text!r} is not a release date (YYYY-MM-DD)"))
+        out[standard] = text
+    if problems:
+        raise SpecError(problems)
+    return out
+
+
+def _study_codelists(folder: Path, ct: Codelists) -> Codelists:
     """CDISC CT plus the study's sponsor codelists and its extensions of extensible CDISC ones."""
-    ct = dict(load_ct())
     path = folder / "codelists.yaml"
     if not path.is_file():
         return ct
     data = _validated(path, schema.STUDY_CODELISTS_FILE)
     problems = []
+    own: dict[str, Codelist] = {}
     for entry in data["codelists"]:
         base_name = entry.get("extends")
         if base_name is None:
-            ct[entry["name"]] = _codelist(entry, sponsor=True)
+            own[entry["name"]] = _codelist(entry, sponsor=True)
             continue
-        base = ct.get(base_name)
+        base = own.get(base_name) or ct.get(base_name)
         if base is None:
             problems.append(Problem(str(path), _line(entry, "extends"),
                                     f"codelist {entry['name']}: extends unknown codelist "
@@ -311,9 +363,11 @@ def _study_codelists(folder: Path) -> dict[str, Codelist]:
         added = _codelist(entry, sponsor=True).terms
         new_values = [t for t in added if base.term(t.value) is None]
         if new_values and not base.extensible:
-            problems.append(Problem(str(path), _line(entry),
-                                    f"codelist {base_name} is not extensible: cannot add "
-                                    f"{', '.join(t.value for t in new_values)}"))
+            source = f" ({base.source.label})" if base.source else ""
+            problems += [Problem(str(path), entry["terms"].line_of(i),
+                                 f"codelist {base_name} ({base.c_code or 'sponsor'}){source} is not "
+                                 f"extensible: cannot add {t.value!r}")
+                         for i, t in enumerate(added) if t in new_values]
             continue
         # An existing term may gain synonyms (collected values that map to it).
         merged = tuple(
@@ -321,13 +375,14 @@ def _study_codelists(folder: Path) -> dict[str, Codelist]:
                 (a.synonyms for a in added if a.value == t.value), ()))
             for t in base.terms
         ) + tuple(new_values)
-        ct[base_name] = Codelist(
+        own[base.name] = Codelist(
             name=base.name, label=base.label, c_code=base.c_code, extensible=base.extensible,
-            sponsor=bool(new_values), data_type=base.data_type, note=base.note, terms=merged,
+            sponsor=base.sponsor or bool(new_values), data_type=base.data_type, note=base.note,
+            terms=merged, source=base.source,
         )
     if problems:
         raise SpecError(problems)
-    return ct
+    return ct.with_own(own)
 
 
 def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],

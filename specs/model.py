@@ -7,6 +7,7 @@ expectation suites, so a label or a codelist is written once, in the YAML specs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Any
@@ -25,6 +26,30 @@ class Term:
 
 
 @dataclass(frozen=True)
+class CtSource:
+    """The CDISC CT package a codelist comes from: an imported NCI EVS package, or the subset
+    clinforge ships (only the terms it writes, so a value outside it may still be CDISC CT)."""
+
+    standard: str  # the NCI EVS package: sdtm, adam, define-xml ...
+    version: str  # its release date
+    complete: bool = True
+
+    @property
+    def publishing_set(self) -> str:
+        return PUBLISHING_SETS.get(self.standard, self.standard.upper())
+
+    @property
+    def label(self) -> str:
+        text = f"{self.publishing_set} CT {self.version}"
+        return text if self.complete else f"{text} (the subset clinforge ships)"
+
+
+# Define-XML's def:Standard PublishingSet names for the NCI EVS packages.
+PUBLISHING_SETS = {"sdtm": "SDTM", "adam": "ADaM", "define-xml": "DEFINE-XML", "send": "SEND",
+                   "cdash": "CDASH", "protocol": "PROTOCOL", "mrct": "MRCT"}
+
+
+@dataclass(frozen=True)
 class Codelist:
     name: str
     label: str
@@ -34,6 +59,7 @@ class Codelist:
     sponsor: bool = False  # sponsor-defined, or a standard codelist the sponsor extended
     data_type: str = "text"
     note: str | None = None
+    source: CtSource | None = None  # None: a sponsor codelist, or one read from a define.xml
 
     def values(self) -> tuple[str, ...]:
         return tuple(t.value for t in self.terms)
@@ -223,10 +249,12 @@ class Study:
     tumor: dict[str, Any]
     questionnaires: tuple[str, ...]
     parameters: dict[str, Any]
-    codelists: dict[str, Codelist]
+    codelists: Mapping[str, Codelist]  # by name or C-code (specs.terminology.Codelists)
     sdtm: dict[str, DatasetSpec]
     adam: dict[str, DatasetSpec]
     folder: str = ""
+    ct: dict[str, str] = _field(default_factory=dict)  # CT packages study.yaml names: sdtm → date
+    terminology: tuple = ()  # specs.terminology.Choice per standard: the packages used, and why
 
     def visit_by_folder(self, folder: str) -> Visit | None:
         return next((v for v in self.visits if v.folder == folder), None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from specs.errors import Problem
@@ -44,9 +45,9 @@ class AnyMap:
 
 
 NONE = type(None)
-SCALAR = (str, int, float, bool, NONE)
+SCALAR = (str, int, float, bool, NONE, date)
 _KIND_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
-               NONE: "null"}
+               NONE: "null", date: "a date (YYYY-MM-DD)"}
 
 
 def closest(word: str, options: Any) -> str:
@@ -85,6 +86,8 @@ def _scalar_ok(value: Any, kind: Kind) -> bool:
         if k is str and isinstance(value, str):
             return True
         if k is NONE and value is None:
+            return True
+        if k is date and isinstance(value, date):
             return True
     return False
 
@@ -203,7 +206,9 @@ STUDY_FILE = obj(
             {"name": str, "studyid": str, "title": str, "sponsor": str, "phase": str,
              "indication": str, "planned_subjects": int, "sites": STRS, "countries": STRS,
              "standards": AnyMap(str)},
-            {"registry_id": str, "age_range": Seq(int), "sex_population": str},
+            {"registry_id": str, "age_range": Seq(int), "sex_population": str,
+             # The CDISC CT packages (NCI EVS release dates) the study's values come from.
+             "ct": obj({}, {"sdtm": (str, date), "adam": (str, date)})},
             {"sex_population": ("F", "M", "BOTH")},
         ),
         "forms": STRS,
