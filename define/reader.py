@@ -249,3 +249,16 @@ def _nci_code(element: etree._Element, ns: dict[str, str]) -> str | None:
 
 def _int(text: str | None) -> int | None:
     return int(text) if text not in (None, "") else None
+
+
+def read_ct_versions(path: str | Path) -> dict[str, str]:
+    """The CDISC CT releases a Define-XML 2.1 file's def:Standards name, by NCI EVS package
+    (sdtm, adam ...); empty for a file that names none (Define-XML 1.0 and 2.0 have no place for it)."""
+    root = safe_parse(Path(path)).getroot()
+    ns = {"odm": ODM, "def": def_namespace(root)}
+    out = {}
+    for standard in root.iterfind("odm:Study/odm:MetaDataVersion/def:Standards/def:Standard[@Type='CT']", ns):
+        publishing_set = (standard.get("PublishingSet") or "").lower()
+        if publishing_set and standard.get("Version"):
+            out.setdefault(publishing_set, standard.get("Version"))
+    return out

@@ -61,6 +61,9 @@ class ValidationResult:
     records: dict[str, int]  # dataset → number of records
     metadata_source: dict[str, str]  # dataset → where its metadata came from
     timings: dict[str, float] = field(default_factory=dict)  # seconds: suites, rules, per dataset
+    # What the reader must know about how it was checked: the CT packages used, what was named
+    # but not available and how to import it.
+    notes: list[str] = field(default_factory=list)
     gx_results: dict = field(default_factory=dict, repr=False)  # dataset → GX validation result
 
     def not_run(self) -> list[RuleRun]:

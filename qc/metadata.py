@@ -1,22 +1,28 @@
 """Which metadata describes each dataset of a folder: the study specs, a define.xml, or the standard.
 
 The order is: a study's specs when given; else a define.xml (given, or `define.xml` in the folder);
-else the shipped SDTMIG 3.4 / ADaMIG 1.3 metadata with the shipped CDISC CT. A dataset the chosen
-source does not describe falls back to the standard, and the source of every dataset is recorded,
-so a report says what each dataset was checked against.
+else the shipped SDTMIG 3.4 / ADaMIG 1.3 metadata. A dataset the chosen source does not describe
+falls back to the standard, and the source of every dataset is recorded, so a report says what
+each dataset was checked against.
+
+The CDISC CT packages: `--ct VERSION` when given (it must be imported), else those the study
+specs or the define.xml name (or the nearest imported release), else the newest imported, else
+the subset clinforge ships; `Metadata.ct` says which, and why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from qc.frames import domain_of, is_adam
-from specs.loader import load_ct, load_standard, load_study
+from qc.terminology import CtInUse
+from specs.loader import CT_STANDARDS, load_ct, load_standard, load_study, shipped_subsets, study_terminology
 from specs.model import Codelist, DatasetSpec, Study
+from specs.terminology import Choice, Codelists, choose, require
 
 STANDARD_SOURCE = {"sdtm": "SDTMIG 3.4 (shipped)", "adam": "ADaMIG 1.3 (shipped)"}
 
@@ -24,8 +30,15 @@ STANDARD_SOURCE = {"sdtm": "SDTMIG 3.4 (shipped)", "adam": "ADaMIG 1.3 (shipped)
 @dataclass(frozen=True)
 class Metadata:
     datasets: dict[str, DatasetSpec]  # by dataset name as it appears in the folder
-    codelists: dict[str, Codelist]
+    codelists: Mapping[str, Codelist]
     sources: dict[str, str]  # dataset → "study ovarian", "define.xml path", "SDTMIG 3.4 (shipped)", "none"
+    ct: CtInUse = CtInUse(())
+    # The implementation guide's spec of each dataset (for the codelists the guide names).
+    standard: dict[str, DatasetSpec | None] = field(default_factory=dict)
+
+    def declared(self) -> dict[str, DatasetSpec]:
+        """The specs of the datasets the study or define.xml describes (not the standard's)."""
+        return {n: s for n, s in self.datasets.items() if self.sources.get(n) not in STANDARD_SOURCE.values()}
 
 
 def folder_metadata(
@@ -34,24 +47,34 @@ def folder_metadata(
     specs: Study | str | Path | None = None,
     define: str | Path | None = None,
     folder: str | Path | None = None,
+    store: str | Path | None = None,
+    ct_version: str | None = None,
 ) -> Metadata:
-    """Metadata for every dataset in `frames`, from specs, define.xml or the shipped standard."""
+    """Metadata for every dataset in `frames`, from specs, define.xml or the shipped standard,
+    and the CDISC CT packages to check them against (see the module's note)."""
     declared: dict[str, DatasetSpec] = {}
-    codelists = dict(load_ct())
+    own: Mapping[str, Codelist] = {n: c for n, c in load_ct().items() if c.source is None}
     label = ""
+    choices: tuple[Choice, ...] = ()
     if specs is not None:
-        study = specs if isinstance(specs, Study) else load_study(specs)
+        study = specs if isinstance(specs, Study) else load_study(specs, store)
         declared = {**study.sdtm, **study.adam}
-        codelists = dict(study.codelists)
+        own = study.codelists.own if isinstance(study.codelists, Codelists) else study.codelists
         label = f"study {study.name}"
+        choices = study.terminology
     else:
         define_path = Path(define) if define else _define_in(folder)
+        named: dict[str, str] = {}
         if define_path is not None:
-            from define.reader import read_define
+            from define.reader import read_ct_versions, read_define
 
             declared, define_codelists = read_define(define_path)
-            codelists |= define_codelists
+            own = {**own, **define_codelists}
+            named = read_ct_versions(define_path)
             label = f"define.xml {define_path}"
+        choices = study_terminology(named, store)[1]
+    ct = ct_in_use(choices, store, ct_version)
+    codelists = Codelists(own, ct.packages)
 
     datasets: dict[str, DatasetSpec] = {}
     sources: dict[str, str] = {}
@@ -63,7 +86,25 @@ def folder_metadata(
         if spec is not None:
             datasets[name] = spec
         sources[name] = source if spec is not None else "none"
-    return Metadata(datasets=datasets, codelists=codelists, sources=sources)
+    standard = {name: standard_spec(name, frame)[0] for name, frame in frames.items()}
+    return Metadata(datasets=datasets, codelists=codelists, sources=sources, ct=ct, standard=standard)
+
+
+def ct_in_use(choices: tuple[Choice, ...], store: str | Path | None, version: str | None) -> CtInUse:
+    """The packages chosen for the study or folder, or those of release `version` (`--ct`): the
+    SDTM package must then be imported (InputError), the ADaM one is used when it is."""
+    if version is None:
+        return CtInUse(tuple(c.terminology for c in choices), tuple(c.note for c in choices if c.note))
+    packages = [require("sdtm", version, store)]
+    notes = []
+    for standard in CT_STANDARDS.values():
+        if standard == "sdtm":
+            continue
+        chosen = choose(standard, version, store, shipped_subsets().get(standard))
+        if chosen is not None:
+            packages.append(chosen.terminology)
+            notes += [chosen.note] if chosen.note else []
+    return CtInUse(tuple(packages), tuple(notes))
 
 
 def standard_spec(name: str, frame: pd.DataFrame) -> tuple[DatasetSpec | None, str]:

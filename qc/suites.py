@@ -1,12 +1,12 @@
 """Expectation suites generated from metadata, run with Great Expectations, turned into findings.
 
-One suite per dataset, built from its DatasetSpec and codelists: required variables present and
-populated (a null is an error in SDTM and in ADaM keys, a warning elsewhere in ADaM), expected
-variables present, types, lengths, codelist values (non-extensible codelists as errors,
-extensible ones as warnings), key uniqueness, ISO 8601 --DTC, value ranges and one record per
-subject in DM/ADSL. Each expectation carries in `meta` the clinforge rule id and the
-message a failure becomes. All expectations of a dataset run in one validation definition, so
-Great Expectations computes the metrics of a dataset in one pass (see `run_suites`).
+One suite per dataset, built from its DatasetSpec: required variables present and populated (a
+null is an error in SDTM and in ADaM keys, a warning elsewhere in ADaM), expected variables
+present, types, lengths, key uniqueness, ISO 8601 --DTC, value ranges and one record per subject
+in DM/ADSL. Codelist values are checked by `qc.terminology` (CDISC CT rules CT2001-CT2006). Each
+expectation carries in `meta` the clinforge rule id and the message a failure becomes. All
+expectations of a dataset run in one validation definition, so Great Expectations computes the
+metrics of a dataset in one pass (see `run_suites`).
 
 Great Expectations sees a copy of each frame in which missing character values ("" or NA) are
 null, so "" counts as null: text columns stay Arrow-backed text (vectorised checks, type checked
@@ -34,7 +34,7 @@ from great_expectations.validator.v1_validator import Validator
 from qc.findings import FAILED, NOT_RUN, PASSED, Finding, RuleRun
 from qc.frames import blank, seq_column, text
 from qc.metadata import STANDARD_SOURCE, Metadata
-from specs.model import Codelist, DatasetSpec, Variable
+from specs.model import DatasetSpec, Variable
 
 XPT_CHAR_MAX = 200
 # Every expectation first runs for a pass/fail answer only; the failed ones run again for their
@@ -111,11 +111,8 @@ def _expect(expectation_cls, rule: str, severity: str, message: str, *, per_vari
     return expectation_cls(**kwargs, severity=GX_SEVERITY[severity], meta=meta)
 
 
-def _variable_expectations(var: Variable, codelists: Mapping[str, Codelist],
-                           slices: list[tuple[str, str | None]]) -> list:
-    """Type, length and codelist of one variable. `slices` are its value-level (condition,
-    codelist) pairs: each slice is checked against its own codelist, and the variable's codelist
-    applies to the records no slice covers."""
+def _variable_expectations(var: Variable) -> list:
+    """Type and length of one variable."""
     out = []
     expected_type = "Char" if var.type == "Char" else "Num"
     out.append(_expect(
@@ -130,51 +127,13 @@ def _variable_expectations(var: Variable, codelists: Mapping[str, Codelist],
             gxe.ExpectColumnValueLengthsToBeBetween, "DS-LENGTH", "error",
             f"{var.name} value is longer than {limit} ({source})", column=var.name, max_value=limit,
         ))
-    rest = " and ".join(f"not ({condition})" for condition, _ in slices) or None
-    for condition, name in [*slices, (rest, var.codelist)]:
-        codelist = codelists.get(name) if name else None
-        values = _codelist_values(codelist, var.type) if codelist is not None else []
-        if not values:
-            continue
-        rule, severity = ("DS-CT-EXT", "warning") if codelist.extensible else ("DS-CT", "error")
-        kind = "extensible" if codelist.extensible else "non-extensible"
-        where = f" where {condition}" if condition and condition != rest else ""
-        extra = {"row_condition": condition, "condition_parser": "pandas"} if condition else {}
-        out.append(_expect(
-            gxe.ExpectColumnValuesToBeInSet, rule, severity,
-            f"{var.name} value is not in {kind} codelist {codelist.name}{where}",
-            column=var.name, value_set=values, **extra,
-        ))
     return out
-
-
-def _slices(spec: DatasetSpec, variable: str, present: set[str]) -> list[tuple[str, str | None]]:
-    """Value-level (pandas query condition, codelist) pairs of a variable whose where-variables exist.
-
-    String row conditions are deprecated since GX 1.9 in favour of Condition objects, which cannot
-    express "none of these slices" (no OR under AND); they work throughout GX 1.x, which
-    pyproject pins."""
-    out = []
-    for vl in spec.value_level:
-        if vl.variable != variable or not vl.where or not set(vl.where) <= present:
-            continue
-        condition = " and ".join(f"`{k}` in {sorted(v)!r}" for k, v in sorted(vl.where.items()))
-        out.append((condition, vl.codelist))
-    return out
-
-
-def _codelist_values(codelist: Codelist, var_type: str) -> list:
-    if var_type == "Char":
-        return sorted(codelist.values())
-    numbers = pd.to_numeric(pd.Series(codelist.values(), dtype=object), errors="coerce").dropna()
-    return sorted(float(v) for v in numbers)
 
 
 def build_suite(
     name: str,
     frame: pd.DataFrame,
     spec: DatasetSpec | None,
-    codelists: Mapping[str, Codelist],
     *,
     keys_binding: bool = True,
 ) -> Suite:
@@ -205,7 +164,7 @@ def build_suite(
             expectations.append(_expect(gxe.ExpectColumnToExist, "DS-EXP-PRESENT", "warning",
                                         f"expected variable {var.name} is missing", column=var.name))
         if var.name in present:
-            expectations += _variable_expectations(var, codelists, _slices(spec, var.name, present))
+            expectations += _variable_expectations(var)
 
     keys = tuple(spec.keys) if spec else ()
     key_severity = "error" if keys_binding else "warning"
@@ -342,8 +301,7 @@ def run_suites(frames: Mapping[str, pd.DataFrame], metadata: Metadata) -> SuiteR
     for name in sorted(frames):
         frame = frames[name]
         binding = metadata.sources.get(name) not in STANDARD_SOURCE.values()
-        built = build_suite(name, frame, metadata.datasets.get(name), metadata.codelists,
-                            keys_binding=binding)
+        built = build_suite(name, frame, metadata.datasets.get(name), keys_binding=binding)
         result.suites[name] = built
         begun = time.perf_counter()
         findings, runs, result.gx_results[name] = _validate(source, name, frame, built)
@@ -412,8 +370,6 @@ DESCRIPTIONS = {
     "DS-EXP-PRESENT": "Expected variables present",
     "DS-TYPE": "Variable types as in the metadata",
     "DS-LENGTH": "Character values within the declared length",
-    "DS-CT": "Values in non-extensible codelists",
-    "DS-CT-EXT": "Values in extensible codelists",
     "DS-KEY-UNIQUE": "Records unique by the dataset keys",
     "DS-ISO8601": "--DTC values in ISO 8601 format",
     "DS-RANGE": "Values within their range (grades, CNSR, response coding)",

@@ -19,6 +19,7 @@ from specs.model import (
     Arm,
     Codelist,
     CrfField,
+    CtCondition,
     CtSource,
     DatasetSpec,
     Element,
@@ -155,6 +156,16 @@ def load_ct() -> dict[str, Codelist]:
         source = CtSource(CT_STANDARDS[data["package"]], data["version"], complete=False)
         out |= {c["name"]: _codelist(c, sponsor=False, source=source) for c in data["codelists"]}
     return out
+
+
+@cache
+def load_ct_conditions() -> dict[tuple[str, str], CtCondition]:
+    """specs/ct/conditions.yaml by (domain, variable)."""
+    data = _validated(SHIPPED / "ct" / "conditions.yaml", schema.CT_CONDITIONS_FILE)
+    return {(v["domain"], v["variable"]): CtCondition(
+        domain=v["domain"], variable=v["variable"], by=v.get("by"), codelists=dict(v.get("codelists", {})),
+        any_of=tuple(v.get("any_of", ())), response_codelists=v.get("response_codelists", False),
+    ) for v in data["variables"]}
 
 
 @cache

@@ -69,6 +69,20 @@ class Codelist:
 
 
 @dataclass(frozen=True)
+class CtCondition:
+    """The CDISC codelist(s) of a variable where the implementation guide decides it: by the value
+    of another variable (`by` → `codelists`), or any of several (`any_of`). specs/ct/conditions.yaml."""
+
+    domain: str
+    variable: str
+    by: str | None = None
+    codelists: dict[str, str] = _field(default_factory=dict)  # value of `by` → codelist
+    any_of: tuple[str, ...] = ()
+    # TS: a parameter's values take the package's "<TSPARM> Response" codelist, or NY for an indicator.
+    response_codelists: bool = False
+
+
+@dataclass(frozen=True)
 class CrfField:
     name: str
     type: str  # text, integer, float, date, time, choice

@@ -187,6 +187,10 @@ CODELIST = obj(
     {"data_type": ("text", "integer", "float")},
 )
 CT_FILE = obj({"package": str, "version": str, "codelists": Seq(CODELIST)}, {"note": str})
+CT_CONDITIONS_FILE = obj({"variables": Seq(obj(
+    {"domain": str, "variable": str},
+    {"by": str, "codelists": AnyMap(str), "any_of": STRS, "response_codelists": bool},
+))})
 
 # --- sponsor CRF library (specs/crf) ------------------------------------------------------
 CRF_FIELD = obj(

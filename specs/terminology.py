@@ -269,7 +269,8 @@ def choose(standard: str, named: str | None, root: str | Path | None,
         return Choice(standard, named, package, note)
     if subset is None:
         return None
-    wanted = f"{label} CT {named} is named but not imported" if named else f"no {label} CT package is imported"
+    wanted = (f"{label} CT {named} is named but not imported" if named
+              else f"no {label} CT package is imported")
     return Choice(standard, named, subset,
                   f"{wanted}: using {subset.source.label}; values outside it cannot be checked. "
                   f"{how_to_import(standard, named)}")
