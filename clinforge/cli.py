@@ -44,6 +44,9 @@ FailOn = Annotated[Severity, typer.Option(
     "--fail-on", help="Exit 1 when findings reach this severity.")]
 Formats = Annotated[str, typer.Option("--format", help="Output formats: xpt, json or xpt,json.")]
 StudyArg = Annotated[str, typer.Argument(help="A shipped study (ovarian, cervical) or a study spec folder.")]
+CtDir = Annotated[Path | None, typer.Option(
+    "--ct-dir", help="Store of imported CDISC packages (default: $CLINFORGE_DATA, else the user data "
+                     "folder).")]
 
 
 def guarded(command: Callable) -> Callable:
@@ -103,6 +106,7 @@ def sdtm(
     raw: Annotated[Path, typer.Option("--raw", help="Folder of raw EDC exports (<form>.csv).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the SDTM datasets.")],
     formats: Formats = "xpt",
+    ct_dir: CtDir = None,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -112,7 +116,7 @@ def sdtm(
 
     Example: `clinforge sdtm ovarian --raw raw/ovarian --out sdtm/ovarian`
     """
-    result = pipeline.sdtm(study, raw, out_dir, output=out, formats=_formats(formats))
+    result = pipeline.sdtm(study, raw, out_dir, output=out, formats=_formats(formats), store=ct_dir)
     _report(out, result)
 
 
@@ -123,6 +127,7 @@ def adam(
     sdtm_dir: Annotated[Path, typer.Option("--sdtm", help="Folder of SDTM datasets (XPT, JSON, Parquet).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the ADaM datasets.")],
     formats: Formats = "xpt",
+    ct_dir: CtDir = None,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -132,7 +137,7 @@ def adam(
 
     Example: `clinforge adam ovarian --sdtm sdtm/ovarian --out adam/ovarian`
     """
-    result = pipeline.adam(study, sdtm_dir, out_dir, output=out, formats=_formats(formats))
+    result = pipeline.adam(study, sdtm_dir, out_dir, output=out, formats=_formats(formats), store=ct_dir)
     _report(out, result)
 
 
@@ -156,6 +161,7 @@ def define(
     study: StudyArg,
     data: Annotated[Path, typer.Option("--data", help="Folder of SDTM or ADaM datasets.")],
     out_file: Annotated[Path, typer.Option("--out", help="Path of the define.xml to write.")],
+    ct_dir: CtDir = None,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -165,7 +171,7 @@ def define(
 
     Example: `clinforge define ovarian --data sdtm/ovarian --out sdtm/ovarian/define.xml`
     """
-    _report(out, pipeline.define(study, data, out_file, output=out))
+    _report(out, pipeline.define(study, data, out_file, output=out, store=ct_dir))
 
 
 @app.command()
@@ -176,6 +182,7 @@ def run(
     package: Annotated[Path, typer.Option("--out", help="Package folder (replaced only on success).")],
     formats: Formats = "xpt",
     fail_on: FailOn = Severity.error,
+    ct_dir: CtDir = None,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -185,7 +192,7 @@ def run(
 
     Example: `clinforge run ovarian --raw raw/ovarian --out package/ovarian --format xpt,json`
     """
-    result = pipeline.run(study, raw, package, output=out, formats=_formats(formats))
+    result = pipeline.run(study, raw, package, output=out, formats=_formats(formats), store=ct_dir)
     out.summary(f"Package of {study} in {package}", ["step", "output", "datasets", "records"],
                 [[r.step, os.path.relpath(r.folder, package), len(r.counts), sum(r.counts.values())]
                  for r in result.steps],
@@ -201,23 +208,31 @@ def validate(
     study: Annotated[str | None, typer.Option("--study", help="Study whose specs give the metadata.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Folder for the reports.")] = None,
     fail_on: FailOn = Severity.error,
+    ct: Annotated[str | None, typer.Option(
+        "--ct", help="CDISC CT release (YYYY-MM-DD) to check against, instead of the one the metadata names.")
+    ] = None,
+    ct_dir: CtDir = None,
     quiet: Quiet = False,
     json: Json = False,
     *,
     out: Output,
 ) -> None:
-    """Check any SDTM or ADaM folder: expectation suites from metadata and cross-dataset rules.
+    """Check any SDTM or ADaM folder: expectation suites from metadata, cross-dataset rules and
+    CDISC controlled terminology (Pinnacle 21 CT2001-CT2006).
 
     Metadata comes from `--study`, else `--define` (or a define.xml in the folder), else the
-    shipped SDTMIG 3.4 / ADaMIG 1.3 and CDISC CT. Rules that could not run are listed as not run.
+    SDTMIG / ADaMIG (imported, else the shipped subset). CT comes from `--ct`, else the packages
+    the study or define.xml names, else the newest imported, else the shipped subset. Rules that
+    could not run are listed as not run.
 
     Example: `clinforge validate package/ovarian/m5/datasets/meso-ov-101/tabulations/sdtm --report qc`
     """
-    result = pipeline.validate(data, output=out, study_name=study, define_file=define_file, report=report)
+    result = pipeline.validate(data, output=out, study_name=study, define_file=define_file, report=report,
+                               store=ct_dir, ct_version=ct)
     rows = [[rule, n] for rule, n in sorted(result.count_by_rule().items())]
     rows += [[f"{r.rule} on {r.dataset}: NOT RUN ({r.reason})", "-"] for r in result.not_run()]
     out.summary(f"Validation of {data}", ["rule", "findings"], rows,
-                {"folder": str(data), "findings": _severities([result]),
+                {"folder": str(data), "findings": _severities([result]), "notes": result.notes,
                  "not_run": [r.to_dict() for r in result.not_run()]})
     _exit_on_findings(out, [result], fail_on)
 
@@ -288,6 +303,134 @@ def demo(
                  for r in runs for s in r.steps],
                 {"folder": str(out_dir), "findings": {r.study: _severities(r.validations) for r in runs}})
     _exit_on_findings(out, [v for r in runs for v in r.validations], fail_on)
+
+
+ct_app = typer.Typer(help="CDISC Controlled Terminology packages (NCI EVS files) in the local store.",
+                     no_args_is_help=True)
+app.add_typer(ct_app, name="ct")
+standards_app = typer.Typer(help="SDTMIG / ADaMIG metadata (CDISC Library CSV export) in the local store.",
+                            no_args_is_help=True)
+app.add_typer(standards_app, name="standards")
+
+
+@ct_app.command("import")
+@guarded
+def ct_import(
+    files: Annotated[list[Path], typer.Argument(help="NCI EVS terminology files (.txt, .xls, .xlsx).")],
+    standard: Annotated[str | None, typer.Option(
+        help="The package (sdtm, adam, define-xml ...) when the file name does not say.")] = None,
+    version: Annotated[str | None, typer.Option(
+        help="The release date (YYYY-MM-DD) when the file name does not say.")] = None,
+    ct_dir: CtDir = None,
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """Import CDISC CT packages as NCI EVS publishes them; importing the same file again changes nothing.
+
+    Example: `clinforge ct import "SDTM Terminology 2025-03-28.txt" "ADaM Terminology 2025-03-28.txt"`
+    """
+    from specs.store import store_root
+    from specs.terminology import import_ct
+
+    done = import_ct(files, ct_dir, standard=standard, version=version)
+    for result in done:
+        for skipped in result.skipped:
+            out.info(f"{result.file}: {skipped}: a term without a submission value, left out")
+    out.summary(f"CDISC CT in {store_root(ct_dir)}",
+                ["file", "package", "release", "codelists", "terms", "action"],
+                [[Path(r.file).name, r.standard, r.version, r.codelists, r.terms, r.action] for r in done],
+                {"store": str(store_root(ct_dir))})
+
+
+@ct_app.command("list")
+@guarded
+def ct_list(ct_dir: CtDir = None, quiet: Quiet = False, json: Json = False, *, out: Output) -> None:
+    """The imported CT packages.
+
+    Example: `clinforge ct list`
+    """
+    from specs.store import store_root
+    from specs.terminology import imported
+
+    packages = imported(ct_dir)
+    if not packages:
+        from specs.terminology import how_to_import
+
+        out.info(f"No CDISC CT package is imported in {store_root(ct_dir)}. {how_to_import('sdtm')}")
+    out.summary(f"CDISC CT in {store_root(ct_dir)}", ["package", "release", "codelists", "terms", "source"],
+                [[p.standard, p.version, p.manifest.get("codelists"), p.manifest.get("terms"),
+                  p.manifest.get("source")] for p in packages], {"store": str(store_root(ct_dir))})
+
+
+@ct_app.command("show")
+@guarded
+def ct_show(
+    codelist: Annotated[str, typer.Argument(
+        help="Short name (NY), name (No Yes Response) or C-code (C66742).")],
+    ct: Annotated[str | None, typer.Option("--ct", help="Release (YYYY-MM-DD); default the newest.")] = None,
+    standard: Annotated[str | None, typer.Option(help="Package (sdtm, adam ...); default any.")] = None,
+    ct_dir: CtDir = None,
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """One codelist of an imported package: its C-code, extensibility and terms.
+
+    Example: `clinforge ct show NY` or `clinforge ct show C66742 --ct 2025-03-28`
+    """
+    from specs.terminology import find_codelist
+
+    found, package = find_codelist(codelist, ct_dir, standard=standard, version=ct)
+    kind = "extensible" if found.extensible else "non-extensible"
+    out.summary(f"{found.name} ({found.c_code}) {found.label}: {kind}, {len(found.terms)} terms, "
+                f"{package.label}", ["term", "C-code", "decode"],
+                [[t.value, t.c_code, t.decode or ""] for t in found.terms],
+                {"codelist": found.name, "c_code": found.c_code, "label": found.label,
+                 "extensible": found.extensible, "package": package.label})
+
+
+@standards_app.command("import")
+@guarded
+def standards_import(
+    folders: Annotated[list[Path], typer.Argument(
+        help="CDISC Library CSV export folders (Datasets.csv or DataStructures.csv, and Variables.csv).")],
+    ct_dir: CtDir = None,
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """Import SDTMIG / ADaMIG variable metadata; importing the same files again changes nothing.
+
+    Example: `clinforge standards import exports/sdtmig-3.4 exports/adamig-1.3`
+    """
+    from specs.guides import import_guides
+    from specs.store import store_root
+
+    done = import_guides(folders, ct_dir)
+    out.summary(f"Implementation guides in {store_root(ct_dir)}",
+                ["folder", "guide", "version", "datasets", "variables", "action"],
+                [[r.folder, r.guide, r.version, r.datasets, r.variables, r.action] for r in done],
+                {"store": str(store_root(ct_dir))})
+
+
+@standards_app.command("list")
+@guarded
+def standards_list(ct_dir: CtDir = None, quiet: Quiet = False, json: Json = False, *, out: Output) -> None:
+    """The imported implementation guides.
+
+    Example: `clinforge standards list`
+    """
+    from specs.guides import imported_guides
+    from specs.store import store_root
+
+    out.summary(f"Implementation guides in {store_root(ct_dir)}",
+                ["guide", "version", "datasets", "variables"],
+                [[p.standard, p.version, p.manifest.get("datasets"), p.manifest.get("variables")]
+                 for p in imported_guides(ct_dir)], {"store": str(store_root(ct_dir))})
 
 
 if __name__ == "__main__":

@@ -45,13 +45,15 @@ def synth(study_name: str | Path, out: Path, *, subjects: int, seed: int,
 
 
 def sdtm(study_name: str | Path, raw: Path, out: Path, *, output: Output,
-         formats: tuple[str, ...] = ("xpt",)) -> StepResult:
-    """Convert the raw exports in `raw` to SDTM datasets in `out` (replaced only when complete)."""
+         formats: tuple[str, ...] = ("xpt",), store: Path | None = None) -> StepResult:
+    """Convert the raw exports in `raw` to SDTM datasets in `out` (replaced only when complete).
+    `store` holds the imported CDISC packages (default: specs.store.store_root)."""
     from edc.readers import read_raw
     from sdtm.engine import convert
     from specs.textsplit import with_text_splits
 
-    study = load_study(study_name)
+    study = load_study(study_name, store)
+    _say_terminology(study, output)
     frames = read_raw(raw, study)
     later = {name for name, spec in study.sdtm.items() if spec.parameters.get("from_analysis")}
     collected = replace(study, sdtm={k: v for k, v in study.sdtm.items() if k not in later})
@@ -88,12 +90,13 @@ def analysis_sdtm(study: Study, sdtm: dict[str, pd.DataFrame]) -> dict[str, pd.D
 
 
 def adam(study_name: str | Path, sdtm_dir: Path, out: Path, *, output: Output,
-         formats: tuple[str, ...] = ("xpt",), sdtm: Mapping[str, pd.DataFrame] | None = None) -> StepResult:
+         formats: tuple[str, ...] = ("xpt",), sdtm: Mapping[str, pd.DataFrame] | None = None,
+         store: Path | None = None) -> StepResult:
     """Build the study's ADaM datasets from the SDTM datasets in `sdtm_dir` (or `sdtm`, the
     datasets as read from it), into `out`."""
     from adam.build import build_adam
 
-    study = load_study(study_name)
+    study = load_study(study_name, store)
     frames = _read(sdtm_dir, sdtm)
     with output.progress("ADaM", len(study.adam)) as step:
         datasets = build_adam(study, frames, progress=step, sdtm_folder=sdtm_dir)
@@ -103,7 +106,7 @@ def adam(study_name: str | Path, sdtm_dir: Path, out: Path, *, output: Output,
 
 
 def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Output,
-           frames: Mapping[str, pd.DataFrame] | None = None) -> StepResult:
+           frames: Mapping[str, pd.DataFrame] | None = None, store: Path | None = None) -> StepResult:
     """define.xml (Define-XML 2.1, XSD-checked) and define.html for the datasets in `data_dir`
     (or `frames`, the datasets as read from it)."""
     from define.html import write_html
@@ -112,7 +115,7 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
 
     frames = _read(data_dir, frames)
     # The SUPP-- pieces of text over 200 characters are described as the data has them.
-    study = with_text_splits(load_study(study_name), frames)
+    study = with_text_splits(load_study(study_name, store), frames)
     kind = "adam" if frames and set(frames) <= set(study.adam) else "sdtm"
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
@@ -124,11 +127,13 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
 
 def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = None,
              define_file: Path | None = None, report: Path | None = None, data_docs: bool = True,
-             label: str | None = None, frames: Mapping[str, pd.DataFrame] | None = None):
-    """Expectation suites and conformance rules over a folder (or `frames`, the datasets as read
-    from it); reports into `report` when given.
+             label: str | None = None, frames: Mapping[str, pd.DataFrame] | None = None,
+             store: Path | None = None, ct_version: str | None = None):
+    """Expectation suites, conformance rules and CDISC CT checks over a folder (or `frames`, the
+    datasets as read from it); reports into `report` when given.
 
-    `label` names the folder in messages (the package log must not name temporary paths).
+    `label` names the folder in messages (the package log must not name temporary paths);
+    `ct_version` is a CT release to check against instead of the one the metadata names.
     """
     from qc.reports import write_data_docs, write_reports
     from qc.validate import validate_folder
@@ -137,7 +142,9 @@ def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = 
     output.info(f"Validating {label}")
     suites = Path(report) / "expectations" if report else None
     result = validate_folder(data_dir if frames is None else frames, specs=study_name, define=define_file,
-                             suites_dir=suites)
+                             suites_dir=suites, store=store, ct_version=ct_version)
+    for note in result.notes:
+        output.info(f"{label}: {note}")
     if report:
         write_reports(result, report)
         if data_docs:
@@ -145,6 +152,13 @@ def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = 
     counts = result.count_by_severity()
     output.info(f"{label}: " + (", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"))
     return result
+
+
+def _say_terminology(study: Study, output: Output) -> None:
+    """Which CDISC CT packages the study's codelists come from, and why when not the named ones."""
+    for choice in study.terminology:
+        note = f" ({choice.note})" if choice.note else ""
+        output.info(f"{study.studyid}: CDISC CT {choice.source.label}{note}")
 
 
 def methods(study: Study, kind: str) -> dict[tuple[str, str], str]:
@@ -252,13 +266,14 @@ class StepFailed(Exception):
 
 
 def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
-        formats: tuple[str, ...] = ("xpt",), seed: int | None = None) -> RunResult:
+        formats: tuple[str, ...] = ("xpt",), seed: int | None = None, store: Path | None = None
+        ) -> RunResult:
     """SDTM → ADaM → define.xml → validation, laid out as an eCTD module 5 package with a manifest.
 
     The package is built beside `package` and moved into place only when every step succeeded;
     a failure leaves the previous package as it was and names the step.
     """
-    study = load_study(study_name)
+    study = load_study(study_name, store)
     command = f"clinforge run {study.name} --format {','.join(formats)}"
     first_line = len(output.lines)
     results, findings = [], []
@@ -270,7 +285,7 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
 
         def check(kind: str, folder: Path, out: Output = output):
             return validate(folder, output=out, study_name=study_name, report=layout.reports / kind,
-                            data_docs=False, label=kind.upper(), frames=made[kind])
+                            data_docs=False, label=kind.upper(), frames=made[kind], store=store)
 
         def step(name: str, action: Callable[[], Any]) -> None:
             output.info(f"{study.studyid}: {name}")
@@ -286,17 +301,18 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
             else:
                 findings.append(done)
 
-        step("sdtm", lambda: sdtm(study_name, raw, layout.sdtm, output=output, formats=formats))
+        step("sdtm", lambda: sdtm(study_name, raw, layout.sdtm, output=output, formats=formats,
+                                  store=store))
         step("adam", lambda: adam(study_name, layout.sdtm, layout.adam, output=output, formats=formats,
-                                  sdtm=made["sdtm"]))
+                                  sdtm=made["sdtm"], store=store))
         # The SDTM validation needs nothing the later steps make: it runs on the second core
         # meanwhile, and its messages join the log after the ADaM validation's.
         sdtm_check = Child(lambda out: replace(check("sdtm", layout.sdtm, out), gx_results={}))
         try:
             step("define sdtm", lambda: define(study_name, layout.sdtm, layout.sdtm / "define.xml",
-                                               output=output, frames=made["sdtm"]))
+                                               output=output, frames=made["sdtm"], store=store))
             step("define adam", lambda: define(study_name, layout.adam, layout.adam / "define.xml",
-                                               output=output, frames=made["adam"]))
+                                               output=output, frames=made["adam"], store=store))
             step("validate adam", lambda: check("adam", layout.adam))
             step("validate sdtm", lambda: sdtm_check.result(output))
         finally:

@@ -36,14 +36,12 @@ from define.datatypes import (
 )
 from define.odm import NCI_CONTEXT, NSMAP, XLINK, XML, DefineError, dfn, odm, serialize
 from specs.dataset import build_timestamp
-from specs.loader import ADAM_CATALOGUE, CT_FILES, SHIPPED, load_standard
-from specs.model import Codelist, DatasetSpec, Study, ValueLevel, Variable
-from specs.yamlio import read_yaml
+from specs.loader import ADAM_CATALOGUE, load_standard
+from specs.model import Codelist, CtSource, DatasetSpec, Study, ValueLevel, Variable
 
 Kind = Literal["sdtm", "adam"]
 
 IG_NAMES = {"sdtm": ("SDTMIG", "sdtmig", "Tabulation"), "adam": ("ADaMIG", "adamig", "Analysis")}
-PUBLISHING_SETS = {"SDTM CT": "SDTM", "ADaM CT": "ADaM"}
 # Who is responsible for a value of each origin type when the spec does not say (Define-XML 2.1
 # def:Origin/@Source); Predecessor and Not Available take no Source.
 DEFAULT_SOURCE = {"Collected": "Investigator", "Derived": "Sponsor", "Assigned": "Sponsor",
@@ -56,21 +54,12 @@ CLASS_ORDER = ("SPECIAL PURPOSE", "INTERVENTIONS", "EVENTS", "FINDINGS", "FINDIN
 ACRF_TITLES = ("acrf", "annotated crf")
 
 
-@dataclass(frozen=True)
-class CtPackage:
-    oid: str
-    publishing_set: str
-    version: str
-    codelists: frozenset[str]
-
-
 @dataclass
 class _Doc:
     """Definitions gathered while the item groups are written, emitted after them in schema order."""
 
     study: Study
     kind: str
-    packages: tuple[CtPackage, ...]
     item_defs: list[etree._Element] = field(default_factory=list)
     value_lists: list[etree._Element] = field(default_factory=list)
     where_clauses: list[etree._Element] = field(default_factory=list)
@@ -95,17 +84,9 @@ class _Doc:
         return f"CL.{name}"
 
 
-def ct_packages() -> tuple[CtPackage, ...]:
-    """The shipped CDISC CT packages (SDTM CT, ADaM CT): version and codelist names."""
-    packages = []
-    for file in CT_FILES:
-        data = read_yaml(SHIPPED / "ct" / file)
-        publishing_set = PUBLISHING_SETS.get(data["package"], data["package"])
-        packages.append(CtPackage(
-            oid=f"STD.CT.{publishing_set.upper()}.{data['version']}", publishing_set=publishing_set,
-            version=str(data["version"]), codelists=frozenset(c["name"] for c in data["codelists"]),
-        ))
-    return tuple(packages)
+def ct_oid(source: CtSource) -> str:
+    """The def:Standard OID of a CDISC CT package, e.g. STD.CT.SDTM.2025-03-28."""
+    return f"STD.CT.{source.publishing_set.upper()}.{source.version}"
 
 
 def creation_timestamp(creation_datetime: datetime | None = None) -> str:
@@ -142,7 +123,7 @@ def build_define(study: Study, kind: Kind, datasets: Mapping[str, pd.DataFrame] 
     frames = {name.upper(): frame for name, frame in (datasets or {}).items()}
     chosen = [s for s in specs.values() if datasets is None or s.name in frames]
     chosen.sort(key=lambda s: (_class_rank(s.dataset_class), s.name != "ADSL", s.name))
-    doc = _Doc(study=study, kind=kind, packages=ct_packages(), method_texts=methods or {})
+    doc = _Doc(study=study, kind=kind, method_texts=methods or {})
     leaf_names = leaf_names or {}
 
     root = etree.Element(odm("ODM"), nsmap=NSMAP)
@@ -240,7 +221,7 @@ def _item_group(doc: _Doc, spec: DatasetSpec, frame: pd.DataFrame | None,
         group.set("Domain", _domain(spec))
     group.set(dfn("Structure"), spec.structure or spec.label)
     group.set(dfn("ArchiveLocationID"), f"LF.{spec.name}")
-    if _is_standard(spec):
+    if _is_standard(spec, doc.study.guides.get("sdtm") or load_standard("sdtm")):
         group.set(dfn("StandardOID"), f"STD.IG.{ig_name}")
     else:
         group.set(dfn("IsNonStandard"), "Yes")
@@ -396,11 +377,10 @@ def _codelist(doc: _Doc, codelist: Codelist, used: set[str] | None) -> etree._El
         terms = list(codelist.terms)
     element = etree.Element(odm("CodeList"), OID=f"CL.{codelist.name}", Name=codelist.label,
                             DataType=codelist.data_type)
-    package = next((p for p in doc.packages if codelist.name in p.codelists), None)
-    # A sponsor codelist that replaced a CDISC one of the same name is not standard.
-    standard = package is not None and not (codelist.sponsor and codelist.c_code is None)
+    # A CDISC codelist (sponsor extensions and all) names its package; a sponsor codelist does not.
+    standard = codelist.source is not None
     if standard:
-        element.set(dfn("StandardOID"), package.oid)
+        element.set(dfn("StandardOID"), ct_oid(codelist.source))
     extended = standard and codelist.sponsor
     with_decode = any(t.decode for t in terms)
     for number, term in enumerate(terms, start=1):
@@ -433,11 +413,10 @@ def _standards(doc: _Doc) -> etree._Element:
     version = doc.study.standards.get(key, "3.4" if doc.kind == "sdtm" else "1.3")
     etree.SubElement(standards, dfn("Standard"), OID=f"STD.IG.{ig_name}", Name=ig_name, Type="IG",
                      Version=str(version), Status="Final")
-    used = set(doc.codelists)
-    for package in doc.packages:
-        if package.codelists & used:
-            etree.SubElement(standards, dfn("Standard"), OID=package.oid, Name="CDISC/NCI", Type="CT",
-                             PublishingSet=package.publishing_set, Version=package.version, Status="Final")
+    used = {doc.study.codelists[name].source for name in doc.codelists} - {None}
+    for source in sorted(used, key=ct_oid):
+        etree.SubElement(standards, dfn("Standard"), OID=ct_oid(source), Name="CDISC/NCI", Type="CT",
+                         PublishingSet=source.publishing_set, Version=source.version, Status="Final")
     return standards
 
 
@@ -488,11 +467,12 @@ def _class_rank(dataset_class: str) -> int:
     return CLASS_ORDER.index(upper) if upper in CLASS_ORDER else len(CLASS_ORDER)
 
 
-def _is_standard(spec: DatasetSpec) -> bool:
-    """An SDTMIG domain (SUPP-- as SUPPQUAL), or an ADaM dataset of an ADaMIG class."""
+def _is_standard(spec: DatasetSpec, guide: dict[str, DatasetSpec]) -> bool:
+    """An SDTMIG domain (SUPP-- as SUPPQUAL) of the guide the study uses (an imported SDTMIG
+    knows every domain), or an ADaM dataset of an ADaMIG class."""
     if spec.kind == "adam":
         return spec.dataset_class.upper() in ADAM_CATALOGUE
-    return ("SUPPQUAL" if spec.name.startswith("SUPP") else spec.name) in load_standard("sdtm")
+    return ("SUPPQUAL" if spec.name.startswith("SUPP") else spec.name) in guide
 
 
 def _subclass(spec: DatasetSpec) -> str | None:

@@ -20,25 +20,40 @@ import pandas as pd
 
 from qc.frames import domain_of, is_adam
 from qc.terminology import CtInUse
-from specs.loader import CT_STANDARDS, load_ct, load_standard, load_study, shipped_subsets, study_terminology
+from specs.loader import (
+    CT_STANDARDS,
+    STANDARD_LABELS,
+    load_ct,
+    load_standard,
+    load_study,
+    shipped_subsets,
+    study_guide,
+    study_terminology,
+)
 from specs.model import Codelist, DatasetSpec, Study
 from specs.terminology import Choice, Codelists, choose, require
 
-STANDARD_SOURCE = {"sdtm": "SDTMIG 3.4 (shipped)", "adam": "ADaMIG 1.3 (shipped)"}
+DECLARED = ("study ", "define.xml ")  # how the source of a sponsor-declared dataset begins
+Guides = dict[str, tuple[dict[str, DatasetSpec], str]]  # kind → (datasets, label)
 
 
 @dataclass(frozen=True)
 class Metadata:
     datasets: dict[str, DatasetSpec]  # by dataset name as it appears in the folder
     codelists: Mapping[str, Codelist]
-    sources: dict[str, str]  # dataset → "study ovarian", "define.xml path", "SDTMIG 3.4 (shipped)", "none"
+    # dataset → "study ovarian", "define.xml path", "SDTMIG 3.4 (shipped)", "SDTMIG 3.4 (imported)", "none"
+    sources: dict[str, str]
     ct: CtInUse = CtInUse(())
     # The implementation guide's spec of each dataset (for the codelists the guide names).
     standard: dict[str, DatasetSpec | None] = field(default_factory=dict)
 
+    def is_declared(self, name: str) -> bool:
+        """Whether the study or a define.xml describes the dataset (not the standard)."""
+        return self.sources.get(name, "").startswith(DECLARED)
+
     def declared(self) -> dict[str, DatasetSpec]:
-        """The specs of the datasets the study or define.xml describes (not the standard's)."""
-        return {n: s for n, s in self.datasets.items() if self.sources.get(n) not in STANDARD_SOURCE.values()}
+        """The specs of the datasets the study or define.xml describes."""
+        return {n: s for n, s in self.datasets.items() if self.is_declared(n)}
 
 
 def folder_metadata(
@@ -56,12 +71,14 @@ def folder_metadata(
     own: Mapping[str, Codelist] = {n: c for n, c in load_ct().items() if c.source is None}
     label = ""
     choices: tuple[Choice, ...] = ()
+    versions: dict[str, str | None] = {"sdtm": None, "adam": None}
     if specs is not None:
         study = specs if isinstance(specs, Study) else load_study(specs, store)
         declared = {**study.sdtm, **study.adam}
         own = study.codelists.own if isinstance(study.codelists, Codelists) else study.codelists
         label = f"study {study.name}"
         choices = study.terminology
+        versions = {"sdtm": study.standards.get("sdtmig"), "adam": study.standards.get("adamig")}
     else:
         define_path = Path(define) if define else _define_in(folder)
         named: dict[str, str] = {}
@@ -75,18 +92,21 @@ def folder_metadata(
         choices = study_terminology(named, store)[1]
     ct = ct_in_use(choices, store, ct_version)
     codelists = Codelists(own, ct.packages)
+    guides = {kind: study_guide(kind, load_standard(kind), version, store)
+              for kind, version in versions.items()}
 
     datasets: dict[str, DatasetSpec] = {}
     sources: dict[str, str] = {}
+    standard: dict[str, DatasetSpec | None] = {}
     for name, frame in frames.items():
+        standard[name], guide_label = standard_spec(name, frame, guides)
         spec = declared.get(name.upper())
         source = label
         if spec is None:
-            spec, source = standard_spec(name, frame)
+            spec, source = standard[name], guide_label
         if spec is not None:
             datasets[name] = spec
         sources[name] = source if spec is not None else "none"
-    standard = {name: standard_spec(name, frame)[0] for name, frame in frames.items()}
     return Metadata(datasets=datasets, codelists=codelists, sources=sources, ct=ct, standard=standard)
 
 
@@ -107,24 +127,24 @@ def ct_in_use(choices: tuple[Choice, ...], store: str | Path | None, version: st
     return CtInUse(tuple(packages), tuple(notes))
 
 
-def standard_spec(name: str, frame: pd.DataFrame) -> tuple[DatasetSpec | None, str]:
-    """The shipped standard's metadata for a dataset the study does not describe."""
+def standard_spec(name: str, frame: pd.DataFrame, guides: Guides | None = None
+                  ) -> tuple[DatasetSpec | None, str]:
+    """The implementation guide's metadata for a dataset (`guides`: by kind, the datasets and their
+    label; default the shipped standards), and the guide's label."""
     upper = name.upper()
-    if is_adam(upper):
-        standard = load_standard("adam")
+    kind = "adam" if is_adam(upper) else "sdtm"
+    standard, label = (guides or {}).get(kind) or (load_standard(kind), STANDARD_LABELS[kind])
+    if kind == "adam":
         catalogue = "ADSL" if upper == "ADSL" else "BDS" if "PARAMCD" in frame.columns else "OCCDS"
-        kind = "adam"
     else:
-        standard = load_standard("sdtm")
         catalogue = "SUPPQUAL" if upper.startswith("SUPP") else domain_of(upper, frame)
-        kind = "sdtm"
     spec = standard.get(catalogue)
     if spec is None:
         return None, ""
     if catalogue in ("BDS", "OCCDS"):
         # A class catalogue lists variables of many datasets; only its keys and Req ones bind.
         spec = replace(spec, keys=())
-    return replace(spec, name=upper), STANDARD_SOURCE[kind]
+    return replace(spec, name=upper), label
 
 
 def _define_in(folder: str | Path | None) -> Path | None:

@@ -33,7 +33,7 @@ from great_expectations.validator.v1_validator import Validator
 
 from qc.findings import FAILED, NOT_RUN, PASSED, Finding, RuleRun
 from qc.frames import blank, seq_column, text
-from qc.metadata import STANDARD_SOURCE, Metadata
+from qc.metadata import Metadata
 from specs.model import DatasetSpec, Variable
 
 XPT_CHAR_MAX = 200
@@ -300,7 +300,7 @@ def run_suites(frames: Mapping[str, pd.DataFrame], metadata: Metadata) -> SuiteR
     result.seconds["gx_setup"] = time.perf_counter() - started
     for name in sorted(frames):
         frame = frames[name]
-        binding = metadata.sources.get(name) not in STANDARD_SOURCE.values()
+        binding = metadata.is_declared(name)
         built = build_suite(name, frame, metadata.datasets.get(name), keys_binding=binding)
         result.suites[name] = built
         begun = time.perf_counter()

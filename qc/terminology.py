@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import numpy as np
@@ -31,7 +31,8 @@ import pandas as pd
 
 from qc.frames import Datasets, blank, domain_of, is_adam, text
 from qc.rules import ConformanceRule, Offence
-from specs.model import Codelist, CtCondition, DatasetSpec, Variable
+from specs.guides import guide_variable
+from specs.model import CHARACTER_RESULTS, Codelist, CtCondition, DatasetSpec
 from specs.terminology import Terminology, how_to_import
 from specs.vector import factorize_rows, is_in
 
@@ -47,8 +48,7 @@ RULES = {
     "SD1228": ("warning", "Value in the sponsor's codelist, chosen by a value-level condition"),
 }
 VALUE_LEVEL = {"CT2001": "CT2004", "CT2002": "CT2005", "CT2003": "CT2006", "SD0037": "SD1228"}
-# ADaMIG variable names with placeholders: xx, zz two digits, w, y one digit, * anything.
-_PLACEHOLDERS = (("xx", r"\d\d"), ("zz", r"\d\d"), ("w", r"\d"), ("y", r"\d"), ("*", r"\w*"))
+
 
 
 @dataclass(frozen=True)
@@ -79,10 +79,11 @@ class Slice:
     declared: frozenset[str] = frozenset()  # values the sponsor declares (its codelist's terms)
     sponsor: Codelist | None = None  # the sponsor's own codelist, when it is not CDISC CT
     unknown: tuple[str, ...] = ()  # CDISC codelists named that the CT in use does not hold
+    null: str | None = None  # only records where this variable is null (see CHARACTER_RESULTS)
 
     @property
     def value_level(self) -> bool:
-        return self.where is not None
+        return self.where is not None or self.null is not None
 
 
 @dataclass
@@ -153,6 +154,9 @@ def slices(name: str, frame: pd.DataFrame, spec: DatasetSpec | None, standard: D
         guide = _guide_slices(variable, domain, name, frame, standard, codelists, ct, conditions)
         rest = (_declared(variable, None, declared.codelist, guide, codelists, ct)
                 if declared is not None and declared.codelist else guide)
+        numeric = variable[:-len(CHARACTER_RESULTS[0])] + CHARACTER_RESULTS[1]
+        if variable.endswith(CHARACTER_RESULTS[0]) and numeric in columns:
+            rest = [replace(piece, null=numeric) for piece in rest]
         if levels or rest:
             out[variable] = (levels, rest)
     return out
@@ -191,23 +195,30 @@ def _guide_slices(variable: str, domain: str, name: str, frame: pd.DataFrame, st
         choices = dict(condition.codelists)
         if condition.response_codelists:
             choices = _response_codelists(frame, condition.by, ct) | choices
-        return [_cdisc(variable, {condition.by: (value,)}, (codelist,), ct)
+        return [_cdisc(variable, {condition.by: (value,)}, (codelist,), codelists, ct)
                 for value, codelist in sorted(choices.items())]
     if condition is not None and condition.any_of:
-        return [_cdisc(variable, None, condition.any_of, ct)]
-    guide = _guide_variable(standard, variable)
+        return [_cdisc(variable, None, condition.any_of, codelists, ct)]
+    guide = guide_variable(standard, variable)
     if guide is None or not guide.codelist:
         return []
     named = codelists.get(guide.codelist)
     if ct.codelist(guide.codelist) is None and named is not None and named.source is None:
         return []
-    return [_cdisc(variable, None, (guide.codelist,), ct)]
+    return [_cdisc(variable, None, (guide.codelist,), codelists, ct)]
 
 
-def _cdisc(variable: str, where, names: Sequence[str], ct: CtInUse) -> Slice:
+def _cdisc(variable: str, where, names: Sequence[str], codelists: Mapping[str, Codelist],
+           ct: CtInUse) -> Slice:
+    """CDISC codelists, with the terms the study's codelists add to them as declared extensions."""
     found = [(n, ct.codelist(n)) for n in names]
+    declared = set()
+    for _, codelist in found:
+        extended = codelists.get(codelist.name) if codelist is not None else None
+        if extended is not None and extended.sponsor:
+            declared |= set(extended.values())
     return Slice(variable, where, cdisc=tuple(c for _, c in found if c is not None),
-                 unknown=tuple(n for n, c in found if c is None))
+                 declared=frozenset(declared), unknown=tuple(n for n, c in found if c is None))
 
 
 def _response_codelists(frame: pd.DataFrame, by: str, ct: CtInUse) -> dict[str, str]:
@@ -227,22 +238,6 @@ def _response_codelists(frame: pd.DataFrame, by: str, ct: CtInUse) -> dict[str, 
     return out
 
 
-def _guide_variable(standard: DatasetSpec | None, variable: str) -> Variable | None:
-    if standard is None:
-        return None
-    exact = standard.variable(variable)
-    if exact is not None or standard.kind != "adam":
-        return exact
-    return next((v for v in standard.variables if _pattern(v.name).fullmatch(variable)), None)
-
-
-def _pattern(name: str) -> re.Pattern:
-    text_ = re.escape(name)
-    for placeholder, regex in _PLACEHOLDERS:
-        text_ = text_.replace(re.escape(placeholder), regex)
-    return re.compile(text_)
-
-
 # --- judging the values -------------------------------------------------------------------
 
 def _judge(name: str, frame: pd.DataFrame, spec: DatasetSpec | None, standard: DatasetSpec | None,
@@ -260,8 +255,10 @@ def _judge(name: str, frame: pd.DataFrame, spec: DatasetSpec | None, standard: D
             covered |= where
         left = present & ~covered
         for piece in rest:
-            _judge_slice(result, variable, values,
-                         left if piece.where is None else left & _where(frame, piece.where), piece)
+            mask = left if piece.where is None else left & _where(frame, piece.where)
+            if piece.null is not None:
+                mask &= blank(frame[piece.null])
+            _judge_slice(result, variable, values, mask, piece)
     _judge_pairs(result, frame, {v: levels + rest for v, (levels, rest) in by_variable.items()})
     return result
 
@@ -333,9 +330,9 @@ def _names(piece: Slice) -> str:
 
 
 def _condition(piece: Slice) -> str:
-    if piece.where is None:
-        return ""
-    return " where " + " and ".join(f"{k} = {' or '.join(v)}" for k, v in piece.where.items())
+    parts = [f"{k} = {' or '.join(v)}" for k, v in (piece.where or {}).items()]
+    parts += [f"{piece.null} is null"] if piece.null else []
+    return " where " + " and ".join(parts) if parts else ""
 
 
 def _record(result: _Result, rule: str, variable: str, values: pd.Series, mask: pd.Series,

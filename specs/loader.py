@@ -8,6 +8,7 @@ label, type, role, core and codelist to the shipped standard (SDTMIG 3.4 / ADaMI
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -15,7 +16,9 @@ from typing import Any
 
 from specs import schema
 from specs.errors import Problem, SpecError
+from specs.guides import guide_variable, standard_datasets
 from specs.model import (
+    CHARACTER_RESULTS,
     Arm,
     Codelist,
     CrfField,
@@ -40,6 +43,7 @@ from specs.yamlio import LMap, read_yaml
 SHIPPED = Path(__file__).resolve().parent
 STUDIES = SHIPPED / "studies"
 STANDARD_FILES = {"sdtm": "sdtmig-3.4.yaml", "adam": "adamig-1.3.yaml"}
+STANDARD_LABELS = {"sdtm": "SDTMIG 3.4 (shipped)", "adam": "ADaMIG 1.3 (shipped)"}
 CT_FILES = ("sdtm-ct.yaml", "adam-ct.yaml")
 # The NCI EVS package each shipped CT file is a subset of.
 CT_STANDARDS = {"SDTM CT": "sdtm", "ADaM CT": "adam"}
@@ -241,10 +245,13 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
     ct, choices = study_terminology(named or {}, store)
     codelists = attempt(_study_codelists, folder, ct)
     library = attempt(load_crf_library)
-    sdtm_std = attempt(load_standard, "sdtm")
-    adam_std = attempt(load_standard, "adam")
+    shipped_sdtm = attempt(load_standard, "sdtm")
+    shipped_adam = attempt(load_standard, "adam")
     if problems:
         raise SpecError(problems)
+    standards = meta["study"]["standards"]
+    sdtm_std = study_guide("sdtm", shipped_sdtm, standards.get("sdtmig"), store)[0]
+    adam_std = study_guide("adam", shipped_adam, standards.get("adamig"), store)[0]
 
     forms, _choices = library
     path = str(folder / "study.yaml")
@@ -266,7 +273,7 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
             if spec is not None:
                 datasets[kind][spec.name] = spec
     for parent in [s for s in datasets["sdtm"].values() if s.supplemental]:
-        supp = supplemental_spec(parent, sdtm_std["SUPPQUAL"])
+        supp = supplemental_spec(parent, sdtm_std["SUPPQUAL"], codelists)
         datasets["sdtm"][supp.name] = supp
     if problems:
         raise SpecError(problems)
@@ -295,7 +302,7 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
         questionnaires=tuple(meta.get("questionnaires", ())),
         parameters=_plain(meta["parameters"]), codelists=codelists,
         sdtm=datasets["sdtm"], adam=datasets["adam"], folder=str(folder),
-        ct=named or {}, terminology=choices,
+        ct=named or {}, terminology=choices, guides={"sdtm": sdtm_std, "adam": adam_std},
     )
 
 
@@ -436,14 +443,14 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
     variables = []
     for i, v in enumerate(data["variables"]):
         line = _line(v)
-        base = std.variable(v["name"]) if std else None
+        base = guide_variable(std, v["name"])
         label = v.get("label") or (base.label if base else None)
         vtype = v.get("type") or (base.type if base else None)
         if label is None or vtype is None:
             problems.append(Problem(file, line, f"variable {v['name']}: not in the standard "
                                                 f"for {name}, so it needs label and type"))
             continue
-        codelist = v.get("codelist", base.codelist if base else None)
+        codelist = v["codelist"] if "codelist" in v else _inherited(base, codelists)
         if codelist and codelist not in codelists:
             problems.append(Problem(file, _line(v, "codelist"),
                                     f"variable {v['name']}: unknown codelist {codelist!r}"
@@ -508,6 +515,23 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
     )
 
 
+def _inherited(base: Variable | None, codelists: Mapping[str, Codelist]) -> str | None:
+    """The standard's codelist of a variable, by its name in the CT in use (an imported guide
+    names codelists by C-code); None when the CT in use lacks it (a spec may name one), and for
+    --STRESC (model.CHARACTER_RESULTS)."""
+    if base is None or not base.codelist or base.codelist not in codelists:
+        return None
+    if base.name.endswith(CHARACTER_RESULTS[0]):
+        return None
+    return codelists[base.codelist].name
+
+
+def study_guide(kind: str, shipped: dict[str, DatasetSpec], version: str | None,
+                store: str | Path | None = None) -> tuple[dict[str, DatasetSpec], str]:
+    """The implementation guide a study's specs complete themselves from (specs.guides)."""
+    return standard_datasets(kind, shipped, STANDARD_LABELS[kind], version, store)
+
+
 def rule_origin(rule: Rule | str | dict) -> str:
     """The define.xml origin of what a rule (source rule, or nested `with:` rule) fills."""
     if isinstance(rule, str):
@@ -545,8 +569,10 @@ def _variable_origin(variable: dict, mapped: str | None, data: dict) -> str:
     return "Derived"
 
 
-def supplemental_spec(parent: DatasetSpec, suppqual: DatasetSpec) -> DatasetSpec:
-    """SUPP-- of a domain: the standard SUPPQUAL variables, with QVAL described per QNAM."""
+def supplemental_spec(parent: DatasetSpec, suppqual: DatasetSpec,
+                      codelists: Mapping[str, Codelist] | None = None) -> DatasetSpec:
+    """SUPP-- of a domain: the standard SUPPQUAL variables (their codelists by the name `codelists`
+    give them), with QVAL described per QNAM."""
     value_level = tuple(
         ValueLevel(variable="QVAL", where={"QNAM": (q.qnam,)}, type="Char", label=q.qlabel,
                    codelist=q.codelist, origin="Collected" if q.qorig == "CRF" else "Derived")
@@ -555,5 +581,6 @@ def supplemental_spec(parent: DatasetSpec, suppqual: DatasetSpec) -> DatasetSpec
     return DatasetSpec(
         name=f"SUPP{parent.name}", label=f"Supplemental Qualifiers for {parent.name}", kind="sdtm",
         dataset_class=suppqual.dataset_class, structure=suppqual.structure, keys=suppqual.keys,
-        variables=suppqual.variables, value_level=value_level, file=parent.file,
+        variables=tuple(replace(v, codelist=_inherited(v, codelists)) for v in suppqual.variables)
+        if codelists is not None else suppqual.variables, value_level=value_level, file=parent.file,
     )

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Any
 
+# A --STRESC codelist (LBSTRESC, EGSTRESC ...) holds the character results: it applies where
+# --STRESN is null, since a numeric result in its text form is no term (as Pinnacle 21 conditions
+# it). A variable-level codelist reference cannot say so: specs leave it to the CT check.
+CHARACTER_RESULTS = ("STRESC", "STRESN")
 ORIGINS = ("Collected", "Derived", "Assigned", "Protocol", "Predecessor", "Not Available")
 CORES = ("Req", "Exp", "Perm", "Cond")
 TYPES = ("Char", "Num")
@@ -269,6 +273,8 @@ class Study:
     folder: str = ""
     ct: dict[str, str] = _field(default_factory=dict)  # CT packages study.yaml names: sdtm → date
     terminology: tuple = ()  # specs.terminology.Choice per standard: the packages used, and why
+    # The implementation guides the specs were completed from (imported, else shipped), by kind.
+    guides: dict[str, dict[str, DatasetSpec]] = _field(default_factory=dict)
 
     def visit_by_folder(self, folder: str) -> Visit | None:
         return next((v for v in self.visits if v.folder == folder), None)

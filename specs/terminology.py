@@ -26,6 +26,7 @@ from specs import store
 from specs.errors import InputError
 from specs.model import Codelist, CtSource, Term
 from specs.nci_evs import read_ct_file
+from specs.schema import closest
 
 KIND = "ct"
 TABLE = "terms"
@@ -303,3 +304,23 @@ def require(standard: str, version: str, root: str | Path | None) -> Terminology
         raise InputError(f"{label} is not imported (imported {standard} releases: {have})",
                          file=str(store.store_root(root)), expected=how_to_import(standard, version))
     return found
+
+
+def find_codelist(key: str, root: str | Path | None = None, *, standard: str | None = None,
+                  version: str | None = None) -> tuple[Codelist, CtSource]:
+    """A codelist of an imported package by short name, name or C-code: the newest release that
+    has it (or release `version`). InputError naming the closest codelist when none has it."""
+    stored = [p for p in imported(root, standard) if version is None or p.version == version]
+    if not stored:
+        what = f"{standard or 'CT'} release {version}" if version else "CDISC CT package"
+        raise InputError(f"no {what} is imported", file=str(store.store_root(root)),
+                         expected=how_to_import(standard or "sdtm", version))
+    names: list[str] = []
+    for package in sorted(stored, key=lambda p: p.version, reverse=True):
+        terminology = load_package(package.standard, package.version, root)
+        found = terminology.codelist(key)
+        if found is not None:
+            return found, terminology.source
+        names += terminology.names()
+    raise InputError(f"no codelist {key!r} in {', '.join(f'{p.standard} {p.version}' for p in stored)}"
+                     f"{closest(key, names)}", expected="a short name (NY), name or C-code (C66742)")
