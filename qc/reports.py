@@ -1,6 +1,7 @@
-"""Validation reports: JSON (one object per finding), JUnit XML (one test case per rule and
-dataset), one summary HTML page (findings by rule and by dataset, with the offending records),
-and Great Expectations' own validation pages (Data Docs renderer) per dataset.
+"""Validation reports: JSON (one object per finding), a JSON summary (counts, the notes on how it
+was checked, e.g. the CDISC CT packages used, and the rules not run with why), JUnit XML (one test
+case per rule and dataset), one summary HTML page (findings by rule and by dataset, with the
+offending records), and Great Expectations' own validation pages (Data Docs renderer) per dataset.
 
 The first three are deterministic: the same result gives the same bytes. The GX pages carry
 GX's run metadata (time stamps) and are meant for reading, not for diffing.
@@ -21,11 +22,13 @@ RECORDS_SHOWN = 50
 
 
 def write_reports(result: ValidationResult, folder: str | Path) -> dict[str, Path]:
-    """findings.json, junit.xml and report.html in `folder`; returns the paths by kind."""
+    """findings.json, summary.json, junit.xml and report.html in `folder`; returns the paths by kind."""
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-    paths = {"json": target / "findings.json", "junit": target / "junit.xml", "html": target / "report.html"}
+    paths = {"json": target / "findings.json", "summary": target / "summary.json",
+             "junit": target / "junit.xml", "html": target / "report.html"}
     write_json(result, paths["json"])
+    write_summary(result, paths["summary"])
     write_junit(result, paths["junit"])
     write_html(result, paths["html"])
     return paths
@@ -63,6 +66,15 @@ def write_json(result: ValidationResult, path: str | Path) -> Path:
     return Path(path)
 
 
+def write_summary(result: ValidationResult, path: str | Path) -> Path:
+    """Counts by severity and rule, the notes, and every rule run not run with its reason."""
+    summary = {"findings": result.count_by_severity(), "by_rule": result.count_by_rule(),
+               "notes": result.notes, "not_run": [r.to_dict() for r in result.not_run()]}
+    Path(path).write_text(json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                          encoding="utf-8")
+    return Path(path)
+
+
 def _grouped(findings: list[Finding]) -> dict[tuple[str, str], list[Finding]]:
     groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in findings:
@@ -87,6 +99,10 @@ def write_junit(result: ValidationResult, path: str | Path) -> Path:
                       failures=str(failures), skipped=str(skipped), errors="0")
     suite = ET.SubElement(root, "testsuite", name="clinforge validate", tests=str(len(runs)),
                           failures=str(failures), skipped=str(skipped), errors="0")
+    if result.notes:
+        properties = ET.SubElement(suite, "properties")
+        for number, note in enumerate(result.notes, start=1):
+            ET.SubElement(properties, "property", name=f"note {number}", value=note)
     for run in runs:
         case = ET.SubElement(suite, "testcase", classname=run.rule, name=run.dataset or "(study)")
         if run.status == FAILED:
@@ -122,6 +138,7 @@ def write_html(result: ValidationResult, path: str | Path) -> Path:
         f"<style>{STYLE}</style></head><body><h1>clinforge validation</h1>",
         "<p>" + ", ".join(f"<span class='{s}'>{severity[s]} {s}(s)</span>" for s in SEVERITIES)
         + f" in {len(result.records)} dataset(s); {len(result.not_run())} rule run(s) NOT RUN.</p>",
+        *(f"<p class='notrun'>{escape(note)}</p>" for note in result.notes),
     ]
     parts.append(_by_rule(result))
     parts.append(_by_dataset(result))

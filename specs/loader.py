@@ -451,10 +451,6 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
                                                 f"for {name}, so it needs label and type"))
             continue
         codelist = v["codelist"] if "codelist" in v else _inherited(base, codelists)
-        if codelist and codelist not in codelists:
-            problems.append(Problem(file, _line(v, "codelist"),
-                                    f"variable {v['name']}: unknown codelist {codelist!r}"
-                                    f"{schema.closest(codelist, codelists)}"))
         origin = v.get("origin") or (_variable_origin(v, mapped_origin.get(v["name"]), data)
                                      if kind == "sdtm" else mapped_origin.get(v["name"], "Derived"))
         variables.append(Variable(
@@ -503,6 +499,8 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
     )
     problems += [Problem(file, 0, f"supplemental qualifier {q.qnam}: QNAM over 8 characters")
                  for q in supplemental if len(q.qnam) > 8]
+    problems += [Problem(file, line, f"{where}: unknown codelist {named!r}{schema.closest(named, codelists)}")
+                 for where, named, line in _codelists_named(data, name) if named not in codelists]
     if problems:
         raise SpecError(problems)
     return DatasetSpec(
@@ -513,6 +511,21 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
         supplemental=supplemental, parameters=_plain(data.get("parameters", {})),
         comment=data.get("comment"), file=file,
     )
+
+
+def _codelists_named(node: Any, where: str, line: int = 0):
+    """Every `codelist: NAME` in a spec file (variables, value level, qualifiers, the `with:` of
+    rules and builders), as (path, name, line)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            at = _line(node, key) if isinstance(node, LMap) else line
+            if key == "codelist" and isinstance(value, str):
+                yield f"{where}.{key}", value, at
+            else:
+                yield from _codelists_named(value, f"{where}.{key}", at)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _codelists_named(item, f"{where}[{i}]", _line(item) or line)
 
 
 def _inherited(base: Variable | None, codelists: Mapping[str, Codelist]) -> str | None:

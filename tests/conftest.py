@@ -33,11 +33,15 @@ def _empty_store(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def ct_store(tmp_path_factory):
-    """A store with the reference CT packages (SDTM, ADaM 2025-03-28) imported."""
+    """A store with the reference CT packages (SDTM, ADaM 2025-03-28) and SDTMIG 3.4 / ADaMIG 1.3
+    imported."""
+    from specs.guides import import_guides
     from specs.terminology import import_ct
 
     root = tmp_path_factory.mktemp("ct-store")
     folder = reference("cdisc-ct")
     import_ct([folder / "SDTM Terminology 2025-03-28.txt", folder / "ADaM Terminology 2025-03-28.txt"],
               root)
+    import_guides([reference("cdisc-standards", "sdtmig-3.4"), reference("cdisc-standards", "adamig-1.3")],
+                  root)
     return root

@@ -189,3 +189,64 @@ def test_dataset_spec_errors_name_line_and_closest(study_copy):
     assert any("unknown codelist 'NYY'" in p and "did you mean 'NY'" in p for p in found), found
     assert any("MHXYZ: not in the standard" in p and "needs label and type" in p for p in found)
     assert any("key USUBJID is not among the variables" in p for p in found), found
+
+
+# --- CDISC CT packages (study.yaml `ct:`) -------------------------------------------------------
+
+def test_study_codelists_come_from_the_package_it_names(ct_store):
+    study = load_study("ovarian", ct_store)
+    assert study.ct == {"sdtm": "2025-03-28", "adam": "2025-03-28"}
+    assert [(c.standard, c.source.label, c.note) for c in study.terminology] == [
+        ("sdtm", "SDTM CT 2025-03-28", ""), ("adam", "ADaM CT 2025-03-28", "")]
+    assert study.codelists["NY"].source.complete
+    assert study.codelists["LBTESTCD"].term("INTLK6").decode == "Interleukin 6"
+    # A sponsor extension keeps the package's codelist and marks the added term by its missing code.
+    unit = study.codelists["UNIT"]
+    assert (unit.c_code, unit.sponsor, unit.term("10^6 cells/kg").c_code) == ("C71620", True, None)
+    assert unit.term("mg").c_code is not None
+    dtype = study.codelists["DTYPE"]
+    assert (dtype.c_code, dtype.source.label, dtype.term("BLQ").c_code) == ("C81224", "ADaM CT 2025-03-28", None)
+    # The imported guide completes the specs: IG C-codes become the package's codelist names.
+    assert study.sdtm["SUPPAE"].variable("RDOMAIN").codelist == "DOMAIN"
+    assert "VS" in study.guides["sdtm"]
+
+
+def test_without_the_named_package_the_shipped_subset_and_a_note():
+    study = load_study("ovarian")  # the tests' empty store
+    (sdtm, adam) = study.terminology
+    assert not sdtm.source.complete and sdtm.source.version == "2024-03-29"
+    assert "SDTM CT 2025-03-28 is named but not imported" in sdtm.note
+    assert "clinforge ct import" in sdtm.note and "ADaM CT 2025-03-28" in adam.note
+
+
+def test_a_term_added_to_a_non_extensible_codelist_is_a_spec_error(study_copy, ct_store):
+    path = study_copy / "codelists.yaml"
+    edit(path, "codelists:\n", "codelists:\n  - name: NY\n    extends: NY\n    terms:\n"
+                               "      - {value: Y}\n      - {value: MAYBE}\n")
+    found = problems_in(study_copy, ct_store)
+    assert found == [f"{path}:{line_of(path, 'MAYBE')}: codelist NY (C66742) (SDTM CT 2025-03-28) is not "
+                     f"extensible: cannot add 'MAYBE'"]
+
+
+def test_unknown_codelist_suggests_the_closest_of_the_package(study_copy, ct_store):
+    path = study_copy / "sdtm" / "DS.yaml"
+    edit(path, "codelist: PROTMLST", "codelist: PROTMLSTT")
+    found = problems_in(study_copy, ct_store)
+    assert any("unknown codelist 'PROTMLSTT'" in p and "did you mean 'PROTMLST'" in p for p in found), found
+
+
+@pytest.mark.parametrize(("ct", "message"), [
+    ("{sdtm: 2025-3-28}", "study.ct.sdtm: '2025-3-28' is not a release date (YYYY-MM-DD)"),
+    ("{sdmt: 2025-03-28}", "unknown key 'sdmt'; did you mean 'sdtm'?"),
+])
+def test_ct_releases_are_checked(study_copy, ct, message):
+    path = study_copy / "study.yaml"
+    edit(path, "ct: {sdtm: 2025-03-28, adam: 2025-03-28}", f"ct: {ct}")
+    found = problems(study_copy)
+    assert any(p.startswith(f"{path}:{line_of(path, 'ct: {')}") and message in p for p in found), found
+
+
+def problems_in(folder: Path, store: Path) -> list[str]:
+    with pytest.raises(SpecError) as info:
+        load_study(folder, store)
+    return [str(p) for p in info.value.problems]
