@@ -187,11 +187,12 @@ PLANTED_WARNINGS = {"XD-AESER-CRITERION": {"AESER"}, "DS-ADAM-REQ-NULL": {"AGE",
 
 
 @pytest.fixture(scope="module", params=["ovarian", "cervical"])
-def planted(request, tmp_path_factory) -> Path:
+def planted(request, tmp_path_factory, ct_store) -> Path:
+    # Against the CDISC CT packages the studies name, and SDTMIG 3.4 / ADaMIG 1.3, imported.
     raw = tmp_path_factory.mktemp("raw") / request.param
     pipeline.synth(request.param, raw, subjects=CLEAN_SUBJECTS, seed=CLEAN_SEED, output=Output(quiet=True))
     package = tmp_path_factory.mktemp("pkg") / request.param
-    pipeline.run(request.param, raw, package, output=Output(quiet=True))
+    pipeline.run(request.param, raw, package, output=Output(quiet=True), store=ct_store)
     return package
 
 
@@ -237,7 +238,26 @@ def test_the_simulator_plants_every_edge_case(planted):
     assert 'OID="WC.SUPPAE.QVAL.QNAM.AETERM1"' in define
 
 
+def test_without_a_ct_package_the_reports_say_what_could_not_be_checked(package):
+    # The package fixture runs with no CT package imported: the studies work on the shipped subset,
+    # and every report says so; what the subset cannot judge is NOT RUN, never passed.
+    for kind in ("sdtm", "adam"):
+        report = package / "reports" / kind
+        summary = json.loads((report / "summary.json").read_text())
+        assert any("is named but not imported" in note and "clinforge ct import" in note
+                   for note in summary["notes"]), summary["notes"]
+        assert "(the subset clinforge ships)" in (report / "report.html").read_text()
+    sdtm = json.loads((package / "reports" / "sdtm" / "summary.json").read_text())
+    assert any(r["rule"] == "CT2002" and r["dataset"] == "PP" and "copies/ug" in r["reason"]
+               and "clinforge ct import" in r["reason"] for r in sdtm["not_run"]), sdtm["not_run"]
+    log = (package / "logs" / "clinforge.log").read_text()
+    assert "CDISC CT SDTM CT 2024-03-29 (the subset clinforge ships)" in log
+
+
 def test_run_has_no_errors_and_only_the_planted_warnings(planted):
+    summary = json.loads((planted / "reports" / "sdtm" / "summary.json").read_text())
+    assert summary["notes"] == ["CDISC CT: SDTM CT 2025-03-28, ADaM CT 2025-03-28"]
+    assert not [r for r in summary["not_run"] if r["rule"].startswith("CT")]
     found = {}
     for kind in ("sdtm", "adam"):
         for finding in json.loads((planted / "reports" / kind / "findings.json").read_text()):
