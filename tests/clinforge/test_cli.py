@@ -92,3 +92,50 @@ def test_every_command_has_help_with_an_example():
         result = invoke(command, "--help")
         assert result.exit_code == 0
         assert "Example" in result.output and f"clinforge {command}" in result.output
+
+
+# --- CDISC CT and implementation guides in the store (issue #13) ---------------------------------
+
+def test_ct_import_list_show(tmp_path):
+    from tests.reference import reference
+
+    sdtm = reference("cdisc-ct", "SDTM Terminology 2025-03-28.txt")
+    first = invoke("ct", "import", sdtm, "--ct-dir", tmp_path, "--json")
+    assert first.exit_code == 0, first.output
+    assert '"action": "imported"' in first.output and '"codelists": 1158' in first.output
+    again = invoke("ct", "import", sdtm, "--ct-dir", tmp_path, "--json")
+    assert again.exit_code == 0 and '"action": "unchanged"' in again.output
+    listed = invoke("ct", "list", "--ct-dir", tmp_path, "--json")
+    assert '"release": "2025-03-28"' in listed.output and '"terms": 43697' in listed.output
+    shown = invoke("ct", "show", "C66742", "--ct-dir", tmp_path)
+    assert shown.exit_code == 0
+    assert "NY (C66742) No Yes Response: non-extensible, 3 terms" in " ".join(shown.output.split())
+    assert "│ U    │ C17998 │ Unknown │" in shown.output
+    missing = invoke("ct", "show", "NYY", "--ct-dir", tmp_path)
+    assert missing.exit_code == 2 and "did you mean 'NY'" in missing.output
+
+
+def test_a_malformed_ct_file_exits_2_and_stores_nothing(tmp_path):
+    from specs.nci_evs import COLUMNS
+
+    bad = tmp_path / "SDTM Terminology 2025-06-27.txt"
+    bad.write_text("\t".join(COLUMNS) + "\nC66742\t\tNo\tNo Yes Response\tNY\t\t\t\n"
+                   "C49487\tC66742\t\tNo Yes Response\tN\tNo\n", encoding="utf-8")
+    result = invoke("ct", "import", bad, "--ct-dir", tmp_path / "store")
+    assert result.exit_code == 2
+    assert f"{bad}, line 3: 6 fields where the header has 8" in " ".join(result.output.split())
+    assert not (tmp_path / "store" / "ct").exists()
+
+
+def test_standards_import_and_validate_with_a_ct_release_not_imported(tmp_path):
+    from tests.reference import reference
+
+    folder = reference("cdisc-standards", "sdtmig-3.4")
+    result = invoke("standards", "import", folder, "--ct-dir", tmp_path, "--json")
+    assert result.exit_code == 0 and '"datasets": 63' in result.output and '"variables": 1917' in result.output
+    assert '"version": "3.4"' in invoke("standards", "list", "--ct-dir", tmp_path, "--json").output
+    data = tmp_path / "data"
+    data.mkdir()
+    result = invoke("validate", data, "--ct", "2024-03-29", "--ct-dir", tmp_path)
+    assert result.exit_code == 2
+    assert "SDTM CT 2024-03-29 is not imported" in " ".join(result.output.split())

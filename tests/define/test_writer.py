@@ -337,3 +337,66 @@ def test_supp_value_level_lists_the_pieces_of_text_over_200_characters():
         "AETERM2"]
     assert texts_of(tree, ".//odm:ItemDef[@OID='IT.SUPPAE.QVAL.QNAM.AETERM1']/odm:Description/"
                           "odm:TranslatedText") == ["Reported Term for the Adverse Event"]
+
+
+# --- with the CDISC CT package and the implementation guide imported (issue #13) ------------------
+
+NCI = "nci:ExtCodeID"
+
+
+def _codelist_aliases(tree):
+    """CodeList OID → (StandardOID, codelist C-code, {term: (C-code, extended)})."""
+    out = {}
+    for element in tree.getroot().iterfind(".//odm:CodeList", NS):
+        alias = element.find("odm:Alias", NS)
+        items = element.findall("odm:CodeListItem", NS) + element.findall("odm:EnumeratedItem", NS)
+        terms = {}
+        for item in items:
+            code = item.find("odm:Alias", NS)
+            terms[item.get("CodedValue")] = (code.get("Name") if code is not None else None,
+                                             item.get(f"{{{DEF}}}ExtendedValue"))
+        out[element.get("OID")] = (element.get(f"{{{DEF}}}StandardOID"),
+                                   alias.get("Name") if alias is not None else None, terms)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["sdtm", "adam"])
+def test_every_cdisc_codelist_and_term_carries_its_c_code(ct_store, kind):
+    study = load_study("ovarian", ct_store)
+    tree = build_define(study, kind)
+    assert validate_define(tree, None) == []
+    standards = [(s.get("Type"), s.get("PublishingSet"), s.get("Version"))
+                 for s in tree.getroot().iterfind(".//def:Standard", NS) if s.get("Type") == "CT"]
+    assert ("CT", "SDTM", "2025-03-28") in standards
+    assert (("CT", "ADaM", "2025-03-28") in standards) == (kind == "adam")
+    codelists = _codelist_aliases(tree)
+    for oid, (standard, code, terms) in codelists.items():
+        if standard is None:  # a sponsor codelist: no C-codes
+            assert code is None and all(c is None for c, _ in terms.values()), oid
+            continue
+        assert standard.endswith(".2025-03-28") and code and code.startswith("C"), oid
+        for value, (term_code, extended) in terms.items():
+            # each term has its NCI code, or is a sponsor extension marked as such
+            assert (term_code is None) == (extended == "Yes"), (oid, value)
+    if kind == "adam":
+        assert codelists["CL.DTYPE"][:2] == ("STD.CT.ADAM.2025-03-28", "C81224")
+        assert codelists["CL.DTYPE"][2]["BLQ"] == (None, "Yes")
+        assert codelists["CL.DATEFL"][1] == "C81223" and codelists["CL.TIMEFL"][1] == "C81226"
+    else:
+        assert codelists["CL.UNIT"][2]["10^6 cells/kg"] == (None, "Yes")
+        assert codelists["CL.NY"][2]["Y"] == ("C49488", None)
+    aliases = [a for a in tree.getroot().iterfind(".//odm:CodeList//odm:Alias", NS)]
+    assert aliases and {a.get("Context") for a in aliases} == {NCI}
+
+
+def test_an_imported_guide_makes_every_sdtmig_domain_standard(ct_store):
+    # Vital signs are not among the shipped standards' domains; SDTMIG 3.4 imported knows VS.
+    study = load_study("ovarian", ct_store)
+    vs = dataclasses.replace(study.guides["sdtm"]["VS"], keys=("STUDYID", "USUBJID", "VSTESTCD"))
+    with_vs = dataclasses.replace(study, sdtm={**study.sdtm, "VS": vs})
+    group = one(build_define(with_vs, "sdtm"), ".//odm:ItemGroupDef[@Name='VS']")
+    assert group.get(f"{{{DEF}}}StandardOID") == "STD.IG.SDTMIG"
+    assert group.get(f"{{{DEF}}}IsNonStandard") is None
+    shipped_only = dataclasses.replace(with_vs, guides={})
+    group = one(build_define(shipped_only, "sdtm"), ".//odm:ItemGroupDef[@Name='VS']")
+    assert group.get(f"{{{DEF}}}IsNonStandard") == "Yes"
