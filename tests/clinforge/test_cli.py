@@ -132,7 +132,8 @@ def test_standards_import_and_validate_with_a_ct_release_not_imported(tmp_path):
 
     folder = reference("cdisc-standards", "sdtmig-3.4")
     result = invoke("standards", "import", folder, "--ct-dir", tmp_path, "--json")
-    assert result.exit_code == 0 and '"datasets": 63' in result.output and '"variables": 1917' in result.output
+    assert result.exit_code == 0
+    assert '"datasets": 63' in result.output and '"variables": 1917' in result.output
     assert '"version": "3.4"' in invoke("standards", "list", "--ct-dir", tmp_path, "--json").output
     data = tmp_path / "data"
     data.mkdir()
