@@ -180,14 +180,16 @@ def build_ts(study: Study, dm: pd.DataFrame | None = None, *, spec_name: str = "
     Each entry names `parmcd` and one of `value` (a literal or list), `study` (a fact of
     study.yaml, see `study_facts`) or `data` (a fact of the converted DM, see
     `data_facts`). `codelist` codes the value through CDISC CT (TSVALCD = C-code,
-    TSVCDREF `CDISC CT`, TSVCDVER = `parameters.ct_version`); otherwise `ref` names the
+    TSVCDREF `CDISC CT`, TSVCDVER = `parameters.ct_version`, else the release of the SDTM CT
+    package the study's codelists come from); otherwise `ref` names the
     reference (ISO 8601, ISO 3166-1 Alpha-3, ClinicalTrials.gov …) and `code: value`
     makes the value its own code. A list gives one record per value (TSSEQ 1, 2 …). A
     value that is not available gets TSVALNF from the entry's `null_flavor` (default NI);
     an entry with `optional: true` is left out instead.
     """
     params = study.sdtm[spec_name].parameters
-    ct_version = str(params.get("ct_version", ""))
+    ct_version = str(params.get("ct_version") or next(
+        (c.source.version for c in study.terminology if c.standard == "sdtm"), ""))
     facts = {"study": study_facts(study), "data": data_facts(dm)}
     rows = []
     for entry in params.get("summary", []):
