@@ -116,6 +116,7 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
     frames = _read(data_dir, frames)
     # The SUPP-- pieces of text over 200 characters are described as the data has them.
     study = with_text_splits(load_study(study_name, store), frames)
+    _say_terminology(study, output)
     kind = "adam" if frames and set(frames) <= set(study.adam) else "sdtm"
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
