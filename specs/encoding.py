@@ -85,6 +85,14 @@ def windows_1252(raw: bytes) -> str:
     return raw.decode(LOSSLESS).translate(_WINDOWS_1252)
 
 
+def non_ascii(values: pd.Series) -> pd.Series:
+    """True where a text value holds a character beyond ASCII; missing values never do.
+
+    Arrow tests every value of Arrow-backed text at once (object columns go value by value)."""
+    ascii_ = values.str.isascii().fillna(True).astype(bool)
+    return values.notna() & ~ascii_
+
+
 def decode_columns(frame: pd.DataFrame, columns: list[str], encoding: str, file: str
                    ) -> tuple[pd.DataFrame, list[Recoded]]:
     """`frame` (text read as Latin-1) with the values of `columns` decoded by `encoding`.
@@ -95,7 +103,7 @@ def decode_columns(frame: pd.DataFrame, columns: list[str], encoding: str, file:
     changed = {}
     for name in columns:
         values = frame[name]
-        odd = np.flatnonzero(~values.str.isascii().fillna(True).to_numpy(dtype=bool))
+        odd = np.flatnonzero(non_ascii(values).to_numpy())
         if len(odd):
             changed[name], found = _decode_column(values, odd, encoding, file, name)
             recoded += found

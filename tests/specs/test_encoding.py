@@ -51,18 +51,19 @@ def test_windows_1252_reads_every_byte():
 
 
 def test_ascii_columns_are_returned_untouched():
-    frame = pd.DataFrame({"A": as_read(b"x", b"y"), "B": [1.0, 2.0]})
+    frame = pd.DataFrame({"A": pd.Series(["x", None], dtype="str"), "B": [1.0, 2.0]})
     decoded, recoded = decode_columns(frame, ["A"], DEFAULT, "x.xpt")
     assert decoded is frame and recoded == []
 
 
 def test_default_reads_utf8_and_falls_back_to_windows_1252_per_value():
     values = as_read(b"caf\xc3\xa9", b"Alzheimer\x92s", b"plain", b"Alzheimer\x92s", b"")
-    frame = pd.DataFrame({"TSVAL": values})
+    frame = pd.DataFrame({"TSVAL": pd.concat([values, pd.Series([None], dtype="str")], ignore_index=True)})
     decoded, recoded = decode_columns(frame, ["TSVAL"], DEFAULT, "ts.xpt")
     # UTF-8 is read as UTF-8, silently; the Windows-1252 value is named once, at its first row,
-    # with the number of rows holding it.
-    assert decoded["TSVAL"].tolist() == ["café", "Alzheimer’s", "plain", "Alzheimer’s", ""]
+    # with the number of rows holding it; a missing value stays missing.
+    assert decoded["TSVAL"].tolist()[:5] == ["café", "Alzheimer’s", "plain", "Alzheimer’s", ""]
+    assert pd.isna(decoded["TSVAL"].iloc[5])
     assert recoded == [Recoded("ts.xpt", "TSVAL", "Alzheimer’s", 2, 2)]
     assert str(recoded[0]) == ("ts.xpt: TSVAL row 2 is not UTF-8; read as Windows-1252: 'Alzheimer’s' "
                                "(2 rows hold this value)")
