@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from edc.calendar import MONTHS
-from specs.encoding import DEFAULT, LOSSLESS, STRICT_UTF8, decode_columns, warnings_for
+from specs.encoding import DEFAULT, LOSSLESS, STRICT_UTF8, decode_columns, read_sas, warnings_for
 from specs.errors import InputError
 from specs.loader import load_crf_library
 from specs.model import Form, Study
@@ -279,13 +279,12 @@ def _read_sas(path: Path, form: Form, encoding: str, warn: Warn | None) -> pd.Da
 
     reader = pyreadstat.read_sas7bdat if path.suffix.lower() == ".sas7bdat" else pyreadstat.read_xport
     try:
-        # As Latin-1, one character per byte, then decoded by `encoding` (a SAS7BDAT file's own
-        # encoding attribute is not consulted: the user's --encoding decides, as for XPT).
-        data, meta = reader(str(path), dates_as_pandas_datetime=True, encoding=LOSSLESS)
+        data, meta, undecoded = read_sas(reader, path, encoding, dates_as_pandas_datetime=True)
     except Exception as exc:  # pyreadstat raises its own error types for unreadable files
         raise InputError(f"not a readable SAS file: {exc}", file=str(path)) from exc
-    text = [c for c, kind in meta.readstat_variable_types.items() if kind == "string"]
-    data = _decoded(data, text, encoding, path, warn)
+    if undecoded:
+        text = [c for c, kind in meta.readstat_variable_types.items() if kind == "string"]
+        data = _decoded(data, text, encoding, path, warn)
     data.columns = [c.upper() for c in data.columns]
     _check_header(path, list(data.columns), form)
     text = {c: _sas_text(data[c]) for c in data.columns}

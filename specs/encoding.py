@@ -1,9 +1,10 @@
 """Text in files that do not say their encoding: SAS transport (XPT), SAS7BDAT and CSV exports.
 
-Readers take the bytes as Latin-1, in which every byte is the character of the same number, so
-nothing is lost and the usual all-ASCII value needs no more work. Only values holding a byte
-above 127 (found by Arrow, per column) are decoded again, once per distinct value, by the
-encoding the user chose:
+Nearly every file is UTF-8 (or ASCII) throughout, and readers first read it so, as fast as ever.
+Where that fails, and for any encoding but the default and strict-utf-8, they take the bytes as
+Latin-1, in which every byte is the character of the same number, so nothing is lost; then only
+the values holding a byte above 127 (found by Arrow, per column) are decoded again, once per
+distinct value, by the encoding the user chose:
 
 - `utf-8` (the default): as UTF-8; a value that is not valid UTF-8 is read as Windows-1252 (what
   SAS on Windows writes) and returned as a `Recoded` for the caller to warn about;
@@ -16,7 +17,10 @@ A refused value raises InputError naming the file, row, variable and the value's
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,6 +82,24 @@ def _ascii_compatible(codec: str) -> bool:
         return _ASCII.decode(codec) == _ASCII.decode("ascii")
     except (LookupError, UnicodeError):  # LookupError: a codec that is not bytes → text
         return False
+
+
+def read_sas(read: Callable[..., tuple[pd.DataFrame, Any]], path: Path, encoding: str, **options: Any
+             ) -> tuple[pd.DataFrame, Any, bool]:
+    """pyreadstat's `read(path, **options)`, and whether its text is still to be decoded by
+    `encoding` (decode_columns, decode_label) because it was read as Latin-1.
+
+    The default and strict-utf-8 first let pyreadstat read as it does (XPT as UTF-8, SAS7BDAT by
+    its own encoding attribute); only a file with text that does not decode so is read again.
+    """
+    if encoding in (DEFAULT, STRICT_UTF8):
+        try:
+            frame, meta = read(str(path), **options)
+            return frame, meta, False
+        except UnicodeDecodeError:
+            pass  # read byte by byte below, and the values that are not UTF-8 named
+    frame, meta = read(str(path), encoding=LOSSLESS, **options)
+    return frame, meta, True
 
 
 def windows_1252(raw: bytes) -> str:

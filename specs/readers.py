@@ -26,7 +26,7 @@ import pyreadstat
 
 from specs.dataset import SAS_EPOCH, format_kind
 from specs.datasetjson import parse_dataset_json
-from specs.encoding import DEFAULT, LOSSLESS, decode_columns, decode_label, warnings_for
+from specs.encoding import DEFAULT, decode_columns, decode_label, read_sas, warnings_for
 from specs.errors import InputError
 
 # When a folder holds one dataset in several formats, the first of these wins.
@@ -92,10 +92,8 @@ def _read_xpt(path: Path, encoding: str, warn: Warn | None) -> pd.DataFrame:
             file=str(path), expected=AGAIN,
         )
     try:
-        # Latin-1 gives every byte as one character, so no text can fail to decode here; it is
-        # decoded by `encoding` below, value by value where it is not ASCII.
-        frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True,
-                                            encoding=LOSSLESS)
+        frame, meta, undecoded = read_sas(pyreadstat.read_xport, path, encoding,
+                                          disable_datetime_conversion=True)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as error:
         with open(path, "rb") as handle:
             has_rows = XPT_OBS_HEADER.search(handle.read(1 << 20))
@@ -107,23 +105,33 @@ def _read_xpt(path: Path, encoding: str, warn: Warn | None) -> pd.DataFrame:
         name: fmt if "." in fmt else f"{fmt}."
         for name, fmt in meta.original_variable_types.items() if fmt
     }
-    text = [name for name in frame.columns if meta.readstat_variable_types[name] == "string"]
-    label, recoded = decode_label(meta.file_label, encoding, str(path))
-    labels = {}
-    for name, raw in zip(frame.columns, meta.column_labels, strict=True):
-        labels[name], found = decode_label(raw, encoding, str(path), name)
-        recoded += found
-    frame, found = decode_columns(frame, text, encoding, str(path))
-    if warn:
-        for line in warnings_for(recoded + found):
-            warn(line)
-    return _typed_frame(frame, set(text), formats, str(path), {
+    strings = [name for name in frame.columns if meta.readstat_variable_types[name] == "string"]
+    label = meta.file_label or ""
+    labels = {name: text or "" for name, text in zip(frame.columns, meta.column_labels, strict=True)}
+    if undecoded:
+        frame, label, labels = _decoded(frame, label, labels, strings, encoding, str(path), warn)
+    return _typed_frame(frame, set(strings), formats, str(path), {
         "name": meta.table_name or path.stem.upper(),
         "label": label,
         "labels": labels,
         "formats": formats,
         "lengths": dict(meta.variable_storage_width),
     })
+
+
+def _decoded(frame: pd.DataFrame, label: str, labels: dict[str, str], text: list[str], encoding: str,
+             file: str, warn: Warn | None) -> tuple[pd.DataFrame, str, dict[str, str]]:
+    """Frame, dataset label and variable labels read as Latin-1, decoded by `encoding`."""
+    label, recoded = decode_label(label, encoding, file)
+    decoded = {}
+    for name, raw in labels.items():
+        decoded[name], found = decode_label(raw, encoding, file, name)
+        recoded += found
+    frame, found = decode_columns(frame, text, encoding, file)
+    if warn:
+        for line in warnings_for(recoded + found):
+            warn(line)
+    return frame, label, decoded
 
 
 def as_read(conformed: pd.DataFrame, fmt: str = "xpt") -> pd.DataFrame:
