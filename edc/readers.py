@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from edc.calendar import MONTHS
-from specs.encoding import DEFAULT, LOSSLESS, STRICT_UTF8, decode_columns, read_sas, warnings_for
+from specs.encoding import DEFAULT, LOSSLESS, STRICT_UTF8, Warn, decode_columns, read_sas, tell
 from specs.errors import InputError
 from specs.loader import load_crf_library
 from specs.model import Form, Study
@@ -45,7 +44,6 @@ REGISTRATION_FORMS = ("enrol", "dm")
 UNSCHEDULED_FOLDER = r"UNS[1-9]\d*"
 SHOWN_PROBLEMS = 20
 UTF8_BOM = b"\xef\xbb\xbf"
-Warn = Callable[[str], None]
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
 OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 _MONTH = "|".join(MONTHS)
@@ -139,7 +137,8 @@ def read_form(path: str | Path, form: Form, *, encoding: str = DEFAULT,
         _raise(path, problems)
     frame = table.to_pandas(types_mapper=lambda t: _TEXT if pa.types.is_string(t) else None)
     if per_value:
-        frame = _decoded(frame, list(frame.columns), encoding, path, warn)
+        frame, recoded = decode_columns(frame, list(frame.columns), encoding, str(path))
+        tell(warn, recoded)
     return _check_values(path, frame, form)
 
 
@@ -167,16 +166,6 @@ def _not_utf8(path: Path, data: bytes, exc: UnicodeDecodeError) -> InputError:
         f"the file is not UTF-8: byte 0x{data[exc.start]:02X} at byte {exc.start - start + 1} of "
         "line 1 cannot be decoded; re-export the file as UTF-8", file=str(path),
         value=data[start:exc.start + 1][-20:].decode("utf-8", "replace"), expected="UTF-8 text")
-
-
-def _decoded(frame: pd.DataFrame, columns: list[str], encoding: str, path: Path,
-             warn: Warn | None) -> pd.DataFrame:
-    """`frame` (text read as Latin-1) with its text decoded by `encoding`; fallbacks told to `warn`."""
-    frame, recoded = decode_columns(frame, columns, encoding, str(path))
-    if warn:
-        for line in warnings_for(recoded):
-            warn(line)
-    return frame
 
 
 def _check_header(path: Path, header: list[str], form: Form) -> None:
@@ -283,8 +272,9 @@ def _read_sas(path: Path, form: Form, encoding: str, warn: Warn | None) -> pd.Da
     except Exception as exc:  # pyreadstat raises its own error types for unreadable files
         raise InputError(f"not a readable SAS file: {exc}", file=str(path)) from exc
     if undecoded:
-        text = [c for c, kind in meta.readstat_variable_types.items() if kind == "string"]
-        data = _decoded(data, text, encoding, path, warn)
+        strings = [c for c, kind in meta.readstat_variable_types.items() if kind == "string"]
+        data, recoded = decode_columns(data, strings, encoding, str(path))
+        tell(warn, recoded)
     data.columns = [c.upper() for c in data.columns]
     _check_header(path, list(data.columns), form)
     text = {c: _sas_text(data[c]) for c in data.columns}

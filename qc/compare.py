@@ -9,7 +9,7 @@ whose types differ are listed under attributes and their values are not compared
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from qc.frames import text
-from specs.encoding import DEFAULT
+from specs.encoding import DEFAULT, Warn
 
 Side = pd.DataFrame | Mapping[str, pd.DataFrame] | str | Path
 SEQ = "_COMPARE_OCCURRENCE"
@@ -65,8 +65,7 @@ class Comparison:
 
 
 def compare(base: Side, qc: Side, keys: Sequence[str] | str, *, tolerance: float = 1e-9,
-            examples: int = 10, encoding: str = DEFAULT,
-            warn: Callable[[str], None] | None = None) -> Comparison:
+            examples: int = 10, encoding: str = DEFAULT, warn: Warn | None = None) -> Comparison:
     """Compare two frames, files or folders by `keys` (a list or 'K1,K2'); see the module doc.
 
     XPT files are read by `encoding` (specs.encoding), values read as Windows-1252 told to `warn`.
@@ -89,7 +88,7 @@ def _single(side: Side) -> bool:
     return isinstance(side, pd.DataFrame) or (isinstance(side, str | Path) and Path(side).is_file())
 
 
-def _datasets(side: Side, encoding: str, warn: Callable[[str], None] | None) -> dict[str, pd.DataFrame]:
+def _datasets(side: Side, encoding: str, warn: Warn | None) -> dict[str, pd.DataFrame]:
     if isinstance(side, pd.DataFrame):
         return {str(side.attrs.get("name", "DATA")).upper(): side}
     if isinstance(side, Mapping):

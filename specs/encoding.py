@@ -33,6 +33,7 @@ STRICT_UTF8 = "strict-utf-8"
 # pyreadstat uses) both know.
 LOSSLESS = "latin1"
 SHOWN_WARNINGS = 10  # recoded values named one by one per file; the rest are counted
+Warn = Callable[[str], None]  # what readers tell of values read as Windows-1252
 _ASCII = bytes(range(128))
 # Windows-1252 leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D undefined; like the WHATWG Encoding
 # Standard, they read as the C1 controls of the same number, so every byte is one character.
@@ -177,6 +178,13 @@ def decode_label(text: str | None, encoding: str, file: str, variable: str = ""
     what = f"label of {variable}" if variable else "dataset label"
     label, fell_back = decode_value(text, encoding, file, variable, None, what=what)
     return label, [Recoded(file, variable, label, None)] if fell_back else []
+
+
+def tell(warn: Warn | None, recoded: list[Recoded]) -> None:
+    """Say each line of `warnings_for(recoded)` to `warn`, when there is one to tell."""
+    if warn:
+        for line in warnings_for(recoded):
+            warn(line)
 
 
 def warnings_for(recoded: list[Recoded], shown: int = SHOWN_WARNINGS) -> list[str]:

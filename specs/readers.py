@@ -17,7 +17,6 @@ A file that cannot be read raises InputError naming the file and what is wrong.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date, time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import pyreadstat
 
 from specs.dataset import SAS_EPOCH, format_kind
 from specs.datasetjson import parse_dataset_json
-from specs.encoding import DEFAULT, decode_columns, decode_label, read_sas, warnings_for
+from specs.encoding import DEFAULT, Warn, decode_columns, decode_label, read_sas, tell
 from specs.errors import InputError
 
 # When a folder holds one dataset in several formats, the first of these wins.
@@ -36,7 +35,6 @@ XPT_RECORD = 80
 XPT_LIBRARY_HEADER = b"HEADER RECORD*******LIB"
 XPT_OBS_HEADER = re.compile(rb"HEADER RECORD\*{7}OBS(V8)? +HEADER RECORD!{7}")
 AGAIN = "the complete file: copy or export it again"
-Warn = Callable[[str], None]
 
 
 def read_dataset(path: str | Path, *, encoding: str = DEFAULT, warn: Warn | None = None) -> pd.DataFrame:
@@ -128,9 +126,7 @@ def _decoded(frame: pd.DataFrame, label: str, labels: dict[str, str], text: list
         decoded[name], found = decode_label(raw, encoding, file, name)
         recoded += found
     frame, found = decode_columns(frame, text, encoding, file)
-    if warn:
-        for line in warnings_for(recoded + found):
-            warn(line)
+    tell(warn, recoded + found)
     return frame, label, decoded
 
 
