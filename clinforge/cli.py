@@ -19,6 +19,7 @@ import typer
 from clinforge import pipeline
 from clinforge.console import Output
 from define.odm import DefineError
+from specs.encoding import DEFAULT, STRICT_UTF8, check_encoding
 from specs.errors import InputError, SpecError
 
 app = typer.Typer(
@@ -44,6 +45,20 @@ FailOn = Annotated[Severity, typer.Option(
     "--fail-on", help="Exit 1 when findings reach this severity.")]
 Formats = Annotated[str, typer.Option("--format", help="Output formats: xpt, json or xpt,json.")]
 StudyArg = Annotated[str, typer.Argument(help="A shipped study (ovarian, cervical) or a study spec folder.")]
+
+
+def _encoding(name: str) -> str:
+    try:
+        return check_encoding(name)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+Encoding = Annotated[str, typer.Option(
+    "--encoding", callback=_encoding,
+    help=f"Text encoding of XPT, SAS7BDAT and CSV files: {DEFAULT} (a value that is not UTF-8 is "
+         f"read as Windows-1252, with a warning), {STRICT_UTF8} (such a value is an error), or any "
+         "ASCII-compatible encoding Python knows, e.g. latin-1.")]
 
 
 def guarded(command: Callable) -> Callable:
@@ -103,6 +118,7 @@ def sdtm(
     raw: Annotated[Path, typer.Option("--raw", help="Folder of raw EDC exports (<form>.csv).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the SDTM datasets.")],
     formats: Formats = "xpt",
+    encoding: Encoding = DEFAULT,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -112,7 +128,7 @@ def sdtm(
 
     Example: `clinforge sdtm ovarian --raw raw/ovarian --out sdtm/ovarian`
     """
-    result = pipeline.sdtm(study, raw, out_dir, output=out, formats=_formats(formats))
+    result = pipeline.sdtm(study, raw, out_dir, output=out, formats=_formats(formats), encoding=encoding)
     _report(out, result)
 
 
@@ -123,6 +139,7 @@ def adam(
     sdtm_dir: Annotated[Path, typer.Option("--sdtm", help="Folder of SDTM datasets (XPT, JSON, Parquet).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the ADaM datasets.")],
     formats: Formats = "xpt",
+    encoding: Encoding = DEFAULT,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -132,7 +149,7 @@ def adam(
 
     Example: `clinforge adam ovarian --sdtm sdtm/ovarian --out adam/ovarian`
     """
-    result = pipeline.adam(study, sdtm_dir, out_dir, output=out, formats=_formats(formats))
+    result = pipeline.adam(study, sdtm_dir, out_dir, output=out, formats=_formats(formats), encoding=encoding)
     _report(out, result)
 
 
@@ -156,6 +173,7 @@ def define(
     study: StudyArg,
     data: Annotated[Path, typer.Option("--data", help="Folder of SDTM or ADaM datasets.")],
     out_file: Annotated[Path, typer.Option("--out", help="Path of the define.xml to write.")],
+    encoding: Encoding = DEFAULT,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -165,7 +183,7 @@ def define(
 
     Example: `clinforge define ovarian --data sdtm/ovarian --out sdtm/ovarian/define.xml`
     """
-    _report(out, pipeline.define(study, data, out_file, output=out))
+    _report(out, pipeline.define(study, data, out_file, output=out, encoding=encoding))
 
 
 @app.command()
@@ -175,6 +193,7 @@ def run(
     raw: Annotated[Path, typer.Option("--raw", help="Folder of raw EDC exports (<form>.csv).")],
     package: Annotated[Path, typer.Option("--out", help="Package folder (replaced only on success).")],
     formats: Formats = "xpt",
+    encoding: Encoding = DEFAULT,
     fail_on: FailOn = Severity.error,
     quiet: Quiet = False,
     json: Json = False,
@@ -185,7 +204,7 @@ def run(
 
     Example: `clinforge run ovarian --raw raw/ovarian --out package/ovarian --format xpt,json`
     """
-    result = pipeline.run(study, raw, package, output=out, formats=_formats(formats))
+    result = pipeline.run(study, raw, package, output=out, formats=_formats(formats), encoding=encoding)
     out.summary(f"Package of {study} in {package}", ["step", "output", "datasets", "records"],
                 [[r.step, os.path.relpath(r.folder, package), len(r.counts), sum(r.counts.values())]
                  for r in result.steps],
@@ -201,6 +220,7 @@ def validate(
     study: Annotated[str | None, typer.Option("--study", help="Study whose specs give the metadata.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Folder for the reports.")] = None,
     fail_on: FailOn = Severity.error,
+    encoding: Encoding = DEFAULT,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -213,7 +233,8 @@ def validate(
 
     Example: `clinforge validate package/ovarian/m5/datasets/meso-ov-101/tabulations/sdtm --report qc`
     """
-    result = pipeline.validate(data, output=out, study_name=study, define_file=define_file, report=report)
+    result = pipeline.validate(data, output=out, study_name=study, define_file=define_file, report=report,
+                               encoding=encoding)
     rows = [[rule, n] for rule, n in sorted(result.count_by_rule().items())]
     rows += [[f"{r.rule} on {r.dataset}: NOT RUN ({r.reason})", "-"] for r in result.not_run()]
     out.summary(f"Validation of {data}", ["rule", "findings"], rows,
@@ -229,6 +250,7 @@ def compare(
     qc: Annotated[Path, typer.Argument(help="Compare dataset file or folder (QC programming).")],
     keys: Annotated[str, typer.Option("--keys", help="Key variables, e.g. USUBJID,PARAMCD,AVISITN.")],
     tolerance: Annotated[float, typer.Option(help="Numbers closer than this are equal.")] = 1e-9,
+    encoding: Encoding = DEFAULT,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -242,9 +264,11 @@ def compare(
     """
     from qc.compare import compare as compare_sides
 
-    comparison = compare_sides(base, qc, keys, tolerance=tolerance)
+    comparison = compare_sides(base, qc, keys, tolerance=tolerance, encoding=encoding, warn=out.warning)
     if json:
-        print(_json.dumps({"differences": comparison.has_differences, "report": comparison.report()}))
+        warned = {"warnings": out.warnings} if out.warnings else {}
+        print(_json.dumps({"differences": comparison.has_differences, **warned,
+                           "report": comparison.report()}))
     elif not quiet:
         print(comparison.report())
     if comparison.has_differences:

@@ -13,6 +13,7 @@ import pandas as pd
 from clinforge.atomic import atomic_folder
 from clinforge.console import Output
 from clinforge.package import Layout, hash_tree, write_manifest
+from specs.encoding import DEFAULT
 from specs.loader import load_study
 from specs.model import Study
 
@@ -45,14 +46,15 @@ def synth(study_name: str | Path, out: Path, *, subjects: int, seed: int,
 
 
 def sdtm(study_name: str | Path, raw: Path, out: Path, *, output: Output,
-         formats: tuple[str, ...] = ("xpt",)) -> StepResult:
-    """Convert the raw exports in `raw` to SDTM datasets in `out` (replaced only when complete)."""
+         formats: tuple[str, ...] = ("xpt",), encoding: str = DEFAULT) -> StepResult:
+    """Convert the raw exports in `raw` (their text read by `encoding`, specs.encoding) to SDTM
+    datasets in `out` (replaced only when complete)."""
     from edc.readers import read_raw
     from sdtm.engine import convert
     from specs.textsplit import with_text_splits
 
     study = load_study(study_name)
-    frames = read_raw(raw, study)
+    frames = read_raw(raw, study, encoding=encoding, warn=output.warning)
     later = {name for name, spec in study.sdtm.items() if spec.parameters.get("from_analysis")}
     collected = replace(study, sdtm={k: v for k, v in study.sdtm.items() if k not in later})
     with output.progress("SDTM", len(collected.sdtm)) as step:
@@ -87,13 +89,14 @@ def analysis_sdtm(study: Study, sdtm: dict[str, pd.DataFrame]) -> dict[str, pd.D
 
 
 def adam(study_name: str | Path, sdtm_dir: Path, out: Path, *, output: Output,
-         formats: tuple[str, ...] = ("xpt",), sdtm: Mapping[str, pd.DataFrame] | None = None) -> StepResult:
-    """Build the study's ADaM datasets from the SDTM datasets in `sdtm_dir` (or `sdtm`, the
-    datasets as read from it), into `out`."""
+         formats: tuple[str, ...] = ("xpt",), sdtm: Mapping[str, pd.DataFrame] | None = None,
+         encoding: str = DEFAULT) -> StepResult:
+    """Build the study's ADaM datasets from the SDTM datasets in `sdtm_dir` (XPT text read by
+    `encoding`; or `sdtm`, the datasets as read from it), into `out`."""
     from adam.build import build_adam
 
     study = load_study(study_name)
-    frames = _read(sdtm_dir, sdtm)
+    frames = _read(sdtm_dir, sdtm, encoding, output)
     with output.progress("ADaM", len(study.adam)) as step:
         datasets = build_adam(study, frames, progress=step, sdtm_folder=sdtm_dir)
     with atomic_folder(out) as work:
@@ -102,14 +105,14 @@ def adam(study_name: str | Path, sdtm_dir: Path, out: Path, *, output: Output,
 
 
 def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Output,
-           frames: Mapping[str, pd.DataFrame] | None = None) -> StepResult:
+           frames: Mapping[str, pd.DataFrame] | None = None, encoding: str = DEFAULT) -> StepResult:
     """define.xml (Define-XML 2.1, XSD-checked) and define.html for the datasets in `data_dir`
-    (or `frames`, the datasets as read from it)."""
+    (XPT text read by `encoding`; or `frames`, the datasets as read from it)."""
     from define.html import write_html
     from define.writer import write_define
     from specs.textsplit import with_text_splits
 
-    frames = _read(data_dir, frames)
+    frames = _read(data_dir, frames, encoding, output)
     # The SUPP-- pieces of text over 200 characters are described as the data has them.
     study = with_text_splits(load_study(study_name), frames)
     kind = "adam" if frames and set(frames) <= set(study.adam) else "sdtm"
@@ -123,9 +126,10 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
 
 def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = None,
              define_file: Path | None = None, report: Path | None = None, data_docs: bool = True,
-             label: str | None = None, frames: Mapping[str, pd.DataFrame] | None = None):
-    """Expectation suites and conformance rules over a folder (or `frames`, the datasets as read
-    from it); reports into `report` when given.
+             label: str | None = None, frames: Mapping[str, pd.DataFrame] | None = None,
+             encoding: str = DEFAULT):
+    """Expectation suites and conformance rules over a folder (XPT text read by `encoding`; or
+    `frames`, the datasets as read from it); reports into `report` when given.
 
     `label` names the folder in messages (the package log must not name temporary paths).
     """
@@ -136,7 +140,9 @@ def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = 
     output.info(f"Validating {label}")
     suites = Path(report) / "expectations" if report else None
     result = validate_folder(data_dir if frames is None else frames, specs=study_name, define=define_file,
-                             suites_dir=suites)
+                             suites_dir=suites, encoding=encoding)
+    for warning in result.warnings:
+        output.warning(warning)
     if report:
         write_reports(result, report)
         if data_docs:
@@ -157,10 +163,11 @@ def methods(study: Study, kind: str) -> dict[tuple[str, str], str]:
     return sdtm_methods(study)
 
 
-def _read(folder: Path, frames: Mapping[str, pd.DataFrame] | None) -> dict[str, pd.DataFrame]:
+def _read(folder: Path, frames: Mapping[str, pd.DataFrame] | None, encoding: str,
+          output: Output) -> dict[str, pd.DataFrame]:
     from specs.readers import read_folder
 
-    return read_folder(folder) if frames is None else dict(frames)
+    return read_folder(folder, encoding=encoding, warn=output.warning) if frames is None else dict(frames)
 
 
 def _write_into(folder: Path, datasets: dict, specs: dict, formats: tuple[str, ...],
@@ -251,14 +258,16 @@ class StepFailed(Exception):
 
 
 def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
-        formats: tuple[str, ...] = ("xpt",), seed: int | None = None) -> RunResult:
+        formats: tuple[str, ...] = ("xpt",), seed: int | None = None, encoding: str = DEFAULT) -> RunResult:
     """SDTM → ADaM → define.xml → validation, laid out as an eCTD module 5 package with a manifest.
+    The raw exports' text is read by `encoding`.
 
     The package is built beside `package` and moved into place only when every step succeeded;
     a failure leaves the previous package as it was and names the step.
     """
     study = load_study(study_name)
-    command = f"clinforge run {study.name} --format {','.join(formats)}"
+    command = f"clinforge run {study.name} --format {','.join(formats)}" + (
+        f" --encoding {encoding}" if encoding != DEFAULT else "")
     first_line = len(output.lines)
     results, findings = [], []
     with atomic_folder(package) as work:
@@ -285,7 +294,8 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
             else:
                 findings.append(done)
 
-        step("sdtm", lambda: sdtm(study_name, raw, layout.sdtm, output=output, formats=formats))
+        step("sdtm", lambda: sdtm(study_name, raw, layout.sdtm, output=output, formats=formats,
+                                  encoding=encoding))
         step("adam", lambda: adam(study_name, layout.sdtm, layout.adam, output=output, formats=formats,
                                   sdtm=made["sdtm"]))
         # The SDTM validation needs nothing the later steps make: it runs on the second core

@@ -62,6 +62,7 @@ class ValidationResult:
     metadata_source: dict[str, str]  # dataset → where its metadata came from
     timings: dict[str, float] = field(default_factory=dict)  # seconds: suites, rules, per dataset
     gx_results: dict = field(default_factory=dict, repr=False)  # dataset → GX validation result
+    warnings: list[str] = field(default_factory=list)  # what reading the files had to say
 
     def not_run(self) -> list[RuleRun]:
         return [r for r in self.runs if r.status == NOT_RUN]

@@ -114,7 +114,8 @@ th{background:#f0f0f0}.error{color:#b00020}.warning{color:#a05a00}.notice{color:
 
 
 def write_html(result: ValidationResult, path: str | Path) -> Path:
-    """One self-contained page: totals, findings by rule, by dataset, rules not run, records."""
+    """One self-contained page: totals, what reading the files warned of, findings by rule, by
+    dataset, rules not run, records."""
     groups = _grouped(result.findings)
     severity = result.count_by_severity()
     parts = [
@@ -123,6 +124,9 @@ def write_html(result: ValidationResult, path: str | Path) -> Path:
         "<p>" + ", ".join(f"<span class='{s}'>{severity[s]} {s}(s)</span>" for s in SEVERITIES)
         + f" in {len(result.records)} dataset(s); {len(result.not_run())} rule run(s) NOT RUN.</p>",
     ]
+    if result.warnings:
+        parts.append("<h2>Reading the files</h2><ul>"
+                     + "".join(f"<li class='warning'>{escape(w)}</li>" for w in result.warnings) + "</ul>")
     parts.append(_by_rule(result))
     parts.append(_by_dataset(result))
     not_run = result.not_run()

@@ -13,6 +13,7 @@ from qc.findings import ValidationResult, severity_rank
 from qc.metadata import folder_metadata
 from qc.rules import ConformanceRule, run_rules
 from qc.suites import run_suites, write_suites
+from specs.encoding import DEFAULT
 from specs.model import Study
 
 SUITES_FOLDER = "expectations"
@@ -25,6 +26,7 @@ def validate_folder(
     define: str | Path | None = None,
     suites_dir: str | Path | None = None,
     rules: Iterable[ConformanceRule] = RULES,
+    encoding: str = DEFAULT,
 ) -> ValidationResult:
     """Run every dataset's expectation suite and every conformance rule; collect all findings.
 
@@ -32,13 +34,16 @@ def validate_folder(
     comes from `specs` (a Study, a shipped study name or a spec folder), else `define`
     (or define.xml in the folder), else the shipped standards. The suites are written as JSON to
     `suites_dir`, by default `<folder>/expectations/` when `data` is a folder; for frames only
-    when `suites_dir` is given. Raises InputError when a dataset file cannot be read.
+    when `suites_dir` is given. XPT files are read by `encoding` (specs.encoding); what reading
+    them had to say (values read as Windows-1252) is in the result's `warnings`. Raises
+    InputError when a dataset file cannot be read.
     """
     folder = Path(data) if isinstance(data, str | Path) else None
+    warnings: list[str] = []
     if folder is not None:
         from specs.readers import read_folder
 
-        frames = read_folder(folder)
+        frames = read_folder(folder, encoding=encoding, warn=warnings.append)
     else:
         frames = dict(data)
     frames = {name.upper(): frame.reset_index(drop=True) for name, frame in frames.items()}
@@ -65,4 +70,5 @@ def validate_folder(
         metadata_source=dict(sorted(metadata.sources.items())),
         timings=timings,
         gx_results=suite_run.gx_results,
+        warnings=warnings,
     )
