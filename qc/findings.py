@@ -30,6 +30,11 @@ class Finding:
     row: int | None = None  # 1-based record number in the dataset; None for dataset-level findings
     value: str = ""
     message: str = ""
+    # Every id the rule has: CDISC CORE, CDISC conformance (CGxxxx), FDA business rule, Pinnacle 21.
+    core_id: str = ""
+    cdisc_id: str = ""
+    fda_id: str = ""
+    p21_id: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -46,8 +51,10 @@ class RuleRun:
     findings: int = 0
     reason: str = ""  # why NOT RUN, or which part could not be checked
     description: str = ""
-    source: str = "rule"  # "suite" (Great Expectations) or "rule" (cross-dataset pandas rule)
+    source: str = "rule"  # "suite" (Great Expectations) or "rule" (a CORE-format rule)
+    core_id: str = ""
     cdisc_id: str = ""
+    fda_id: str = ""
     p21_id: str = ""
 
     def to_dict(self) -> dict:

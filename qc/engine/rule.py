@@ -55,6 +55,12 @@ class Rule:
     path: str = ""  # the rule.yml it came from
 
     @property
+    def is_adam(self) -> bool:
+        """An ADaM rule: its authorities cite the ADaMIG and no SDTM-family guide."""
+        names = {name for name, _ in self.standards}
+        return "ADAMIG" in names and not names & {"SDTMIG", "SENDIG", "TIG", "SDTM"}
+
+    @property
     def folder(self) -> Path | None:
         return Path(self.path).parent if self.path else None
 
