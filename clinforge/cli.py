@@ -219,6 +219,10 @@ def validate(
     define_file: Annotated[Path | None, typer.Option("--define", help="define.xml with metadata.")] = None,
     study: Annotated[str | None, typer.Option("--study", help="Study whose specs give the metadata.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Folder for the reports.")] = None,
+    rules: Annotated[list[Path] | None, typer.Option(
+        "--rules", help="CORE-format rule file or folder (repeatable); default: the catalogue.")] = None,
+    suites: Annotated[bool, typer.Option(
+        "--suites/--no-suites", help="Run the expectation suites generated from the metadata.")] = True,
     fail_on: FailOn = Severity.error,
     encoding: Encoding = DEFAULT,
     quiet: Quiet = False,
@@ -226,15 +230,17 @@ def validate(
     *,
     out: Output,
 ) -> None:
-    """Check any SDTM or ADaM folder: expectation suites from metadata and cross-dataset rules.
+    """Check any SDTM or ADaM folder: expectation suites from metadata and conformance rules.
 
     Metadata comes from `--study`, else `--define` (or a define.xml in the folder), else the
-    shipped SDTMIG 3.4 / ADaMIG 1.3 and CDISC CT. Rules that could not run are listed as not run.
+    shipped SDTMIG 3.4 / ADaMIG 1.3 and CDISC CT. Rules in the CDISC CORE format come from
+    `--rules` (e.g. a checkout of cdisc-open-rules), else clinforge's own catalogue. Rules that
+    could not run are listed as not run.
 
     Example: `clinforge validate package/ovarian/m5/datasets/meso-ov-101/tabulations/sdtm --report qc`
     """
     result = pipeline.validate(data, output=out, study_name=study, define_file=define_file, report=report,
-                               encoding=encoding)
+                               encoding=encoding, rules=rules or None, suites=suites)
     rows = [[rule, n] for rule, n in sorted(result.count_by_rule().items())]
     rows += [[f"{r.rule} on {r.dataset}: NOT RUN ({r.reason})", "-"] for r in result.not_run()]
     out.summary(f"Validation of {data}", ["rule", "findings"], rows,

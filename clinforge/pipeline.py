@@ -127,25 +127,27 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
 def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = None,
              define_file: Path | None = None, report: Path | None = None, data_docs: bool = True,
              label: str | None = None, frames: Mapping[str, pd.DataFrame] | None = None,
-             encoding: str = DEFAULT):
+             encoding: str = DEFAULT, rules: list[Path] | None = None, suites: bool = True):
     """Expectation suites and conformance rules over a folder (XPT text read by `encoding`; or
     `frames`, the datasets as read from it); reports into `report` when given.
 
-    `label` names the folder in messages (the package log must not name temporary paths).
+    `rules` are CORE-format rule files or folders (default: clinforge's catalogue); `suites=False`
+    leaves out the expectation suites. `label` names the folder in messages (the package log
+    must not name temporary paths).
     """
     from qc.reports import write_data_docs, write_reports
     from qc.validate import validate_folder
 
     label = label or str(data_dir)
     output.info(f"Validating {label}")
-    suites = Path(report) / "expectations" if report else None
     result = validate_folder(data_dir if frames is None else frames, specs=study_name, define=define_file,
-                             suites_dir=suites, encoding=encoding)
+                             suites_dir=Path(report) / "expectations" if report and suites else None,
+                             encoding=encoding, rule_files=rules, suites=suites)
     for warning in result.warnings:
         output.warning(warning)
     if report:
         write_reports(result, report)
-        if data_docs:
+        if data_docs and suites:
             write_data_docs(result, Path(report) / "data_docs")
     counts = result.count_by_severity()
     output.info(f"{label}: " + (", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"))

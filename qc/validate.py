@@ -9,11 +9,14 @@ from pathlib import Path
 import pandas as pd
 
 from qc.conformance import RULES
+from qc.engine.library import Library
+from qc.engine.rule import load_rules
 from qc.findings import ValidationResult, severity_rank
 from qc.metadata import folder_metadata
 from qc.rules import ConformanceRule, run_rules
-from qc.suites import run_suites, write_suites
+from qc.ruleset import default_rules, run_rule_files
 from specs.encoding import DEFAULT
+from specs.loader import load_standard
 from specs.model import Study
 
 SUITES_FOLDER = "expectations"
@@ -26,6 +29,8 @@ def validate_folder(
     define: str | Path | None = None,
     suites_dir: str | Path | None = None,
     rules: Iterable[ConformanceRule] = RULES,
+    rule_files: Iterable[str | Path] | None = None,
+    suites: bool = True,
     encoding: str = DEFAULT,
 ) -> ValidationResult:
     """Run every dataset's expectation suite and every conformance rule; collect all findings.
@@ -34,41 +39,60 @@ def validate_folder(
     comes from `specs` (a Study, a shipped study name or a spec folder), else `define`
     (or define.xml in the folder), else the shipped standards. The suites are written as JSON to
     `suites_dir`, by default `<folder>/expectations/` when `data` is a folder; for frames only
-    when `suites_dir` is given. XPT files are read by `encoding` (specs.encoding); what reading
-    them had to say (values read as Windows-1252) is in the result's `warnings`. Raises
-    InputError when a dataset file cannot be read.
+    when `suites_dir` is given; `suites=False` runs the rules alone (Great Expectations is not
+    even imported). `rule_files` are CORE-format rule files or folders (default: clinforge's
+    catalogue). XPT files are read by `encoding` (specs.encoding); what reading them had to say
+    (values read as Windows-1252) is in the result's `warnings`. Raises InputError when a dataset
+    file cannot be read, SpecError when a rule file is malformed.
     """
     folder = Path(data) if isinstance(data, str | Path) else None
     warnings: list[str] = []
+    files: dict[str, Path] = {}
     if folder is not None:
-        from specs.readers import read_folder
+        from specs.readers import dataset_files, read_folder
 
+        files = dataset_files(folder)
         frames = read_folder(folder, encoding=encoding, warn=warnings.append)
     else:
         frames = dict(data)
     frames = {name.upper(): frame.reset_index(drop=True) for name, frame in frames.items()}
+    catalogue = load_rules(default_rules() if rule_files is None else rule_files)
     metadata = folder_metadata(frames, specs=specs, define=define, folder=folder)
 
-    suite_run = run_suites(frames, metadata)
-    if suites_dir is not None or folder is not None:
-        write_suites(suite_run.suites, suites_dir if suites_dir is not None else folder / SUITES_FOLDER)
+    timings: dict[str, float] = {}
+    suite_findings, suite_runs, gx_results = [], [], {}
+    if suites:
+        from qc.suites import run_suites, write_suites
+
+        suite_run = run_suites(frames, metadata)
+        if suites_dir is not None or folder is not None:
+            write_suites(suite_run.suites, suites_dir if suites_dir is not None else folder / SUITES_FOLDER)
+        suite_findings, suite_runs, gx_results = suite_run.findings, suite_run.runs, suite_run.gx_results
+        timings |= {f"suite {k}": v for k, v in suite_run.seconds.items()}
     started = time.perf_counter()
     rule_findings, rule_runs, rule_seconds = run_rules(frames, rules)
-    timings = {f"suite {k}": v for k, v in suite_run.seconds.items()}
-    timings |= {f"rule {k}": v for k, v in rule_seconds.items()}
+    core_findings, core_runs, core_seconds = run_rule_files(catalogue, frames, files=files,
+                                                            libraries=libraries())
+    timings |= {f"rule {k}": v for k, v in (rule_seconds | core_seconds).items()}
     timings["rules total"] = time.perf_counter() - started
 
     findings = sorted(
-        suite_run.findings + rule_findings,
+        suite_findings + rule_findings + core_findings,
         key=lambda f: (severity_rank(f.severity), f.rule, f.dataset, f.row or 0, f.variable),
     )
-    runs = sorted(suite_run.runs + rule_runs, key=lambda r: (r.rule, r.dataset))
+    runs = sorted(suite_runs + rule_runs + core_runs, key=lambda r: (r.rule, r.dataset))
     return ValidationResult(
         findings=findings,
         runs=runs,
         records={name: len(frame) for name, frame in sorted(frames.items())},
         metadata_source=dict(sorted(metadata.sources.items())),
         timings=timings,
-        gx_results=suite_run.gx_results,
+        gx_results=gx_results,
         warnings=warnings,
     )
+
+
+def libraries() -> dict[str, Library]:
+    """The implementation guides rules consult: the shipped SDTMIG 3.4 / ADaMIG 1.3 subsets."""
+    return {"SDTMIG": Library("SDTMIG", "3.4", load_standard("sdtm"), complete=False),
+            "ADAMIG": Library("ADAMIG", "1.3", load_standard("adam"), complete=False)}
