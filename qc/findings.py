@@ -61,6 +61,17 @@ class RuleRun:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class RuleText:
+    """What a report says about a rule: its text, where it is written, and its test cases."""
+
+    id: str
+    description: str
+    message: str = ""
+    path: str = ""  # the rule file, when the rule is one
+    cases: tuple[str, ...] = ()  # its test-case folders (positive/01, negative/01 …)
+
+
 @dataclass
 class ValidationResult:
     findings: list[Finding]
@@ -70,6 +81,7 @@ class ValidationResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds: suites, rules, per dataset
     gx_results: dict = field(default_factory=dict, repr=False)  # dataset → GX validation result
     warnings: list[str] = field(default_factory=list)  # what reading the files had to say
+    rules: dict[str, RuleText] = field(default_factory=dict)  # every rule that was meant to run
 
     def not_run(self) -> list[RuleRun]:
         return [r for r in self.runs if r.status == NOT_RUN]

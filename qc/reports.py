@@ -15,6 +15,7 @@ from html import escape
 from pathlib import Path
 
 from qc.findings import FAILED, NOT_RUN, SEVERITIES, Finding, ValidationResult
+from qc.summary import example_text, issues
 
 # Records listed per rule and dataset in the HTML page and a JUnit failure; JSON has them all.
 RECORDS_SHOWN = 50
@@ -115,8 +116,7 @@ th{background:#f0f0f0}.error{color:#b00020}.warning{color:#a05a00}.notice{color:
 
 def write_html(result: ValidationResult, path: str | Path) -> Path:
     """One self-contained page: totals, what reading the files warned of, findings by rule, by
-    dataset, rules not run, records."""
-    groups = _grouped(result.findings)
+    dataset, rules not run, the issues with example records, and the text of every rule."""
     severity = result.count_by_severity()
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>clinforge validation</title>",
@@ -135,24 +135,45 @@ def write_html(result: ValidationResult, path: str | Path) -> Path:
         parts += [f"<tr><td>{escape(r.rule)}</td><td>{escape(r.dataset)}</td><td>{escape(r.reason)}</td></tr>"
                   for r in not_run]
         parts.append("</table>")
-    parts.append("<h2>Offending records</h2>")
-    for (rule, dataset), found in sorted(groups.items()):
-        rows = "".join(
-            f"<tr><td>{f.row or ''}</td><td>{escape(f.usubjid)}</td>"
-            f"<td>{'' if f.seq is None else f'{f.seq:g}'}</td><td>{escape(f.variable)}</td>"
-            f"<td><code>{escape(f.value)}</code></td><td>{escape(f.message)}</td></tr>"
-            for f in found[:RECORDS_SHOWN]
-        )
-        more = len(found) - RECORDS_SHOWN
-        parts.append(
-            f"<details><summary class='{found[0].severity}'>{escape(rule)} · {escape(dataset)} · "
-            f"{len(found)} finding(s)</summary><table><tr><th>row</th><th>USUBJID</th><th>seq</th>"
-            f"<th>variable</th><th>value</th><th>message</th></tr>{rows}</table>"
-            + (f"<p>… and {more} more in findings.json</p>" if more > 0 else "") + "</details>"
-        )
+    parts.append(_issues(result))
+    parts.append(_rule_texts(result))
     parts.append("</body></html>\n")
     Path(path).write_text("\n".join(parts), encoding="utf-8")
     return Path(path)
+
+
+def _issues(result: ValidationResult) -> str:
+    """One row per rule × dataset × variable (× value for terminology) with examples."""
+    rows = []
+    for issue in issues(result.findings):
+        examples = "<br>".join(escape(example_text(f)) for f in issue.examples)
+        more = f"<br>… {issue.count - len(issue.examples)} more in findings.json" \
+            if issue.count > len(issue.examples) else ""
+        rows.append(
+            f"<tr><td><a href='#rule-{escape(issue.rule)}'>{escape(issue.rule)}</a></td>"
+            f"<td>{escape(issue.ids())}</td><td class='{issue.severity}'>{issue.severity}</td>"
+            f"<td>{escape(issue.dataset)}</td><td>{escape(issue.variable)}</td><td>{escape(issue.value)}</td>"
+            f"<td>{issue.count}</td><td>{escape(issue.message)}</td><td><small>{examples}{more}</small></td></tr>")
+    return ("<h2>Issues</h2><table><tr><th>rule</th><th>ids</th><th>severity</th><th>dataset</th>"
+            "<th>variable</th><th>value</th><th>count</th><th>message</th><th>examples</th></tr>"
+            + "".join(rows) + "</table>")
+
+
+def _rule_texts(result: ValidationResult) -> str:
+    """Each rule's text, with links to its rule file and test cases when it is a rule file."""
+    items = []
+    for rule in sorted(result.rules.values(), key=lambda r: r.id):
+        links = ""
+        if rule.path:
+            folder = Path(rule.path).parent
+            cases = " ".join(f"<a href='{(folder / c).as_uri()}'>{escape(c)}</a>" for c in rule.cases)
+            links = (f"<br><a href='{Path(rule.path).as_uri()}'>rule file</a>"
+                     + (f" · test cases: {cases}" if cases else ""))
+        shown = rule.message and rule.message != rule.description
+        message = f"<br>Message: {escape(rule.message)}" if shown else ""
+        items.append(f"<li id='rule-{escape(rule.id)}'><b>{escape(rule.id)}</b>: {escape(rule.description)}"
+                     f"{message}{links}</li>")
+    return "<h2>Rules</h2><ul>" + "".join(items) + "</ul>"
 
 
 def _by_rule(result: ValidationResult) -> str:

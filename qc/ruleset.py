@@ -19,7 +19,7 @@ from qc.engine.data import Dataset, Submission, dataset_from_frame
 from qc.engine.library import Library
 from qc.engine.rule import Rule
 from qc.engine.run import FAILED, NOT_RUN, Outcome, run_rule
-from qc.findings import Finding, RuleRun
+from qc.findings import Finding, RuleRun, RuleText
 
 CATALOGUE = Path(__file__).with_name("catalogue")
 
@@ -102,3 +102,11 @@ def rule_run(outcome: Outcome, findings: int) -> RuleRun:
     return RuleRun(rule=rule.id, dataset=outcome.dataset, severity=rule.severity, status=status,
                    findings=findings, reason=outcome.reason, description=rule.description or rule.message,
                    source="rule", **_ids(rule))
+
+
+def rule_text(rule: Rule) -> RuleText:
+    folder = rule.folder
+    cases = tuple(sorted(str(p.relative_to(folder)) for kind in ("positive", "negative")
+                         for p in (folder / kind).glob("*") if p.is_dir())) if folder else ()
+    return RuleText(id=rule.id, description=rule.description or rule.message, message=rule.message,
+                    path=rule.path, cases=cases)

@@ -11,10 +11,10 @@ import pandas as pd
 from qc.conformance import RULES
 from qc.engine.library import Library
 from qc.engine.rule import load_rules
-from qc.findings import ValidationResult, severity_rank
+from qc.findings import RuleText, ValidationResult, severity_rank
 from qc.metadata import folder_metadata
 from qc.rules import ConformanceRule, run_rules
-from qc.ruleset import default_rules, run_rule_files
+from qc.ruleset import default_rules, rule_text, run_rule_files
 from specs.encoding import DEFAULT
 from specs.loader import load_standard
 from specs.model import Study
@@ -56,6 +56,7 @@ def validate_folder(
     else:
         frames = dict(data)
     frames = {name.upper(): frame.reset_index(drop=True) for name, frame in frames.items()}
+    rules = tuple(rules)
     catalogue = load_rules(default_rules() if rule_files is None else rule_files)
     metadata = folder_metadata(frames, specs=specs, define=define, folder=folder)
 
@@ -88,6 +89,8 @@ def validate_folder(
         metadata_source=dict(sorted(metadata.sources.items())),
         timings=timings,
         gx_results=gx_results,
+        rules={r.id: RuleText(r.id, r.description, r.message) for r in rules}
+        | {r.id: rule_text(r) for r in catalogue},
         warnings=warnings,
     )
 

@@ -77,3 +77,16 @@ def test_rule_that_needs_a_missing_dataset_is_not_run(tmp_path: Path):
     run = next(r for r in result.runs if r.rule == "TEST-001")
     assert run.status == "not run" and "not supported" in run.reason
     assert not [f for f in result.findings if f.rule == "TEST-001"]
+
+
+def test_html_report_lists_the_issue_and_the_rule_text(tmp_path: Path):
+    from qc.reports import write_html
+
+    (tmp_path / "rules" / "TEST-001" / "negative" / "01").mkdir(parents=True)
+    (tmp_path / "rules" / "TEST-001" / "rule.yml").write_text(RULE)
+    result = validate_folder({"AE": _ae()}, rule_files=[tmp_path / "rules"], suites=False, rules=())
+    html = write_html(result, tmp_path / "report.html").read_text()
+    assert "<a href='#rule-TEST-001'>TEST-001</a>" in html
+    assert "<li id='rule-TEST-001'><b>TEST-001</b>: Serious but not fatal (a test rule)" in html
+    assert "negative/01</a>" in html and "rule file</a>" in html
+    assert "TEST-001, CG9999, FB9999, SD9999" in html
