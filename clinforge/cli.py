@@ -19,6 +19,7 @@ import typer
 from clinforge import pipeline
 from clinforge.console import Output
 from define.odm import DefineError
+from qc.summary import issues
 from specs.encoding import DEFAULT, STRICT_UTF8, check_encoding
 from specs.errors import InputError, SpecError
 
@@ -70,7 +71,7 @@ def guarded(command: Callable) -> Callable:
         try:
             return command(*args, out=out, **kwargs)
         except SpecError as exc:
-            out.error("the study specs have problems; nothing was written.\n" + str(exc))
+            out.error("these files have problems; nothing was written.\n" + str(exc))
         except pipeline.StepFailed as exc:
             out.error(f"{exc}. The package was not written; a previous package is left as it was.")
         except DefineError as exc:
@@ -223,6 +224,10 @@ def validate(
         "--rules", help="CORE-format rule file or folder (repeatable); default: the catalogue.")] = None,
     suites: Annotated[bool, typer.Option(
         "--suites/--no-suites", help="Run the expectation suites generated from the metadata.")] = True,
+    dispositions: Annotated[Path | None, typer.Option(
+        "--dispositions", help="YAML or CSV of known findings: explained, waived or to fix.")] = None,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", help="findings.json of an earlier run: mark issues new, persisting, resolved.")] = None,
     fail_on: FailOn = Severity.error,
     encoding: Encoding = DEFAULT,
     quiet: Quiet = False,
@@ -240,12 +245,19 @@ def validate(
     Example: `clinforge validate package/ovarian/m5/datasets/meso-ov-101/tabulations/sdtm --report qc`
     """
     result = pipeline.validate(data, output=out, study_name=study, define_file=define_file, report=report,
-                               encoding=encoding, rules=rules or None, suites=suites)
-    rows = [[rule, n] for rule, n in sorted(result.count_by_rule().items())]
-    rows += [[f"{r.rule} on {r.dataset}: NOT RUN ({r.reason})", "-"] for r in result.not_run()]
-    out.summary(f"Validation of {data}", ["rule", "findings"], rows,
-                {"folder": str(data), "findings": _severities([result]),
-                 "not_run": [r.to_dict() for r in result.not_run()]})
+                               encoding=encoding, rules=rules or None, suites=suites,
+                               dispositions=dispositions, baseline=baseline)
+    found = issues(result.findings)
+    rows = [[i.rule, i.dataset, i.variable + (f" = {i.value}" if i.value else ""), i.count,
+             i.disposition or ("open" if i.open else ""), result.changes.get(i.key, "")] for i in found]
+    rows += [[i.rule, i.dataset, i.variable, 0, "", "resolved"] for i in result.resolved]
+    rows += [[r.rule, r.dataset, f"NOT RUN: {r.reason}", "-", "", ""] for r in result.not_run()]
+    out.summary(f"Validation of {data}", ["rule", "dataset", "variable", "findings", "disposition", "change"],
+                rows, {"folder": str(data), "findings": _severities([result]),
+                       "open": result.count_open(),
+                       "issues": [i.to_dict(result.changes.get(i.key, "")) for i in found],
+                       "resolved": [i.to_dict("resolved") for i in result.resolved],
+                       "not_run": [r.to_dict() for r in result.not_run()]})
     _exit_on_findings(out, [result], fail_on)
 
 

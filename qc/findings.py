@@ -35,6 +35,13 @@ class Finding:
     cdisc_id: str = ""
     fda_id: str = ""
     p21_id: str = ""
+    disposition: str = ""  # explained, waived or to fix, when a disposition matched it
+    explanation: str = ""
+
+    @property
+    def settled(self) -> bool:
+        """Explained or waived: shown in every report, but not counted for the exit status."""
+        return self.disposition in ("explained", "waived")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,6 +89,10 @@ class ValidationResult:
     gx_results: dict = field(default_factory=dict, repr=False)  # dataset → GX validation result
     warnings: list[str] = field(default_factory=list)  # what reading the files had to say
     rules: dict[str, RuleText] = field(default_factory=dict)  # every rule that was meant to run
+    coverage: list = field(default_factory=list)  # qc.dispositions.Coverage of each disposition
+    changes: dict = field(default_factory=dict)  # issue key → new / persisting, against a baseline
+    resolved: list = field(default_factory=list)  # qc.summary.Issue of the baseline no longer found
+    baseline: str = ""  # the baseline's findings.json, when one was given
 
     def not_run(self) -> list[RuleRun]:
         return [r for r in self.runs if r.status == NOT_RUN]
@@ -100,7 +111,13 @@ class ValidationResult:
         counts = Counter(f.severity for f in self.findings)
         return {s: counts.get(s, 0) for s in SEVERITIES}
 
+    def count_open(self) -> dict[str, int]:
+        """Findings per severity that no disposition explained or waived."""
+        counts = Counter(f.severity for f in self.findings if not f.settled)
+        return {s: counts.get(s, 0) for s in SEVERITIES}
+
     def fails(self, at: str = "error") -> bool:
-        """True when any finding is at or above the severity `at` (error > warning > notice)."""
+        """True when a finding not explained or waived is at or above the severity `at`
+        (error > warning > notice)."""
         limit = severity_rank(at)
-        return any(severity_rank(f.severity) <= limit for f in self.findings)
+        return any(severity_rank(f.severity) <= limit and not f.settled for f in self.findings)

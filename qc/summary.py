@@ -31,6 +31,8 @@ class Issue:
     message: str
     count: int
     examples: tuple[Finding, ...]
+    open: int = 0  # findings no disposition explained or waived
+    disposition: str = ""  # explained / waived / to fix when all its findings have it, "mixed" else
     core_id: str = ""
     cdisc_id: str = ""
     fda_id: str = ""
@@ -40,6 +42,13 @@ class Issue:
     def key(self) -> tuple[str, str, str, str]:
         """What identifies the issue from one run to the next."""
         return self.rule, self.dataset, self.variable, self.value
+
+    def to_dict(self, change: str = "") -> dict:
+        """The issue for issues.json: ids, where, count, disposition, change and example records."""
+        return {"rule": self.rule, "ids": self.ids(), "severity": self.severity, "dataset": self.dataset,
+                "variable": self.variable, "value": self.value, "message": self.message, "count": self.count,
+                "open": self.open, "disposition": self.disposition, "change": change,
+                "examples": [example_text(f) for f in self.examples]}
 
     def ids(self) -> str:
         return ", ".join(dict.fromkeys(i for i in (self.rule, self.core_id, self.cdisc_id, self.fda_id,
@@ -55,8 +64,11 @@ def issues(findings: Iterable[Finding]) -> list[Issue]:
     out = []
     for (rule, dataset, variable, value), found in groups.items():
         first = found[0]
+        statuses = {f.disposition for f in found}
         out.append(Issue(rule=rule, severity=first.severity, dataset=dataset, variable=variable, value=value,
                          message=first.message, count=len(found), examples=tuple(found[:EXAMPLES]),
+                         open=sum(not f.settled for f in found),
+                         disposition=statuses.pop() if len(statuses) == 1 else "mixed",
                          core_id=first.core_id, cdisc_id=first.cdisc_id, fda_id=first.fda_id,
                          p21_id=first.p21_id))
     return sorted(out, key=lambda i: (severity_rank(i.severity), i.rule, i.dataset, i.variable, i.value))

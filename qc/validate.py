@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from qc.baseline import changes, load_baseline
 from qc.conformance import RULES
+from qc.dispositions import apply_dispositions, load_dispositions
 from qc.engine.library import Library
 from qc.engine.rule import load_rules
 from qc.findings import RuleText, ValidationResult, severity_rank
 from qc.metadata import folder_metadata
 from qc.rules import ConformanceRule, run_rules
 from qc.ruleset import default_rules, rule_text, run_rule_files
+from qc.summary import issues
 from specs.encoding import DEFAULT
 from specs.loader import load_standard
 from specs.model import Study
@@ -32,6 +35,8 @@ def validate_folder(
     rule_files: Iterable[str | Path] | None = None,
     suites: bool = True,
     encoding: str = DEFAULT,
+    dispositions: str | Path | None = None,
+    baseline: str | Path | None = None,
 ) -> ValidationResult:
     """Run every dataset's expectation suite and every conformance rule; collect all findings.
 
@@ -42,8 +47,11 @@ def validate_folder(
     when `suites_dir` is given; `suites=False` runs the rules alone (Great Expectations is not
     even imported). `rule_files` are CORE-format rule files or folders (default: clinforge's
     catalogue). XPT files are read by `encoding` (specs.encoding); what reading them had to say
-    (values read as Windows-1252) is in the result's `warnings`. Raises InputError when a dataset
-    file cannot be read, SpecError when a rule file is malformed.
+    (values read as Windows-1252) is in the result's `warnings`. `dispositions` (qc.dispositions)
+    marks known findings explained, waived or to fix; `baseline` (an earlier findings.json)
+    marks each issue new or persisting and lists the resolved ones. Raises InputError when a
+    dataset file or the baseline cannot be read, SpecError when a rule or dispositions file is
+    malformed; all files are read before any check runs.
     """
     folder = Path(data) if isinstance(data, str | Path) else None
     warnings: list[str] = []
@@ -58,6 +66,8 @@ def validate_folder(
     frames = {name.upper(): frame.reset_index(drop=True) for name, frame in frames.items()}
     rules = tuple(rules)
     catalogue = load_rules(default_rules() if rule_files is None else rule_files)
+    entries = load_dispositions(dispositions) if dispositions else []
+    previous = load_baseline(baseline) if baseline else None
     metadata = folder_metadata(frames, specs=specs, define=define, folder=folder)
 
     timings: dict[str, float] = {}
@@ -81,6 +91,8 @@ def validate_folder(
         suite_findings + rule_findings + core_findings,
         key=lambda f: (severity_rank(f.severity), f.rule, f.dataset, f.row or 0, f.variable),
     )
+    findings, coverage = apply_dispositions(findings, entries)
+    marks, resolved = changes(issues(findings), previous) if previous is not None else ({}, [])
     runs = sorted(suite_runs + rule_runs + core_runs, key=lambda r: (r.rule, r.dataset))
     return ValidationResult(
         findings=findings,
@@ -91,6 +103,7 @@ def validate_folder(
         gx_results=gx_results,
         rules={r.id: RuleText(r.id, r.description, r.message) for r in rules}
         | {r.id: rule_text(r) for r in catalogue},
+        coverage=coverage, changes=marks, resolved=resolved, baseline=str(baseline or ""),
         warnings=warnings,
     )
 
