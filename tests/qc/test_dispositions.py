@@ -91,7 +91,8 @@ def test_csv_form(tmp_path: Path):
     ("  - rule: X\n    status: waived\n    explanation: e\n    author: a\n    date: 2026-12-01\n"
      "    who: b\n", "d.yaml:7: unknown key 'who'"),
     # No explanation.
-    ("  - rule: X\n    status: waived\n    author: a\n    date: 2026-12-01\n", "d.yaml:2: explanation is missing"),
+    ("  - rule: X\n    status: waived\n    author: a\n    date: 2026-12-01\n",
+     "d.yaml:2: explanation is missing"),
     # A date that is no date.
     ("  - rule: X\n    status: waived\n    explanation: e\n    author: a\n    date: 2026-13-01\n",
      "d.yaml:6: '2026-13-01' is not a valid date"),
