@@ -93,6 +93,7 @@ class ValidationResult:
     changes: dict = field(default_factory=dict)  # issue key → new / persisting, against a baseline
     resolved: list = field(default_factory=list)  # qc.summary.Issue of the baseline no longer found
     baseline: str = ""  # the baseline's findings.json, when one was given
+    context: dict[str, str] = field(default_factory=dict)  # data, standards, terminology, engine
 
     def not_run(self) -> list[RuleRun]:
         return [r for r in self.runs if r.status == NOT_RUN]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from qc.baseline import NEW, RESOLVED
 from qc.dispositions import Coverage
+from qc.excel import write_excel
 from qc.findings import NOT_RUN, SEVERITIES, Finding, ValidationResult
 from qc.summary import Issue, by_value, example_text, issues
 
@@ -24,15 +25,17 @@ RECORDS_SHOWN = 50
 
 
 def write_reports(result: ValidationResult, folder: str | Path) -> dict[str, Path]:
-    """findings.json, junit.xml and report.html in `folder`; returns the paths by kind."""
+    """findings.json, issues.json, junit.xml, report.html and report.xlsx in `folder`; returns the
+    paths by kind."""
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     paths = {"json": target / "findings.json", "issues": target / "issues.json",
-             "junit": target / "junit.xml", "html": target / "report.html"}
+             "junit": target / "junit.xml", "html": target / "report.html", "excel": target / "report.xlsx"}
     write_json(result, paths["json"])
     write_issues(result, paths["issues"])
     write_junit(result, paths["junit"])
     write_html(result, paths["html"])
+    write_excel(result, paths["excel"])
     return paths
 
 

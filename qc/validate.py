@@ -82,8 +82,8 @@ def validate_folder(
         timings |= {f"suite {k}": v for k, v in suite_run.seconds.items()}
     started = time.perf_counter()
     rule_findings, rule_runs, rule_seconds = run_rules(frames, rules)
-    core_findings, core_runs, core_seconds = run_rule_files(catalogue, frames, files=files,
-                                                            libraries=libraries())
+    guides = libraries()
+    core_findings, core_runs, core_seconds = run_rule_files(catalogue, frames, files=files, libraries=guides)
     timings |= {f"rule {k}": v for k, v in (rule_seconds | core_seconds).items()}
     timings["rules total"] = time.perf_counter() - started
 
@@ -104,6 +104,7 @@ def validate_folder(
         rules={r.id: RuleText(r.id, r.description, r.message) for r in rules}
         | {r.id: rule_text(r) for r in catalogue},
         coverage=coverage, changes=marks, resolved=resolved, baseline=str(baseline or ""),
+        context=_context(folder, guides, catalogue, rule_files, rules, suites),
         warnings=warnings,
     )
 
@@ -112,3 +113,22 @@ def libraries() -> dict[str, Library]:
     """The implementation guides rules consult: the shipped SDTMIG 3.4 / ADaMIG 1.3 subsets."""
     return {"SDTMIG": Library("SDTMIG", "3.4", load_standard("sdtm"), complete=False),
             "ADAMIG": Library("ADAMIG", "1.3", load_standard("adam"), complete=False)}
+
+
+def _context(folder: Path | None, guides: dict[str, Library], catalogue: list, rule_files, rules: tuple,
+             suites: bool) -> dict[str, str]:
+    """What a report states about the run: data, standards, terminology, engine."""
+    from importlib.metadata import version
+
+    sources = ", ".join(str(p) for p in rule_files) if rule_files is not None else "clinforge's catalogue"
+    engine = [f"clinforge {version('clinforge')}",
+              f"{len(catalogue)} CORE-format rules ({sources})", f"{len(rules)} built-in rules"]
+    if suites:
+        engine.append(f"expectation suites (Great Expectations {version('great-expectations')})")
+    return {
+        "data": str(folder) if folder is not None else "datasets given in memory",
+        "standards": "; ".join(f"{g.name} {g.version}" + ("" if g.complete else " (subset clinforge ships)")
+                               for g in guides.values()),
+        "terminology": "CDISC CT: the subset clinforge ships (specs/ct)",
+        "engine": "; ".join(engine),
+    }
