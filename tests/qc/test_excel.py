@@ -37,7 +37,8 @@ def test_sheets_and_cells(tmp_path: Path):
     summary = {row[0]: row[1] for row in book["Validation Summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["Datasets"] == 2 and summary["Errors"].startswith("1 (1 explained")
     assert "clinforge" in summary["Engine"] and "SDTMIG 3.4" in summary["Standards"]
-    issue = [r for r in book["Issue Summary"].iter_rows(min_row=2, values_only=True) if r[0] == "XD-SUBJ-IN-DM"]
+    rows = book["Issue Summary"].iter_rows(min_row=2, values_only=True)
+    issue = [r for r in rows if r[0] == "XD-SUBJ-IN-DM"]
     assert issue == [("XD-SUBJ-IN-DM", "XD-SUBJ-IN-DM, SD0064", "error", "AE", "USUBJID", None,
                       "AE: USUBJID S-9 is not in DM", 1, 0, "explained", None)]
     details = list(book["Details"].iter_rows(values_only=True))
