@@ -263,6 +263,31 @@ def validate(
 
 @app.command()
 @guarded
+def guide(
+    reports: Annotated[list[Path], typer.Argument(
+        help="Validation report folders (findings.json), or packages (reports/sdtm, reports/adam).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the tables.")],
+    dispositions: Annotated[Path | None, typer.Option(
+        "--dispositions", help="YAML or CSV of known findings; their explanations fill the tables.")] = None,
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """The data conformance tables of the cSDRG (SDTM) and the ADRG (ADaM), in Markdown and Word.
+
+    One row per remaining issue: rule ids, dataset, message, severity, count and the explanation
+    from the dispositions; an issue nobody explained says NOT EXPLAINED.
+
+    Example: `clinforge guide package/ovarian --dispositions specs/ovarian/dispositions.yaml --out guides`
+    """
+    written = pipeline.guide(reports, out_dir, dispositions=dispositions, output=out)
+    out.summary(f"Reviewer's guide tables in {out_dir}", ["file"], [[str(p)] for p in written],
+                {"files": [str(p) for p in written]})
+
+
+@app.command()
+@guarded
 def compare(
     base: Annotated[Path, typer.Argument(help="Base dataset file or folder (production).")],
     qc: Annotated[Path, typer.Argument(help="Compare dataset file or folder (QC programming).")],

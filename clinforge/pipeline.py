@@ -166,6 +166,30 @@ def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = 
     return result
 
 
+def guide(reports: list[Path], out_dir: Path, *, dispositions: Path | None, output: Output) -> list[Path]:
+    """Reviewer's guide conformance tables from validation reports (findings.json) and dispositions."""
+    from qc.baseline import load_baseline
+    from qc.dispositions import apply_dispositions, load_dispositions
+    from qc.guide import guides_for, write_guides
+
+    entries = load_dispositions(dispositions) if dispositions else []
+    folders = []
+    for folder in map(Path, reports):
+        nested = [folder / "reports" / kind for kind in ("sdtm", "adam")]
+        folders += [n for n in nested if n.is_dir()] or [folder]
+    findings, guides = [], set()
+    for folder in folders:
+        found = load_baseline(folder / "findings.json")
+        if entries:
+            fresh = [replace(f, disposition="", explanation="") for f in found]
+            found, _ = apply_dispositions(fresh, entries)
+        findings += found
+        guides |= guides_for(folder, found)
+    written = write_guides(findings, guides, out_dir)
+    output.info(f"Wrote {len(written)} files into {out_dir}")
+    return written
+
+
 def methods(study: Study, kind: str) -> dict[tuple[str, str], str]:
     """Method text that derivation objects supply for define.xml, beside the specs' own."""
     if kind == "adam":
