@@ -13,8 +13,9 @@ from pathlib import Path
 from lxml import etree
 
 ODM = "http://www.cdisc.org/ns/odm/v1.3"
+ODM_V12 = "http://www.cdisc.org/ns/odm/v1.2"  # under Define-XML 1.0, as in the CDISC pilot
 DEF = "http://www.cdisc.org/ns/def/v2.1"
-DEF_PREFIX = "http://www.cdisc.org/ns/def/"  # 2.0 and 2.1 differ only in the version suffix
+DEF_PREFIX = "http://www.cdisc.org/ns/def/"  # each version differs only in the suffix: v1.0, v2.0, v2.1
 XLINK = "http://www.w3.org/1999/xlink"
 XML = "http://www.w3.org/XML/1998/namespace"
 NCI = "http://ncicb.nci.nih.gov/xml/odm/EVS/CDISC"
@@ -40,11 +41,12 @@ def dfn(tag: str, ns: str = DEF) -> str:
 
 
 @cache
-def define_schema() -> etree.XMLSchema:
-    """The official Define-XML 2.1 schema (with ODM 1.3.2 underneath), as shipped by odmlib."""
+def define_schema(version: str = "2.1") -> etree.XMLSchema:
+    """The official Define-XML 2.1 (or 2.0) schema, with ODM 1.3.2 underneath, as shipped by odmlib."""
     # The XSD imports its siblings and ../../odm/1.3.2 by relative path, so it is parsed from a
     # real file inside the package tree.
-    with as_file(files("odmlib") / "schemas" / "define" / "2.1" / "define2-1-0.xsd") as path:
+    name = f"define{version.replace('.', '-')}-0.xsd"
+    with as_file(files("odmlib") / "schemas" / "define" / version / name) as path:
         return etree.XMLSchema(etree.parse(str(path)))
 
 
@@ -100,4 +102,9 @@ def serialize(tree: etree._ElementTree) -> bytes:
 
 def def_namespace(root: etree._Element) -> str:
     """The Define-XML namespace a document uses (v2.0 or v2.1), DEF when it declares none."""
-    return next((ns for ns in root.nsmap.values() if ns and ns.startswith(DEF_PREFIX)), DEF)
+    return declared_def_namespace(root) or DEF
+
+
+def declared_def_namespace(element: etree._Element) -> str | None:
+    """The Define-XML namespace in scope at `element` (…/def/v1.0, v2.0, v2.1 …), None if none is."""
+    return next((ns for ns in element.nsmap.values() if ns and ns.startswith(DEF_PREFIX)), None)

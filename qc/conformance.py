@@ -23,6 +23,7 @@ from qc.frames import (
     text,
 )
 from qc.rules import ConformanceRule, Offence, hits
+from specs.encoding import non_ascii
 from specs.vector import is_in
 
 SERIOUS_CRITERIA = ("AESDTH", "AESLIFE", "AESHOSP", "AESDISAB", "AESCONG", "AESMIE")
@@ -447,6 +448,32 @@ def _treatment_emergent(data: Datasets) -> list[Offence]:
     return out
 
 
+# --- text is ASCII ----------------------------------------------------------------------------
+
+def _ascii_text(data: Datasets) -> list[Offence]:
+    """Character values holding anything beyond ASCII, which XPT v5 for the FDA may not carry."""
+    out = []
+    for name in sorted(data):
+        frame = data[name]
+        found = []
+        for column in frame.columns:
+            values = frame[column]
+            if not pd.api.types.is_string_dtype(values.dtype):
+                continue
+            # Only the few offending values are looked at in Python.
+            offending = non_ascii(values.astype("str"))
+            if offending.any():
+                shown = values[offending].astype("str")
+                found.append(hits(offending, column, shown, characters=shown.map(_non_ascii)))
+        out.append(Offence(name, pd.concat(found) if found else None))
+    return out or [Offence("", not_run="no datasets")]
+
+
+def _non_ascii(value: str) -> str:
+    """The value's non-ASCII characters with their code points: "’ (U+2019)"."""
+    return ", ".join(f"{c} (U+{ord(c):04X})" for c in dict.fromkeys(c for c in value if not c.isascii()))
+
+
 # --- within-dataset relationships ------------------------------------------------------------
 
 def _one_to_one(data: Datasets, left: str, right: str, within: str = "") -> list[Offence]:
@@ -524,6 +551,13 @@ RULES: tuple[ConformanceRule, ...] = (
         "TRTEMFL consistent with ASTDTM, AENDTM and TRTSDTM/TRTEDT (admiral derive_var_trtemfl)",
         ("AD*.TRTEMFL", "AD*.ASTDTM", "AD*.AENDTM", "ADSL.TRTSDTM", "ADSL.TRTEDT"),
         _treatment_emergent),
+    # P21's SD1029 (FDA TCG 3.3.5) finds the same characters in --TEST, --TESTCD, --PARM,
+    # --PARMCD, QLABEL and QNAM only; XPT v5 holds ASCII in every variable, so this checks all.
+    ConformanceRule(
+        "DS-ASCII", "error",
+        "{variable} has non-ASCII characters: {characters} (XPT v5 for the FDA is ASCII only)",
+        "Character values are ASCII (XPT v5, FDA Study Data Technical Conformance Guide)",
+        ("--.*",), _ascii_text, p21_id="SD1029"),
     ConformanceRule(
         "DS-PARAM-1TO1", "error", "PARAMCD {value} and PARAM '{other}' are not one to one",
         "PARAMCD and PARAM one to one", ("AD*.PARAMCD", "AD*.PARAM"),

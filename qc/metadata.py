@@ -20,9 +20,10 @@ import pandas as pd
 
 from qc.frames import domain_of, is_adam
 from qc.terminology import CtInUse
+from specs.guides import GUIDES, LABELS, Guide
 from specs.loader import (
     CT_STANDARDS,
-    STANDARD_LABELS,
+    STANDARD_VERSIONS,
     load_ct,
     load_standard,
     load_study,
@@ -34,7 +35,6 @@ from specs.model import Codelist, DatasetSpec, Study
 from specs.terminology import Choice, Codelists, choose, require
 
 DECLARED = ("study ", "define.xml ")  # how the source of a sponsor-declared dataset begins
-Guides = dict[str, tuple[dict[str, DatasetSpec], str]]  # kind → (datasets, label)
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class Metadata:
     ct: CtInUse = CtInUse(())
     # The implementation guide's spec of each dataset (for the codelists the guide names).
     standard: dict[str, DatasetSpec | None] = field(default_factory=dict)
+    guides: dict[str, Guide] = field(default_factory=dict)  # by kind (sdtm, adam)
 
     def is_declared(self, name: str) -> bool:
         """Whether the study or a define.xml describes the dataset (not the standard)."""
@@ -107,7 +108,8 @@ def folder_metadata(
         if spec is not None:
             datasets[name] = spec
         sources[name] = source if spec is not None else "none"
-    return Metadata(datasets=datasets, codelists=codelists, sources=sources, ct=ct, standard=standard)
+    return Metadata(datasets=datasets, codelists=codelists, sources=sources, ct=ct, standard=standard,
+                    guides=guides)
 
 
 def ct_in_use(choices: tuple[Choice, ...], store: str | Path | None, version: str | None) -> CtInUse:
@@ -127,13 +129,15 @@ def ct_in_use(choices: tuple[Choice, ...], store: str | Path | None, version: st
     return CtInUse(tuple(packages), tuple(notes))
 
 
-def standard_spec(name: str, frame: pd.DataFrame, guides: Guides | None = None
+def standard_spec(name: str, frame: pd.DataFrame, guides: dict[str, Guide] | None = None
                   ) -> tuple[DatasetSpec | None, str]:
-    """The implementation guide's metadata for a dataset (`guides`: by kind, the datasets and their
-    label; default the shipped standards), and the guide's label."""
+    """The implementation guide's metadata for a dataset (`guides` by kind; default the shipped
+    standards), and the guide's label."""
     upper = name.upper()
     kind = "adam" if is_adam(upper) else "sdtm"
-    standard, label = (guides or {}).get(kind) or (load_standard(kind), STANDARD_LABELS[kind])
+    guide = (guides or {}).get(kind) or Guide(LABELS[GUIDES[kind]], STANDARD_VERSIONS[kind],
+                                              load_standard(kind), imported=False)
+    standard, label = guide.datasets, guide.label
     if kind == "adam":
         catalogue = "ADSL" if upper == "ADSL" else "BDS" if "PARAMCD" in frame.columns else "OCCDS"
     else:

@@ -33,6 +33,20 @@ VARIABLE_FIELDS = ("dataset", "name", "label", "type", "order", "role", "core", 
 
 
 @dataclass(frozen=True)
+class Guide:
+    """The implementation guide a study or a validation uses: imported, or the one clinforge ships."""
+
+    name: str  # SDTMIG, ADaMIG
+    version: str
+    datasets: dict[str, DatasetSpec]
+    imported: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version} ({'imported' if self.imported else 'shipped'})"
+
+
+@dataclass(frozen=True)
 class ImportedGuide:
     folder: str
     guide: str  # sdtmig, adamig
@@ -159,16 +173,15 @@ def _pattern(name: str) -> re.Pattern:
     return re.compile(text)
 
 
-def standard_datasets(kind: str, shipped: dict[str, DatasetSpec], shipped_label: str,
-                      version: str | None = None, root: str | Path | None = None
-                      ) -> tuple[dict[str, DatasetSpec], str]:
-    """The guide of `kind` (sdtm, adam) to use, and what to call it: the imported release
-    `version` (else the newest imported) completed by the shipped one (keys, datasets it lacks),
-    else the shipped one alone."""
+def standard_datasets(kind: str, shipped: dict[str, DatasetSpec], shipped_version: str,
+                      version: str | None = None, root: str | Path | None = None) -> Guide:
+    """The guide of `kind` (sdtm, adam) to use: the imported release `version` (else the newest
+    imported) completed by the shipped one (keys, datasets it lacks), else the shipped one alone."""
+    name = LABELS[GUIDES[kind]]
     found = load_standard_package(GUIDES[kind], version, root) or (
         load_standard_package(GUIDES[kind], None, root) if version else None)
     if found is None:
-        return shipped, shipped_label
+        return Guide(name, shipped_version, shipped, imported=False)
     found_version, imported = found
     merged = dict(shipped)
     for name, spec in imported.items():
@@ -182,4 +195,4 @@ def standard_datasets(kind: str, shipped: dict[str, DatasetSpec], shipped_label:
         own = tuple(_with_codelist(v, known.variable(v.name)) for v in spec.variables)
         extra = tuple(v for v in known.variables if guide_variable(spec, v.name) is None)
         merged[name] = replace(spec, keys=known.keys, variables=own + extra)
-    return merged, f"{LABELS[GUIDES[kind]]} {found_version} (imported)"
+    return Guide(name, found_version, merged, imported=True)

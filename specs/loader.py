@@ -16,7 +16,7 @@ from typing import Any
 
 from specs import schema
 from specs.errors import Problem, SpecError
-from specs.guides import guide_variable, standard_datasets
+from specs.guides import Guide, guide_variable, standard_datasets
 from specs.model import (
     CHARACTER_RESULTS,
     Arm,
@@ -43,7 +43,7 @@ from specs.yamlio import LMap, read_yaml
 SHIPPED = Path(__file__).resolve().parent
 STUDIES = SHIPPED / "studies"
 STANDARD_FILES = {"sdtm": "sdtmig-3.4.yaml", "adam": "adamig-1.3.yaml"}
-STANDARD_LABELS = {"sdtm": "SDTMIG 3.4 (shipped)", "adam": "ADaMIG 1.3 (shipped)"}
+STANDARD_VERSIONS = {"sdtm": "3.4", "adam": "1.3"}
 CT_FILES = ("sdtm-ct.yaml", "adam-ct.yaml")
 # The NCI EVS package each shipped CT file is a subset of.
 CT_STANDARDS = {"SDTM CT": "sdtm", "ADaM CT": "adam"}
@@ -250,8 +250,8 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
     if problems:
         raise SpecError(problems)
     standards = meta["study"]["standards"]
-    sdtm_std = study_guide("sdtm", shipped_sdtm, standards.get("sdtmig"), store)[0]
-    adam_std = study_guide("adam", shipped_adam, standards.get("adamig"), store)[0]
+    sdtm_std = study_guide("sdtm", shipped_sdtm, standards.get("sdtmig"), store).datasets
+    adam_std = study_guide("adam", shipped_adam, standards.get("adamig"), store).datasets
 
     forms, _choices = library
     path = str(folder / "study.yaml")
@@ -540,9 +540,9 @@ def _inherited(base: Variable | None, codelists: Mapping[str, Codelist]) -> str 
 
 
 def study_guide(kind: str, shipped: dict[str, DatasetSpec], version: str | None,
-                store: str | Path | None = None) -> tuple[dict[str, DatasetSpec], str]:
+                store: str | Path | None = None) -> Guide:
     """The implementation guide a study's specs complete themselves from (specs.guides)."""
-    return standard_datasets(kind, shipped, STANDARD_LABELS[kind], version, store)
+    return standard_datasets(kind, shipped, STANDARD_VERSIONS[kind], version, store)
 
 
 def rule_origin(rule: Rule | str | dict) -> str:

@@ -35,8 +35,10 @@ class CaseResult:
     reason: str = ""
 
 
-def read_case(folder: Path, libraries: dict[str, Library] | None = None) -> Submission:
-    """The datasets of one case's data/ folder, typed by _variables.csv."""
+def read_case(folder: Path, libraries: dict[str, Library] | None = None, standard: str = "SDTMIG"
+              ) -> Submission:
+    """The datasets of one case's data/ folder, typed by _variables.csv; `standard` when the
+    case's .env names none."""
     data = folder / "data"
     env = _env(data / ".env")
     labels = {r["Filename"].lower(): r.get("Label", "") for r in _csv(data / "_datasets.csv")}
@@ -62,7 +64,7 @@ def read_case(folder: Path, libraries: dict[str, Library] | None = None) -> Subm
         ordered = tuple(infos.get(c) or VariableInfo(c, order=i) for i, c in enumerate(frame.columns))
         datasets[stem.upper()] = Dataset(name=stem.upper(), frame=frame, label=labels.get(stem, ""),
                                          filename=path.name, size=path.stat().st_size, variables=ordered)
-    standard = env.get("PRODUCT", "SDTMIG").upper()
+    standard = env.get("PRODUCT", standard).upper()
     version = env.get("VERSION", "").replace("-", ".")
     library = (libraries or {}).get(standard)
     return Submission(datasets=datasets, standard=standard, version=version, library=library)
@@ -94,7 +96,7 @@ def found_rows(rule: Rule, submission: Submission) -> tuple[list[Row], str]:
 def check_case(rule: Rule, folder: Path, libraries: dict[str, Library] | None = None) -> CaseResult:
     kind = folder.parent.name
     name = f"{kind}/{folder.name}"
-    submission = read_case(folder, libraries)
+    submission = read_case(folder, libraries, "ADAMIG" if rule.is_adam else "SDTMIG")
     found, reason = found_rows(rule, submission)
     expected = expected_rows(folder) if kind == "negative" else []
     missing = Counter(expected) - Counter(found)

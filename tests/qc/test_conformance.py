@@ -234,3 +234,18 @@ def test_avalc_consistent_with_aval(avalc, bad_row):
     findings, _ = run("DS-AVALC-AVAL", ADRS=adrs)
     assert [f.row for f in findings if f.row == bad_row] == ([] if bad_row is None else [bad_row])
     assert bool(findings) == (bad_row is not None)
+
+
+def test_text_is_ascii():
+    # Holds: ASCII text, numbers and missing values.
+    ts = pd.DataFrame({"TSSEQ": [1.0, 2.0], "TSPARMCD": ["TITLE", "INDIC"],
+                       "TSVAL": ["Alzheimer's Disease", None]})
+    findings, (run_,) = run("DS-ASCII", TS=ts)
+    assert findings == [] and run_.status == "passed" and run_.p21_id == "SD1029"
+    # Fails: the Windows apostrophe of the CDISC pilot's ts.xpt, and an accent; each value is
+    # named with its non-ASCII characters and their code points.
+    findings, _ = run("DS-ASCII", TS=ts.assign(TSVAL=["Alzheimer’s Disease", "Café"]))
+    assert [(f.dataset, f.variable, f.row, f.seq, f.value) for f in findings] == [
+        ("TS", "TSVAL", 1, 1.0, "Alzheimer’s Disease"), ("TS", "TSVAL", 2, 2.0, "Café")]
+    assert findings[0].message == ("TSVAL has non-ASCII characters: ’ (U+2019) (XPT v5 for the FDA "
+                                   "is ASCII only)")
