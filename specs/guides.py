@@ -177,11 +177,11 @@ def standard_datasets(kind: str, shipped: dict[str, DatasetSpec], shipped_versio
                       version: str | None = None, root: str | Path | None = None) -> Guide:
     """The guide of `kind` (sdtm, adam) to use: the imported release `version` (else the newest
     imported) completed by the shipped one (keys, datasets it lacks), else the shipped one alone."""
-    name = LABELS[GUIDES[kind]]
+    label = LABELS[GUIDES[kind]]
     found = load_standard_package(GUIDES[kind], version, root) or (
         load_standard_package(GUIDES[kind], None, root) if version else None)
     if found is None:
-        return Guide(name, shipped_version, shipped, imported=False)
+        return Guide(label, shipped_version, shipped, imported=False)
     found_version, imported = found
     merged = dict(shipped)
     for name, spec in imported.items():
@@ -195,4 +195,4 @@ def standard_datasets(kind: str, shipped: dict[str, DatasetSpec], shipped_versio
         own = tuple(_with_codelist(v, known.variable(v.name)) for v in spec.variables)
         extra = tuple(v for v in known.variables if guide_variable(spec, v.name) is None)
         merged[name] = replace(spec, keys=known.keys, variables=own + extra)
-    return Guide(name, found_version, merged, imported=True)
+    return Guide(label, found_version, merged, imported=True)

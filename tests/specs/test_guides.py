@@ -45,13 +45,14 @@ def test_loaded_back_as_the_specs_every_layer_reads(ct_store):
 
 def test_imported_guide_is_completed_by_the_shipped_one(ct_store, tmp_path):
     shipped = load_standard("sdtm")
-    merged, label = standard_datasets("sdtm", shipped, "SDTMIG 3.4 (shipped)", "3.4", ct_store)
-    assert label == "SDTMIG 3.4 (imported)" and {"VS", "EG", "SUPPQUAL", "AE"} <= set(merged)
+    guide = standard_datasets("sdtm", shipped, "3.4", "3.4", ct_store)
+    merged = guide.datasets
+    assert guide.label == "SDTMIG 3.4 (imported)" and {"VS", "EG", "SUPPQUAL", "AE"} <= set(merged)
     assert merged["AE"].keys == shipped["AE"].keys  # the Library export has no keys
     assert merged["AE"].variable("AETOXGR").codelist == "TOXGR"  # the guide names none
     assert merged["AE"].variable("AESER").codelist == "C66742"  # the guide's own
-    assert standard_datasets("sdtm", shipped, "SDTMIG 3.4 (shipped)", "3.4", tmp_path) == (
-        shipped, "SDTMIG 3.4 (shipped)")
+    alone = standard_datasets("sdtm", shipped, "3.4", "3.4", tmp_path)
+    assert (alone.datasets, alone.label) == (shipped, "SDTMIG 3.4 (shipped)")
 
 
 def test_adam_names_with_placeholders(ct_store):
