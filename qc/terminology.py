@@ -14,9 +14,11 @@ variable's codelist for the records no slice covers), else the implementation gu
 sponsor codelist on a variable for which the IG names a CDISC codelist is checked as the sponsor's
 declaration of extensions to that codelist.
 
-Each variable is judged once per distinct value; Arrow's is_in finds the records of the values that
-fail. With the shipped subset of CT (no package imported) a value outside the subset cannot be
-judged: the rule is reported NOT RUN for those values, saying how to import the package.
+Each variable is judged once per distinct combination of its value and the values its conditions
+read (pandas factorizes each column once per dataset); only the records of the combinations that
+fail are looked up. With the shipped subset of CT (no package imported) a value outside the
+subset cannot be judged: the rule is reported NOT RUN for those values, saying how to import the
+package.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from qc.rules import ConformanceRule, Offence
 from specs.guides import guide_variable
 from specs.model import CHARACTER_RESULTS, Codelist, CtCondition, DatasetSpec
 from specs.terminology import Terminology, how_to_import
-from specs.vector import factorize_rows, is_in
+from specs.vector import is_in
 
 # rule → (severity, description); the value-level twin of each variable-level rule.
 RULES = {
@@ -240,26 +242,59 @@ def _response_codelists(frame: pd.DataFrame, by: str, ct: CtInUse) -> dict[str, 
 
 # --- judging the values -------------------------------------------------------------------
 
+class _Distinct:
+    """The distinct combinations of some columns of a dataset (`rows`, one per combination), and
+    which records each stands for: the values are judged once per combination, not per record."""
+
+    def __init__(self, frame: pd.DataFrame, columns: Sequence[str], codes_of):
+        combined = codes_of(columns[0])
+        for column in columns[1:]:
+            part = codes_of(column)
+            combined, _ = pd.factorize(combined.astype(np.int64) * (int(part.max(initial=0)) + 1) + part)
+        self.codes = combined
+        first = pd.Series(combined).drop_duplicates().index.to_numpy()
+        self.rows = frame[list(columns)].iloc[first].reset_index(drop=True)
+
+    def records(self, combinations) -> tuple[np.ndarray, np.ndarray]:
+        """The positions of the records of these combinations, and the combination of each."""
+        positions = np.flatnonzero(np.isin(self.codes, np.asarray(list(combinations))))
+        return positions, self.codes[positions]
+
+
 def _judge(name: str, frame: pd.DataFrame, spec: DatasetSpec | None, standard: DatasetSpec | None,
            codelists: Mapping[str, Codelist], ct: CtInUse,
            conditions: Mapping[tuple[str, str], CtCondition]) -> _Result:
     result = _Result()
+    # pandas deep-copies a frame's attrs (dataset labels ...) into every column taken from it.
+    frame = frame.copy(deep=False)
+    frame.attrs = {}
     by_variable = slices(name, frame, spec, standard, codelists, ct, conditions)
+    factorized: dict[str, np.ndarray] = {}
+
+    def codes_of(column: str) -> np.ndarray:
+        if column not in factorized:
+            factorized[column] = pd.factorize(frame[column], use_na_sentinel=False)[0]
+        return factorized[column]
+
     for variable, (levels, rest) in by_variable.items():
-        values = _values(frame[variable])
-        present = ~blank(frame[variable])
-        covered = pd.Series(False, index=frame.index)
+        columns = dict.fromkeys([variable, *(c for p in levels + rest for c in (p.where or ())),
+                                 *(p.null for p in rest if p.null)])
+        distinct = _Distinct(frame, list(columns), codes_of)
+        rows = distinct.rows
+        values = _values(rows[variable])
+        present = ~blank(rows[variable])
+        covered = pd.Series(False, index=rows.index)
         for piece in levels:
-            where = _where(frame, piece.where)
-            _judge_slice(result, variable, values, present & where, piece)
+            where = _where(rows, piece.where)
+            _judge_slice(result, variable, values, present & where, piece, distinct)
             covered |= where
         left = present & ~covered
         for piece in rest:
-            mask = left if piece.where is None else left & _where(frame, piece.where)
+            mask = left if piece.where is None else left & _where(rows, piece.where)
             if piece.null is not None:
-                mask &= blank(frame[piece.null])
-            _judge_slice(result, variable, values, mask, piece)
-    _judge_pairs(result, frame, {v: levels + rest for v, (levels, rest) in by_variable.items()})
+                mask &= blank(rows[piece.null])
+            _judge_slice(result, variable, values, mask, piece, distinct)
+    _judge_pairs(result, frame, {v: levels + rest for v, (levels, rest) in by_variable.items()}, codes_of)
     return result
 
 
@@ -278,22 +313,23 @@ def _values(values: pd.Series) -> pd.Series:
     return values.astype("str")
 
 
-def _judge_slice(result: _Result, variable: str, values: pd.Series, mask: pd.Series, piece: Slice) -> None:
-    distinct = set(values[mask].drop_duplicates())
-    if not distinct:
+def _judge_slice(result: _Result, variable: str, values: pd.Series, mask: pd.Series, piece: Slice,
+                 distinct: _Distinct) -> None:
+    seen = set(values[mask].drop_duplicates())
+    if not seen:
         return
     level = piece.value_level
     if piece.sponsor is not None:
         rule = VALUE_LEVEL["SD0037"] if level else "SD0037"
         allowed = set(piece.sponsor.values())
         bad = {v: f"{variable} value {v!r} is not in the sponsor's codelist {piece.sponsor.name}"
-                  f"{_condition(piece)}" for v in distinct - allowed}
-        _record(result, rule, variable, values, mask, bad)
+                  f"{_condition(piece)}" for v in seen - allowed}
+        _record(result, rule, variable, values, mask, bad, distinct)
         return
     if not piece.cdisc and not piece.unknown:
         return
     in_ct = set().union(*(c.values() for c in piece.cdisc)) if piece.cdisc else set()
-    outside = distinct - in_ct
+    outside = seen - in_ct
     extensible = any(c.extensible for c in piece.cdisc)
     judgeable = not piece.unknown and all(c.source is None or c.source.complete for c in piece.cdisc)
     strict = "CT2004" if level else "CT2001"
@@ -317,8 +353,8 @@ def _judge_slice(result: _Result, variable: str, values: pd.Series, mask: pd.Ser
                                  f"{_names(piece)}{_condition(piece)}")
     rule = loose if extensible else strict
     result.rows.setdefault(rule, [])
-    _record(result, strict, variable, values, mask, strict_bad)
-    _record(result, loose, variable, values, mask, loose_bad)
+    _record(result, strict, variable, values, mask, strict_bad, distinct)
+    _record(result, loose, variable, values, mask, loose_bad, distinct)
     if unchecked:
         result.unchecked.setdefault(rule, {}).setdefault(variable, set()).update(unchecked)
 
@@ -336,17 +372,20 @@ def _condition(piece: Slice) -> str:
 
 
 def _record(result: _Result, rule: str, variable: str, values: pd.Series, mask: pd.Series,
-            bad: Mapping[str, str]) -> None:
+            bad: Mapping[str, str], distinct: _Distinct) -> None:
+    """The records whose (distinct) values `bad` names, within `mask`, as offending rows."""
     result.rows.setdefault(rule, [])
     if not bad:
         return
-    hit = mask & is_in(values, list(bad))
-    found = values[hit]
+    found = values[mask & values.isin(list(bad))]
+    positions, combination = distinct.records(found.index)
+    value = found.loc[combination].to_numpy()
     result.rows[rule].append(pd.DataFrame(
-        {"variable": variable, "value": found, "message": found.map(bad)}, index=found.index))
+        {"variable": variable, "value": value, "message": [bad[v] for v in value]}, index=positions))
 
 
-def _judge_pairs(result: _Result, frame: pd.DataFrame, by_variable: Mapping[str, list[Slice]]) -> None:
+def _judge_pairs(result: _Result, frame: pd.DataFrame, by_variable: Mapping[str, list[Slice]],
+                 codes_of) -> None:
     """CT2003/CT2006: each distinct (code, name) pair's terms have one C-code."""
     for coded, pieces in by_variable.items():
         decoded = coded[:-2]
@@ -359,27 +398,25 @@ def _judge_pairs(result: _Result, frame: pd.DataFrame, by_variable: Mapping[str,
         level = any(p.value_level for p in pieces + by_variable[decoded])
         rule = VALUE_LEVEL["CT2003"] if level else "CT2003"
         result.rows.setdefault(rule, [])
-        present = ~blank(frame[coded]) & ~blank(frame[decoded])
-        codes, first = factorize_rows(frame[coded], frame[decoded])
+        distinct = _Distinct(frame, [coded, decoded], codes_of)
+        rows = distinct.rows
+        present = ~blank(rows[coded]) & ~blank(rows[decoded])
+        x_values, y_values = _values(rows[coded]), _values(rows[decoded])
         bad = {}
-        x_values, y_values = _values(frame[coded]), _values(frame[decoded])
-        for number, row in enumerate(first):
-            if not present.iloc[row]:
-                continue
-            x, y = x_values.iloc[row], y_values.iloc[row]
+        for number in np.flatnonzero(present.to_numpy()):
+            x, y = x_values.iloc[number], y_values.iloc[number]
             x_codes = {t.c_code for c in coded_lists if (t := c.term(x)) and t.c_code}
             y_codes = {t.c_code for c in decoded_lists if (t := c.term(y)) and t.c_code}
             if x_codes and y_codes and not x_codes & y_codes:
-                bad[number] = (f"{coded} {x!r} ({'/'.join(sorted(x_codes))}) and {decoded} {y!r} "
-                               f"({'/'.join(sorted(y_codes))}) are not one term of CDISC CT "
-                               f"({_pair_names(coded_lists)} / {_pair_names(decoded_lists)})")
+                bad[number] = (f"{x}/{y}", f"{coded} {x!r} ({'/'.join(sorted(x_codes))}) and {decoded} "
+                                           f"{y!r} ({'/'.join(sorted(y_codes))}) are not one term of "
+                                           f"CDISC CT ({_pair_names(coded_lists)} / "
+                                           f"{_pair_names(decoded_lists)})")
         if bad:
-            hit = np.isin(codes, list(bad))
-            rows = frame.index[hit]
+            positions, combination = distinct.records(bad)
             result.rows[rule].append(pd.DataFrame(
-                {"variable": f"{coded}/{decoded}",
-                 "value": (x_values[hit] + "/" + y_values[hit]).to_numpy(),
-                 "message": [bad[c] for c in codes[hit]]}, index=rows))
+                {"variable": f"{coded}/{decoded}", "value": [bad[c][0] for c in combination],
+                 "message": [bad[c][1] for c in combination]}, index=positions))
 
 
 def _pair_names(codelists: Sequence[Codelist]) -> str:
