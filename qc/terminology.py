@@ -178,6 +178,9 @@ def _declared(variable: str, where: Mapping[str, tuple[str, ...]] | None, name: 
         return [Slice(variable, where, cdisc=(base,), declared=frozenset(codelist.values()))]
     if codelist.source is not None:
         return [Slice(variable, where, unknown=(codelist.name,))]
+    if not codelist.terms:
+        # An external dictionary (MedDRA, WHODrug: define.xml ExternalCodeList) lists no terms.
+        return [] if where is not None else list(guide)
     values = frozenset(codelist.values())
     own = [Slice(variable, where, sponsor=codelist)]
     if where is not None:

@@ -265,3 +265,21 @@ def test_pilot_dm_country_is_not_cdisc_ct(pilot):
 def test_reading_the_pilot_takes_the_reference(pilot):
     frames, _ = pilot
     assert Path(reference("cdisc-pilot01-sdtm")).is_dir() and len(frames) == 18
+
+
+def test_the_pilot_with_its_define_xml(ct_store):
+    # The define.xml (Define-XML 1.0) lists the sponsor's values: DSDECOD's DISCCD declares FINAL LAB
+    # VISIT, CMDOSFRQ's codelist the frequencies, EPOCH the mixed-case epochs, TSVAL's value list
+    # for TPHASE 'Phase II Trial' - extensions of extensible codelists, so no longer findings; what
+    # it does not declare still is. MedDRA and WHODrug (ExternalCodeList) list no terms and are not
+    # judged.
+    folder = reference("cdisc-pilot01-sdtm")
+    result = validate_folder(folder, store=ct_store, suites=False)
+    assert f"define.xml {folder / 'define.xml'}" in result.metadata_source.values()
+    found: dict[tuple[str, str, str], set[str]] = {}
+    for f in result.findings:
+        if f.rule.startswith(("CT", "SD0037", "SD1228")):
+            found.setdefault((f.rule, f.dataset, f.variable), set()).add(f.value)
+    assert found == {key: values for key, values in PILOT_CT_FINDINGS.items()
+                     if key[2] not in ("CMDOSFRQ", "EPOCH", "DSDECOD")} | {
+        ("CT2005", "TS", "TSVAL"): {"QD; 12 to 14 hours transdermal application"}}
