@@ -103,6 +103,9 @@ class Rule:
     field: str | None = None
     params: dict[str, Any] = _field(default_factory=dict)
     line: int = 0  # where the rule is in its spec file, for messages; 0 when unknown
+    # The raw columns it reads may be missing from an export (then read as blank); otherwise a
+    # missing column is refused.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ class SourceBlock:
     map: dict[str, Rule]
     where: str | None = None
     distinct: tuple[str, ...] = ()
+    line: int = 0  # of `form:` in the spec file
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,7 @@ class Variable:
     comment: str | None = None
     algorithm: str | None = None  # dataset-level derivation run after the sources are mapped
     params: dict[str, Any] = _field(default_factory=dict)
+    line: int = 0  # in the spec file; 0 for standard metadata
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,8 @@ class Qualifier:
     qorig: str = "CRF"
     qeval: str = ""
     codelist: str | None = None
+    optional: bool = False  # the raw column may be missing from an export (then no qualifier)
+    line: int = 0
 
 
 @dataclass(frozen=True)
