@@ -8,14 +8,15 @@ each later dataset reads the earlier ones as published: with exactly their spec'
 (plus internal `_` columns, which are never written).
 
 Everything that can be checked before building is checked first (every spec parameter,
-every SDTM dataset needed), so a bad spec or a missing SDTM file stops the build before any
-dataset is made, with all problems listed.
+every SDTM dataset needed, and each variable a builder reads: present, of its type, with
+values it can use, see adam.inputs), so a bad spec or damaged SDTM stops the build before any
+dataset is made, naming the file, row, variable and value.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -150,7 +151,7 @@ def build_adam(
     steps = plan(study)
     frames = {name.upper(): _without_attrs(frame) for name, frame in sdtm.items()}
     _check_sdtm(steps, frames, sdtm_folder)
-    frames = checked_inputs(study, [_use(step, frames) for step in steps], frames, sdtm_folder)
+    frames = checked_inputs(study, uses(steps, frames), frames, sdtm_folder)
     adam: dict[str, pd.DataFrame] = {}
     for step in steps:
         name = step.spec.name
@@ -195,12 +196,16 @@ def _check_sdtm(steps: list[Step], frames: Mapping[str, pd.DataFrame], folder: s
         )
 
 
-def _use(step: Step, frames: Mapping[str, pd.DataFrame]) -> Use:
-    """The step's reads with every parameter it runs with (its defaults where the spec sets none)."""
-    defaults = {name: value for name, value in keyword_parameters(step.builder.function).items()
-                if value is not inspect.Parameter.empty}
-    given = [arg.upper() for arg in step.builder.inputs(step.parameters) if arg.upper() in frames]
-    return Use(step.builder.reads, defaults | step.parameters, step.spec, given)
+def uses(steps: list[Step], available: Collection[str]) -> list[Use]:
+    """What each step reads from the SDTM datasets in `available` (upper-case names), with every
+    parameter its builder runs with (its defaults where the spec sets none)."""
+    found = []
+    for step in steps:
+        defaults = {name: value for name, value in keyword_parameters(step.builder.function).items()
+                    if value is not inspect.Parameter.empty}
+        given = [arg.upper() for arg in step.builder.inputs(step.parameters) if arg.upper() in available]
+        found.append(Use(step.builder.reads, defaults | step.parameters, step.spec, given))
+    return found
 
 
 def select_variables(frame: pd.DataFrame, spec: DatasetSpec, builder: str = "the builder") -> pd.DataFrame:

@@ -36,9 +36,11 @@ from adam.qlq import C15PAL_SCALES
 from specs.errors import InputError
 from specs.loader import load_standard
 from specs.model import DatasetSpec, Study
-from specs.readers import PREFERENCE
+from specs.readers import dataset_file
+from specs.value_types import as_numbers, check_char, refuse
 
 SUBJECT_KEYS = ("STUDYID", "USUBJID")
+ISO_8601 = "ISO 8601 (partial dates such as 2024-05 allowed)"
 # What a parameter's value names: (SDTM dataset, variable) pairs.
 Names = Callable[[Any], Iterable[tuple[str, str]]]
 Frames = Mapping[str, pd.DataFrame]
@@ -222,16 +224,6 @@ def known_variables(study: Study, dataset: str) -> set[str]:
     return names | ({q.qnam for q in spec.supplemental} if spec else set())
 
 
-def source_file(name: str, folder: str | Path | None) -> str:
-    """The file an SDTM dataset was read from (as specs.readers.read_folder chooses it)."""
-    if folder:
-        for suffix in PREFERENCE:
-            path = Path(folder) / f"{name.lower()}{suffix}"
-            if path.is_file():
-                return str(path)
-    return f"SDTM dataset {name}"
-
-
 def checked_inputs(study: Study, uses: Sequence[Use], frames: Mapping[str, pd.DataFrame],
                    folder: str | Path | None) -> dict[str, pd.DataFrame]:
     """The SDTM frames as the builders get them (Num text read as numbers), once every check holds.
@@ -240,22 +232,26 @@ def checked_inputs(study: Study, uses: Sequence[Use], frames: Mapping[str, pd.Da
     """
     all_needs = [need for use in uses for need in needs(use, study)]
     typed = {}
-    for dataset in sorted(frames):
-        file = source_file(dataset, folder)
-        frame = frames[dataset]
-        mine = [n for n in all_needs if n.dataset == dataset]
-        _check_present(dataset, frame, frames, mine, file)
-        read = {n.variable for n in mine}
-        typed[dataset] = _typed(dataset, frame, _types(study, dataset), read, file)
+    # SUPP-- first: a parent's qualifier variables are the QNAM values of its SUPP--. Within each
+    # group, missing variables before values: a structural problem is named first.
+    for group in ([n for n in sorted(frames) if n.startswith("SUPP")], [n for n in sorted(frames)
+                                                                       if not n.startswith("SUPP")]):
+        for dataset in group:
+            _check_present(dataset, frames[dataset], frames, [n for n in all_needs if n.dataset == dataset],
+                           dataset_file(folder, dataset))
+        for dataset in group:
+            read = {n.variable for n in all_needs if n.dataset == dataset}
+            typed[dataset] = _typed(dataset, frames[dataset], variable_types(study, dataset), read,
+                                    dataset_file(folder, dataset))
     for use in uses:
         for dataset in use.reads.records:
             if dataset in typed and typed[dataset].empty:
                 raise InputError(f"{dataset} has no records; {use.spec.name} is made from its subjects",
-                                 file=source_file(dataset, folder),
+                                 file=dataset_file(folder, dataset),
                                  expected=f"a record per subject in {dataset}")
         for rule in use.reads.rules:
             if rule.dataset in typed and rule.variable in typed[rule.dataset]:
-                _check_rule(rule, typed, use.parameters, source_file(rule.dataset, folder))
+                _check_rule(rule, typed, use.parameters, dataset_file(folder, rule.dataset))
     return typed
 
 
@@ -278,7 +274,7 @@ def _check_present(dataset: str, frame: pd.DataFrame, frames: Mapping[str, pd.Da
     )
 
 
-def _types(study: Study, dataset: str) -> dict[str, str]:
+def variable_types(study: Study, dataset: str) -> dict[str, str]:
     """Char or Num per variable: SDTMIG's, overridden by the study spec's."""
     standard = load_standard("sdtm").get(dataset)
     spec = study.sdtm.get(dataset)
@@ -293,46 +289,15 @@ def _typed(dataset: str, frame: pd.DataFrame, types: Mapping[str, str], read: se
     for name in frame.columns:
         values = frame[name]
         if types.get(name) == "Num":
-            numbers[name] = _numbers(dataset, values, file)
+            numbers[name] = as_numbers(dataset, values, file)
         elif (name in read and types.get(name) == "Char") or str(name).endswith("DTC"):
-            _check_text(dataset, values, file)
+            check_char(dataset, values, file)
+            if str(name).endswith("DTC"):
+                refuse(dataset, values, invalid_dtc(values), file, ISO_8601)
     return frame.assign(**numbers) if numbers else frame
-
-
-def _numbers(dataset: str, values: pd.Series, file: str) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return values
-    text = values.astype("string").str.strip()
-    parsed = pd.to_numeric(text.where(text != ""), errors="coerce")
-    _refuse(dataset, values, text.notna() & (text != "") & parsed.isna(), file,
-            "a number (Num in the SDTM spec)")
-    return parsed.astype("float64")
-
-
-def _check_text(dataset: str, values: pd.Series, file: str) -> None:
-    """Char values are text; a --DTC is ISO 8601 (partial dates allowed)."""
-    # For object columns pandas looks at the values: text (or nothing) passes.
-    if not pd.api.types.is_string_dtype(values):
-        not_text = values.map(lambda v: not isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
-        _refuse(dataset, values, not_text, file, "text (Char in the SDTM spec)")
-        return
-    if str(values.name).endswith("DTC"):
-        _refuse(dataset, values, invalid_dtc(values), file,
-                "ISO 8601 (partial dates such as 2024-05 allowed)")
 
 
 def _check_rule(rule: ValueRule, frames: Mapping[str, pd.DataFrame], parameters: Mapping[str, Any],
                 file: str) -> None:
     frame = frames[rule.dataset]
-    _refuse(rule.dataset, frame[rule.variable], rule.bad(frame, frames, parameters), file, rule.expected)
-
-
-def _refuse(dataset: str, values: pd.Series, bad: pd.Series, file: str, expected: str) -> None:
-    """InputError at the first row where `bad` holds (rows count from 1, as in the file)."""
-    if not bad.any():
-        return
-    row = int(bad.to_numpy().argmax())
-    raise InputError(
-        f"{dataset}.{values.name} holds a value that is not valid", file=file, row=row + 1,
-        column=str(values.name), value=values.iloc[row], expected=expected,
-    )
+    refuse(rule.dataset, frame[rule.variable], rule.bad(frame, frames, parameters), file, rule.expected)

@@ -105,11 +105,17 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
     """define.xml (Define-XML 2.1, XSD-checked) and define.html for the datasets in `data_dir`
     (or `frames`, the datasets as read from it)."""
     from define.html import write_html
+    from define.inputs import check_datasets, not_described
     from define.writer import write_define
 
     study = load_study(study_name)
     frames = _read(data_dir, frames)
     kind = "adam" if frames and set(frames) <= set(study.adam) else "sdtm"
+    specs = study.adam if kind == "adam" else study.sdtm
+    check_datasets(specs, frames, data_dir)
+    others = not_described(specs, frames)
+    if others:
+        output.info(f"Not in the study's {kind.upper()} specs, not described: {', '.join(others)}")
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     output.info(f"Writing {kind.upper()} define.xml for {len(frames)} datasets of {study.studyid}")

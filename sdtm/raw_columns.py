@@ -74,7 +74,7 @@ def _builder_columns(study: Study, spec: DatasetSpec) -> list[Mapped]:
     form = spec.parameters.get("form")
     if not spec.parameters.get("builder") or form not in study.forms:
         return []
-    found = [Mapped(f, name, spec.file, 0, f"{spec.name} (parameters)")
+    found = [Mapped(f, name, spec.file, spec.parameters_line, f"{spec.name} (parameters)")
              for f, name in sorted(_named(study, form, spec.parameters))]
     for variable in spec.variables:
         found += [Mapped(f, name, spec.file, variable.line, f"{spec.name}.{variable.name}")

@@ -441,6 +441,7 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
         variables=tuple(variables), sources=tuple(sources), value_level=tuple(value_level),
         supplemental=supplemental, parameters=_plain(data.get("parameters", {})),
         comment=data.get("comment"), file=file,
+        parameters_line=_line(data, "parameters") if "parameters" in data else 0,
     )
 
 

@@ -186,6 +186,7 @@ class DatasetSpec:
     parameters: dict[str, Any] = _field(default_factory=dict)
     comment: str | None = None
     file: str = ""
+    parameters_line: int = 0  # of `parameters:` in the spec file
 
     def variable(self, name: str) -> Variable | None:
         return next((v for v in self.variables if v.name == name), None)

@@ -204,3 +204,15 @@ def _is_dataset_json(path: Path) -> bool:
     # datasetJSONVersion is the second attribute in the specified order: the head of the file has it.
     with open(path, "rb") as handle:
         return b'"datasetJSONVersion"' in handle.read(4096)
+
+
+def dataset_file(folder: str | Path | None, name: str) -> str:
+    """The file of dataset `name` in `folder` as `read_folder` chooses it, for messages about its
+    content; `SDTM dataset NAME` style wording when the frames came without a folder."""
+    if folder:
+        for suffix in PREFERENCE:
+            for stem in (name.lower(), name.upper()):
+                path = Path(folder) / f"{stem}{suffix}"
+                if path.is_file():
+                    return str(path)
+    return f"dataset {name}"
