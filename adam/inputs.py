@@ -111,9 +111,9 @@ def _rating_out_of_range(frame: pd.DataFrame, _frames: Frames, parameters: Mappi
     item_codes = parameters.get("item_codes", C15PAL_ITEM_CODES)
     scales = parameters.get("scales", C15PAL_SCALES)
     ranges = {item: scale.item_range for scale in scales for item in scale.items}
-    item = frame["QSTESTCD"].map(item_codes)
-    low = item.map(lambda i: ranges.get(i, (None, None))[0]).astype(float)
-    high = item.map(lambda i: ranges.get(i, (None, None))[1]).astype(float)
+    bounds = {code: ranges[item] for code, item in item_codes.items() if item in ranges}
+    low = frame["QSTESTCD"].map({code: low for code, (low, _) in bounds.items()}).astype("float64")
+    high = frame["QSTESTCD"].map({code: high for code, (_, high) in bounds.items()}).astype("float64")
     rating = pd.to_numeric(frame["QSSTRESN"], errors="coerce")
     return ((rating < low) | (rating > high)).fillna(False)
 
