@@ -1,9 +1,11 @@
 """ADAE: one record per adverse event, with analysis dates, TRTEMFL and occurrence flags.
 
 Derivations follow admiral's ADAE template: start dates imputed up to the month with the
-treatment start as lower bound (an AE whose known parts equal the treatment start is
-imputed to it), end dates imputed to the last moment and capped by death / end of study,
-study days against TRTSDT, treatment emergence by admiral's derive_var_trtemfl. The
+treatment start date-time as lower bound (an AE whose known parts equal the treatment start is
+imputed to it, so a start without time on the infusion day is imputed to the infusion time),
+end dates imputed to the last moment and capped by death / end of study, study days against
+TRTSDT, treatment emergence by admiral's derive_var_trtemfl comparing date-times (its defaults
+ASTDTM and TRTSDTM: an AE at 08:00 before a 10:00 infusion is not emergent). The
 CAR-T specifics (DOMAIN.md §2) are parameters: the TEAE window, the toxicity grade and
 its grading scale (CTCAE or ASTCT 2019), the lymphodepletion phase, and flags such as
 CRS, ICANS, serious and related given as query conditions.
@@ -96,14 +98,15 @@ def derive_var_phase_flag(
     dataset: pd.DataFrame,
     new_var: str,
     *,
-    start_date: str = "ASTDT",
+    start_date: str = "ASTDTM",
     phase_start: str,
     phase_end: str,
 ) -> pd.DataFrame:
     """ "Y" for events starting on or after `phase_start` and before `phase_end`.
 
-    For the lymphodepletion phase: LDSTDT ≤ ASTDT < TRTSDT, so that no event counts in
-    both the lymphodepletion phase and as treatment-emergent after infusion.
+    For the lymphodepletion phase: LDSTDT ≤ ASTDTM < TRTSDTM, the complement of the start
+    rule of TRTEMFL, so that no event counts in both the lymphodepletion phase and as
+    treatment-emergent after infusion.
     """
     start = pd.to_datetime(dataset[start_date])
     inside = (start >= pd.to_datetime(dataset[phase_start])) & (start < pd.to_datetime(dataset[phase_end]))
@@ -132,6 +135,7 @@ def build_adae(
     end_imputation: str = "M",
     end_max_dates: Sequence[str] = ("DTHDT", "EOSDT"),
     trt_start_date: str = "TRTSDT",
+    trt_start_datetime: str = "TRTSDTM",
     trt_end_date: str = "TRTEDT",
     initial_intensity: str | None = None,
     intensity: str | None = None,
@@ -146,21 +150,22 @@ def build_adae(
     """ADAE from SDTM AE (+ SUPPAE) and ADSL.
 
     ASTDTM/ASTDTF/ASTTMF: AESTDTC imputed up to `start_imputation` (first day/month,
-    00:00:00), not before `trt_start_date` when the known parts allow it.
+    00:00:00), not before `trt_start_datetime` when the known parts allow it.
     AENDTM/AENDTF/AENTMF: AEENDTC imputed to the last day/month and 23:59:59, not after
     `end_max_dates`. ASTDT/AENDT, ASTDY/AENDY (against `trt_start_date`), TRTEMFL
-    (window `teae_window_days` after `trt_end_date`; None = no upper limit; worsening
-    rule when `initial_intensity`/`intensity` are given). ASEV (from `severity`),
-    ATOXGR/ATOXGRN (from `toxicity_grade`) and ATOXSCL, the scale the grade is on (from
-    `grading_scale`, e.g. SUPPAE AEGRSCL); LDEMFL for events in the lymphodepletion
-    phase (LDSTDT ≤ ASTDT < TRTSDT); `condition_flags`; first-occurrence flags among
-    TEAEs per `occurrence_flags` {flag: by variables} ordered by `occurrence_order`.
+    (ASTDTM against `trt_start_datetime`, window `teae_window_days` after `trt_end_date`;
+    None = no upper limit; worsening rule when `initial_intensity`/`intensity` are given).
+    ASEV (from `severity`), ATOXGR/ATOXGRN (from `toxicity_grade`) and ATOXSCL, the scale
+    the grade is on (from `grading_scale`, e.g. SUPPAE AEGRSCL); LDEMFL for events in the
+    lymphodepletion phase (LDSTDT ≤ ASTDTM < TRTSDTM); `condition_flags`; first-occurrence
+    flags among TEAEs per `occurrence_flags` {flag: by variables} ordered by
+    `occurrence_order`.
     All ADSL variables are joined at the end.
     """
     adae = convert_blanks_to_na(ae)
     if suppae is not None:
         adae = combine_supp(adae, suppae)
-    needed = [trt_start_date, trt_end_date, *end_max_dates]
+    needed = [trt_start_date, trt_start_datetime, trt_end_date, *end_max_dates]
     if lymphodepletion_start is not None:
         needed.append(lymphodepletion_start)
     needed = list(dict.fromkeys(needed))
@@ -172,7 +177,7 @@ def build_adae(
         new_vars_prefix="AST",
         dtc="AESTDTC",
         highest_imputation=start_imputation,
-        min_dates=[trt_start_date],
+        min_dates=[trt_start_datetime],
     )
     adae = derive_vars_dtm(
         adae,
@@ -187,7 +192,7 @@ def build_adae(
     adae = derive_vars_dy(adae, reference_date=trt_start_date, source_vars=["ASTDT", "AENDT"])
     adae = derive_var_trtemfl(
         adae,
-        trt_start_date=trt_start_date,
+        trt_start_date=trt_start_datetime,
         trt_end_date=trt_end_date if teae_window_days is not None else None,
         end_window=teae_window_days,
         initial_intensity=initial_intensity,
@@ -195,7 +200,7 @@ def build_adae(
     )
     if lymphodepletion_start is not None:
         adae = derive_var_phase_flag(
-            adae, "LDEMFL", phase_start=lymphodepletion_start, phase_end=trt_start_date
+            adae, "LDEMFL", phase_start=lymphodepletion_start, phase_end=trt_start_datetime
         )
     if severity is not None:
         adae["ASEV"] = adae[severity]

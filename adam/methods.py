@@ -67,14 +67,19 @@ def _trtemfl(p: Mapping[str, Any]) -> str:
     window = p["teae_window_days"]
     upper = "(no upper limit)"
     if window is not None:
-        upper = f"and on or before {p['trt_end_date']} + {window} days"
+        upper = f"and ASTDT on or before {p['trt_end_date']} + {window} days"
+    start = p["trt_start_datetime"]
     text = (
-        f"Y when {p['trt_start_date']} is known, the event did not end before it, and ASTDT is missing or "
-        f"on or after {p['trt_start_date']} {upper}"
+        f"Y when {start} is known, the event did not end before it (AENDTM), and ASTDTM is missing or "
+        f"on or after {start} {upper}"
     )
     if p.get("intensity"):
         text += f"; also Y when it started before treatment and {p['intensity']} worsened"
-    return text + " (admiral derive_var_trtemfl; the first rule that applies wins)."
+    return text + (
+        " (admiral derive_var_trtemfl; the first rule that applies wins). Date-times are compared: an "
+        f"event on the day of {start} but before its time is not emergent; a start without time on "
+        f"that day is imputed to {start}."
+    )
 
 
 def _response(p: Mapping[str, Any]) -> str:

@@ -9,7 +9,10 @@ R/cleaners.R, R/PKNCA.options.R, R/aucint.R):
   as 0. A missing concentration that is not BLQ is dropped (``conc.na="drop"``).
 - ``"lin up/log down"`` (PKNCA's default ``auc.method``): a segment is integrated with the
   log trapezoid when the concentration falls and the lower one is above 0, else linearly.
-- AUClast integrates up to Tlast only; the curve after Tlast counts as 0.
+- AUClast integrates up to Tlast only. AUCINT (PKNCA ``aucint.last``) integrates every segment
+  inside its interval, including the one from Clast at Tlast down to the 0 of the next BLQ
+  sample (kept by the "last" rule), which is linear since a log trapezoid cannot reach 0:
+  PKNCA's aucint passes the interval's last time as Tlast to ``choose_interval_method``.
 - Interpolation inside the data follows the segment's own rule (log when the segment
   declines), so AUC over part of a segment is exactly that part of the segment's area.
 - Cmax is the highest observed value and Tmax its first time (``first.tmax=TRUE``);
@@ -20,10 +23,15 @@ Decisions of this project (not PKNCA's):
 - All BLQ: every parameter is not estimable (NaN with a reason); PKNCA would report AUC 0.
 - A zero concentration is added at the dose time (0) when no sample was taken then, and
   samples before the dose are left out (Cmax is the highest post-infusion value).
-- AUCINT whose interval ends after the last sample while that sample is still quantifiable
-  is not estimable by default: PKNCA's ``aucint.last`` would count the rest as 0, which
-  understates exposure while cells persist, and a lambda-z extrapolation is not credible
-  for multiphasic expansion/contraction kinetics. ``after_last="zero"`` gives PKNCA's result.
+- AUCINT whose interval ends after the last sample is not estimable by default (no
+  extrapolation, docs/decisions.md D4): PKNCA's ``aucint.last`` would count a quantifiable
+  tail as 0, which understates exposure while cells persist, and a lambda-z extrapolation is
+  not credible for multiphasic expansion/contraction kinetics. ``after_last="zero"`` counts the
+  curve after the last sample as 0, PKNCA's result.
+- An interval end between Tlast and the next (BLQ, 0) sample cuts the linear decline there:
+  the curve is one piecewise function, so AUCINT(0, a) + AUCINT(a, b) = AUCINT(0, b). PKNCA
+  counts that part as 0 instead (it extrapolates the concentration at the end as 0 after Tlast
+  and integrates to it with its log rule).
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ REASON_NO_SAMPLE = "NO SAMPLE"
 REASON_ALL_BLQ = "ALL BLQ"
 REASON_ONE_POINT = "FEWER THAN 2 POINTS UP TO TLAST"
 REASON_STARTS_BEFORE = "INTERVAL STARTS BEFORE FIRST SAMPLE"
-REASON_ENDS_QUANTIFIABLE = "QUANTIFIABLE AT LAST SAMPLE BEFORE INTERVAL END"
+REASON_ENDS_AFTER_LAST = "NO SAMPLE AT OR AFTER INTERVAL END"
 
 
 # ---------------------------------------------------------------------------
@@ -120,12 +128,13 @@ def compute_auc(time, conc, method: str = "lin up/log down") -> float:
 
 def compute_aucint(time, conc, start: float, end: float, method: str = "lin up/log down",
                    after_last: str = "not estimable") -> float:
-    """AUC over [start, end] of one profile's AUClast curve (PKNCA aucint.last).
+    """AUC over [start, end] of one profile (PKNCA aucint.last).
 
-    Inside the data the concentration at ``start``/``end`` is interpolated with the
-    segment's rule; after Tlast the curve is 0. NaN when the interval starts before the
-    first sample, when no concentration is above 0, or, with ``after_last="not
-    estimable"``, when the interval ends after a last sample that is still quantifiable.
+    ``conc`` holds BLQ already resolved, as for `compute_auc`. Every segment inside the
+    interval counts, the decline from Clast to a following 0 too; the concentration at
+    ``start``/``end`` is interpolated with the segment's rule. NaN when the interval starts
+    before the first sample, when no concentration is above 0, or, with ``after_last="not
+    estimable"``, when it ends after the last sample (else the curve is 0 after it).
     """
     _check_method(method)
     if after_last not in AFTER_LAST_CHOICES:
@@ -133,15 +142,12 @@ def compute_aucint(time, conc, start: float, end: float, method: str = "lin up/l
     if not start < end:
         raise ValueError(f"AUC interval start {start} must be before its end {end}")
     time, conc = _clean_profile(time, conc)
-    quantifiable = np.flatnonzero(conc > 0)
-    if quantifiable.size == 0 or start < time[0]:
+    if not np.any(conc > 0) or start < time[0]:
         return float("nan")
-    if after_last == "not estimable" and end > time[-1] and conc[-1] > 0:
+    if after_last == "not estimable" and end > time[-1]:
         return float("nan")
-    stop = quantifiable[-1] + 1
-    t, c = time[:stop], conc[:stop]
-    is_log = _log_segments(c[:-1], c[1:], method)
-    return float(_clipped_area(t[:-1], c[:-1], t[1:], c[1:], is_log, start, end).sum())
+    is_log = _log_segments(conc[:-1], conc[1:], method)
+    return float(_clipped_area(time[:-1], conc[:-1], time[1:], conc[1:], is_log, start, end).sum())
 
 
 # ---------------------------------------------------------------------------
@@ -313,9 +319,10 @@ def derive_nca_parameters(
     is_log = _log_segments(c1, c2, auc_method)
     auclast = np.bincount(g2[to_tlast], weights=_area(t1, c1, t2, c2, is_log)[to_tlast],
                           minlength=n_groups)
+    # AUCINT takes every segment, the decline from Clast to the next (BLQ) 0 included.
     aucint = np.bincount(
-        g2[to_tlast],
-        weights=_clipped_area(t1, c1, t2, c2, is_log, interval_start, interval_end)[to_tlast],
+        g2[same],
+        weights=_clipped_area(t1, c1, t2, c2, is_log, interval_start, interval_end)[same],
         minlength=n_groups,
     )
 
@@ -323,16 +330,13 @@ def derive_nca_parameters(
     first_time = np.full(n_groups, np.nan)
     np.fmin.at(first_time, g, t)
     last_time = _group_last(profile["_t"], profile["_g"], n_groups)
-    last_conc = _group_last(profile["_c"], profile["_g"], n_groups)
 
     estimable = ~np.isnan(tlast)
     profile_reason = np.where(n_samples == 0, REASON_NO_SAMPLE, REASON_ALL_BLQ)
     auclast_reason = np.where(points_to_tlast < 2, REASON_ONE_POINT, "")
-    ends_quantifiable = ((after_last == "not estimable") & (interval_end > last_time)
-                         & (last_conc > 0))
+    ends_after_last = (after_last == "not estimable") & (interval_end > last_time)
     aucint_reason = np.select(
-        [interval_start < first_time, ends_quantifiable], [REASON_STARTS_BEFORE,
-                                                           REASON_ENDS_QUANTIFIABLE], "")
+        [interval_start < first_time, ends_after_last], [REASON_STARTS_BEFORE, REASON_ENDS_AFTER_LAST], "")
 
     auc_unit = None if conc_unit is None else f"{time_unit}*{conc_unit}"
     columns = {

@@ -19,6 +19,8 @@ import typer
 from clinforge import pipeline
 from clinforge.console import Output
 from define.odm import DefineError
+from qc.summary import issues
+from specs.encoding import DEFAULT, STRICT_UTF8, check_encoding
 from specs.errors import InputError, SpecError
 
 app = typer.Typer(
@@ -46,6 +48,20 @@ Formats = Annotated[str, typer.Option("--format", help="Output formats: xpt, jso
 StudyArg = Annotated[str, typer.Argument(help="A shipped study (ovarian, cervical) or a study spec folder.")]
 
 
+def _encoding(name: str) -> str:
+    try:
+        return check_encoding(name)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+Encoding = Annotated[str, typer.Option(
+    "--encoding", callback=_encoding,
+    help=f"Text encoding of XPT, SAS7BDAT and CSV files: {DEFAULT} (a value that is not UTF-8 is "
+         f"read as Windows-1252, with a warning), {STRICT_UTF8} (such a value is an error), or any "
+         "ASCII-compatible encoding Python knows, e.g. latin-1.")]
+
+
 def guarded(command: Callable) -> Callable:
     """Turn bad input into a one-paragraph message and exit status 2, never a traceback."""
 
@@ -55,7 +71,7 @@ def guarded(command: Callable) -> Callable:
         try:
             return command(*args, out=out, **kwargs)
         except SpecError as exc:
-            out.error("the study specs have problems; nothing was written.\n" + str(exc))
+            out.error("these files have problems; nothing was written.\n" + str(exc))
         except pipeline.StepFailed as exc:
             out.error(f"{exc}. The package was not written; a previous package is left as it was.")
         except DefineError as exc:
@@ -103,6 +119,7 @@ def sdtm(
     raw: Annotated[Path, typer.Option("--raw", help="Folder of raw EDC exports (<form>.csv).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the SDTM datasets.")],
     formats: Formats = "xpt",
+    encoding: Encoding = DEFAULT,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -112,7 +129,7 @@ def sdtm(
 
     Example: `clinforge sdtm ovarian --raw raw/ovarian --out sdtm/ovarian`
     """
-    result = pipeline.sdtm(study, raw, out_dir, output=out, formats=_formats(formats))
+    result = pipeline.sdtm(study, raw, out_dir, output=out, formats=_formats(formats), encoding=encoding)
     _report(out, result)
 
 
@@ -123,6 +140,7 @@ def adam(
     sdtm_dir: Annotated[Path, typer.Option("--sdtm", help="Folder of SDTM datasets (XPT, JSON, Parquet).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the ADaM datasets.")],
     formats: Formats = "xpt",
+    encoding: Encoding = DEFAULT,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -132,7 +150,7 @@ def adam(
 
     Example: `clinforge adam ovarian --sdtm sdtm/ovarian --out adam/ovarian`
     """
-    result = pipeline.adam(study, sdtm_dir, out_dir, output=out, formats=_formats(formats))
+    result = pipeline.adam(study, sdtm_dir, out_dir, output=out, formats=_formats(formats), encoding=encoding)
     _report(out, result)
 
 
@@ -156,6 +174,7 @@ def define(
     study: StudyArg,
     data: Annotated[Path, typer.Option("--data", help="Folder of SDTM or ADaM datasets.")],
     out_file: Annotated[Path, typer.Option("--out", help="Path of the define.xml to write.")],
+    encoding: Encoding = DEFAULT,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -165,7 +184,7 @@ def define(
 
     Example: `clinforge define ovarian --data sdtm/ovarian --out sdtm/ovarian/define.xml`
     """
-    _report(out, pipeline.define(study, data, out_file, output=out))
+    _report(out, pipeline.define(study, data, out_file, output=out, encoding=encoding))
 
 
 @app.command()
@@ -175,6 +194,7 @@ def run(
     raw: Annotated[Path, typer.Option("--raw", help="Folder of raw EDC exports (<form>.csv).")],
     package: Annotated[Path, typer.Option("--out", help="Package folder (replaced only on success).")],
     formats: Formats = "xpt",
+    encoding: Encoding = DEFAULT,
     fail_on: FailOn = Severity.error,
     quiet: Quiet = False,
     json: Json = False,
@@ -185,7 +205,7 @@ def run(
 
     Example: `clinforge run ovarian --raw raw/ovarian --out package/ovarian --format xpt,json`
     """
-    result = pipeline.run(study, raw, package, output=out, formats=_formats(formats))
+    result = pipeline.run(study, raw, package, output=out, formats=_formats(formats), encoding=encoding)
     out.summary(f"Package of {study} in {package}", ["step", "output", "datasets", "records"],
                 [[r.step, os.path.relpath(r.folder, package), len(r.counts), sum(r.counts.values())]
                  for r in result.steps],
@@ -200,26 +220,70 @@ def validate(
     define_file: Annotated[Path | None, typer.Option("--define", help="define.xml with metadata.")] = None,
     study: Annotated[str | None, typer.Option("--study", help="Study whose specs give the metadata.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Folder for the reports.")] = None,
+    rules: Annotated[list[Path] | None, typer.Option(
+        "--rules", help="CORE-format rule file or folder (repeatable); default: the catalogue.")] = None,
+    suites: Annotated[bool, typer.Option(
+        "--suites/--no-suites", help="Run the expectation suites generated from the metadata.")] = True,
+    dispositions: Annotated[Path | None, typer.Option(
+        "--dispositions", help="YAML or CSV of known findings: explained, waived or to fix.")] = None,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", help="findings.json of an earlier run: mark issues new, persisting, resolved.")] = None,
     fail_on: FailOn = Severity.error,
+    encoding: Encoding = DEFAULT,
     quiet: Quiet = False,
     json: Json = False,
     *,
     out: Output,
 ) -> None:
-    """Check any SDTM or ADaM folder: expectation suites from metadata and cross-dataset rules.
+    """Check any SDTM or ADaM folder: expectation suites from metadata and conformance rules.
 
     Metadata comes from `--study`, else `--define` (or a define.xml in the folder), else the
-    shipped SDTMIG 3.4 / ADaMIG 1.3 and CDISC CT. Rules that could not run are listed as not run.
+    shipped SDTMIG 3.4 / ADaMIG 1.3 and CDISC CT. Rules in the CDISC CORE format come from
+    `--rules` (e.g. a checkout of cdisc-open-rules), else clinforge's own catalogue. Rules that
+    could not run are listed as not run.
 
     Example: `clinforge validate package/ovarian/m5/datasets/meso-ov-101/tabulations/sdtm --report qc`
     """
-    result = pipeline.validate(data, output=out, study_name=study, define_file=define_file, report=report)
-    rows = [[rule, n] for rule, n in sorted(result.count_by_rule().items())]
-    rows += [[f"{r.rule} on {r.dataset}: NOT RUN ({r.reason})", "-"] for r in result.not_run()]
-    out.summary(f"Validation of {data}", ["rule", "findings"], rows,
-                {"folder": str(data), "findings": _severities([result]),
-                 "not_run": [r.to_dict() for r in result.not_run()]})
+    result = pipeline.validate(data, output=out, study_name=study, define_file=define_file, report=report,
+                               encoding=encoding, rules=rules or None, suites=suites,
+                               dispositions=dispositions, baseline=baseline)
+    found = issues(result.findings)
+    rows = [[i.rule, i.dataset, i.variable + (f" = {i.value}" if i.value else ""), i.count,
+             i.disposition or ("open" if i.open else ""), result.changes.get(i.key, "")] for i in found]
+    rows += [[i.rule, i.dataset, i.variable, 0, "", "resolved"] for i in result.resolved]
+    rows += [[r.rule, r.dataset, f"NOT RUN: {r.reason}", "-", "", ""] for r in result.not_run()]
+    out.summary(f"Validation of {data}", ["rule", "dataset", "variable", "findings", "disposition", "change"],
+                rows, {"folder": str(data), "findings": _severities([result]),
+                       "open": result.count_open(),
+                       "issues": [i.to_dict(result.changes.get(i.key, "")) for i in found],
+                       "resolved": [i.to_dict("resolved") for i in result.resolved],
+                       "not_run": [r.to_dict() for r in result.not_run()]})
     _exit_on_findings(out, [result], fail_on)
+
+
+@app.command()
+@guarded
+def guide(
+    reports: Annotated[list[Path], typer.Argument(
+        help="Validation report folders (findings.json), or packages (reports/sdtm, reports/adam).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the tables.")],
+    dispositions: Annotated[Path | None, typer.Option(
+        "--dispositions", help="YAML or CSV of known findings; their explanations fill the tables.")] = None,
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """The data conformance tables of the cSDRG (SDTM) and the ADRG (ADaM), in Markdown and Word.
+
+    One row per remaining issue: rule ids, dataset, message, severity, count and the explanation
+    from the dispositions; an issue nobody explained says NOT EXPLAINED.
+
+    Example: `clinforge guide package/ovarian --dispositions specs/ovarian/dispositions.yaml --out guides`
+    """
+    written = pipeline.guide(reports, out_dir, dispositions=dispositions, output=out)
+    out.summary(f"Reviewer's guide tables in {out_dir}", ["file"], [[str(p)] for p in written],
+                {"files": [str(p) for p in written]})
 
 
 @app.command()
@@ -229,6 +293,7 @@ def compare(
     qc: Annotated[Path, typer.Argument(help="Compare dataset file or folder (QC programming).")],
     keys: Annotated[str, typer.Option("--keys", help="Key variables, e.g. USUBJID,PARAMCD,AVISITN.")],
     tolerance: Annotated[float, typer.Option(help="Numbers closer than this are equal.")] = 1e-9,
+    encoding: Encoding = DEFAULT,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -242,9 +307,11 @@ def compare(
     """
     from qc.compare import compare as compare_sides
 
-    comparison = compare_sides(base, qc, keys, tolerance=tolerance)
+    comparison = compare_sides(base, qc, keys, tolerance=tolerance, encoding=encoding, warn=out.warning)
     if json:
-        print(_json.dumps({"differences": comparison.has_differences, "report": comparison.report()}))
+        warned = {"warnings": out.warnings} if out.warnings else {}
+        print(_json.dumps({"differences": comparison.has_differences, **warned,
+                           "report": comparison.report()}))
     elif not quiet:
         print(comparison.report())
     if comparison.has_differences:

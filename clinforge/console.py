@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -24,11 +25,21 @@ class Output:
     as_json: bool = False
     err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
     lines: list[str] = field(default_factory=list)  # everything said, for the package's log
+    warnings: list[str] = field(default_factory=list)  # also in the JSON summary
 
     def info(self, message: str) -> None:
         self.lines.append(message)
         if not self.quiet and not self.as_json:
             self.err.print(message)
+
+    def warning(self, message: str) -> None:
+        """Something the user should know that does not stop the command (e.g. text read as
+        Windows-1252); `--quiet` silences it, `--json` lists it in the summary."""
+        self.lines.append(f"warning: {message}")
+        self.warnings.append(message)
+        if not self.quiet and not self.as_json:
+            # Values in the message may hold [brackets], which are not rich markup.
+            self.err.print(f"[bold yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
     def error(self, message: str) -> None:
         if self.as_json:
@@ -62,7 +73,8 @@ class Output:
 
     def summary(self, title: str, columns: list[str], rows: list[list[Any]], extra: dict) -> None:
         if self.as_json:
-            print(json.dumps({"status": "ok", "title": title, **extra,
+            warned = {"warnings": self.warnings} if self.warnings else {}
+            print(json.dumps({"status": "ok", "title": title, **extra, **warned,
                               "rows": [dict(zip(columns, r, strict=True)) for r in rows]},
                              indent=2, default=str))
             return

@@ -13,11 +13,14 @@ import pandas as pd
 from clinforge.atomic import atomic_folder
 from clinforge.console import Output
 from clinforge.package import Layout, hash_tree, write_manifest
-from specs.loader import load_study
+from specs.encoding import DEFAULT
+from specs.loader import load_study, study_folder
 from specs.model import Study
 
 # Demo sizes: the registered enrolment of the two seed studies.
 DEMO_STUDIES = {"ovarian": 30, "cervical": 24}
+# The study's own dispositions file, applied by `run` when the study folder has one.
+DISPOSITIONS = "dispositions.yaml"
 
 
 @dataclass(frozen=True)
@@ -45,13 +48,15 @@ def synth(study_name: str | Path, out: Path, *, subjects: int, seed: int,
 
 
 def sdtm(study_name: str | Path, raw: Path, out: Path, *, output: Output,
-         formats: tuple[str, ...] = ("xpt",)) -> StepResult:
-    """Convert the raw exports in `raw` to SDTM datasets in `out` (replaced only when complete)."""
+         formats: tuple[str, ...] = ("xpt",), encoding: str = DEFAULT) -> StepResult:
+    """Convert the raw exports in `raw` (their text read by `encoding`, specs.encoding) to SDTM
+    datasets in `out` (replaced only when complete)."""
     from edc.readers import read_raw
     from sdtm.engine import convert
+    from specs.textsplit import with_text_splits
 
     study = load_study(study_name)
-    frames = read_raw(raw, study)
+    frames = read_raw(raw, study, encoding=encoding, warn=output.warning)
     later = {name for name, spec in study.sdtm.items() if spec.parameters.get("from_analysis")}
     collected = replace(study, sdtm={k: v for k, v in study.sdtm.items() if k not in later})
     with output.progress("SDTM", len(collected.sdtm)) as step:
@@ -60,7 +65,7 @@ def sdtm(study_name: str | Path, raw: Path, out: Path, *, output: Output,
     analysis = Child(lambda out: analysis_sdtm(study, datasets)) if later else None
     try:
         with atomic_folder(out) as work:
-            written = _write_into(work, datasets, study.sdtm, formats, output)
+            written = _write_into(work, datasets, with_text_splits(study, datasets).sdtm, formats, output)
             if analysis is not None:
                 made = analysis.result(output)
                 datasets |= made
@@ -86,13 +91,14 @@ def analysis_sdtm(study: Study, sdtm: dict[str, pd.DataFrame]) -> dict[str, pd.D
 
 
 def adam(study_name: str | Path, sdtm_dir: Path, out: Path, *, output: Output,
-         formats: tuple[str, ...] = ("xpt",), sdtm: Mapping[str, pd.DataFrame] | None = None) -> StepResult:
-    """Build the study's ADaM datasets from the SDTM datasets in `sdtm_dir` (or `sdtm`, the
-    datasets as read from it), into `out`."""
+         formats: tuple[str, ...] = ("xpt",), sdtm: Mapping[str, pd.DataFrame] | None = None,
+         encoding: str = DEFAULT) -> StepResult:
+    """Build the study's ADaM datasets from the SDTM datasets in `sdtm_dir` (XPT text read by
+    `encoding`; or `sdtm`, the datasets as read from it), into `out`."""
     from adam.build import build_adam
 
     study = load_study(study_name)
-    frames = _read(sdtm_dir, sdtm)
+    frames = _read(sdtm_dir, sdtm, encoding, output)
     with output.progress("ADaM", len(study.adam)) as step:
         datasets = build_adam(study, frames, progress=step, sdtm_folder=sdtm_dir)
     with atomic_folder(out) as work:
@@ -101,15 +107,17 @@ def adam(study_name: str | Path, sdtm_dir: Path, out: Path, *, output: Output,
 
 
 def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Output,
-           frames: Mapping[str, pd.DataFrame] | None = None) -> StepResult:
+           frames: Mapping[str, pd.DataFrame] | None = None, encoding: str = DEFAULT) -> StepResult:
     """define.xml (Define-XML 2.1, XSD-checked) and define.html for the datasets in `data_dir`
-    (or `frames`, the datasets as read from it)."""
+    (XPT text read by `encoding`; or `frames`, the datasets as read from it)."""
     from define.html import write_html
     from define.inputs import check_datasets, not_described
     from define.writer import write_define
+    from specs.textsplit import with_text_splits
 
-    study = load_study(study_name)
-    frames = _read(data_dir, frames)
+    frames = _read(data_dir, frames, encoding, output)
+    # The SUPP-- pieces of text over 200 characters are described as the data has them.
+    study = with_text_splits(load_study(study_name), frames)
     kind = "adam" if frames and set(frames) <= set(study.adam) else "sdtm"
     specs = study.adam if kind == "adam" else study.sdtm
     check_datasets(specs, frames, data_dir)
@@ -126,27 +134,66 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
 
 def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = None,
              define_file: Path | None = None, report: Path | None = None, data_docs: bool = True,
-             label: str | None = None, frames: Mapping[str, pd.DataFrame] | None = None):
-    """Expectation suites and conformance rules over a folder (or `frames`, the datasets as read
-    from it); reports into `report` when given.
+             label: str | None = None, frames: Mapping[str, pd.DataFrame] | None = None,
+             encoding: str = DEFAULT, rules: list[Path] | None = None, suites: bool = True,
+             dispositions: Path | None = None, baseline: Path | None = None):
+    """Expectation suites and conformance rules over a folder (XPT text read by `encoding`; or
+    `frames`, the datasets as read from it); reports into `report` when given.
 
-    `label` names the folder in messages (the package log must not name temporary paths).
+    `rules` are CORE-format rule files or folders (default: clinforge's catalogue); `suites=False`
+    leaves out the expectation suites; `dispositions` marks known findings, `baseline` (an earlier
+    findings.json) marks what changed. `label` names the folder in messages (the package log
+    must not name temporary paths).
     """
     from qc.reports import write_data_docs, write_reports
     from qc.validate import validate_folder
 
     label = label or str(data_dir)
     output.info(f"Validating {label}")
-    suites = Path(report) / "expectations" if report else None
     result = validate_folder(data_dir if frames is None else frames, specs=study_name, define=define_file,
-                             suites_dir=suites)
+                             suites_dir=Path(report) / "expectations" if report and suites else None,
+                             encoding=encoding, rule_files=rules, suites=suites,
+                             dispositions=dispositions, baseline=baseline)
+    for warning in result.warnings:
+        output.warning(warning)
+    for coverage in result.coverage:
+        if coverage.stale:
+            entry = coverage.disposition
+            output.warning(f"{entry.where}: disposition for {entry.rule} matched no finding (stale); "
+                           "remove it or correct its rule, dataset, variable or value")
     if report:
         write_reports(result, report)
-        if data_docs:
+        if data_docs and suites:
             write_data_docs(result, Path(report) / "data_docs")
-    counts = result.count_by_severity()
-    output.info(f"{label}: " + (", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"))
+    counts, still_open = result.count_by_severity(), result.count_open()
+    output.info(f"{label}: " + (", ".join(
+        f"{n} {s}" + (f" ({n - still_open[s]} explained or waived)" if n != still_open[s] else "")
+        for s, n in counts.items() if n) or "no findings"))
     return result
+
+
+def guide(reports: list[Path], out_dir: Path, *, dispositions: Path | None, output: Output) -> list[Path]:
+    """Reviewer's guide conformance tables from validation reports (findings.json) and dispositions."""
+    from qc.baseline import load_baseline
+    from qc.dispositions import apply_dispositions, load_dispositions
+    from qc.guide import guides_for, write_guides
+
+    entries = load_dispositions(dispositions) if dispositions else []
+    folders = []
+    for folder in map(Path, reports):
+        nested = [folder / "reports" / kind for kind in ("sdtm", "adam")]
+        folders += [n for n in nested if n.is_dir()] or [folder]
+    findings, guides = [], set()
+    for folder in folders:
+        found = load_baseline(folder / "findings.json")
+        if entries:
+            fresh = [replace(f, disposition="", explanation="") for f in found]
+            found, _ = apply_dispositions(fresh, entries)
+        findings += found
+        guides |= guides_for(folder, found)
+    written = write_guides(findings, guides, out_dir)
+    output.info(f"Wrote {len(written)} files into {out_dir}")
+    return written
 
 
 def methods(study: Study, kind: str) -> dict[tuple[str, str], str]:
@@ -160,10 +207,11 @@ def methods(study: Study, kind: str) -> dict[tuple[str, str], str]:
     return sdtm_methods(study)
 
 
-def _read(folder: Path, frames: Mapping[str, pd.DataFrame] | None) -> dict[str, pd.DataFrame]:
+def _read(folder: Path, frames: Mapping[str, pd.DataFrame] | None, encoding: str,
+          output: Output) -> dict[str, pd.DataFrame]:
     from specs.readers import read_folder
 
-    return read_folder(folder) if frames is None else dict(frames)
+    return read_folder(folder, encoding=encoding, warn=output.warning) if frames is None else dict(frames)
 
 
 def _write_into(folder: Path, datasets: dict, specs: dict, formats: tuple[str, ...],
@@ -254,14 +302,16 @@ class StepFailed(Exception):
 
 
 def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
-        formats: tuple[str, ...] = ("xpt",), seed: int | None = None) -> RunResult:
+        formats: tuple[str, ...] = ("xpt",), seed: int | None = None, encoding: str = DEFAULT) -> RunResult:
     """SDTM → ADaM → define.xml → validation, laid out as an eCTD module 5 package with a manifest.
+    The raw exports' text is read by `encoding`.
 
     The package is built beside `package` and moved into place only when every step succeeded;
     a failure leaves the previous package as it was and names the step.
     """
     study = load_study(study_name)
-    command = f"clinforge run {study.name} --format {','.join(formats)}"
+    command = f"clinforge run {study.name} --format {','.join(formats)}" + (
+        f" --encoding {encoding}" if encoding != DEFAULT else "")
     first_line = len(output.lines)
     results, findings = [], []
     with atomic_folder(package) as work:
@@ -270,9 +320,12 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
         # files (StepResult.datasets), rather than reading the files again.
         made: dict[str, dict[str, pd.DataFrame]] = {}
 
+        kept = study_folder(study_name) / DISPOSITIONS
+
         def check(kind: str, folder: Path, out: Output = output):
             return validate(folder, output=out, study_name=study_name, report=layout.reports / kind,
-                            data_docs=False, label=kind.upper(), frames=made[kind])
+                            data_docs=False, label=kind.upper(), frames=made[kind],
+                            dispositions=kept if kept.is_file() else None)
 
         def step(name: str, action: Callable[[], Any]) -> None:
             output.info(f"{study.studyid}: {name}")
@@ -288,7 +341,8 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
             else:
                 findings.append(done)
 
-        step("sdtm", lambda: sdtm(study_name, raw, layout.sdtm, output=output, formats=formats))
+        step("sdtm", lambda: sdtm(study_name, raw, layout.sdtm, output=output, formats=formats,
+                                  encoding=encoding))
         step("adam", lambda: adam(study_name, layout.sdtm, layout.adam, output=output, formats=formats,
                                   sdtm=made["sdtm"]))
         # The SDTM validation needs nothing the later steps make: it runs on the second core

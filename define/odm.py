@@ -13,8 +13,9 @@ from pathlib import Path
 from lxml import etree
 
 ODM = "http://www.cdisc.org/ns/odm/v1.3"
+ODM_V12 = "http://www.cdisc.org/ns/odm/v1.2"  # under Define-XML 1.0, as in the CDISC pilot
 DEF = "http://www.cdisc.org/ns/def/v2.1"
-DEF_PREFIX = "http://www.cdisc.org/ns/def/"  # 2.0 and 2.1 differ only in the version suffix
+DEF_PREFIX = "http://www.cdisc.org/ns/def/"  # each version differs only in the suffix: v1.0, v2.0, v2.1
 XLINK = "http://www.w3.org/1999/xlink"
 XML = "http://www.w3.org/XML/1998/namespace"
 NCI = "http://ncicb.nci.nih.gov/xml/odm/EVS/CDISC"
@@ -100,4 +101,9 @@ def serialize(tree: etree._ElementTree) -> bytes:
 
 def def_namespace(root: etree._Element) -> str:
     """The Define-XML namespace a document uses (v2.0 or v2.1), DEF when it declares none."""
-    return next((ns for ns in root.nsmap.values() if ns and ns.startswith(DEF_PREFIX)), DEF)
+    return declared_def_namespace(root) or DEF
+
+
+def declared_def_namespace(element: etree._Element) -> str | None:
+    """The Define-XML namespace in scope at `element` (…/def/v1.0, v2.0, v2.1 …), None if none is."""
+    return next((ns for ns in element.nsmap.values() if ns and ns.startswith(DEF_PREFIX)), None)

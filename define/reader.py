@@ -1,4 +1,4 @@
-"""Load a Define-XML 2.0 or 2.1 document, written by anyone, into the spec model.
+"""Load a Define-XML 1.0, 2.0 or 2.1 document, written by anyone, into the spec model.
 
 The result is what `validate` needs to check a folder against a sponsor's own metadata: one
 DatasetSpec per ItemGroupDef (variables with label, type, length, origin, codelist, order, keys,
@@ -6,10 +6,19 @@ role, method, comment; value-level metadata from def:ValueListDef/def:WhereClaus
 codelists with their NCI C-codes. The file is parsed without entities, network or DTD, and a
 document with a DOCTYPE is refused.
 
-Where the two versions differ the reader takes both forms: def:Class as an element (2.1) or an
-attribute (2.0); origin types CRF and eDT (2.0) become Collected with Source Investigator or
-Vendor; a dataset label from Description or a def:Label attribute. A value-level entry is Num
-when its ItemDef's DataType is a number (integer, float), else Char. Define-XML cannot say
+Where the versions differ the reader takes every form: def:Class as an element (2.1) or an
+attribute (1.0, 2.0); origin types CRF and eDT (1.0, 2.0) become Collected with Source
+Investigator or Vendor; labels from Description or a def:Label attribute (1.0); keys from
+KeySequence or def:DomainKeys (1.0); methods from MethodDef or def:ComputationMethod (1.0);
+comments from def:CommentDef or a Comment attribute (1.0). A value-level entry is Num when its
+ItemDef's DataType is a number (integer, float), else Char.
+
+Define-XML 1.0 (ODM 1.2 or 1.3) has no where clauses: its def:ValueListDef hangs on the variable
+whose values it lists, and each ItemDef in it, named by one value, describes the result for that
+value. So a list on --TESTCD, QNAM, TSPARMCD or PARAMCD is read as the metadata of --ORRES, QVAL,
+TSVAL or AVAL where that variable holds the ItemDef's Name; lists on other variables (the
+pilot's nested LBCAT → LBTESTCD lists) are left out. Another Define-XML version is refused,
+naming the version found. Define-XML cannot say
 everything the specs say: Mandatory="No" leaves `core` unset (Exp and Perm look alike), a
 codelist's extensibility is not recorded, and value-level conditions other than EQ/IN (NE, LT
 ...) have no place in the model, so such value-level entries are left out.
@@ -23,29 +32,43 @@ from typing import TypeVar
 from lxml import etree
 
 from define.datatypes import NUMERIC_TYPES
-from define.odm import NCI_CONTEXT, ODM, DefineError, def_namespace, odm, safe_parse
+from define.odm import (
+    DEF_PREFIX,
+    NCI_CONTEXT,
+    ODM,
+    ODM_V12,
+    DefineError,
+    declared_def_namespace,
+    safe_parse,
+)
 from specs.model import Codelist, DatasetSpec, Term, ValueLevel, Variable
 
+VERSIONS = ("1.0", "2.0", "2.1")  # the Define-XML versions read
 ORIGIN_V20 = {"CRF": ("Collected", "Investigator"), "eDT": ("Collected", "Vendor")}
 KIND_BY_PURPOSE = {"tabulation": "sdtm", "analysis": "adam"}
+# Define-XML 1.0: the variable a value list hangs on → the variable its entries describe.
+V10_DESCRIBED = {"QNAM": "QVAL", "TSPARMCD": "TSVAL", "PARAMCD": "AVAL"}
 T = TypeVar("T")
 
 
 def read_define(path: str | Path) -> tuple[dict[str, DatasetSpec], dict[str, Codelist]]:
-    """Dataset specs by name and codelists by name from a Define-XML 2.0/2.1 file.
+    """Dataset specs by name and codelists by name from a Define-XML 1.0, 2.0 or 2.1 file.
 
-    Raises DefineError naming the file for a document that is not Define-XML, has a DOCTYPE, or
-    has references that do not resolve (listing all of them).
+    Raises DefineError naming the file for a document that is not Define-XML, is of another
+    version, has a DOCTYPE, or has references that do not resolve (listing all of them).
     """
     path = Path(path)
     root = safe_parse(path).getroot()
-    if root.tag != odm("ODM"):
+    name = etree.QName(root)
+    if name.localname != "ODM" or name.namespace not in (ODM, ODM_V12):
+        found = f" in namespace {name.namespace}" if name.namespace else " in no namespace"
         raise DefineError(f"{path}: not a Define-XML document: the root element is "
-                          f"{etree.QName(root).localname!r}, not ODM in namespace {ODM}")
-    ns = {"odm": ODM, "def": def_namespace(root)}
+                          f"{name.localname!r}{found}, not ODM in namespace {ODM} (or {ODM_V12})")
+    ns = {"odm": name.namespace}
     mdv = root.find("odm:Study/odm:MetaDataVersion", ns)
     if mdv is None:
         raise DefineError(f"{path}: no Study/MetaDataVersion element")
+    ns["def"] = _def_namespace(path, mdv)
     reader = _Reader(path, mdv, ns)
     codelists = {reader.codelist_name(oid): reader.codelist(el) for oid, el in reader.codelists.items()}
     datasets = {}
@@ -57,15 +80,32 @@ def read_define(path: str | Path) -> tuple[dict[str, DatasetSpec], dict[str, Cod
     return datasets, codelists
 
 
+def _def_namespace(path: Path, mdv: etree._Element) -> str:
+    """The Define-XML namespace of the metadata, when it is of a version read."""
+    read = ", ".join(VERSIONS)
+    namespace = declared_def_namespace(mdv)
+    if namespace is None:
+        raise DefineError(f"{path}: no Define-XML version found: no namespace {DEF_PREFIX}v… is "
+                          f"declared; Define-XML {read} are read")
+    version = namespace.removeprefix(DEF_PREFIX).removeprefix("v")
+    if version not in VERSIONS:
+        raise DefineError(f"{path}: Define-XML {version} (namespace {namespace}) is not read; "
+                          f"Define-XML {read} are")
+    return namespace
+
+
 class _Reader:
     """Lookups of one MetaDataVersion by OID, and the problems met while resolving them."""
 
     def __init__(self, path: Path, mdv: etree._Element, ns: dict[str, str]):
         self.path, self.mdv, self.ns = path, mdv, ns
         self.problems: list[str] = []
+        self.v10 = ns["def"].endswith("v1.0")
         self.items = self._by_oid("odm:ItemDef")
         self.codelists = self._by_oid("odm:CodeList")
         self.methods = {oid: _text(e, ns) for oid, e in self._by_oid("odm:MethodDef").items()}
+        self.methods |= {oid: (e.text or "").strip()
+                         for oid, e in self._by_oid("def:ComputationMethod").items()}
         self.comments = {oid: _text(e, ns) for oid, e in self._by_oid("def:CommentDef").items()}
         self.value_lists = self._by_oid("def:ValueListDef")
         self.where_clauses = self._by_oid("def:WhereClauseDef")
@@ -121,7 +161,7 @@ class _Reader:
         ns, name = self.ns, group.get("Name")
         refs = group.findall("odm:ItemRef", ns)
         refs.sort(key=lambda r: int(r.get("OrderNumber") or 0))
-        variables, keys, value_level = [], [], []
+        variables, keys, value_lists = [], [], []
         for order, ref in enumerate(refs, start=1):
             item = self._lookup(self.items, ref.get("ItemOID"), "ItemDef", f"ItemGroupDef {name}")
             if item is None:
@@ -135,19 +175,21 @@ class _Reader:
                 value_list = self._lookup(self.value_lists, value_list_ref.get("ValueListOID"),
                                           "ValueListDef", f"ItemDef {item.get('OID')}")
                 if value_list is not None:
-                    value_level += self.value_levels(value_list, variable)
+                    value_lists.append((value_list, variable))
+        # A Define-XML 1.0 list may describe a variable that comes later in the dataset.
+        by_name = {v.name: v for v in variables}
+        value_level = [level for value_list, variable in value_lists
+                       for level in self.value_levels(value_list, variable, by_name)]
         klass = group.find("def:Class", ns)
         dataset_class = klass.get("Name") if klass is not None else group.get(self._def("Class"), "")
-        label = _text(group.find("odm:Description", ns), ns) or group.get(self._def("Label")) or name
         purpose = (group.get("Purpose") or "").lower()
+        domain_keys = (group.get(self._def("DomainKeys")) or "").split(",")
         return DatasetSpec(
-            name=name, label=label, kind=KIND_BY_PURPOSE.get(purpose, self.kind),
+            name=name, label=self.label(group) or name, kind=KIND_BY_PURPOSE.get(purpose, self.kind),
             dataset_class=dataset_class.upper(), structure=group.get(self._def("Structure"), ""),
-            keys=tuple(n for _, n in sorted(keys)), variables=tuple(variables),
-            value_level=tuple(value_level),
-            comment=self._lookup(self.comments, group.get(self._def("CommentOID")), "CommentDef",
-                                 f"ItemGroupDef {name}"),
-            file=str(self.path),
+            keys=tuple(n for _, n in sorted(keys)) or tuple(k.strip() for k in domain_keys if k.strip()),
+            variables=tuple(variables), value_level=tuple(value_level),
+            comment=self.comment(group, f"ItemGroupDef {name}"), file=str(self.path),
         )
 
     def variable(self, item: etree._Element, ref: etree._Element, order: int) -> Variable:
@@ -156,47 +198,74 @@ class _Reader:
         data_type = item.get("DataType", "text")
         sas_type = "Num" if data_type in NUMERIC_TYPES else "Char"
         return Variable(
-            name=item.get("Name"), label=_text(item.find("odm:Description", self.ns), self.ns) or "",
-            type=sas_type, order=order,
+            name=item.get("Name"), label=self.label(item) or "", type=sas_type, order=order,
             length=_int(item.get("Length")) if sas_type == "Char" else None,
             origin=origin, source=source, codelist=self.codelist_ref(item, where),
             role=ref.get("Role"), core="Req" if ref.get("Mandatory") == "Yes" else None,
             format=item.get(self._def("DisplayFormat")),
             significant_digits=_int(item.get("SignificantDigits")),
-            method=self._lookup(self.methods, ref.get("MethodOID"), "MethodDef", where),
-            comment=self._lookup(self.comments, item.get(self._def("CommentOID")), "CommentDef", where),
+            method=self.method(ref, item, where), comment=self.comment(item, where),
         )
 
-    def value_levels(self, value_list: etree._Element, parent: Variable) -> list[ValueLevel]:
-        ns, levels = self.ns, []
-        for ref in value_list.iterfind("odm:ItemRef", ns):
-            where_text = f"ValueListDef {value_list.get('OID')}"
+    def value_levels(self, value_list: etree._Element, parent: Variable,
+                     variables: dict[str, Variable]) -> list[ValueLevel]:
+        """The entries of a value list on `parent`, one per (variable described, where)."""
+        where_text = f"ValueListDef {value_list.get('OID')}"
+        levels = []
+        for ref in value_list.iterfind("odm:ItemRef", self.ns):
             item = self._lookup(self.items, ref.get("ItemOID"), "ItemDef", where_text)
             if item is None:
                 continue
-            origin, _source = self.origin(item)
-            unit_ref = item.find("odm:MeasurementUnitRef", ns)
-            unit = None
-            if unit_ref is not None:
-                unit = self._lookup(self.units, unit_ref.get("MeasurementUnitOID"), "MeasurementUnit",
-                                    f"ItemDef {item.get('OID')}")
-            for clause_ref in ref.iterfind("def:WhereClauseRef", ns):
-                clause = self._lookup(self.where_clauses, clause_ref.get("WhereClauseOID"),
-                                      "WhereClauseDef", where_text)
-                where = self.where(clause) if clause is not None else None
-                if where is None:
-                    continue
-                levels.append(ValueLevel(
-                    variable=parent.name, where=where,
-                    type="Num" if item.get("DataType") in NUMERIC_TYPES else "Char",
-                    label=_text(item.find("odm:Description", ns), ns),
-                    length=_int(item.get("Length")) if parent.type == "Char" else None,
-                    codelist=self.codelist_ref(item, f"ItemDef {item.get('OID')}"), origin=origin,
-                    unit=unit,
-                    method=self._lookup(self.methods, ref.get("MethodOID"), "MethodDef", where_text),
-                    significant_digits=_int(item.get("SignificantDigits")),
-                ))
+            for described, where in self.slices(ref, item, parent, variables, where_text):
+                levels.append(self.value_level(item, ref, described, where, where_text))
         return levels
+
+    def slices(self, ref: etree._Element, item: etree._Element, parent: Variable,
+               variables: dict[str, Variable], where_text: str) -> list[tuple[Variable, dict]]:
+        """(variable described, where) of one value-list entry: by its where clauses (2.x), or by
+        its Name as the value of the variable the list hangs on (1.0)."""
+        if self.v10:
+            described = variables.get(_v10_described(parent.name))
+            return [(described, {parent.name: (item.get("Name"),)})] if described else []
+        out = []
+        for clause_ref in ref.iterfind("def:WhereClauseRef", self.ns):
+            clause = self._lookup(self.where_clauses, clause_ref.get("WhereClauseOID"),
+                                  "WhereClauseDef", where_text)
+            where = self.where(clause) if clause is not None else None
+            if where is not None:
+                out.append((parent, where))
+        return out
+
+    def value_level(self, item: etree._Element, ref: etree._Element, described: Variable,
+                    where: dict[str, tuple[str, ...]], where_text: str) -> ValueLevel:
+        unit_ref = item.find("odm:MeasurementUnitRef", self.ns)
+        unit = None
+        if unit_ref is not None:
+            unit = self._lookup(self.units, unit_ref.get("MeasurementUnitOID"), "MeasurementUnit",
+                                f"ItemDef {item.get('OID')}")
+        return ValueLevel(
+            variable=described.name, where=where,
+            type="Num" if item.get("DataType") in NUMERIC_TYPES else "Char",
+            label=self.label(item),
+            length=_int(item.get("Length")) if described.type == "Char" else None,
+            codelist=self.codelist_ref(item, f"ItemDef {item.get('OID')}"), origin=self.origin(item)[0],
+            unit=unit, method=self.method(ref, item, where_text),
+            significant_digits=_int(item.get("SignificantDigits")),
+        )
+
+    def label(self, element: etree._Element) -> str | None:
+        """Description (2.x) or the def:Label attribute (1.0)."""
+        return _text(element.find("odm:Description", self.ns), self.ns) or element.get(self._def("Label"))
+
+    def method(self, ref: etree._Element, item: etree._Element, where: str) -> str | None:
+        """MethodDef of the ItemRef (2.x) or def:ComputationMethod of the ItemDef (1.0)."""
+        oid = ref.get("MethodOID") or item.get(self._def("ComputationMethodOID"))
+        return self._lookup(self.methods, oid, "MethodDef", where)
+
+    def comment(self, element: etree._Element, where: str) -> str | None:
+        """def:CommentDef (2.x) or the Comment attribute (1.0; blank is none)."""
+        return (self._lookup(self.comments, element.get(self._def("CommentOID")), "CommentDef", where)
+                or (element.get("Comment") or "").strip() or None)
 
     def where(self, clause: etree._Element) -> dict[str, tuple[str, ...]] | None:
         """The clause as variable → allowed values; None when it uses a comparator beyond EQ/IN."""
@@ -216,7 +285,7 @@ class _Reader:
         """(type, source): the source is the Origin's description when it has one, else its Source."""
         element = item.find("def:Origin", self.ns)
         if element is None:
-            return item.get("Origin"), None
+            return _v10_origin(item.get("Origin"))
         kind, source = element.get("Type"), element.get("Source")
         if kind in ORIGIN_V20:
             kind, source = ORIGIN_V20[kind]
@@ -230,6 +299,20 @@ class _Reader:
         if self._lookup(self.codelists, oid, "CodeList", where) is None:
             return None
         return self.codelist_name(oid)
+
+
+def _v10_described(name: str) -> str | None:
+    """The variable a Define-XML 1.0 value list on `name` describes (VSTESTCD → VSORRES)."""
+    if name.endswith("TESTCD"):
+        return name.removesuffix("TESTCD") + "ORRES"
+    return V10_DESCRIBED.get(name)
+
+
+def _v10_origin(text: str | None) -> tuple[str | None, str | None]:
+    """A Define-XML 1.0 Origin attribute ('CRF Pages 10, 11', 'eDT', 'Derived') as (type, source)."""
+    if not text:
+        return None, None
+    return ORIGIN_V20.get(text.split()[0], (text, None))
 
 
 def _text(element: etree._Element | None, ns: dict[str, str]) -> str | None:

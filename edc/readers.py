@@ -1,8 +1,10 @@
 """Read raw EDC exports into the in-memory raw contract, checking every value on the way in.
 
-Formats: `<form>.csv` (UTF-8, comma-separated, the CRF library's field names in the header),
+Formats: `<form>.csv` (comma-separated, the CRF library's field names in the header),
 `<form>.sas7bdat` / `<form>.xpt` (SAS exports of the same forms), and one CDISC ODM 1.3.2
-ClinicalData XML file holding all forms. Every problem of a file is collected and reported
+ClinicalData XML file holding all forms. The text of CSV and SAS files is read by `encoding`
+(specs.encoding: by default UTF-8, a value that is not UTF-8 as Windows-1252, told to `warn`);
+XML says its own encoding. Every problem of a file is collected and reported
 together (the first 20 and a count) as one `InputError` naming file, row, column and value;
 nothing is returned half-read.
 
@@ -26,6 +28,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from edc.calendar import MONTHS
+from specs.encoding import DEFAULT, LOSSLESS, STRICT_UTF8, Warn, decode_columns, read_sas, tell
 from specs.errors import InputError
 from specs.loader import load_crf_library
 from specs.model import Form, Study
@@ -40,6 +43,7 @@ RECORD_KEY = ("SUBJID", "FOLDER", "RECNUM")
 REGISTRATION_FORMS = ("enrol", "dm")
 UNSCHEDULED_FOLDER = r"UNS[1-9]\d*"
 SHOWN_PROBLEMS = 20
+UTF8_BOM = b"\xef\xbb\xbf"
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
 OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 _MONTH = "|".join(MONTHS)
@@ -89,21 +93,26 @@ def _raise(file: Path | str, problems: list[Problem]) -> None:
 
 # --- CSV --------------------------------------------------------------------------------------
 
-def read_form(path: str | Path, form: Form) -> pd.DataFrame:
-    """One form's export (CSV, SAS7BDAT or XPT by file suffix) as text columns plus `_ROW`."""
+def read_form(path: str | Path, form: Form, *, encoding: str = DEFAULT,
+              warn: Warn | None = None) -> pd.DataFrame:
+    """One form's export (CSV, SAS7BDAT or XPT by file suffix) as text columns plus `_ROW`.
+
+    `encoding` (specs.encoding) reads its text; `warn` is told of each value read as Windows-1252
+    because it was not UTF-8.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"no export file for form {form.name} ({form.label})", file=str(path),
                          expected=f"{form.name}.csv in the raw folder")
     if path.suffix.lower() in (".sas7bdat", ".xpt"):
-        return _read_sas(path, form)
+        return _read_sas(path, form, encoding, warn)
     data = path.read_bytes()
     if not data.strip():
         raise InputError("the file is empty", file=str(path),
                          expected=f"a header row with the fields of form {form.name}: "
                                   f"{', '.join(form.field_names())}")
-    text = _decode(path, data)
-    header = [h.strip() for h in next(csv.reader([text.split("\n", 1)[0].rstrip("\r")]))]
+    body, per_value = _utf8_body(path, data, encoding)
+    header = [h.strip() for h in next(csv.reader([body.split(b"\n", 1)[0].decode().rstrip("\r")]))]
     _check_header(path, header, form)
     problems: list[Problem] = []
 
@@ -114,7 +123,6 @@ def read_form(path: str | Path, form: Form) -> pd.DataFrame:
             "one value per header field (a comma inside a value must be quoted)"))
         return "skip"
 
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
         table = pacsv.read_csv(
             io.BytesIO(body),
@@ -128,21 +136,36 @@ def read_form(path: str | Path, form: Form) -> pd.DataFrame:
     if problems:
         _raise(path, problems)
     frame = table.to_pandas(types_mapper=lambda t: _TEXT if pa.types.is_string(t) else None)
+    if per_value:
+        frame, recoded = decode_columns(frame, list(frame.columns), encoding, str(path))
+        tell(warn, recoded)
     return _check_values(path, frame, form)
 
 
-def _decode(path: Path, data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        start = data.rfind(b"\n", 0, exc.start) + 1
-        raise InputError(
-            f"the file is not UTF-8: byte 0x{data[exc.start]:02X} at byte {exc.start - start + 1} of "
-            f"line {line} cannot be decoded; re-export the file as UTF-8",
-            file=str(path), row=line - 1 if line > 1 else None,
-            value=data[start:exc.start + 1][-20:].decode("utf-8", "replace"),
-            expected="UTF-8 text") from exc
+def _utf8_body(path: Path, data: bytes, encoding: str) -> tuple[bytes, bool]:
+    """The file's bytes as UTF-8 for the CSV parser, and whether its values are still to be
+    decoded by `encoding` (the file was taken as Latin-1: one character per byte).
+
+    A header line that is not UTF-8 is refused even by the default encoding: field names are
+    ASCII, so such a file is not a CSV export in any encoding (UTF-16, a compressed file).
+    """
+    body = data.removeprefix(UTF8_BOM)
+    if encoding in (DEFAULT, STRICT_UTF8):
+        try:
+            body.decode("utf-8")
+            return body, False
+        except UnicodeDecodeError as exc:
+            if b"\n" not in body[:exc.start]:
+                raise _not_utf8(path, body, exc) from exc
+    return body.decode(LOSSLESS).encode("utf-8"), True
+
+
+def _not_utf8(path: Path, data: bytes, exc: UnicodeDecodeError) -> InputError:
+    start = data.rfind(b"\n", 0, exc.start) + 1
+    return InputError(
+        f"the file is not UTF-8: byte 0x{data[exc.start]:02X} at byte {exc.start - start + 1} of "
+        "line 1 cannot be decoded; re-export the file as UTF-8", file=str(path),
+        value=data[start:exc.start + 1][-20:].decode("utf-8", "replace"), expected="UTF-8 text")
 
 
 def _check_header(path: Path, header: list[str], form: Form) -> None:
@@ -242,14 +265,18 @@ def _check_unique(file: Path | str, frame: pd.DataFrame) -> None:
 
 # --- SAS exports ------------------------------------------------------------------------------
 
-def _read_sas(path: Path, form: Form) -> pd.DataFrame:
+def _read_sas(path: Path, form: Form, encoding: str, warn: Warn | None) -> pd.DataFrame:
     import pyreadstat
 
     reader = pyreadstat.read_sas7bdat if path.suffix.lower() == ".sas7bdat" else pyreadstat.read_xport
     try:
-        data, _meta = reader(str(path), dates_as_pandas_datetime=True)
+        data, meta, undecoded = read_sas(reader, path, encoding, dates_as_pandas_datetime=True)
     except Exception as exc:  # pyreadstat raises its own error types for unreadable files
         raise InputError(f"not a readable SAS file: {exc}", file=str(path)) from exc
+    if undecoded:
+        strings = [c for c, kind in meta.readstat_variable_types.items() if kind == "string"]
+        data, recoded = decode_columns(data, strings, encoding, str(path))
+        tell(warn, recoded)
     data.columns = [c.upper() for c in data.columns]
     _check_header(path, list(data.columns), form)
     text = {c: _sas_text(data[c]) for c in data.columns}
@@ -346,10 +373,12 @@ def _edc_value(value: str, form: Form, field: str) -> str:
 
 # --- a whole raw folder -----------------------------------------------------------------------
 
-def read_raw(folder: str | Path, study: Study) -> dict[str, pd.DataFrame]:
+def read_raw(folder: str | Path, study: Study, *, encoding: str = DEFAULT,
+             warn: Warn | None = None) -> dict[str, pd.DataFrame]:
     """Every form the study collects, from `<form>.csv` (or `.sas7bdat` / `.xpt`), or from a single
     ODM XML file in the folder. Problems of all files are reported together; then every row must
-    belong to the study, to one of its visit folders and to an enrolled subject."""
+    belong to the study, to one of its visit folders and to an enrolled subject. `encoding` and
+    `warn` as for `read_form`."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("raw data folder not found", file=str(folder), expected="a folder of EDC exports")
@@ -365,7 +394,7 @@ def read_raw(folder: str | Path, study: Study) -> dict[str, pd.DataFrame]:
                      if p.is_file()), folder / f"{name}.csv")
         sources[name] = str(path)
         try:
-            frames[name] = read_form(path, form)
+            frames[name] = read_form(path, form, encoding=encoding, warn=warn)
         except InputError as exc:
             errors.append(exc)
     _raise_all(folder, errors or _check_across_forms(frames, study, sources))

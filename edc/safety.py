@@ -17,6 +17,12 @@ from edc.subjects import DEATH_CRS, DEATH_EMBOLISM, DEATH_SEPSIS, LOST, Subjects
 ASTCT, CTCAE = "ASTCT 2019", "CTCAE v4.03"
 CRS = "Cytokine release syndrome"
 RELATED = ("Not related", "Unlikely related", "Possibly related", "Probably related", "Definitely related")
+# Share of AE terms that carry the narrative below, which makes them longer than 200 characters.
+NARRATIVE_SHARE = 0.003
+NARRATIVE = (" - started in the evening, patient seen by the on-call physician, managed as per the"
+             " institutional guideline with fluids and paracetamol, vital signs every four hours until"
+             " resolution, no further action taken with the study treatment, reported to the sponsor"
+             " within 24 hours as agreed")
 
 
 @dataclass(frozen=True)
@@ -168,10 +174,12 @@ def _ae_rows(parts: list[_Events], subjects: Subjects, end: np.ndarray, death_da
         return np.concatenate([np.full(len(p.s), getattr(p.event, attr), dtype=object) for p in parts])
 
     verbatim = np.concatenate([pick(rng, p.event.verbatim, len(p.s)) for p in parts]).astype(object)
-    # Free text as typed: some lower case, some with a trailing space.
+    # Free text as typed: some lower case, some with a trailing space, and now and then the
+    # clinical course typed into the term field, over 200 characters (SDTMIG 4.5.3.2 splits it).
     u = rng.random(m)
     verbatim = np.where(u < 0.06, np.char.lower(verbatim.astype(str)).astype(object), verbatim)
     verbatim = np.where((u >= 0.06) & (u < 0.11), verbatim + " ", verbatim)
+    verbatim = np.where(u >= 1 - NARRATIVE_SHARE, verbatim + NARRATIVE, verbatim)
     related = np.concatenate([pick(rng, RELATED, len(p.s), p=p.event.related) for p in parts])
     related = np.where(onset < 0, "Not related", related)
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from qc.frames import text
+from specs.encoding import DEFAULT, Warn
 
 Side = pd.DataFrame | Mapping[str, pd.DataFrame] | str | Path
 SEQ = "_COMPARE_OCCURRENCE"
@@ -64,10 +65,13 @@ class Comparison:
 
 
 def compare(base: Side, qc: Side, keys: Sequence[str] | str, *, tolerance: float = 1e-9,
-            examples: int = 10) -> Comparison:
-    """Compare two frames, files or folders by `keys` (a list or 'K1,K2'); see the module doc."""
+            examples: int = 10, encoding: str = DEFAULT, warn: Warn | None = None) -> Comparison:
+    """Compare two frames, files or folders by `keys` (a list or 'K1,K2'); see the module doc.
+
+    XPT files are read by `encoding` (specs.encoding), values read as Windows-1252 told to `warn`.
+    """
     key_list = tuple(k.strip().upper() for k in (keys.split(",") if isinstance(keys, str) else keys) if k)
-    left, right = _datasets(base), _datasets(qc)
+    left, right = _datasets(base, encoding, warn), _datasets(qc, encoding, warn)
     if _single(base) and _single(qc):
         # Two single datasets (frames or files) are the pair to compare, whatever their names.
         right = {next(iter(left)): next(iter(right.values()))}
@@ -84,7 +88,7 @@ def _single(side: Side) -> bool:
     return isinstance(side, pd.DataFrame) or (isinstance(side, str | Path) and Path(side).is_file())
 
 
-def _datasets(side: Side) -> dict[str, pd.DataFrame]:
+def _datasets(side: Side, encoding: str, warn: Warn | None) -> dict[str, pd.DataFrame]:
     if isinstance(side, pd.DataFrame):
         return {str(side.attrs.get("name", "DATA")).upper(): side}
     if isinstance(side, Mapping):
@@ -93,8 +97,8 @@ def _datasets(side: Side) -> dict[str, pd.DataFrame]:
 
     path = Path(side)
     if path.is_dir():
-        return read_folder(path)
-    frame = read_dataset(path)
+        return read_folder(path, encoding=encoding, warn=warn)
+    frame = read_dataset(path, encoding=encoding, warn=warn)
     return {str(frame.attrs.get("name") or path.stem).upper(): frame}
 
 

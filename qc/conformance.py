@@ -13,6 +13,7 @@ import pandas as pd
 from qc.frames import (
     Datasets,
     as_date,
+    as_datetime,
     blank,
     domain_of,
     is_adam,
@@ -22,6 +23,7 @@ from qc.frames import (
     text,
 )
 from qc.rules import ConformanceRule, Offence, hits
+from specs.encoding import non_ascii
 from specs.vector import is_in
 
 SERIOUS_CRITERIA = ("AESDTH", "AESLIFE", "AESHOSP", "AESDISAB", "AESCONG", "AESMIE")
@@ -368,38 +370,108 @@ def _adsl_matches_dm(data: Datasets) -> list[Offence]:
     return [Offence("ADSL", pd.concat(found))]
 
 
+def _subject_variable(frame: pd.DataFrame, adsl: pd.DataFrame | None, variable: str) -> pd.Series | None:
+    """`variable` per record: the dataset's own column, else ADSL's value for the subject."""
+    if variable in frame.columns:
+        return frame[variable]
+    if adsl is None or missing_columns(adsl, ("USUBJID", variable)) or "USUBJID" not in frame.columns:
+        return None
+    return _lookup(text(frame["USUBJID"]), _per_subject(adsl, variable))
+
+
+def _emergence_moments(
+    frame: pd.DataFrame, adsl: pd.DataFrame | None
+) -> tuple[pd.Series, pd.Series, pd.Series, tuple[str, str]] | None:
+    """Event start and end and treatment start as compared: date-times (ASTDTM, AENDTM, TRTSDTM)
+    as admiral's derive_var_trtemfl does, or dates where the date-times are not there; None when
+    there is no treatment start at all. Returns (start, end, treatment start, their names)."""
+    trtsdtm = _subject_variable(frame, adsl, "TRTSDTM")
+    if "ASTDTM" in frame.columns and trtsdtm is not None:
+        if "AENDTM" in frame.columns:
+            end = as_datetime(frame["AENDTM"])
+        else:  # an end known to the day may be as late as 23:59:59 (end imputation)
+            end = _optional_date(frame, "AENDT") + pd.Timedelta(hours=23, minutes=59, seconds=59)
+        return as_datetime(frame["ASTDTM"]), end, as_datetime(trtsdtm), ("ASTDTM", "TRTSDTM")
+    trtsdt = _subject_variable(frame, adsl, "TRTSDT")
+    if trtsdt is None or "ASTDT" not in frame.columns:
+        return None
+    return as_date(frame["ASTDT"]), _optional_date(frame, "AENDT"), as_date(trtsdt), ("ASTDT", "TRTSDT")
+
+
+def _optional_date(frame: pd.DataFrame, variable: str) -> pd.Series:
+    if variable in frame.columns:
+        return as_date(frame[variable])
+    return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+
+
 def _treatment_emergent(data: Datasets) -> list[Offence]:
-    names = [n for n in _adam(data) if not missing_columns(data[n], ("TRTEMFL", "ASTDT"))]
+    names = [n for n in _adam(data) if "TRTEMFL" in data[n].columns
+             and not set(("ASTDTM", "ASTDT")).isdisjoint(data[n].columns)]
     if not names:
-        return [Offence("", not_run="no ADaM dataset with TRTEMFL and ASTDT")]
+        return [Offence("", not_run="no ADaM dataset with TRTEMFL and ASTDTM or ASTDT")]
     adsl = data.get("ADSL")
     out = []
     for name in names:
         frame = data[name]
-        dates = {}
-        for variable in ("TRTSDT", "TRTEDT"):
-            if variable in frame.columns:
-                dates[variable] = as_date(frame[variable])
-            elif adsl is not None and not missing_columns(adsl, ("USUBJID", variable)):
-                dates[variable] = _lookup(text(frame["USUBJID"]), as_date(_per_subject(adsl, variable)))
-        if "TRTSDT" not in dates:
-            out.append(Offence(name, not_run="TRTSDT neither in the dataset nor in ADSL"))
+        moments = _emergence_moments(frame, adsl)
+        if moments is None:
+            out.append(Offence(name, not_run="neither TRTSDTM nor TRTSDT in the dataset or in ADSL"))
             continue
-        flag, start, first = text(frame["TRTEMFL"]), as_date(frame["ASTDT"]), dates["TRTSDT"]
-        end = as_date(frame["AENDT"]) if "AENDT" in frame.columns else pd.Series(pd.NaT, index=frame.index)
-        last = dates.get("TRTEDT", pd.Series(pd.NaT, index=frame.index))
-        # Only what admiral's derive_var_trtemfl decides for every window: no treatment start,
-        # or an end before treatment, is never emergent; a start within [TRTSDT, TRTEDT] always is.
+        start, end, first, (start_var, first_var) = moments
+        last = _subject_variable(frame, adsl, "TRTEDT")
+        last = as_date(last) if last is not None else pd.Series(pd.NaT, index=frame.index)
+        # What admiral's derive_var_trtemfl decides for every window, first rule first: no
+        # treatment start, or an end before it, is never emergent; a missing start, or a start
+        # at or after the treatment start and on or before TRTEDT (date), always is. The start
+        # and treatment start are compared as date-times: an event at 08:00 before a 10:00
+        # infusion on the same day is not emergent.
+        flag = text(frame["TRTEMFL"])
         flagged = flag == "Y"
+        ended_before = end < first
+        decided = first.notna() & ~ended_before
+        within = (start >= first) & (last.isna() | (start.dt.normalize() <= last))
         problem = pd.Series("", index=frame.index)
-        problem[flagged & first.isna()] = "TRTEMFL = Y without TRTSDT"
-        problem[flagged & (end < first)] = "TRTEMFL = Y but AENDT before TRTSDT"
-        within = (start >= first) & (last.isna() | (start <= last))
-        problem[~flagged & within] = "ASTDT within treatment but TRTEMFL not Y"
-        note = "" if "TRTEDT" in dates else "TRTEDT not available: emergence checked from TRTSDT only"
-        out.append(Offence(name, hits(problem != "", "TRTEMFL", flag, problem=problem,
-                                      astdt=start.dt.strftime("%Y-%m-%d").fillna("")), note=note))
+        problem[flagged & first.isna()] = f"TRTEMFL = Y without {first_var}"
+        problem[flagged & ended_before] = f"TRTEMFL = Y but the event ended before {first_var}"
+        problem[~flagged & decided & start.isna()] = f"{start_var} missing but TRTEMFL not Y"
+        problem[~flagged & decided & within] = f"{start_var} within treatment but TRTEMFL not Y"
+        notes = []
+        if first_var == "TRTSDT":
+            notes.append("ASTDTM or TRTSDTM not available: emergence compared as dates")
+        if last.isna().all():
+            notes.append("TRTEDT not available: emergence checked from the treatment start only")
+        found = problem != ""
+        shown = start[found].dt.strftime("%Y-%m-%dT%H:%M" if start_var == "ASTDTM" else "%Y-%m-%d")
+        out.append(Offence(name, hits(found, "TRTEMFL", flag, problem=problem,
+                                      start=start_var + " " + shown.reindex(frame.index).fillna("missing")),
+                           note="; ".join(notes)))
     return out
+
+
+# --- text is ASCII ----------------------------------------------------------------------------
+
+def _ascii_text(data: Datasets) -> list[Offence]:
+    """Character values holding anything beyond ASCII, which XPT v5 for the FDA may not carry."""
+    out = []
+    for name in sorted(data):
+        frame = data[name]
+        found = []
+        for column in frame.columns:
+            values = frame[column]
+            if not pd.api.types.is_string_dtype(values.dtype):
+                continue
+            # Only the few offending values are looked at in Python.
+            offending = non_ascii(values.astype("str"))
+            if offending.any():
+                shown = values[offending].astype("str")
+                found.append(hits(offending, column, shown, characters=shown.map(_non_ascii)))
+        out.append(Offence(name, pd.concat(found) if found else None))
+    return out or [Offence("", not_run="no datasets")]
+
+
+def _non_ascii(value: str) -> str:
+    """The value's non-ASCII characters with their code points: "’ (U+2019)"."""
+    return ", ".join(f"{c} (U+{ord(c):04X})" for c in dict.fromkeys(c for c in value if not c.isascii()))
 
 
 # --- within-dataset relationships ------------------------------------------------------------
@@ -475,9 +547,17 @@ RULES: tuple[ConformanceRule, ...] = (
         "XD-ADSL-DM", "error", "ADSL.{variable} = '{value}' but DM.{variable} = '{dm_value}'",
         "ADSL variables equal their DM source", ("ADSL", "DM"), _adsl_matches_dm),
     ConformanceRule(
-        "XD-TRTEMFL", "warning", "{problem} (ASTDT {astdt})",
-        "TRTEMFL consistent with ASTDT, AENDT and TRTSDT/TRTEDT", ("AD*.TRTEMFL", "AD*.ASTDT", "ADSL.TRTSDT"),
+        "XD-TRTEMFL", "warning", "{problem} ({start})",
+        "TRTEMFL consistent with ASTDTM, AENDTM and TRTSDTM/TRTEDT (admiral derive_var_trtemfl)",
+        ("AD*.TRTEMFL", "AD*.ASTDTM", "AD*.AENDTM", "ADSL.TRTSDTM", "ADSL.TRTEDT"),
         _treatment_emergent),
+    # P21's SD1029 (FDA TCG 3.3.5) finds the same characters in --TEST, --TESTCD, --PARM,
+    # --PARMCD, QLABEL and QNAM only; XPT v5 holds ASCII in every variable, so this checks all.
+    ConformanceRule(
+        "DS-ASCII", "error",
+        "{variable} has non-ASCII characters: {characters} (XPT v5 for the FDA is ASCII only)",
+        "Character values are ASCII (XPT v5, FDA Study Data Technical Conformance Guide)",
+        ("--.*",), _ascii_text, p21_id="SD1029"),
     ConformanceRule(
         "DS-PARAM-1TO1", "error", "PARAMCD {value} and PARAM '{other}' are not one to one",
         "PARAMCD and PARAM one to one", ("AD*.PARAMCD", "AD*.PARAM"),

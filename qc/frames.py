@@ -77,15 +77,25 @@ def _iso_date(values: pd.Series) -> pd.Series:
 
 def as_date(values: pd.Series) -> pd.Series:
     """ADaM dates in any of the forms readers give, as datetime64 normalised to midnight."""
+    return _as_datetime64(values, "D").dt.normalize()
+
+
+def as_datetime(values: pd.Series) -> pd.Series:
+    """ADaM datetimes (*DTM) in any of the forms readers give, as datetime64 (SAS numbers are
+    seconds since 1960)."""
+    return _as_datetime64(values, "s")
+
+
+def _as_datetime64(values: pd.Series, sas_unit: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         out = values
         if getattr(out.dt, "tz", None) is not None:
             out = out.dt.tz_convert(None)
     elif pd.api.types.is_numeric_dtype(values):
-        out = SAS_EPOCH + pd.to_timedelta(values.astype("float64"), unit="D")
+        out = SAS_EPOCH + pd.to_timedelta(values.astype("float64"), unit=sas_unit)
     else:
         out = pd.to_datetime(values.astype(object).where(~blank(values)), errors="coerce")
-    return out.astype("datetime64[ns]").dt.normalize()
+    return out.astype("datetime64[ns]")
 
 
 def missing_columns(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> list[str]:

@@ -1,9 +1,10 @@
 """Expectation suites generated from metadata, run with Great Expectations, turned into findings.
 
 One suite per dataset, built from its DatasetSpec and codelists: required variables present and
-populated, expected variables present, types, lengths, codelist values (non-extensible codelists
-as errors, extensible ones as warnings), key uniqueness, ISO 8601 --DTC, value ranges and one
-record per subject in DM/ADSL. Each expectation carries in `meta` the clinforge rule id and the
+populated (a null is an error in SDTM and in ADaM keys, a warning elsewhere in ADaM), expected
+variables present, types, lengths, codelist values (non-extensible codelists as errors,
+extensible ones as warnings), key uniqueness, ISO 8601 --DTC, value ranges and one record per
+subject in DM/ADSL. Each expectation carries in `meta` the clinforge rule id and the
 message a failure becomes. All expectations of a dataset run in one validation definition, so
 Great Expectations computes the metrics of a dataset in one pass (see `run_suites`).
 
@@ -202,9 +203,7 @@ def build_suite(
             expectations.append(_expect(gxe.ExpectColumnToExist, "DS-REQ-PRESENT", "error",
                                         f"required variable {var.name} is missing", column=var.name))
             if var.name in present:
-                expectations.append(_expect(
-                    gxe.ExpectColumnValuesToNotBeNull, "DS-REQ-NOTNULL", "error",
-                    f"required variable {var.name} is null", column=var.name))
+                expectations.append(_required_not_null(spec, var.name))
         elif var.core == "Exp":
             expectations.append(_expect(gxe.ExpectColumnToExist, "DS-EXP-PRESENT", "warning",
                                         f"expected variable {var.name} is missing", column=var.name))
@@ -251,6 +250,21 @@ def build_suite(
 
     suite = gx.ExpectationSuite(name=name.lower(), expectations=expectations)
     return Suite(dataset=name, suite=suite, not_run=tuple(not_run))
+
+
+def _required_not_null(spec: DatasetSpec, name: str) -> Any:
+    """A Req variable's nulls: refused in SDTM, reported in ADaM (except in a key variable).
+
+    SDTMIG 3.4 section 4.1.5: a Required variable cannot be null for any record. ADaMIG 1.3
+    section 3: Req means the variable must be included in the dataset; its values follow their
+    source, e.g. ADSL.AGE = DM.AGE, which SDTMIG makes Expected (may be null). A null there is a
+    data issue to review (warning), while a null key cannot identify its record (error).
+    """
+    if spec.kind == "adam" and name not in spec.keys:
+        return _expect(gxe.ExpectColumnValuesToNotBeNull, "DS-ADAM-REQ-NULL", "warning",
+                       f"required variable {name} is null", column=name)
+    return _expect(gxe.ExpectColumnValuesToNotBeNull, "DS-REQ-NOTNULL", "error",
+                   f"required variable {name} is null", column=name)
 
 
 def _range_expectation(rng: RangeRule, values: pd.Series, condition: str | None = None) -> Any:
@@ -398,6 +412,7 @@ DESCRIPTIONS = {
     "DS-HAS-RECORDS": "Dataset has records",
     "DS-REQ-PRESENT": "Required variables present",
     "DS-REQ-NOTNULL": "Required variables populated",
+    "DS-ADAM-REQ-NULL": "ADaM required variables populated (a null is reported for review)",
     "DS-EXP-PRESENT": "Expected variables present",
     "DS-TYPE": "Variable types as in the metadata",
     "DS-LENGTH": "Character values within the declared length",

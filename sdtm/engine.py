@@ -75,7 +75,7 @@ def _converted(study: Study) -> list[str]:
 def convert(study: Study, raw: Mapping[str, pd.DataFrame],
             progress: Callable[[str], None] | None = None) -> dict[str, pd.DataFrame]:
     """All SDTM domains of `study` (with their SUPP-- datasets) from the raw forms."""
-    from sdtm.supp import derive_supp
+    from sdtm.supp import derive_supp, split_long_text
 
     load_algorithms()
     problems = check_rules(study)
@@ -87,12 +87,13 @@ def convert(study: Study, raw: Mapping[str, pd.DataFrame],
         if progress:
             progress(name)
         spec = study.sdtm[name]
-        frame = convert_domain(study, spec, raw, out)
-        if spec.supplemental:
-            supp = derive_supp(frame, spec, study.studyid)
+        # Text over 200 characters continues in SUPP-- (SDTMIG 4.5.3.2), also of a domain that
+        # declares no qualifier.
+        frame = split_long_text(convert_domain(study, spec, raw, out), spec)
+        supp = derive_supp(frame, spec, study.studyid)
+        if spec.supplemental or len(supp):
             out[f"SUPP{name}"] = supp
-            frame = frame.drop(columns=[c for c in frame.columns if c.startswith("_Q_")])
-        out[name] = frame
+        out[name] = frame.drop(columns=[c for c in frame.columns if c.startswith("_Q_")])
     return out
 
 

@@ -39,7 +39,12 @@ def supp_method(parent: DatasetSpec, name: str) -> str | None:
     """What sdtm.supp.derive_supp puts in each SUPP-- variable of `parent`'s qualifiers."""
     idvar = "" if parent.name == "DM" else f"{parent.name[:2]}SEQ"
     per_subject = "Null: the qualifiers are per subject."
-    qualifiers = "; ".join(f"{q.qnam} = {q.field} ({q.qlabel})" for q in parent.supplemental)
+    qualifiers = "; ".join(
+        f"{q.qnam} = {q.continues} continued, piece {q.qnam[-1]} (SDTMIG 4.5.3.2)"
+        if q.continues else f"{q.qnam} = {q.field} ({q.qlabel})"
+        for q in parent.supplemental)
+    pieces = (" A piece of text over 200 characters: at most 200 characters of it, cut between words."
+              if any(q.continues for q in parent.supplemental) else "")
     return {
         "STUDYID": f"STUDYID of the {parent.name} record.",
         "RDOMAIN": f'"{parent.name}", the parent domain.',
@@ -48,7 +53,7 @@ def supp_method(parent: DatasetSpec, name: str) -> str | None:
         "IDVARVAL": f"{idvar} of the {parent.name} record." if idvar else per_subject,
         "QNAM": f"One record per qualifier with a value: {qualifiers}.",
         "QLABEL": "The qualifier's label in the spec.",
-        "QVAL": "The qualifier's collected field, through its codelist where it has one.",
+        "QVAL": "The qualifier's collected field, through its codelist where it has one." + pieces,
         "QORIG": "The qualifier's origin in the spec (CRF by default).",
         "QEVAL": "The qualifier's evaluator in the spec; null for collected values.",
     }.get(name)

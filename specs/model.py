@@ -169,6 +169,9 @@ class Qualifier:
     codelist: str | None = None
     optional: bool = False  # the raw column may be missing from an export (then no qualifier)
     line: int = 0
+    # The variable (or QNAM) whose text beyond 200 characters this qualifier holds (SDTMIG
+    # 4.5.3.2, specs.textsplit); empty for a qualifier the spec declares.
+    continues: str = ""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,10 @@ time formats as timedelta64[ns], which is what the ADaM code works with and what
 `name`, `label` (dataset), `labels`, `formats`, `lengths` (per variable) — empty for Parquet,
 which carries none unless pandas stored attrs in it.
 
+XPT files carry no text encoding: `encoding` says how to read their text (see specs.encoding;
+the default reads UTF-8 and a value that is not UTF-8 as Windows-1252, saying so through `warn`).
+Dataset-JSON is UTF-8 by definition and Parquet stores text as UTF-8, so they ignore it.
+
 A file that cannot be read raises InputError naming the file and what is wrong.
 """
 
@@ -21,6 +25,7 @@ import pyreadstat
 
 from specs.dataset import SAS_EPOCH, format_kind
 from specs.datasetjson import parse_dataset_json
+from specs.encoding import DEFAULT, Warn, decode_columns, decode_label, read_sas, tell
 from specs.errors import InputError
 
 # When a folder holds one dataset in several formats, the first of these wins.
@@ -32,8 +37,12 @@ XPT_OBS_HEADER = re.compile(rb"HEADER RECORD\*{7}OBS(V8)? +HEADER RECORD!{7}")
 AGAIN = "the complete file: copy or export it again"
 
 
-def read_dataset(path: str | Path) -> pd.DataFrame:
-    """One dataset file (.xpt, .json Dataset-JSON, .parquet) as a frame with its labels in attrs."""
+def read_dataset(path: str | Path, *, encoding: str = DEFAULT, warn: Warn | None = None) -> pd.DataFrame:
+    """One dataset file (.xpt, .json Dataset-JSON, .parquet) as a frame with its labels in attrs.
+
+    `encoding` (specs.encoding) reads the text of an XPT file; `warn` is told of each value read
+    as Windows-1252 because it was not UTF-8.
+    """
     source = Path(path)
     suffix = source.suffix.lower()
     if suffix not in PREFERENCE:
@@ -41,17 +50,25 @@ def read_dataset(path: str | Path) -> pd.DataFrame:
     if not source.is_file():
         raise InputError("file not found", file=str(source))
     if suffix == ".xpt":
-        return _read_xpt(source)
+        return _read_xpt(source, encoding, warn)
     if suffix == ".json":
         return parse_dataset_json(source.read_bytes(), str(source))
     return _read_parquet(source)
 
 
-def read_folder(folder: str | Path) -> dict[str, pd.DataFrame]:
+def read_folder(folder: str | Path, *, encoding: str = DEFAULT, warn: Warn | None = None
+                ) -> dict[str, pd.DataFrame]:
     """Every dataset in `folder`, keyed by upper-case name; XPT over Dataset-JSON over Parquet.
 
     JSON files that are not Dataset-JSON (reports, expectation suites) are passed over.
+    `encoding` and `warn` as for `read_dataset`.
     """
+    chosen = dataset_files(folder)
+    return {name: read_dataset(path, encoding=encoding, warn=warn) for name, path in chosen.items()}
+
+
+def dataset_files(folder: str | Path) -> dict[str, Path]:
+    """The file of each dataset in `folder`, by upper-case name, as `read_folder` chooses them."""
     root = Path(folder)
     if not root.is_dir():
         raise InputError("folder not found", file=str(root))
@@ -61,10 +78,10 @@ def read_folder(folder: str | Path) -> dict[str, pd.DataFrame]:
         for path in files:
             if path.suffix.lower() == suffix and (suffix != ".json" or _is_dataset_json(path)):
                 chosen.setdefault(path.stem.upper(), path)
-    return {name: read_dataset(chosen[name]) for name in sorted(chosen)}
+    return dict(sorted(chosen.items()))
 
 
-def _read_xpt(path: Path) -> pd.DataFrame:
+def _read_xpt(path: Path, encoding: str, warn: Warn | None) -> pd.DataFrame:
     size = path.stat().st_size
     with open(path, "rb") as handle:
         head = handle.read(len(XPT_LIBRARY_HEADER))
@@ -79,8 +96,9 @@ def _read_xpt(path: Path) -> pd.DataFrame:
             file=str(path), expected=AGAIN,
         )
     try:
-        frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
-    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, UnicodeDecodeError) as error:
+        frame, meta, undecoded = read_sas(pyreadstat.read_xport, path, encoding,
+                                          disable_datetime_conversion=True)
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as error:
         with open(path, "rb") as handle:
             has_rows = XPT_OBS_HEADER.search(handle.read(1 << 20))
         what = ("truncated or damaged XPT file: no observation header record" if not has_rows
@@ -91,14 +109,31 @@ def _read_xpt(path: Path) -> pd.DataFrame:
         name: fmt if "." in fmt else f"{fmt}."
         for name, fmt in meta.original_variable_types.items() if fmt
     }
-    text = {name for name in frame.columns if meta.readstat_variable_types[name] == "string"}
-    return _typed_frame(frame, text, formats, str(path), {
+    strings = [name for name in frame.columns if meta.readstat_variable_types[name] == "string"]
+    label = meta.file_label or ""
+    labels = {name: text or "" for name, text in zip(frame.columns, meta.column_labels, strict=True)}
+    if undecoded:
+        frame, label, labels = _decoded(frame, label, labels, strings, encoding, str(path), warn)
+    return _typed_frame(frame, set(strings), formats, str(path), {
         "name": meta.table_name or path.stem.upper(),
-        "label": meta.file_label or "",
-        "labels": {n: label or "" for n, label in zip(frame.columns, meta.column_labels, strict=True)},
+        "label": label,
+        "labels": labels,
         "formats": formats,
         "lengths": dict(meta.variable_storage_width),
     })
+
+
+def _decoded(frame: pd.DataFrame, label: str, labels: dict[str, str], text: list[str], encoding: str,
+             file: str, warn: Warn | None) -> tuple[pd.DataFrame, str, dict[str, str]]:
+    """Frame, dataset label and variable labels read as Latin-1, decoded by `encoding`."""
+    label, recoded = decode_label(label, encoding, file)
+    decoded = {}
+    for name, raw in labels.items():
+        decoded[name], found = decode_label(raw, encoding, file, name)
+        recoded += found
+    frame, found = decode_columns(frame, text, encoding, file)
+    tell(warn, recoded + found)
+    return frame, label, decoded
 
 
 def as_read(conformed: pd.DataFrame, fmt: str = "xpt") -> pd.DataFrame:
@@ -207,12 +242,7 @@ def _is_dataset_json(path: Path) -> bool:
 
 
 def dataset_file(folder: str | Path | None, name: str) -> str:
-    """The file of dataset `name` in `folder` as `read_folder` chooses it, for messages about its
-    content; `SDTM dataset NAME` style wording when the frames came without a folder."""
-    if folder:
-        for suffix in PREFERENCE:
-            for stem in (name.lower(), name.upper()):
-                path = Path(folder) / f"{stem}{suffix}"
-                if path.is_file():
-                    return str(path)
-    return f"dataset {name}"
+    """The file of dataset `name` in `folder` (as `read_folder` chooses it), for messages about its
+    content; `dataset NAME` when the frames came without a folder."""
+    chosen = dataset_files(folder).get(name.upper()) if folder and Path(folder).is_dir() else None
+    return str(chosen) if chosen else f"dataset {name}"

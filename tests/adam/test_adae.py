@@ -127,6 +127,23 @@ def test_trtemfl_worsening_after_treatment():
     assert got["TRTEMFL"].tolist() == ["Y", pd.NA, pd.NA]
 
 
+def test_trtemfl_compares_date_times():
+    # admiral's defaults compare ASTDTM with TRTSDTM (docs/decisions.md D3), not dates
+    rows = [
+        # (start, end, treatment start, expected)
+        ("2024-03-06 08:00", None, "2024-03-06 10:00", None),  # AE at 08:00, infusion at 10:00
+        ("2024-03-06 10:00", None, "2024-03-06 10:00", "Y"),  # starts as the infusion starts
+        ("2024-03-06 23:00", None, "2024-03-06 10:00", "Y"),  # later on the infusion day
+        ("2024-03-05 22:00", "2024-03-06 09:00", "2024-03-06 10:00", None),  # ended before the infusion
+        ("2024-03-05 22:00", "2024-03-06 12:00", "2024-03-06 10:00", None),  # ongoing at the infusion
+    ]
+    frame = pd.DataFrame(rows, columns=["ASTDTM", "AENDTM", "TRTSDTM", "EXPECTED"])
+    for name in ("ASTDTM", "AENDTM", "TRTSDTM"):
+        frame[name] = _ts(frame[name])
+    got = derive_var_trtemfl(frame)
+    pd.testing.assert_series_equal(got["TRTEMFL"], frame["EXPECTED"].astype("string"), check_names=False)
+
+
 def test_trtemfl_needs_window_and_end_together():
     with pytest.raises(ValueError, match="trt_end_date and end_window"):
         derive_var_trtemfl(_trtemfl_cases(), trt_start_date="TRTSDT", end_window=30)
@@ -141,6 +158,7 @@ def _car_t_adsl():
             "STUDYID": "S",
             "USUBJID": ["1", "2"],
             "LDSTDT": _ts(["2024-03-01", "2024-03-01"]),
+            "TRTSDTM": _ts(["2024-03-06 10:00", "2024-03-06 10:00"]),
             "TRTSDT": _ts(["2024-03-06", "2024-03-06"]),
             "TRTEDT": _ts(["2024-03-06", "2024-03-06"]),
             "DTHDT": _ts(["2024-04-10", None]),
@@ -217,10 +235,29 @@ def car_t_adae():
 
 
 def test_partial_start_in_infusion_month_imputed_to_infusion(car_t_adae):
-    # "2024-03" with infusion on 6 March: the known parts equal the treatment month
-    assert car_t_adae.loc[("1", 2), "ASTDT"] == pd.Timestamp("2024-03-06")
+    # "2024-03" with infusion on 6 March at 10:00: the known parts equal the treatment month
+    assert car_t_adae.loc[("1", 2), "ASTDTM"] == pd.Timestamp("2024-03-06 10:00")
     assert car_t_adae.loc[("1", 2), "ASTDTF"] == "D"
     assert car_t_adae.loc[("1", 2), "TRTEMFL"] == "Y"
+
+
+def test_infusion_day_aes_by_time():
+    # subject 1 is infused on 6 March at 10:00 (_car_t_adsl)
+    rows = [
+        # (AESEQ, start, expected TRTEMFL, expected LDEMFL)
+        (1, "2024-03-06T08:00", None, "Y"),  # AE at 08:00, before the infusion: lymphodepletion phase
+        (2, "2024-03-06", "Y", None),  # time unknown: imputed to the infusion time, emergent
+        (3, "2024-03-06T10:30", "Y", None),  # after the infusion the same day
+    ]
+    ae = pd.DataFrame(rows, columns=["AESEQ", "AESTDTC", "TRTEMFL", "LDEMFL"]).assign(
+        STUDYID="S", USUBJID="1", AEENDTC="", AEDECOD="NAUSEA", AEBODSYS="GI", AETOXGR="1", AESER="N",
+        AEREL="NOT RELATED")
+    got = build_adae(ae.drop(columns=["TRTEMFL", "LDEMFL"]), _car_t_adsl(), teae_window_days=365,
+                     grading_scale=None)
+    for flag in ("TRTEMFL", "LDEMFL"):
+        pd.testing.assert_series_equal(got[flag], ae[flag].astype("string"), check_names=False)
+    # the imputed time is flagged
+    assert got.loc[1, "ASTDTM"] == pd.Timestamp("2024-03-06 10:00") and got.loc[1, "ASTTMF"] == "H"
 
 
 def test_end_date_imputed_to_last_day_capped_by_death(car_t_adae):

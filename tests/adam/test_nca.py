@@ -41,8 +41,8 @@ def test_pknca_blq_middle_dropped_linear_and_log_down():
     log_down = nca(data, auc_interval=(0, 7))
     assert value(linear, "AUCLST") == pytest.approx(1 + 3 + 1.5 + 1.5)
     assert value(log_down, "AUCLST") == pytest.approx(1 + 2 / LN2 + 1.5 + 1 / LN2)
-    # AUCINT to 7 follows the AUClast curve: zero after Tlast, BLQ samples observed
-    assert value(log_down, "AUCINT") == pytest.approx(value(log_down, "AUCLST"))
+    # AUCINT to 7 adds the linear decline from Clast (1 at 5) to the kept BLQ 0 at 6
+    assert value(log_down, "AUCINT") == pytest.approx(value(log_down, "AUCLST") + 0.5)
 
 
 def test_pknca_auclast_with_interval_between_blq_samples():
@@ -51,7 +51,9 @@ def test_pknca_auclast_with_interval_between_blq_samples():
     data = profile([0, 1, 2, 3, 4, 5, 7], [None, 2, None, 1, 2, 1, None])
     result = nca(data, auc_method="linear", auc_interval=(0, 6))
     assert value(result, "AUCLST") == pytest.approx(7.0)
-    assert value(result, "AUCINT") == pytest.approx(7.0)
+    # AUCINT cuts the linear decline 1 -> 0 (days 5 -> 7) at day 6, where it is 0.5; PKNCA's
+    # aucint.last gives 7.0 here (the curve after Tlast is 0 until a sample), see adam/nca.py
+    assert value(result, "AUCINT") == pytest.approx(7.0 + (1 + 0.5) / 2)
 
 
 def test_pknca_aucint_equals_auc_without_interpolation():
@@ -149,17 +151,40 @@ def test_profile_ending_quantifiable_before_interval_end_is_not_estimable():
     data = profile([7, 14, 28], [8, 4, 2])
     strict = nca(data, auc_interval=(0, 30))
     assert math.isnan(value(strict, "AUCINT"))
-    assert strict.loc[("S1", "AUCINT"), "PPREASND"] == (
-        "QUANTIFIABLE AT LAST SAMPLE BEFORE INTERVAL END")
+    assert strict.loc[("S1", "AUCINT"), "PPREASND"] == "NO SAMPLE AT OR AFTER INTERVAL END"
     zero = nca(data, auc_interval=(0, 30), after_last="zero")
     assert value(zero, "AUCINT") == pytest.approx(value(zero, "AUCLST"))
 
 
-def test_profile_with_blq_before_interval_end_is_estimable():
-    # BLQ on day 21 proves the cells are gone: AUC(0-30) = AUC to Tlast
-    result = nca(profile([7, 14, 21], [8, 4, None]), auc_interval=(0, 30))
-    assert value(result, "AUCINT") == pytest.approx(value(result, "AUCLST"))
-    assert value(result, "AUCLST") == pytest.approx(28 + 7 * 4 / LN2)
+def test_profile_ending_blq_before_interval_end_is_not_estimable():
+    # last sample day 21, BLQ, interval to day 30: no sample at or after the end, no
+    # extrapolation (docs/decisions.md D4); with after_last="zero" the curve declines linearly
+    # from Clast (4 on day 14) to the BLQ 0 on day 21 and stays 0
+    data = profile([7, 14, 21], [8, 4, None])
+    strict = nca(data, auc_interval=(0, 30))
+    assert math.isnan(value(strict, "AUCINT"))
+    assert value(strict, "AUCLST") == pytest.approx(28 + 7 * 4 / LN2)
+    zero = nca(data, auc_interval=(0, 30), after_last="zero")
+    assert value(zero, "AUCINT") == pytest.approx(value(zero, "AUCLST") + 7 * 4 / 2)
+
+
+def test_aucint_keeps_the_decline_to_a_blq_sample_after_tlast():
+    # PKNCA conc.blq default keeps a BLQ after Tlast as 0; AUC(0-30) integrates down to it,
+    # linearly (a log trapezoid cannot reach 0). Days 7, 14, 21, 28 quantifiable (8, 4, 2, 1).
+    to_tlast = 7 * 8 / 2 + (4 + 2 + 1) * 7 / LN2
+    cases = [
+        # (times, concentrations (None = BLQ), interval, expected AUCINT)
+        ([7, 14, 21, 28, 30], [8, 4, 2, 1, None], (0, 30), to_tlast + 2 * 1 / 2),  # BLQ on day 30
+        ([7, 14, 21, 28, 32], [8, 4, 2, 1, None], (0, 30), to_tlast + 2 * (1 + 0.5) / 2),  # ends inside
+        ([7, 14, 21, 28, 30, 60], [8, 4, 2, 1, None, None], (0, 30), to_tlast + 1),  # two BLQ after
+        ([7, 14, 21, 28], [8, 4, 2, 1], (0, 28), to_tlast),  # interval ends at Tlast
+    ]
+    for times, concs, interval, expected in cases:
+        result = nca(profile(times, concs), auc_interval=interval)
+        assert value(result, "AUCINT") == pytest.approx(expected), (times, concs)
+        assert value(result, "AUCLST") == pytest.approx(to_tlast)
+        one = [0.0 if c is None else c for c in [0, *concs]]
+        assert compute_aucint([0, *times], one, *interval) == pytest.approx(expected)
 
 
 def test_interval_not_starting_at_zero_interpolates_its_start():

@@ -10,6 +10,7 @@ import pytest
 
 from tests.bad_inputs.cli import (
     assert_refused,
+    assert_usage_error,
     cell,
     copy_tree,
     drop_column,
@@ -66,9 +67,10 @@ CASES = [
          ("ae.csv", "semicolon", "comma")),
     # Tab-separated.
     case("tab_delimiter", edit_text("dm", lambda t: t.replace(",", "\t")), ("dm.csv", "tab", "comma")),
-    # Latin-1 bytes (é as 0xC9/0xE8) in a verbatim term: not UTF-8.
+    # Latin-1 bytes (É as 0xC9, è as 0xE8) in a verbatim term: read as Windows-1252 (with a
+    # warning), then refused for XPT v5, which holds ASCII only.
     case("latin1_bytes", write_bytes("ae.csv", _latin1_term),
-         ("ae.csv", "row 2", "not UTF-8", "0xC9", "UTF-8")),
+         ("ae.csv", "row 2", "AETERM", "Érythème", "ASCII")),
     # A UTF-16 export (byte-order mark FF FE).
     case("utf16_file", write_bytes("dm.csv", lambda d: d.decode().encode("utf-16")),
          ("dm.csv", "not UTF-8", "0xFF")),
@@ -166,9 +168,10 @@ CASES = [
     # (ae.csv row 2) is named as well as the SDTM row.
     case("non_ascii_for_xpt", cell("ae", 2, "AETERM", "Érythème noueux"),
          ("ae.csv", "row 2", "AETERM", "Érythème noueux", "ASCII")),
-    # A value longer than the 200 bytes an XPT v5 character variable holds.
-    case("value_over_200_bytes", cell("ae", 2, "AETERM", "Neutropenia " + "x" * 250),
-         ("ae.csv", "row 2", "AETERM", "200 bytes")),
+    # Text over 200 characters continues in SUPPAE (SDTMIG 4.5.3.2), but in at most 9 pieces
+    # named with one digit: over 2,000 characters is refused.
+    case("value_over_2000_characters", cell("ae", 2, "AETERM", "Neutropenia " + "x " * 1100),
+         ("ae.csv", "row 2", "AETERM", "2000 characters")),
 ]
 
 
@@ -209,3 +212,39 @@ def test_header_only_form_is_a_form_without_records(tmp_path, good_raw):
     assert result.exit_code == 0, result.output
     written = {p.name for p in out.iterdir()}
     assert "dm.xpt" in written and "ae.xpt" not in written and "suppae.xpt" not in written
+
+
+def test_text_not_utf8_is_named_in_a_warning(tmp_path, good_raw):
+    # The default reads the Latin-1 term as Windows-1252 and says so before the XPT refusal.
+    raw = copy_tree(good_raw, tmp_path / "raw")
+    write_bytes("ae.csv", _latin1_term)(raw)
+    result = invoke("sdtm", "ovarian", "--raw", raw, "--out", tmp_path / "sdtm")
+    assert_refused(result, tmp_path / "sdtm", ("ASCII",))
+    assert f"warning: {raw / 'ae.csv'}: AETERM row 2 is not UTF-8; read as Windows-1252: 'Érythème" \
+        in result.output
+
+
+def test_text_not_utf8_is_refused_by_strict_utf8(tmp_path, good_raw):
+    raw = copy_tree(good_raw, tmp_path / "raw")
+    write_bytes("ae.csv", _latin1_term)(raw)
+    result = invoke("sdtm", "ovarian", "--raw", raw, "--out", tmp_path / "sdtm", "--encoding", "strict-utf-8")
+    assert_refused(result, tmp_path / "sdtm",
+                   ("ae.csv", "row 2", "column AETERM", "not valid UTF-8", "0xC9", "\\xc9ryth\\xe8me"))
+
+
+def test_text_in_latin1_is_read_as_asked(tmp_path, good_raw):
+    # Told the exports are Latin-1, sdtm reads the term without a warning; Dataset-JSON holds it.
+    raw = copy_tree(good_raw, tmp_path / "raw")
+    write_bytes("ae.csv", _latin1_term)(raw)
+    out = tmp_path / "sdtm"
+    result = invoke("sdtm", "ovarian", "--raw", raw, "--out", out, "--encoding", "latin-1",
+                    "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+    assert "Érythème" in (out / "ae.json").read_text(encoding="utf-8")
+
+
+def test_unknown_encoding_is_a_usage_error(tmp_path, good_raw):
+    result = invoke("sdtm", "ovarian", "--raw", good_raw, "--out", tmp_path / "sdtm", "--encoding", "klingon")
+    assert_usage_error(result, "--encoding", "not an encoding Python knows")
+    assert not (tmp_path / "sdtm").exists()

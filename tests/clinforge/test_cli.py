@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import filecmp
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from clinforge.cli import app
+from tests.bad_inputs.cli import assert_refused
 
 runner = CliRunner()
 
@@ -92,3 +95,71 @@ def test_every_command_has_help_with_an_example():
         result = invoke(command, "--help")
         assert result.exit_code == 0
         assert "Example" in result.output and f"clinforge {command}" in result.output
+
+
+# --- real submission files: the CDISC pilot SDTM as submitted (Windows-1252 text, Define-XML 1.0) --
+
+PILOT = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "cdisc-pilot01-sdtm"
+TS_XPT = PILOT / "ts.xpt"  # TSVAL rows 9, 14 and 29 hold 0x92, the apostrophe of SAS on Windows
+
+
+def test_pilot_validates_with_a_warning_and_a_non_ascii_finding(tmp_path):
+    report = tmp_path / "report"
+    result = invoke("validate", PILOT, "--report", report)
+    assert result.exit_code in (0, 1), result.output
+    # Read as Windows-1252, said on the console, named by file, variable, row and value.
+    assert (f"warning: {TS_XPT}: TSVAL row 9 is not UTF-8; read as Windows-1252: 'Patients with "
+            "Probable Mild to Moderate Alzheimer’s Disease'") in result.output
+    findings = json.loads((report / "findings.json").read_text())
+    ascii_ = [(f["dataset"], f["variable"], f["row"]) for f in findings if f["rule"] == "DS-ASCII"]
+    assert ascii_ == [("TS", "TSVAL", 9), ("TS", "TSVAL", 14), ("TS", "TSVAL", 29)]
+    # Its define.xml (Define-XML 1.0) gave the metadata; every one of the 18 datasets was checked.
+    html = (report / "report.html").read_text()
+    assert "Reading the files" in html and f"define.xml {PILOT / 'define.xml'}" in html
+    assert len(list(PILOT.glob("*.xpt"))) == 18 and html.count("define.xml " + str(PILOT)) == 18
+
+
+@pytest.mark.parametrize("command", [
+    ("validate", "{folder}"),
+    ("adam", "ovarian", "--sdtm", "{folder}", "--out", "{out}"),
+    ("define", "ovarian", "--data", "{folder}", "--out", "{out}/define.xml"),
+    ("compare", "{folder}", "{folder}", "--keys", "TSPARMCD,TSSEQ"),
+], ids=["validate", "adam", "define", "compare"])
+def test_strict_utf8_refuses_the_pilot_ts_naming_the_value(tmp_path, command):
+    folder = _pilot_ts(tmp_path)
+    out = tmp_path / "out"
+    args = [a.format(folder=folder, out=out) for a in command]
+    result = invoke(*args, "--encoding", "strict-utf-8")
+    assert_refused(result, out, (str(folder / "ts.xpt"), "row 9", "column TSVAL", "not valid UTF-8",
+                                 "0x92", r"Alzheimer\x92s Disease"))
+
+
+def _pilot_ts(tmp_path) -> Path:
+    folder = tmp_path / "sdtm"
+    folder.mkdir()
+    shutil.copy(TS_XPT, folder)
+    return folder
+
+
+def test_json_summary_lists_the_warnings(tmp_path):
+    folder = _pilot_ts(tmp_path)
+    result = invoke("validate", folder, "--json")
+    warnings = json.loads(result.output)["warnings"]
+    assert [w.split(": ")[1] for w in warnings] == [f"TSVAL row {r} is not UTF-8; read as Windows-1252"
+                                                    for r in (9, 14, 29)]
+
+
+def test_latin1_reads_the_pilot_ts_as_asked(tmp_path):
+    # Latin-1 reads 0x92 as a C1 control: no warning, and the finding names that character.
+    folder = _pilot_ts(tmp_path)
+    report = tmp_path / "report"
+    result = invoke("validate", folder, "--encoding", "latin-1", "--report", report, "--json")
+    assert result.exit_code == 1, result.output
+    assert "warnings" not in json.loads(result.output)
+    (first, *_) = [f for f in json.loads((report / "findings.json").read_text()) if f["rule"] == "DS-ASCII"]
+    assert first["row"] == 9 and "(U+0092)" in first["message"]
+
+
+def test_unknown_encoding_is_a_usage_error():
+    result = invoke("validate", PILOT, "--encoding", "utf-16")
+    assert result.exit_code == 2 and "not an ASCII-compatible" in result.output

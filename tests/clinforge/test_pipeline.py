@@ -177,3 +177,70 @@ def test_run_log_says_every_step_in_a_fixed_order(package):
     steps = [line.split(": ", 1)[1] for line in log if line.startswith("MESO-OV-101: ")]
     assert steps == ["sdtm", "adam", "define sdtm", "define adam", "validate adam", "validate sdtm"]
     assert log.index("Validating SDTM") > log.index("Validating ADAM")
+
+
+# ---- clean at a size where the simulator plants every edge case (issue #12) -------------------
+
+CLEAN_SUBJECTS, CLEAN_SEED = 250, 20261122
+# The warnings the simulator plants on purpose (README, "Planted data issues"): rule → variables.
+PLANTED_WARNINGS = {"XD-AESER-CRITERION": {"AESER"}, "DS-ADAM-REQ-NULL": {"AGE", "AGEU"}}
+
+
+@pytest.fixture(scope="module", params=["ovarian", "cervical"])
+def planted(request, tmp_path_factory) -> Path:
+    raw = tmp_path_factory.mktemp("raw") / request.param
+    pipeline.synth(request.param, raw, subjects=CLEAN_SUBJECTS, seed=CLEAN_SEED, output=Output(quiet=True))
+    package = tmp_path_factory.mktemp("pkg") / request.param
+    pipeline.run(request.param, raw, package, output=Output(quiet=True))
+    return package
+
+
+def _blank(values):
+    return values.fillna("").astype(str).str.strip() == ""
+
+
+def test_the_simulator_plants_every_edge_case(planted):
+    from specs.readers import read_folder
+
+    (study,) = (planted / "m5" / "datasets").iterdir()
+    sdtm = read_folder(study / "tabulations" / "sdtm")
+    adam = read_folder(study / "analysis" / "adam" / "datasets")
+    adsl, ae = adam["ADSL"], sdtm["AE"]
+    adae = adam["ADAE"].merge(adsl[["USUBJID", "TRTSDTM"]], on="USUBJID")
+    infusion_day = adae["ASTDT"] == adae["TRTSDT"]
+    emergent = adae["TRTEMFL"] == "Y"
+    adpp = adam["ADPP"].pivot_table(index=["USUBJID", "PARCAT1"], columns="PARAMCD", values="AVAL")
+    criteria = ["AESDTH", "AESLIFE", "AESHOSP", "AESDISAB", "AESCONG", "AESMIE"]
+    planted_cases = {
+        # an AE on the infusion day before the infusion: not emergent, lymphodepletion phase
+        "AE before the infusion": infusion_day & (adae["ASTDTM"] < adae["TRTSDTM"]) & ~emergent
+        & (adae["LDEMFL"] == "Y"),
+        # a start without time on the infusion day: imputed to the infusion time, emergent
+        "AE time imputed to the infusion": infusion_day & (adae["ASTTMF"] == "H")
+        & (adae["ASTDTM"] == adae["TRTSDTM"]) & emergent,
+        # a partial start in the infusion month, imputed to the infusion, of an AE that ended
+        # before it: not emergent (the end-before-treatment rule comes first)
+        "AE ended before an imputed start": (adae["AENDT"] < adae["TRTSDT"])
+        & (adae["ASTDT"] >= adae["TRTSDT"]) & ~emergent,
+        # Clast before the interval end and a BLQ sample after it: AUCINT adds the decline
+        "AUCINT past Tlast": adpp["AUCINT"] > adpp["AUCLST"] * (1 + 1e-9),
+        "age not collected": adsl["AGE"].isna(),
+        "assigned, not treated": _blank(adsl.merge(sdtm["DM"][["USUBJID", "ARMNRS"]], on="USUBJID")
+                                        .query("ARMNRS == 'ASSIGNED, NOT TREATED'")["ACTARM"]),
+        "serious AE without a criterion": (ae["AESER"] == "Y") & ~(ae[criteria] == "Y").any(axis=1),
+        "AE term over 200 characters": sdtm["SUPPAE"]["QNAM"] == "AETERM1",
+    }
+    assert {case: int(rows.sum()) > 0 for case, rows in planted_cases.items()} == dict.fromkeys(
+        planted_cases, True)
+    # define.xml describes the SUPPAE pieces of the long terms
+    define = (study / "tabulations" / "sdtm" / "define.xml").read_text()
+    assert 'OID="WC.SUPPAE.QVAL.QNAM.AETERM1"' in define
+
+
+def test_run_has_no_errors_and_only_the_planted_warnings(planted):
+    found = {}
+    for kind in ("sdtm", "adam"):
+        for finding in json.loads((planted / "reports" / kind / "findings.json").read_text()):
+            found.setdefault((finding["severity"], finding["rule"]), set()).add(finding["variable"])
+    assert {key: variables for key, variables in found.items() if key[0] != "warning"} == {}
+    assert {rule: variables for (_, rule), variables in found.items()} == PLANTED_WARNINGS

@@ -1,6 +1,9 @@
-"""define/reader.py: spec → define.xml → spec round trips, Define-XML 2.0 from other tools, unsafe input."""
+"""define/reader.py: spec → define.xml → spec round trips, Define-XML 1.0 and 2.0 from other tools
+(the CDISC pilot's and the R Consortium pilot 3's), other versions refused, unsafe input."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -239,6 +242,144 @@ def test_unresolved_references_are_refused(tmp_path):
     assert str(path) in str(error.value)
     assert error.value.problems == ["ItemDef IT.DM.USUBJID: MethodDef 'MT.NONE' is not defined",
                                     "ItemDef IT.DM.SEX: CodeList 'CL.GONE' is not defined"]
+
+
+REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
+
+# Define-XML 1.0 as SAS-era tools wrote it (the CDISC pilot's form): ODM 1.2, def:Label and
+# def:DomainKeys attributes, Origin and Comment attributes, def:ComputationMethod, and value lists
+# on the variable whose values they list, without where clauses.
+DEFINE_10 = """<?xml version="1.0" encoding="UTF-8"?>
+<ODM xmlns="http://www.cdisc.org/ns/odm/v1.2" xmlns:def="http://www.cdisc.org/ns/def/v1.0"
+     ODMVersion="1.2" FileType="Snapshot" FileOID="P1" CreationDateTime="2012-03-15T11:09:08">
+ <Study OID="P1">
+  <GlobalVariables><StudyName>P1</StudyName><StudyDescription>P1</StudyDescription>
+   <ProtocolName>P1</ProtocolName></GlobalVariables>
+  <MetaDataVersion OID="MDV" Name="P1" def:DefineVersion="1.0.0" def:StandardName="CDISC SDTM"
+                   def:StandardVersion="3.1.2">
+   <def:ComputationMethod OID="CM.DY">date minus RFSTDTC, plus 1 on or after it</def:ComputationMethod>
+   <def:ValueListDef OID="VL.VS.VSTESTCD">
+    <ItemRef ItemOID="VS.VSTESTCD.POS" OrderNumber="1" Mandatory="No"/>
+    <ItemRef ItemOID="VS.VSTESTCD.SYSBP" OrderNumber="2" Mandatory="No"/>
+   </def:ValueListDef>
+   <def:ValueListDef OID="VL.VS.VSCAT">
+    <ItemRef ItemOID="VS.VSCAT.VITALS" OrderNumber="3" Mandatory="No"/>
+   </def:ValueListDef>
+   <ItemGroupDef OID="VS" Name="VS" Repeating="Yes" IsReferenceData="No" Purpose="Tabulation"
+      def:Label="Vital Signs" def:Structure="One record per measurement" def:Class="Findings"
+      def:DomainKeys="STUDYID, USUBJID, VSTESTCD" def:ArchiveLocationID="Location.VS">
+    <ItemRef ItemOID="VS.STUDYID" OrderNumber="1" Mandatory="Yes" Role="IDENTIFIER"/>
+    <ItemRef ItemOID="VS.USUBJID" OrderNumber="2" Mandatory="Yes"/>
+    <ItemRef ItemOID="VS.VSTESTCD" OrderNumber="3" Mandatory="Yes"/>
+    <ItemRef ItemOID="VS.VSCAT" OrderNumber="4" Mandatory="No"/>
+    <ItemRef ItemOID="VS.VSORRES" OrderNumber="5" Mandatory="No"/>
+    <ItemRef ItemOID="VS.VSDY" OrderNumber="6" Mandatory="No"/>
+   </ItemGroupDef>
+   <ItemDef OID="VS.STUDYID" Name="STUDYID" DataType="text" Length="12" Origin="CRF Page 1"
+            Comment=" " def:Label="Study Identifier"/>
+   <ItemDef OID="VS.USUBJID" Name="USUBJID" DataType="text" Length="11" Origin="Derived"
+            Comment="STUDYID, SITEID and SUBJID joined" def:Label="Unique Subject Identifier"/>
+   <ItemDef OID="VS.VSTESTCD" Name="VSTESTCD" DataType="text" Length="8" Origin="eDT"
+            def:Label="Vital Signs Test Short Name">
+    <CodeListRef CodeListOID="VSTESTCD"/>
+    <def:ValueListRef ValueListOID="VL.VS.VSTESTCD"/>
+   </ItemDef>
+   <ItemDef OID="VS.VSCAT" Name="VSCAT" DataType="text" Length="6" Origin="Assigned" def:Label="Category">
+    <def:ValueListRef ValueListOID="VL.VS.VSCAT"/>
+   </ItemDef>
+   <ItemDef OID="VS.VSORRES" Name="VSORRES" DataType="text" Length="8" Origin="CRF Pages 10, 23"
+            def:Label="Result or Finding in Original Units"/>
+   <ItemDef OID="VS.VSDY" Name="VSDY" DataType="integer" Length="8" Origin="Derived"
+            def:Label="Study Day of Vital Signs" def:ComputationMethodOID="CM.DY"/>
+   <ItemDef OID="VS.VSTESTCD.POS" Name="POS" DataType="text" Length="8" Origin="CRF Pages 10, 23"
+            def:Label="Position">
+    <CodeListRef CodeListOID="POSITION"/>
+   </ItemDef>
+   <ItemDef OID="VS.VSTESTCD.SYSBP" Name="SYSBP" DataType="integer" Length="8" Origin="CRF Pages 10, 23"
+            def:Label="Systolic Blood Pressure"/>
+   <ItemDef OID="VS.VSCAT.VITALS" Name="VITALS" DataType="text" Length="6" Origin="Assigned"
+            def:Label="Vitals"/>
+   <CodeList OID="VSTESTCD" Name="VSTESTCD" DataType="text">
+    <CodeListItem CodedValue="POS" def:Rank="1">
+     <Decode><TranslatedText xml:lang="en">Position</TranslatedText></Decode></CodeListItem>
+    <CodeListItem CodedValue="SYSBP" def:Rank="2">
+     <Decode><TranslatedText xml:lang="en">Systolic Blood Pressure</TranslatedText></Decode></CodeListItem>
+   </CodeList>
+   <CodeList OID="POSITION" Name="POSITION" DataType="text">
+    <CodeListItem CodedValue="SITTING">
+     <Decode><TranslatedText xml:lang="en">SITTING</TranslatedText></Decode></CodeListItem>
+   </CodeList>
+  </MetaDataVersion>
+ </Study>
+</ODM>
+"""
+
+
+def test_reads_define_10(tmp_path):
+    path = tmp_path / "define.xml"
+    path.write_text(DEFINE_10)
+    datasets, codelists = read_define(path)
+    vs = datasets["VS"]
+    # Label, class and keys from def:Label, def:Class and def:DomainKeys.
+    assert (vs.label, vs.dataset_class, vs.kind, vs.keys) == (
+        "Vital Signs", "FINDINGS", "sdtm", ("STUDYID", "USUBJID", "VSTESTCD"))
+    # Variable labels from def:Label; origins from the Origin text; a blank Comment is none.
+    studyid, usubjid, dy = vs.variable("STUDYID"), vs.variable("USUBJID"), vs.variable("VSDY")
+    assert (studyid.label, studyid.origin, studyid.source, studyid.comment) == (
+        "Study Identifier", "Collected", "Investigator", None)
+    assert (usubjid.origin, usubjid.comment) == ("Derived", "STUDYID, SITEID and SUBJID joined")
+    assert vs.variable("VSTESTCD").source == "Vendor"  # eDT
+    assert (dy.type, dy.method) == ("Num", "date minus RFSTDTC, plus 1 on or after it")
+    # The list on VSTESTCD describes VSORRES where VSTESTCD is each entry's Name; the list on
+    # VSCAT (which a 1.0 list cannot say what it describes) is left out.
+    assert [(v.variable, v.where, v.type, v.label, v.codelist, v.origin) for v in vs.value_level] == [
+        ("VSORRES", {"VSTESTCD": ("POS",)}, "Char", "Position", "POSITION", "Collected"),
+        ("VSORRES", {"VSTESTCD": ("SYSBP",)}, "Num", "Systolic Blood Pressure", None, "Collected")]
+    assert [(t.value, t.decode) for t in codelists["VSTESTCD"].terms] == [
+        ("POS", "Position"), ("SYSBP", "Systolic Blood Pressure")]
+
+
+def test_reads_the_cdisc_pilot_define_10():
+    # The real CDISC pilot define.xml (Define-XML 1.0 on ODM 1.2), as submitted.
+    datasets, codelists = read_define(REFERENCE / "cdisc-pilot01-sdtm" / "define.xml")
+    assert len(datasets) == 22 and len(codelists) == 68
+    ts, suppdm, ae = datasets["TS"], datasets["SUPPDM"], datasets["AE"]
+    assert (ts.label, ts.keys) == ("Trial Summary", ("STUDYID", "TSPARMCD", "TSSEQ"))
+    # TSVAL per TSPARMCD (ADDON's value from codelist YN), QVAL per QNAM.
+    assert len(ts.value_level) == 25 and {v.variable for v in ts.value_level} == {"TSVAL"}
+    addon = next(v for v in ts.value_level if v.where == {"TSPARMCD": ("ADDON",)})
+    assert (addon.codelist, addon.label) == ("YN", "Added on to Existing Treatments")
+    complt16 = next(v for v in suppdm.value_level if v.where == {"QNAM": ("COMPLT16",)})
+    assert (complt16.variable, complt16.codelist) == ("QVAL", "Y_BLANK")
+    assert ae.variable("AESTDY").method.startswith("(date portion of --DTC) minus")
+    assert datasets["DM"].variable("AGE").comment == "Subject's Age at start of study drug (RFSTDTC)."
+    # LB's value lists are nested (LBCAT, then LBTESTCD within it): left out.
+    assert datasets["LB"].value_level == ()
+
+
+def test_reads_the_pilot3_adam_define_20():
+    # The R Consortium submission pilot 3 ADaM define.xml (Define-XML 2.0, written by P21 Enterprise).
+    datasets, _ = read_define(REFERENCE / "pilot3-adam" / "define.xml")
+    assert sorted(datasets) == ["ADADAS", "ADAE", "ADLBC", "ADSL", "ADTTE"]
+    adsl, adtte = datasets["ADSL"], datasets["ADTTE"]
+    assert (adsl.kind, adsl.keys, adsl.label) == ("adam", ("USUBJID",), "Subject-Level Analysis Dataset")
+    assert (adtte.keys, adtte.dataset_class) == (("USUBJID", "PARAMCD"), "BASIC DATA STRUCTURE")
+    assert len(datasets["ADADAS"].value_level) == 15
+
+
+@pytest.mark.parametrize(("namespace", "says"), [
+    ('xmlns:def="http://www.cdisc.org/ns/def/v3.0"',
+     "Define-XML 3.0 (namespace http://www.cdisc.org/ns/def/v3.0) is not read; Define-XML 1.0, 2.0, 2.1 are"),
+    ("", "no Define-XML version found: no namespace http://www.cdisc.org/ns/def/v… is declared; "
+         "Define-XML 1.0, 2.0, 2.1 are read"),
+], ids=["3.0", "none"])
+def test_other_define_versions_are_refused_naming_the_version(tmp_path, namespace, says):
+    path = tmp_path / "define.xml"
+    path.write_text(f'<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" {namespace}><Study OID="S">'
+                    '<MetaDataVersion OID="M" Name="M"/></Study></ODM>')
+    with pytest.raises(DefineError) as error:
+        read_define(path)
+    assert str(error.value) == f"{path}: {says}"
 
 
 XXE = """<?xml version="1.0"?>

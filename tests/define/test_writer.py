@@ -312,3 +312,28 @@ def test_method_texts_of_the_adam_rule_objects():
     for (dataset, variable), text in texts.items():
         assert texts_of(tree, f".//odm:MethodDef[@OID='MT.{dataset}.{variable}']//odm:TranslatedText") == [
             text.strip()]
+
+
+def test_supp_value_level_lists_the_pieces_of_text_over_200_characters():
+    # SDTMIG 4.5.3.2: a 450-character AETERM leaves AETERM1 and AETERM2 in SUPPAE, and
+    # define.xml describes both as QVAL value-level metadata, as the data has them.
+    from sdtm.supp import derive_supp, split_long_text
+    from specs.textsplit import with_text_splits
+    from tests.sdtm.rawforms import TREATED, convert_some, raw_forms
+
+    study = load_study("ovarian")
+    term = " ".join(["cytokine release syndrome with hypotension"] * 11)[:450]
+    ae_row = {"SUBJID": "001", "AETERM": term, "AEDECOD": "Cytokine release syndrome",
+              "AESTDAT": "16 MAR 2024", "AEGRSCL": "ASTCT 2019", "AEGRADE": "2", "AESER": "No"}
+    ae = split_long_text(convert_some(study, raw_forms(study, **(TREATED | {"ae": [ae_row]})), "AE")["AE"],
+                         study.sdtm["AE"])
+    frames = {"AE": ae, "SUPPAE": derive_supp(ae, study.sdtm["AE"], study.studyid)}
+    tree = build_define(with_text_splits(study, frames), "sdtm", frames)
+    assert validate_define(tree, frames) == []
+    refs = tree.getroot().findall(".//def:ValueListDef[@OID='VL.SUPPAE.QVAL']/odm:ItemRef", NS)
+    assert [r.get("ItemOID") for r in refs] == [
+        "IT.SUPPAE.QVAL.QNAM.AEGRSCL", "IT.SUPPAE.QVAL.QNAM.AETERM1", "IT.SUPPAE.QVAL.QNAM.AETERM2"]
+    assert texts_of(tree, ".//def:WhereClauseDef[@OID='WC.SUPPAE.QVAL.QNAM.AETERM2']//odm:CheckValue") == [
+        "AETERM2"]
+    assert texts_of(tree, ".//odm:ItemDef[@OID='IT.SUPPAE.QVAL.QNAM.AETERM1']/odm:Description/"
+                          "odm:TranslatedText") == ["Reported Term for the Adverse Event"]

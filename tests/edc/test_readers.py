@@ -92,15 +92,42 @@ def test_wrong_delimiter(tmp_path, ae_lines, cervical):
     assert "ae.csv" in str(error) and "semicolon-separated" in str(error) and "comma" in str(error)
 
 
-def test_not_utf8(tmp_path, ae_lines, cervical):
+def _with_bytes(tmp_path, ae_lines, column: str, raw: bytes):
+    """ae.csv with `raw` (bytes that are not UTF-8) in `column` of data row 2."""
+    i = ae_lines[0].split(",").index(column)
+    lines = "\n".join([*ae_lines[:2], _replace(ae_lines[2], i, "@"), *ae_lines[3:]]).encode()
     path = tmp_path / "ae.csv"
-    data = "\n".join(ae_lines).encode()
-    lines = data.split(b"\n")
-    lines[2] = lines[2].replace(b",", b",caf\xe9 ", 1)  # Latin-1 é in data row 2
-    path.write_bytes(b"\n".join(lines) + b"\n")
+    path.write_bytes(lines.replace(b"@", raw, 1) + b"\n")
+    return path
+
+
+def test_value_not_utf8_is_read_as_windows_1252_with_a_warning(tmp_path, ae_lines, cervical):
+    # A Windows export: é as 0xE9, the apostrophe as 0x92, in one verbatim term of row 2.
+    path = _with_bytes(tmp_path, ae_lines, "AETERM", b"Caf\xe9 au lait spots\x92")
+    warned = []
+    frame = read_form(path, cervical.forms["ae"], warn=warned.append)
+    assert frame["AETERM"].iloc[1] == "Café au lait spots’"
+    assert warned == [f"{path}: AETERM row 2 is not UTF-8; read as Windows-1252: 'Café au lait spots’'"]
+    # Given as Latin-1, it is read without a warning (0x92 is a C1 control there).
+    frame = read_form(path, cervical.forms["ae"], encoding="latin-1", warn=warned.append)
+    assert frame["AETERM"].iloc[1] == "Café au lait spots\x92" and len(warned) == 1
+
+
+def test_value_not_utf8_is_refused_by_strict_utf8(tmp_path, ae_lines, cervical):
+    path = _with_bytes(tmp_path, ae_lines, "AETERM", b"caf\xe9")
+    with pytest.raises(InputError) as caught:
+        read_form(path, cervical.forms["ae"], encoding="strict-utf-8")
+    error = caught.value
+    assert (error.file, error.row, error.column, error.value) == (str(path), 2, "AETERM", b"caf\xe9")
+    assert "not valid UTF-8: byte 0xE9" in str(error)
+
+
+def test_header_not_utf8_is_refused(tmp_path, ae_lines, cervical):
+    # Field names are ASCII: a header that is not UTF-8 is no CSV export in any encoding.
+    path = tmp_path / "ae.csv"
+    path.write_bytes("\n".join(ae_lines).encode("utf-16"))
     error = _error(path, cervical.forms["ae"])
-    assert "ae.csv" in str(error) and "row 2" in str(error) and "0xE9" in str(error)
-    assert "UTF-8" in str(error) and "caf" in str(error)
+    assert "ae.csv" in str(error) and "not UTF-8" in str(error) and "0xFF" in str(error)
 
 
 def test_wrong_number_of_fields(tmp_path, ae_lines, cervical):
@@ -218,6 +245,21 @@ def test_sas_transport_export(tmp_path, exports, cervical):
     got = read_form(path, cervical.forms["infusion"])
     expected = csv_frame.assign(DOSE=csv_frame["DOSE"].astype(float).map("{:g}".format))
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_sas_transport_export_not_utf8(tmp_path, exports, cervical):
+    # A SAS export's text is read by the encoding too: 0x92 in a value falls back to Windows-1252.
+    import pyreadstat
+
+    frame = read_form(exports / "ae.csv", cervical.forms["ae"]).drop(columns="_ROW")
+    frame["AETERM"] = frame["AETERM"].where(frame.index != 2, "@" * 9)
+    path = tmp_path / "ae.xpt"
+    pyreadstat.write_xport(frame.astype(object), str(path))
+    path.write_bytes(path.read_bytes().replace(b"@" * 9, b"Patient\x92s", 1))
+    warned = []
+    got = read_form(path, cervical.forms["ae"], warn=warned.append)
+    assert got["AETERM"].iloc[2] == "Patient’s"
+    assert warned == [f"{path}: AETERM row 3 is not UTF-8; read as Windows-1252: 'Patient’s'"]
 
 
 ODM = """<?xml version="1.0" encoding="UTF-8"?>

@@ -191,6 +191,32 @@ def test_treatment_emergent_flag():
     assert [f.row for f in findings] == [1, 2]
 
 
+def test_treatment_emergent_flag_compares_date_times():
+    # admiral derive_var_trtemfl, first rule first; S1 is infused on 14 May at 10:00
+    adsl = pd.DataFrame({"USUBJID": ["S1"], "TRTSDTM": pd.to_datetime(["2024-05-14 10:00"]),
+                         "TRTSDT": pd.to_datetime(["2024-05-14"]), "TRTEDT": pd.to_datetime(["2024-05-14"])})
+    rows = [
+        # (start, end, TRTEMFL)
+        ("2024-05-14 08:00", None, ""),  # AE at 08:00 before the 10:00 infusion: not emergent
+        ("2024-05-14 10:00", None, "Y"),  # start without time on the infusion day, imputed to 10:00
+        ("2024-05-14 10:00", "2024-05-12 23:59:59", ""),  # "2024-05" imputed to the infusion, but it
+        # ended on 12 May: the end-before-treatment rule comes first
+        (None, None, "Y"),  # start unknown: emergent
+    ]
+    adae = pd.DataFrame(rows, columns=["ASTDTM", "AENDTM", "TRTEMFL"]).assign(USUBJID="S1")
+    adae[["ASTDTM", "AENDTM"]] = adae[["ASTDTM", "AENDTM"]].apply(pd.to_datetime)
+    adae["ASTDT"] = adae["ASTDTM"].dt.normalize()
+    assert run("XD-TRTEMFL", ADSL=adsl, ADAE=adae)[0] == []
+    # Fails: every flag flipped; the AE before the infusion is not judged (a worsening after the
+    # infusion could make it emergent).
+    findings, _ = run("XD-TRTEMFL", ADSL=adsl, ADAE=adae.assign(TRTEMFL=["Y", "", "Y", ""]))
+    assert [(f.row, f.message) for f in findings] == [
+        (2, "ASTDTM within treatment but TRTEMFL not Y (ASTDTM 2024-05-14T10:00)"),
+        (3, "TRTEMFL = Y but the event ended before TRTSDTM (ASTDTM 2024-05-14T10:00)"),
+        (4, "ASTDTM missing but TRTEMFL not Y (ASTDTM missing)"),
+    ]
+
+
 def test_paramcd_param_one_to_one():
     adlb = pd.DataFrame({"USUBJID": ["S1"] * 3, "PARAMCD": ["ALT", "ALT", "AST"],
                          "PARAM": ["Alanine (U/L)", "Alanine (U/L)", "Aspartate (U/L)"]})
@@ -208,3 +234,18 @@ def test_avalc_consistent_with_aval(avalc, bad_row):
     findings, _ = run("DS-AVALC-AVAL", ADRS=adrs)
     assert [f.row for f in findings if f.row == bad_row] == ([] if bad_row is None else [bad_row])
     assert bool(findings) == (bad_row is not None)
+
+
+def test_text_is_ascii():
+    # Holds: ASCII text, numbers and missing values.
+    ts = pd.DataFrame({"TSSEQ": [1.0, 2.0], "TSPARMCD": ["TITLE", "INDIC"],
+                       "TSVAL": ["Alzheimer's Disease", None]})
+    findings, (run_,) = run("DS-ASCII", TS=ts)
+    assert findings == [] and run_.status == "passed" and run_.p21_id == "SD1029"
+    # Fails: the Windows apostrophe of the CDISC pilot's ts.xpt, and an accent; each value is
+    # named with its non-ASCII characters and their code points.
+    findings, _ = run("DS-ASCII", TS=ts.assign(TSVAL=["Alzheimer’s Disease", "Café"]))
+    assert [(f.dataset, f.variable, f.row, f.seq, f.value) for f in findings] == [
+        ("TS", "TSVAL", 1, 1.0, "Alzheimer’s Disease"), ("TS", "TSVAL", 2, 2.0, "Café")]
+    assert findings[0].message == ("TSVAL has non-ASCII characters: ’ (U+2019) (XPT v5 for the FDA "
+                                   "is ASCII only)")

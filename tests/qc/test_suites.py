@@ -84,6 +84,18 @@ def test_clean_dataset_passes_and_expected_variable_missing_warns():
     assert {r.status for r in result.runs if r.rule != "DS-EXP-PRESENT"} == {"passed"}
 
 
+def test_null_in_adam_required_variable_is_a_warning_unless_a_key():
+    # ADaMIG 1.3: Req means included; ADSL.AGE copies DM.AGE, which SDTMIG lets be null (row 2).
+    # A null key (row 3) cannot identify its record: still an error.
+    adsl_spec = DatasetSpec("ADSL", "", "adam", "SUBJECT LEVEL ANALYSIS DATASET", "", ("USUBJID",),
+                            (var("USUBJID", 1, core="Req"), var("AGE", 2, "Num", core="Req")))
+    adsl = pd.DataFrame({"USUBJID": ["S1", "S2", ""], "AGE": [50.0, None, 60.0]})
+    metadata = Metadata(datasets={"ADSL": adsl_spec}, codelists={}, sources={"ADSL": "study test"})
+    found = [(f.rule, f.severity, f.variable, f.row) for f in run_suites({"ADSL": adsl}, metadata).findings]
+    assert sorted(found) == [("DS-ADAM-REQ-NULL", "warning", "AGE", 2),
+                             ("DS-REQ-NOTNULL", "error", "USUBJID", 3)]
+
+
 def test_numeric_ranges_and_one_record_per_subject():
     # CNSR below 0, ADRS AVAL outside 1-7, and ADSL with a subject twice.
     adtte = pd.DataFrame({"USUBJID": ["S1", "S2"], "CNSR": [0.0, -1.0]})

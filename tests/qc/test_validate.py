@@ -1,7 +1,9 @@
 """validate_folder end to end: a folder on disk, suites written beside it, the three reports."""
 
 import json
+import shutil
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -63,7 +65,8 @@ def test_reports(tmp_path, result):
     findings = json.loads(paths["json"].read_text())
     assert len(findings) == len(result.findings)
     assert set(findings[0]) == {"rule", "severity", "dataset", "variable", "usubjid", "seq", "row",
-                                "value", "message"}
+                                "value", "message", "core_id", "cdisc_id", "fda_id", "p21_id", "disposition",
+                                "explanation"}
     cases = ET.parse(paths["junit"]).getroot().findall(".//testcase")
     assert len(cases) == len(result.runs)
     failed = {(c.get("classname"), c.get("name")) for c in cases if c.find("failure") is not None}
@@ -95,3 +98,19 @@ def test_gx_data_docs(tmp_path, result):
     assert sorted(p.name for p in index.parent.iterdir()) == ["ae.html", "dm.html", "index.html"]
     assert "failed" in index.read_text()  # AE fails its ISO 8601 expectation
     assert "AESTDTC" in (index.parent / "ae.html").read_text()
+
+
+def test_what_reading_warned_of_is_in_the_result_and_the_html(tmp_path):
+    # The CDISC pilot's ts.xpt holds Windows-1252 apostrophes (0x92) in TSVAL.
+    pilot = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "cdisc-pilot01-sdtm"
+    folder = tmp_path / "sdtm"
+    folder.mkdir()
+    shutil.copy(pilot / "ts.xpt", folder)
+    result = validate_folder(folder)
+    assert len(result.warnings) == 3
+    for warning, row in zip(result.warnings, (9, 14, 29), strict=True):
+        assert warning.startswith(f"{folder / 'ts.xpt'}: TSVAL row {row} is not UTF-8; read as Windows-1252")
+    assert [(f.variable, f.row) for f in result.findings if f.rule == "DS-ASCII"] == [
+        ("TSVAL", 9), ("TSVAL", 14), ("TSVAL", 29)]
+    html = write_reports(result, tmp_path / "report")["html"].read_text()
+    assert "Reading the files" in html and "Alzheimer’s Disease" in html

@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 
 from sdtm import engine
@@ -9,6 +10,7 @@ from sdtm.algorithms import REGISTRY
 from sdtm.methods import DESCRIBERS, methods, variable_method
 from specs.loader import load_study, rule_origin
 from specs.model import Rule, SourceBlock
+from specs.textsplit import with_text_splits
 
 engine.load_algorithms()
 
@@ -43,6 +45,14 @@ def test_texts_carry_the_parameters(study):
     assert "USUBJID and LBTESTCD" in found[("LB", "LBLOBXFL")] and "DM.RFXSTDTC" in found[("LB", "LBLOBXFL")]
     # a SUPP-- dataset says which --SEQ links it to its parent
     assert found[("SUPPAE", "IDVARVAL")] == "AESEQ of the AE record."
+
+
+def test_supp_texts_name_the_pieces_of_long_text():
+    # SDTMIG 4.5.3.2 pieces found in SUPPAE are described with the qualifiers the spec declares
+    study = with_text_splits(load_study("ovarian"), {"SUPPAE": pd.DataFrame({"QNAM": ["AETERM1"]})})
+    found = methods(study)
+    assert "AETERM1 = AETERM continued, piece 1 (SDTMIG 4.5.3.2)" in found[("SUPPAE", "QNAM")]
+    assert "cut between words" in found[("SUPPAE", "QVAL")]
 
 
 def test_a_variable_from_two_forms_gets_a_sentence_per_form():

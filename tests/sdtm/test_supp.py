@@ -1,8 +1,10 @@
 import pandas as pd
 import pytest
 
-from sdtm.supp import COLUMNS, derive_supp
+from sdtm.supp import COLUMNS, derive_supp, split_long_text, split_text
+from specs.errors import InputError
 from specs.loader import load_study
+from specs.textsplit import split_name, with_text_splits
 from tests.sdtm.rawforms import TREATED, convert_some, raw_forms
 
 
@@ -36,3 +38,69 @@ def test_no_qualifier_values_gives_an_empty_frame_with_the_columns(study):
     parent = pd.DataFrame({"USUBJID": ["S-1"], "MHSEQ": [1.0], "_Q_MHHISTYP": [""]})
     supp = derive_supp(parent, study.sdtm["MH"], "X")
     assert len(supp) == 0 and list(supp.columns) == list(COLUMNS)
+
+
+# ---- SDTMIG 4.5.3.2: text over 200 characters continues in SUPP-- ----------------------
+
+# 450 characters in words of 3 to 11 letters, so that no piece can end exactly on 200.
+LONG_TERM = " ".join(f"word{'x' * (i % 8)}" for i in range(60))[:450].strip()
+
+
+def _ae_with(study, **values):
+    parent = pd.DataFrame({"USUBJID": ["S-1", "S-1"], "AESEQ": [1.0, 2.0], "AETERM": ["Nausea", "Rash"],
+                           "_Q_AEGRSCL": ["NCI CTCAE 4.03", ""], "_FORM": "ae", "_ROW": [1, 2]})
+    return parent.assign(**values)
+
+
+def test_450_characters_split_into_the_parent_and_two_supp_records(study):
+    assert len(LONG_TERM) == 450
+    parent = split_long_text(_ae_with(study, AETERM=["Nausea", LONG_TERM]), study.sdtm["AE"])
+    supp = derive_supp(parent, study.sdtm["AE"], "MESO-OV-101")
+    pieces = supp[supp["QNAM"].str.startswith("AETERM")]
+    first = parent.loc[1, "AETERM"]
+    assert 0 < len(first) <= 200 and LONG_TERM.startswith(first + " ")  # cut between words
+    assert pieces[["IDVARVAL", "QNAM"]].values.tolist() == [["2", "AETERM1"], ["2", "AETERM2"]]
+    assert all(0 < len(v) <= 200 for v in pieces["QVAL"])
+    assert " ".join([first, *pieces["QVAL"]]) == LONG_TERM
+    # QLABEL is the variable's label (the IG's example); the text was collected
+    assert set(pieces["QLABEL"]) == {"Reported Term for the Adverse Event"}
+    assert set(pieces["QORIG"]) == {"CRF"}
+    assert parent.loc[0, "AETERM"] == "Nausea"  # short text untouched
+
+
+def test_piece_names_and_a_word_longer_than_200_characters():
+    assert split_name("AETERM", 1) == "AETERM1"
+    assert split_name("AEACNOTH", 2) == "AEACNOT2"  # an 8-character name gives way to the digit
+    first, second = split_text(pd.Series(["x" * 250]))
+    assert (first[0], second[0]) == ("x" * 200, "x" * 50)  # no space within reach: cut at 200
+
+
+def test_a_declared_qualifier_and_a_domain_without_qualifiers_are_split_too(study):
+    long_scale = "scale " * 40
+    parent = split_long_text(_ae_with(study, _Q_AEGRSCL=[long_scale.strip(), ""]), study.sdtm["AE"])
+    assert parent.loc[0, "_Q_AEGRSCL1"] != ""
+    ds = pd.DataFrame({"USUBJID": ["S-1"], "DSSEQ": [1.0], "DSTERM": [LONG_TERM]})
+    supp = derive_supp(split_long_text(ds, study.sdtm["DS"]), study.sdtm["DS"], "X")
+    assert supp["QNAM"].tolist() == ["DSTERM1", "DSTERM2"] and set(supp["RDOMAIN"]) == {"DS"}
+
+
+def test_trial_design_text_is_not_split(study):
+    ts = pd.DataFrame({"TSVAL": [LONG_TERM]})
+    assert split_long_text(ts, study.sdtm["TS"]) is ts
+
+
+def test_text_beyond_ten_pieces_is_refused_with_its_record(study):
+    with pytest.raises(InputError, match=r"ae.csv, row 2, column AETERM: AE.AETERM: text over 2000"):
+        split_long_text(_ae_with(study, AETERM=["Nausea", "word " * 500]), study.sdtm["AE"])
+
+
+def test_supp_specs_describe_the_pieces_in_the_data(study):
+    supp = pd.DataFrame({"QNAM": ["AEGRSCL", "AETERM1", "AETERM2"]})
+    ds_supp = pd.DataFrame({"QNAM": ["DSTERM1"]})
+    described = with_text_splits(study, {"SUPPAE": supp, "SUPPDS": ds_supp})
+    where = [(vl.where["QNAM"], vl.label, vl.origin) for vl in described.sdtm["SUPPAE"].value_level]
+    assert where == [(("AEGRSCL",), "Grading Scale", "Collected"),
+                     (("AETERM1",), "Reported Term for the Adverse Event", "Collected"),
+                     (("AETERM2",), "Reported Term for the Adverse Event", "Collected")]
+    assert [vl.where["QNAM"] for vl in described.sdtm["SUPPDS"].value_level] == [("DSTERM1",)]
+    assert "SUPPDS" not in study.sdtm  # the loaded study is unchanged

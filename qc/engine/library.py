@@ -1,0 +1,92 @@
+"""The implementation guide as rules consult it: classes, labels and variables of each domain.
+
+Built from `DatasetSpec` objects, whichever source gave them: an IG imported from a CDISC
+Library export (`specs.library_csv`), or the standards clinforge ships (a subset).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from qc.engine.data import Dataset
+from specs.model import DatasetSpec, Variable
+
+GENERAL_CLASSES = ("EVENTS", "FINDINGS", "INTERVENTIONS", "FINDINGS ABOUT")
+
+
+@dataclass(frozen=True)
+class Library:
+    name: str  # SDTMIG, ADAMIG
+    version: str
+    datasets: Mapping[str, DatasetSpec]
+    complete: bool = True  # False for the shipped subset: "not in the IG" cannot be decided
+
+    def spec(self, domain: str) -> DatasetSpec | None:
+        return self.datasets.get(domain)
+
+    def dataset_class(self, dataset: Dataset) -> str:
+        """The dataset's class: the IG's for a standard domain, else inferred from its topic
+        variable (--TERM events, --TRT interventions, QNAM relationship, --TESTCD findings)."""
+        if dataset.is_adam:
+            return _adam_class(dataset)
+        spec = self.spec(dataset.unsplit_name) or self.spec(dataset.domain)
+        if spec is None and dataset.is_supp:
+            spec = self.spec("SUPPQUAL")
+        if spec is not None and spec.dataset_class:
+            return spec.dataset_class
+        return infer_class(dataset)
+
+    def variables(self, domain: str) -> tuple[Variable, ...]:
+        spec = self.spec(domain)
+        return spec.variables if spec is not None else ()
+
+    def is_custom(self, domain: str) -> bool:
+        return domain not in self.datasets
+
+    def class_domains(self, dataset_class: str) -> list[str]:
+        return [name for name, spec in self.datasets.items() if spec.dataset_class == dataset_class]
+
+
+def infer_class(dataset: Dataset) -> str:
+    columns = set(dataset.frame.columns)
+    prefix = dataset.wildcard
+    if f"{prefix}TERM" in columns:
+        return "EVENTS"
+    if f"{prefix}TRT" in columns:
+        return "INTERVENTIONS"
+    if "QNAM" in columns:
+        return "RELATIONSHIP"
+    if f"{prefix}TESTCD" in columns:
+        return "FINDINGS ABOUT" if f"{prefix}OBJ" in columns else "FINDINGS"
+    return ""
+
+
+def _adam_class(dataset: Dataset) -> str:
+    if dataset.name == "ADSL":
+        return "SUBJECT LEVEL ANALYSIS DATASET"
+    if "PARAMCD" in dataset.frame.columns:
+        return "BASIC DATA STRUCTURE"
+    return "OCCURRENCE DATA STRUCTURE"
+
+
+def adam_structure(dataset: Dataset) -> str:
+    """ADSL, BDS, TTE or OCCDS, as CORE detects them (by name and indicator variables)."""
+    columns = set(dataset.frame.columns)
+    if dataset.name == "ADSL":
+        return "ADSL"
+    if "CNSR" in columns and "PARAMCD" in columns:
+        return "TTE"
+    if columns & {"PARAMCD", "PARAM", "AVAL", "AVALC"}:
+        return "BDS"
+    if any(c.endswith(s) for c in columns for s in ("TERM", "DECOD", "TRT", "BODSYS")):
+        return "OCCDS"
+    return "OTHER"
+
+
+def library_frame(library: Library, domain: str) -> pd.DataFrame:
+    """The IG's variables of a domain as a table (name, label, type, core, role, order)."""
+    return pd.DataFrame([{"name": v.name, "label": v.label, "type": v.type, "core": v.core or "",
+                          "role": v.role or "", "order": v.order} for v in library.variables(domain)])

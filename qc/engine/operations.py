@@ -1,0 +1,257 @@
+"""The operations of the CORE rule format: values a check compares against, computed first.
+
+An operation (`id: $name`, `operator: distinct`, `name: VISITNUM`, `domain: TV`, `group: [...]`,
+`filter: {...}`) reads the current dataset or another one and gives a scalar, a list, one value
+per row, or per group of rows. Grouped scalars are joined to the rows on the group columns;
+a grouped `distinct` stays a set per group (`Grouped`). Each operation is registered once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from qc.engine.library import Library
+from qc.engine.rule import expand
+from qc.engine.table import Grouped, NotRun, Table, Unsupported
+from qc.engine.values import as_text, date_parts, is_null
+
+Operation = Callable[[Table, dict], Any]
+OPERATIONS: dict[str, Operation] = {}
+
+
+def operation(name: str) -> Callable[[Operation], Operation]:
+    def register(fn: Operation) -> Operation:
+        OPERATIONS[name] = fn
+        return fn
+
+    return register
+
+
+def run_operations(table: Table) -> None:
+    """Compute every operation of the table's rule, in order, into `table.values`."""
+    for spec in table.rule.operations:
+        name = spec.get("operator")
+        fn = OPERATIONS.get(name)
+        if fn is None:
+            raise Unsupported(f"operation {name!r} is not supported")
+        identifier = spec.get("id")
+        table.values[identifier] = fn(table, expand(spec, table.wildcard))
+
+
+# --- where an operation reads: the current dataset or another domain -------------------------
+
+def _source(table: Table, spec: dict) -> pd.DataFrame:
+    domain = spec.get("domain")
+    if not domain or domain in (table.dataset.domain, table.dataset.name):
+        frame = table.frame
+    else:
+        found = table.submission.by_domain(domain)
+        if not found:
+            raise NotRun(f"operation {spec.get('id')} needs the {domain} dataset, which is not present")
+        frame = pd.concat([d.frame for d in found], ignore_index=True) if len(found) > 1 else found[0].frame
+    for variable, value in (spec.get("filter") or {}).items():
+        if variable not in frame.columns:
+            raise NotRun(f"{variable} not in {domain or table.dataset.name} (operation filter)")
+        text = as_text(frame[variable])
+        value = str(value)
+        frame = frame[text.str.startswith(value[:-1]) if value.endswith("&") else text == value]
+    return frame
+
+
+def _group(table: Table, spec: dict) -> list[str]:
+    return [table.name(g) for g in spec.get("group") or ()]
+
+
+def _target_name(table: Table, spec: dict) -> str:
+    return expand(spec.get("name", ""), table.wildcard)
+
+
+def _join(table: Table, keys: list[str], per_group: pd.DataFrame, column: str) -> pd.Series:
+    """A value per group, spread to the table's rows by their group columns (None where absent)."""
+    missing = [k for k in keys if k not in table.frame.columns]
+    if missing:
+        raise NotRun(f"{', '.join(missing)} not in {table.dataset.name} (operation group)")
+    left = pd.DataFrame({k: as_text(table.frame[k]) for k in keys})
+    right = per_group.assign(**{k: as_text(per_group[k]) for k in keys})
+    merged = left.reset_index().merge(right[[*keys, column]], on=keys, how="left").set_index("index")
+    return merged[column].reindex(table.frame.index)
+
+
+# --- operations ----------------------------------------------------------------------------------
+
+@operation("distinct")
+def distinct(table: Table, spec: dict) -> Any:
+    source = _source(table, spec)
+    name = _target_name(table, spec)
+    if name not in source.columns:
+        raise NotRun(f"{name} not in {spec.get('domain') or table.dataset.name} (operation distinct)")
+    keys = _group(table, spec)
+    values = source[name]
+    present = ~is_null(values)
+    if not keys:
+        return list(dict.fromkeys(values[present].tolist()))
+    pairs = pd.DataFrame({k: source[k] for k in keys})[present]
+    pairs["value"] = values[present]
+    return Grouped(tuple(keys), pairs.drop_duplicates().reset_index(drop=True))
+
+
+@operation("record_count")
+def record_count(table: Table, spec: dict) -> Any:
+    source = _source(table, spec)
+    keys = _group(table, spec)
+    if not keys:
+        return len(source)
+    counts = pd.DataFrame({k: as_text(source[k]) for k in keys}).value_counts().rename("n").reset_index()
+    return _join(table, keys, counts, "n").fillna(0).astype(int)
+
+
+def _extreme_date(largest: bool) -> Operation:
+    def compute(table: Table, spec: dict) -> Any:
+        source = _source(table, spec)
+        name = _target_name(table, spec)
+        if name not in source.columns:
+            raise NotRun(f"{name} not in {spec.get('domain') or table.dataset.name}")
+        text = as_text(source[name])
+        parts = date_parts(text)
+        ranked = pd.DataFrame({"text": text, "key": text.where(parts["valid"] & (text != ""))})
+        keys = _group(table, spec)
+        if not keys:
+            valid = ranked["key"].dropna()
+            return (valid.max() if largest else valid.min()) if len(valid) else ""
+        for k in keys:
+            ranked[k] = as_text(source[k])
+        best = ranked.dropna(subset=["key"]).groupby(keys)["key"].agg("max" if largest else "min")
+        return _join(table, keys, best.rename("best").reset_index(), "best").fillna("")
+
+    return compute
+
+
+OPERATIONS["min_date"] = _extreme_date(False)
+OPERATIONS["max_date"] = _extreme_date(True)
+
+
+@operation("dy")
+def study_day(table: Table, spec: dict) -> pd.Series:
+    """--DY from the date part of the target and DM.RFSTDTC: no day 0; "" when either is not a date."""
+    dm = table.submission.by_domain("DM")
+    if not dm:
+        raise NotRun("operation dy needs the DM dataset")
+    reference = pd.concat([d.frame for d in dm], ignore_index=True)
+    name = _target_name(table, spec)
+    dates = _complete_day(table.column(name))
+    starts = pd.Series(_complete_day(reference["RFSTDTC"]).to_numpy(),
+                       index=as_text(reference["USUBJID"])).groupby(level=0).first()
+    start = as_text(table.column("USUBJID")).map(starts)
+    days = (dates - start).dt.days
+    out = days.where(days < 0, days + 1)
+    return out.map(lambda d: "" if pd.isna(d) else int(d)).astype(object)
+
+
+def _complete_day(values: pd.Series) -> pd.Series:
+    text = as_text(values).str.slice(0, 10)
+    return pd.to_datetime(text.where(text.str.match(r"^\d{4}-\d{2}-\d{2}$")), format="%Y-%m-%d",
+                          errors="coerce")
+
+
+@operation("study_domains")
+def study_domains(table: Table, spec: dict) -> list[str]:
+    return sorted({d.domain for d in table.submission.datasets.values() if d.domain})
+
+
+@operation("dataset_names")
+def dataset_names(table: Table, spec: dict) -> list[str]:
+    return sorted(table.submission.datasets)
+
+
+@operation("variable_exists")
+def variable_exists(table: Table, spec: dict) -> bool:
+    return _target_name(table, spec) in table.dataset.frame.columns
+
+
+@operation("variable_count")
+def variable_count(table: Table, spec: dict) -> int:
+    """In how many (unsplit) datasets the variable exists, `--` standing for each one's domain."""
+    seen: dict[str, bool] = {}
+    for dataset in table.submission.datasets.values():
+        name = expand(spec.get("name", ""), dataset.wildcard)
+        seen[dataset.unsplit_name] = seen.get(dataset.unsplit_name, False) or name in dataset.frame.columns
+    return sum(seen.values())
+
+
+@operation("get_column_order_from_dataset")
+def column_order(table: Table, spec: dict) -> list[str]:
+    return list(table.dataset.frame.columns)
+
+
+@operation("extract_metadata")
+def extract_metadata(table: Table, spec: dict) -> Any:
+    dataset = table.dataset
+    metadata = {"dataset_name": dataset.name, "dataset_label": dataset.label,
+                "dataset_location": dataset.filename, "dataset_size": dataset.size,
+                "record_count": dataset.records, "domain": dataset.domain}
+    name = spec.get("name")
+    if name not in metadata:
+        raise Unsupported(f"extract_metadata of {name!r} is not supported")
+    return metadata[name]
+
+
+def _library(table: Table) -> Library:
+    library = table.submission.library
+    if library is None:
+        raise NotRun("needs the implementation guide's metadata (import it with `clinforge standards "
+                     "import`)")
+    return library
+
+
+@operation("domain_label")
+def domain_label(table: Table, spec: dict) -> str:
+    found = _library(table).spec(table.dataset.domain)
+    return found.label if found else ""
+
+
+@operation("domain_is_custom")
+def domain_is_custom(table: Table, spec: dict) -> bool:
+    return _library(table).is_custom(table.dataset.domain)
+
+
+def _core_variables(core: str | None) -> Operation:
+    def compute(table: Table, spec: dict) -> list[str]:
+        variables = _library(table).variables(table.dataset.unsplit_name)
+        if not variables:
+            raise NotRun(f"{table.dataset.unsplit_name} is not a domain of the implementation guide")
+        wanted = [v for v in variables if core is None or v.core == core]
+        key, value = spec.get("key_name"), spec.get("key_value")
+        if key == "role":
+            wanted = [v for v in wanted if (v.role or "") == value]
+        return [expand(v.name, table.wildcard) for v in wanted]
+
+    return compute
+
+
+OPERATIONS["required_variables"] = _core_variables("Req")
+OPERATIONS["expected_variables"] = _core_variables("Exp")
+OPERATIONS["permissible_variables"] = _core_variables("Perm")
+OPERATIONS["get_column_order_from_library"] = _core_variables(None)
+
+
+@operation("get_dataset_filtered_variables")
+def dataset_filtered_variables(table: Table, spec: dict) -> list[str]:
+    """The dataset's variables whose IG metadata has key_name = key_value (e.g. role = Timing)."""
+    library_names = {expand(v.name, table.wildcard): v for v in _library(table).variables(
+        table.dataset.unsplit_name)}
+    key, value = spec.get("key_name"), spec.get("key_value")
+    out = []
+    for column in table.dataset.frame.columns:
+        variable = library_names.get(column)
+        if variable is not None and str(getattr(variable, key, "") or "") == str(value):
+            out.append(column)
+    return out
+
+
+@operation("regex_find_replace")
+def regex_find_replace(table: Table, spec: dict) -> pd.Series:
+    values = as_text(table.column(_target_name(table, spec)))
+    return values.str.replace(spec.get("regex", ""), spec.get("replacement", ""), regex=True)

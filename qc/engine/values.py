@@ -1,0 +1,128 @@
+"""Column helpers the operators share: missing values, text, numbers and ISO 8601 dates.
+
+Frames hold text with "" for missing and numbers as floats (SAS dates possibly as datetime64).
+Every helper takes a whole column and works once per distinct value where parsing is involved.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from specs.vector import per_distinct
+
+# SDTMIG 3.4 section 4.4: partial and uncertain ISO 8601 date/times, and intervals of two.
+_DATE = re.compile(
+    r"^(?P<year>-?\d{4}|-)(?:-{1,2}(?P<month>1[0-2]|0[1-9]|-))?(?:-{1,2}(?P<day>3[01]|0[1-9]|[12]\d|-))?"
+    r"(?:T(?P<hour>2[0-3]|[01]\d|-)(?::(?P<minute>[0-5]\d|-)(?::(?P<second>[0-5]\d|-)"
+    r"(?:\.(?P<fraction>\d+))?)?)?(?P<tz>Z|[+-](?:2[0-3]|[01]\d):[0-5]\d)?)?$"
+    r"|^-{4,8}T(?P<thour>2[0-3]|[01]\d|-)(?::(?P<tminute>[0-5]\d|-)(?::(?P<tsecond>[0-5]\d|-))?)?$"
+)
+PARTS = ("year", "month", "day", "hour", "minute", "second")
+DEFAULTS = (1970, 1, 1, 0, 0, 0)
+
+
+def is_null(values: pd.Series) -> pd.Series:
+    """True where a value is missing: NA, or empty text (CORE's null flavours)."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return values.isna()
+    if values.dtype == object:
+        return pd.Series([value is None or _missing_object(value) for value in values], index=values.index)
+    return values.isna() | (values.astype("str") == "")
+
+
+def _missing_object(value: object) -> bool:
+    if isinstance(value, list | set | tuple | dict):
+        return len(value) == 0
+    if isinstance(value, float):
+        return np.isnan(value)
+    return value is pd.NA or value is pd.NaT or value == ""
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Values as text ("" for missing); whole numbers without '.0' (CORE reads 3.0 as '3')."""
+    if pd.api.types.is_numeric_dtype(values):
+        numbers = values.astype("float64")
+        whole = numbers.notna() & np.isfinite(numbers) & (numbers == np.round(numbers))
+        out = numbers.astype(str).where(~whole, numbers.where(whole).round().astype("Int64").astype(str))
+        return out.where(numbers.notna(), "").astype(str)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.strftime("%Y-%m-%d").fillna("").astype(str)
+    if values.dtype == object:
+        return values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    return values.astype("str").fillna("")
+
+
+def shown(values: pd.Series) -> pd.Series:
+    """Values as CORE reports them: floats as Python writes them (1.0), lists as lists, "" for null
+    or blank text (other text exactly as it is)."""
+    if pd.api.types.is_float_dtype(values):
+        return values.map(lambda v: "" if pd.isna(v) else str(float(v))).astype(object)
+    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_string_dtype(values) \
+            and values.dtype != object:
+        text = as_text(values)
+        return text.where(text.str.strip() != "", "")
+    return values.map(_shown_one).astype(object)
+
+
+def _shown_one(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, list | tuple | set | frozenset):
+        return repr(list(value))
+    text = str(value)
+    return text if text.strip() else ""
+
+
+def as_number(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64")
+    return pd.to_numeric(as_text(values).str.strip(), errors="coerce")
+
+
+def date_parts(values: pd.Series) -> pd.DataFrame:
+    """Each ISO 8601 value as year … second (NaN where unknown) plus `valid` and `precision`.
+
+    `precision` is the number of leading known parts (1 = year only, 3 = full date, 6 = seconds);
+    0 when the value is missing or not ISO 8601. Interval values are read by their first part.
+    """
+    return per_distinct(_date_parts, as_text(values))
+
+
+def _date_parts(values: pd.Series) -> pd.DataFrame:
+    first = values.str.split("/", n=1).str[0]
+    found = first.str.extract(_DATE)
+    out = pd.DataFrame(index=values.index)
+    for part in PARTS:
+        column = found[part]
+        if part in ("hour", "minute", "second"):
+            column = column.fillna(found["t" + part])
+        out[part] = pd.to_numeric(column.where(column != "-"), errors="coerce")
+    matched = found["year"].notna() | found["thour"].notna()
+    out["valid"] = matched & (values != "")
+    known = out[list(PARTS)].notna()
+    out["precision"] = known.cumprod(axis=1).sum(axis=1).where(out["valid"], 0).astype(int)
+    return out
+
+
+def is_complete_date(values: pd.Series) -> pd.Series:
+    """A full calendar date or date-time as Python's fromisoformat accepts it (CORE's test)."""
+    return per_distinct(_complete, as_text(values))
+
+
+def _complete(values: pd.Series) -> pd.Series:
+    parsed = pd.to_datetime(values.str.replace("Z", "+00:00", regex=False), format="ISO8601",
+                            errors="coerce", utc=True)
+    return parsed.notna() & values.str.match(r"^\d{4}-\d{2}-\d{2}")
+
+
+def timestamps(parts: pd.DataFrame, precision: pd.Series) -> pd.Series:
+    """The instant each value names, truncated to `precision` parts (defaults fill the rest)."""
+    columns = {}
+    for position, (part, default) in enumerate(zip(PARTS, DEFAULTS, strict=True), start=1):
+        kept = parts[part].where(precision >= position)
+        columns[part] = kept.fillna(default)
+    frame = pd.DataFrame(columns).astype("int64", errors="ignore")
+    return pd.to_datetime(frame, errors="coerce")

@@ -1,0 +1,58 @@
+"""CDISC CORE's own test cases (cdisc-open-rules) through clinforge's rule engine.
+
+Every positive case must give no finding, every negative case exactly the expected results
+(dataset, record, variable, value); ADaMIG cases carry no expected results, so their negative
+cases must give at least one finding. A rule passes when all its cases pass. The per-rule table
+is printed, and the test fails when fewer rules pass than `core_pass_rate.json` records (raise
+the record when the engine gets better: `pytest ... --record-core-rate`).
+
+SENDIG cases run with the SDTMIG 3.4 metadata, the nearest IG the reference folder holds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from qc.engine.cases import PASS, check_rule
+from qc.engine.library import Library
+from specs.library_csv import read_adamig, read_sdtmig
+from tests.reference import reference
+
+RECORD = Path(__file__).with_name("core_pass_rate.json")
+SUITES = {"SDTMIG": ("cdisc-open-rules", "Published"),
+          "ADaMIG": ("cdisc-open-rules", "Unpublished", "ADAMIG")}
+
+
+@pytest.fixture(scope="module")
+def libraries() -> dict[str, Library]:
+    version, sdtm = read_sdtmig(reference("cdisc-standards", "sdtmig-3.4"))
+    adam_version, adam = read_adamig(reference("cdisc-standards", "adamig-1.3"))
+    sdtmig = Library("SDTMIG", version, sdtm)
+    adamig = Library("ADAMIG", adam_version, adam)
+    return {"SDTMIG": sdtmig, "SENDIG": sdtmig, "TIG": sdtmig, "ADAMIG": adamig}
+
+
+def _rule_status(results) -> str:
+    if all(r.status == PASS for r in results):
+        return "passed"
+    return "not supported" if any(r.status == "not supported" for r in results) else "failed"
+
+
+@pytest.mark.parametrize("suite", sorted(SUITES))
+def test_core_rule_cases(suite, libraries, request):
+    folders = sorted(p for p in reference(*SUITES[suite]).iterdir() if (p / "rule.yml").is_file())
+    table = {folder.name: _rule_status(check_rule(folder, libraries)) for folder in folders}
+    counts = Counter(table.values())
+    print(f"\n{suite}: {len(table)} rules, " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    for rule, status in sorted(table.items()):
+        print(f"  {rule:<14} {status}")
+    recorded = json.loads(RECORD.read_text())
+    passed = counts["passed"]
+    if request.config.getoption("--record-core-rate"):
+        recorded[suite] = passed
+        RECORD.write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n")
+    assert passed >= recorded[suite], f"{suite}: {passed} rules pass, fewer than {recorded[suite]} recorded"
