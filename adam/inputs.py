@@ -18,6 +18,9 @@ file, row, variable and value:
 - no value breaks a builder's `rules` (values no derivation can use: a subject twice in DM, a
   negative concentration, a rating outside its item's range);
 - the datasets in `records` have records (without subjects in DM there is nothing to analyse).
+
+Any other dataset may have no records (a study without adverse events); its qualifier variables
+then come as empty columns, since it can have no SUPP-- records.
 """
 
 from __future__ import annotations
@@ -231,6 +234,7 @@ def checked_inputs(study: Study, uses: Sequence[Use], frames: Mapping[str, pd.Da
     Raises InputError for the first problem found (see the module docstring).
     """
     all_needs = [need for use in uses for need in needs(use, study)]
+    frames = {name: _with_qualifiers_of_no_record(study, name, frames) for name in frames}
     typed = {}
     # SUPP-- first: a parent's qualifier variables are the QNAM values of its SUPP--. Within each
     # group, missing variables before values: a structural problem is named first.
@@ -253,6 +257,18 @@ def checked_inputs(study: Study, uses: Sequence[Use], frames: Mapping[str, pd.Da
             if rule.dataset in typed and rule.variable in typed[rule.dataset]:
                 _check_rule(rule, typed, use.parameters, dataset_file(folder, rule.dataset))
     return typed
+
+
+def _with_qualifiers_of_no_record(study: Study, dataset: str, frames: Frames) -> pd.DataFrame:
+    """A dataset without records has no SUPP-- records either: its qualifiers that its SUPP-- does
+    not hold are empty columns."""
+    frame, spec = frames[dataset], study.sdtm.get(dataset)
+    if not frame.empty or spec is None:
+        return frame
+    supp = frames.get(f"SUPP{dataset}")
+    held = set(supp["QNAM"].astype("string").dropna()) if supp is not None and "QNAM" in supp else set()
+    absent = [q.qnam for q in spec.supplemental if q.qnam not in frame.columns and q.qnam not in held]
+    return frame.assign(**{name: pd.Series(dtype="str") for name in absent})
 
 
 def _check_present(dataset: str, frame: pd.DataFrame, frames: Mapping[str, pd.DataFrame],

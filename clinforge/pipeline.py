@@ -29,7 +29,8 @@ class StepResult:
     step: str
     folder: Path
     counts: dict[str, int]  # dataset or form → records
-    # The datasets as reading the written files gives them, for the next step of `run`.
+    # The datasets as reading the written files gives them, for the next step of `run`; those left
+    # out for having no records as reading an empty file would give them.
     datasets: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -216,7 +217,8 @@ def _read(folder: Path, frames: Mapping[str, pd.DataFrame] | None, encoding: str
 
 def _write_into(folder: Path, datasets: dict, specs: dict, formats: tuple[str, ...],
                 output: Output) -> dict[str, pd.DataFrame]:
-    """Write the non-empty datasets into `folder`; returns them as reading the files gives them."""
+    """Write the non-empty datasets into `folder`; returns every dataset as reading the files gives
+    them (those not written, without records, as an empty file would give them)."""
     from specs.dataset import conform
     from specs.readers import as_read
     from specs.xpt import write_conformed
@@ -227,10 +229,11 @@ def _write_into(folder: Path, datasets: dict, specs: dict, formats: tuple[str, .
         output.info(f"Not written, no records: {', '.join(empty)}")
     written = {}
     with output.progress("writing", len(datasets)) as step:
-        for name in sorted(set(datasets) - set(empty)):
+        for name in sorted(datasets):
             step(name)
             conformed = conform(datasets[name], specs[name])
-            write_conformed(conformed, specs[name], folder, formats)
+            if name not in empty:
+                write_conformed(conformed, specs[name], folder, formats)
             written[name] = as_read(conformed, "xpt" if "xpt" in formats else "json")
     return written
 
@@ -322,9 +325,13 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
 
         kept = study_folder(study_name) / DISPOSITIONS
 
+        def files(kind: str) -> dict[str, pd.DataFrame]:
+            """What the step's folder holds: its datasets with records."""
+            return {name: frame for name, frame in made[kind].items() if not frame.empty}
+
         def check(kind: str, folder: Path, out: Output = output):
             return validate(folder, output=out, study_name=study_name, report=layout.reports / kind,
-                            data_docs=False, label=kind.upper(), frames=made[kind],
+                            data_docs=False, label=kind.upper(), frames=files(kind),
                             dispositions=kept if kept.is_file() else None)
 
         def step(name: str, action: Callable[[], Any]) -> None:
@@ -343,6 +350,7 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
 
         step("sdtm", lambda: sdtm(study_name, raw, layout.sdtm, output=output, formats=formats,
                                   encoding=encoding))
+        # ADaM is built also from SDTM datasets without records (a study without adverse events).
         step("adam", lambda: adam(study_name, layout.sdtm, layout.adam, output=output, formats=formats,
                                   sdtm=made["sdtm"]))
         # The SDTM validation needs nothing the later steps make: it runs on the second core
@@ -350,9 +358,9 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
         sdtm_check = Child(lambda out: replace(check("sdtm", layout.sdtm, out), gx_results={}))
         try:
             step("define sdtm", lambda: define(study_name, layout.sdtm, layout.sdtm / "define.xml",
-                                               output=output, frames=made["sdtm"]))
+                                               output=output, frames=files("sdtm")))
             step("define adam", lambda: define(study_name, layout.adam, layout.adam / "define.xml",
-                                               output=output, frames=made["adam"]))
+                                               output=output, frames=files("adam")))
             step("validate adam", lambda: check("adam", layout.adam))
             step("validate sdtm", lambda: sdtm_check.result(output))
         finally:

@@ -53,6 +53,7 @@ import pytest
 from adam.build import BUILDERS, build_adam, plan, uses
 from adam.inputs import Need, needs, variable_types
 from clinforge import pipeline
+from clinforge.console import Output
 from edc.readers import SYSTEM_FIELDS, read_raw
 from qc.conformance import RULES
 from qc.rules import run_rules
@@ -416,11 +417,17 @@ def test_adam_builds_from_other_empty_datasets(sdtm_frames, dataset):
     assert set(made) == set(_readers_of(dataset))
 
 
-def test_adam_with_an_empty_ae_writes_no_adae_and_says_so(tmp_path, adam_sdtm, sdtm_frames):
-    result, out = run_adam(tmp_path, adam_sdtm, {"AE": sdtm_frames["AE"].iloc[:0]})
-    assert result.exit_code == 0, result.output
-    assert "Not written, no records: ADAE" in result.output
-    assert (out / "adsl.xpt").is_file() and not (out / "adae.xpt").exists()
+def test_a_study_without_adverse_events(tmp_path, good_raw):
+    # An AE export with only its header: SDTM AE and ADAE have no records and are not written
+    # (said), and `run` hands the empty AE from its sdtm step to its adam step.
+    raw = _raw_copy(good_raw, tmp_path, {"ae": lambda rows: rows[:1]})
+    output = Output()
+    sdtm = pipeline.sdtm("ovarian", raw, tmp_path / "sdtm", output=output)
+    assert sdtm.datasets["AE"].empty and not (tmp_path / "sdtm" / "ae.xpt").exists()
+    adam = pipeline.adam("ovarian", tmp_path / "sdtm", tmp_path / "adam", output=output, sdtm=sdtm.datasets)
+    assert adam.counts["ADAE"] == 0 and adam.counts["ADSL"] == 5
+    assert (tmp_path / "adam" / "adsl.xpt").is_file() and not (tmp_path / "adam" / "adae.xpt").exists()
+    assert "Not written, no records: ADAE" in output.lines
 
 
 def _trimmed(study, frames: Frames) -> Frames:
