@@ -216,7 +216,8 @@ def run(
 @app.command()
 @guarded
 def validate(
-    data: Annotated[Path, typer.Argument(help="Folder of SDTM or ADaM datasets (XPT, JSON, Parquet).")],
+    data: Annotated[Path | None, typer.Argument(
+        help="Folder of SDTM or ADaM datasets (XPT, JSON, Parquet); none to check --define alone.")] = None,
     define_file: Annotated[Path | None, typer.Option("--define", help="define.xml with metadata.")] = None,
     study: Annotated[str | None, typer.Option("--study", help="Study whose specs give the metadata.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Folder for the reports.")] = None,
@@ -242,22 +243,33 @@ def validate(
     `--rules` (e.g. a checkout of cdisc-open-rules), else clinforge's own catalogue. Rules that
     could not run are listed as not run.
 
+    With `--define FILE` and no folder, the define.xml is checked on its own: its file name and
+    Define-XML version (FDA), the official XSD, and the Define-XML conformance rules.
+
     Example: `clinforge validate package/ovarian/m5/datasets/meso-ov-101/tabulations/sdtm --report qc`
     """
-    result = pipeline.validate(data, output=out, study_name=study, define_file=define_file, report=report,
-                               encoding=encoding, rules=rules or None, suites=suites,
-                               dispositions=dispositions, baseline=baseline)
+    if data is None and define_file is None:
+        raise typer.BadParameter("give a folder of datasets, or --define FILE to check a define.xml alone",
+                                 param_hint="DATA")
+    if data is None:
+        result = pipeline.validate_define(define_file, output=out, report=report, rules=rules or None,
+                                          dispositions=dispositions, baseline=baseline)
+    else:
+        result = pipeline.validate(data, output=out, study_name=study, define_file=define_file, report=report,
+                                   encoding=encoding, rules=rules or None, suites=suites,
+                                   dispositions=dispositions, baseline=baseline)
     found = issues(result.findings)
     rows = [[i.rule, i.dataset, i.variable + (f" = {i.value}" if i.value else ""), i.count,
              i.disposition or ("open" if i.open else ""), result.changes.get(i.key, "")] for i in found]
     rows += [[i.rule, i.dataset, i.variable, 0, "", "resolved"] for i in result.resolved]
     rows += [[r.rule, r.dataset, f"NOT RUN: {r.reason}", "-", "", ""] for r in result.not_run()]
-    out.summary(f"Validation of {data}", ["rule", "dataset", "variable", "findings", "disposition", "change"],
-                rows, {"folder": str(data), "findings": _severities([result]),
-                       "open": result.count_open(),
-                       "issues": [i.to_dict(result.changes.get(i.key, "")) for i in found],
-                       "resolved": [i.to_dict("resolved") for i in result.resolved],
-                       "not_run": [r.to_dict() for r in result.not_run()]})
+    title = data if data is not None else define_file
+    columns = ["rule", "dataset", "variable", "findings", "disposition", "change"]
+    out.summary(f"Validation of {title}", columns, rows, {
+        "folder": str(title), "findings": _severities([result]), "open": result.count_open(),
+        "issues": [i.to_dict(result.changes.get(i.key, "")) for i in found],
+        "resolved": [i.to_dict("resolved") for i in result.resolved],
+        "not_run": [r.to_dict() for r in result.not_run()]})
     _exit_on_findings(out, [result], fail_on)
 
 

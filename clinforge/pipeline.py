@@ -157,19 +157,41 @@ def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = 
                              dispositions=dispositions, baseline=baseline)
     for warning in result.warnings:
         output.warning(warning)
+    if report:
+        write_reports(result, report)
+        if data_docs and suites:
+            write_data_docs(result, Path(report) / "data_docs")
+    _tell(result, label, output)
+    return result
+
+
+def _tell(result, label: str, output: Output) -> None:
+    """Stale dispositions as warnings, then the totals (with what dispositions settled)."""
     for coverage in result.coverage:
         if coverage.stale:
             entry = coverage.disposition
             output.warning(f"{entry.where}: disposition for {entry.rule} matched no finding (stale); "
                            "remove it or correct its rule, dataset, variable or value")
-    if report:
-        write_reports(result, report)
-        if data_docs and suites:
-            write_data_docs(result, Path(report) / "data_docs")
     counts, still_open = result.count_by_severity(), result.count_open()
     output.info(f"{label}: " + (", ".join(
         f"{n} {s}" + (f" ({n - still_open[s]} explained or waived)" if n != still_open[s] else "")
         for s, n in counts.items() if n) or "no findings"))
+
+
+def validate_define(define_file: Path, *, output: Output, report: Path | None = None,
+                    rules: list[Path] | None = None, dispositions: Path | None = None,
+                    baseline: Path | None = None):
+    """A define.xml on its own (no datasets): file name and version, XSD, Define-XML rules."""
+    from qc.define_validation import validate_define_file
+    from qc.reports import write_reports
+    from qc.validate import Decisions
+
+    output.info(f"Validating {define_file} on its own")
+    decisions = Decisions.read(dispositions, baseline)
+    result = decisions.applied(validate_define_file(define_file, rule_files=rules))
+    _tell(result, str(define_file), output)
+    if report:
+        write_reports(result, report)
     return result
 
 

@@ -77,10 +77,10 @@ def define_tables(define: str | Path | etree._ElementTree, *, file: str | Path |
 
 
 def _text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every column text ("" where absent) except the line numbers and counts, which are numbers."""
+    """Every column text ("" where absent) except the counts, which are numbers."""
     if frame.empty:
         return frame
-    numbers = [c for c in frame.columns if c in ("line", "items", "itemrefs")]
+    numbers = [c for c in frame.columns if c in ("items", "itemrefs", "decoded", "values")]
     return frame.assign(**{c: frame[c].fillna("").astype(str) for c in frame.columns if c not in numbers},
                         **{c: frame[c].astype("float64") for c in numbers})
 

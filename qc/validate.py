@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from qc.baseline import changes, load_baseline
 from qc.conformance import RULES
-from qc.dispositions import apply_dispositions, load_dispositions
+from qc.dispositions import Disposition, apply_dispositions, load_dispositions
 from qc.engine.library import Library
 from qc.engine.rule import load_rules
-from qc.findings import RuleText, ValidationResult, severity_rank
+from qc.findings import Finding, RuleText, ValidationResult, severity_rank
 from qc.metadata import folder_metadata
 from qc.rules import ConformanceRule, run_rules
 from qc.ruleset import default_rules, rule_text, run_rule_files
@@ -66,8 +67,7 @@ def validate_folder(
     frames = {name.upper(): frame.reset_index(drop=True) for name, frame in frames.items()}
     rules = tuple(rules)
     catalogue = load_rules(default_rules() if rule_files is None else rule_files)
-    entries = load_dispositions(dispositions) if dispositions else []
-    previous = load_baseline(baseline) if baseline else None
+    decisions = Decisions.read(dispositions, baseline)
     metadata = folder_metadata(frames, specs=specs, define=define, folder=folder)
 
     timings: dict[str, float] = {}
@@ -91,10 +91,8 @@ def validate_folder(
         suite_findings + rule_findings + core_findings,
         key=lambda f: (severity_rank(f.severity), f.rule, f.dataset, f.row or 0, f.variable),
     )
-    findings, coverage = apply_dispositions(findings, entries)
-    marks, resolved = changes(issues(findings), previous) if previous is not None else ({}, [])
     runs = sorted(suite_runs + rule_runs + core_runs, key=lambda r: (r.rule, r.dataset))
-    return ValidationResult(
+    result = ValidationResult(
         findings=findings,
         runs=runs,
         records={name: len(frame) for name, frame in sorted(frames.items())},
@@ -103,10 +101,10 @@ def validate_folder(
         gx_results=gx_results,
         rules={r.id: RuleText(r.id, r.description, r.message) for r in rules}
         | {r.id: rule_text(r) for r in catalogue},
-        coverage=coverage, changes=marks, resolved=resolved, baseline=str(baseline or ""),
         context=_context(folder, guides, catalogue, rule_files, rules, suites),
         warnings=warnings,
     )
+    return decisions.applied(result)
 
 
 def libraries() -> dict[str, Library]:
@@ -132,3 +130,24 @@ def _context(folder: Path | None, guides: dict[str, Library], catalogue: list, r
         "terminology": "CDISC CT: the subset clinforge ships (specs/ct)",
         "engine": "; ".join(engine),
     }
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """The dispositions and the baseline of a run, read before any check runs."""
+
+    entries: list[Disposition]
+    previous: list[Finding] | None
+    baseline: str
+
+    @classmethod
+    def read(cls, dispositions: str | Path | None, baseline: str | Path | None) -> Decisions:
+        return cls(load_dispositions(dispositions) if dispositions else [],
+                   load_baseline(baseline) if baseline else None, str(baseline or ""))
+
+    def applied(self, result: ValidationResult) -> ValidationResult:
+        """The result with its findings marked by the dispositions and its issues by the baseline."""
+        findings, coverage = apply_dispositions(result.findings, self.entries)
+        marks, resolved = changes(issues(findings), self.previous) if self.previous is not None else ({}, [])
+        return replace(result, findings=findings, coverage=coverage, changes=marks, resolved=resolved,
+                       baseline=self.baseline)

@@ -61,6 +61,11 @@ class Rule:
         return "ADAMIG" in names and not names & {"SDTMIG", "SENDIG", "TIG", "SDTM"}
 
     @property
+    def is_define(self) -> bool:
+        """A rule about a define.xml (its authority is Define-XML), run over define.xml's tables."""
+        return any(name == "DEFINE-XML" for name, _ in self.standards)
+
+    @property
     def folder(self) -> Path | None:
         return Path(self.path).parent if self.path else None
 
