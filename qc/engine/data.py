@@ -135,3 +135,9 @@ class Submission:
         """Datasets holding `domain` (split datasets included), or named so."""
         return [d for d in self.datasets.values()
                 if d.domain == domain or d.name == domain or d.unsplit_name == domain]
+
+    def matching(self, pattern: str) -> list[Dataset]:
+        """Datasets of a domain, or of every domain a `--` pattern names (SUPP-- → SUPPAE, SUPPLB)."""
+        if pattern.endswith("--"):
+            return [d for d in self.datasets.values() if d.unsplit_name.startswith(pattern[:-2])]
+        return self.by_domain(pattern)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import pandas as pd
+from functools import cached_property
 
 from qc.engine.data import Dataset
 from specs.model import DatasetSpec, Variable
@@ -46,6 +45,13 @@ class Library:
     def is_custom(self, domain: str) -> bool:
         return domain not in self.datasets
 
+    @cached_property
+    def wildcard_variables(self) -> frozenset[str]:
+        """Variables of the SDTM model's general classes as `--` names (--TERM, --DECOD ...):
+        the IG's domain variables with their domain prefix replaced (the IG export lists no model)."""
+        return frozenset(f"--{v.name[len(name):]}" for name, spec in self.datasets.items()
+                         for v in spec.variables if len(name) == 2 and v.name.startswith(name))
+
     def class_domains(self, dataset_class: str) -> list[str]:
         return [name for name, spec in self.datasets.items() if spec.dataset_class == dataset_class]
 
@@ -65,28 +71,19 @@ def infer_class(dataset: Dataset) -> str:
 
 
 def _adam_class(dataset: Dataset) -> str:
-    if dataset.name == "ADSL":
-        return "SUBJECT LEVEL ANALYSIS DATASET"
-    if "PARAMCD" in dataset.frame.columns:
-        return "BASIC DATA STRUCTURE"
-    return "OCCURRENCE DATA STRUCTURE"
+    return adam_structure(dataset)
 
 
 def adam_structure(dataset: Dataset) -> str:
-    """ADSL, BDS, TTE or OCCDS, as CORE detects them (by name and indicator variables)."""
-    columns = set(dataset.frame.columns)
+    """The ADaM data structure as CORE detects it (no define.xml): ADSL by name, BDS by PARAM,
+    AVAL or AVALC (CORE lists "ARAMCD" among its indicators, a typo for PARAMCD, which never
+    matters since BDS datasets hold PARAM), OCCDS by a variable ending in TERM or TRT, else
+    ADaM other."""
+    columns = {c.upper() for c in dataset.frame.columns}
     if dataset.name == "ADSL":
-        return "ADSL"
-    if "CNSR" in columns and "PARAMCD" in columns:
-        return "TTE"
+        return "SUBJECT LEVEL ANALYSIS DATASET"
     if columns & {"PARAMCD", "PARAM", "AVAL", "AVALC"}:
-        return "BDS"
-    if any(c.endswith(s) for c in columns for s in ("TERM", "DECOD", "TRT", "BODSYS")):
-        return "OCCDS"
-    return "OTHER"
-
-
-def library_frame(library: Library, domain: str) -> pd.DataFrame:
-    """The IG's variables of a domain as a table (name, label, type, core, role, order)."""
-    return pd.DataFrame([{"name": v.name, "label": v.label, "type": v.type, "core": v.core or "",
-                          "role": v.role or "", "order": v.order} for v in library.variables(domain)])
+        return "BASIC DATA STRUCTURE"
+    if any(c.endswith(("TERM", "TRT")) for c in columns):
+        return "OCCURRENCE DATA STRUCTURE"
+    return "ADAM OTHER"

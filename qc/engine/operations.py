@@ -31,34 +31,58 @@ def operation(name: str) -> Callable[[Operation], Operation]:
 
 
 def run_operations(table: Table) -> None:
-    """Compute every operation of the table's rule, in order, into `table.values`."""
+    """Compute every operation of the table's rule, in order, into `table.values`.
+
+    `--` in an operation stands for the domain it reads (`domain:`), else for the dataset's own.
+    """
     for spec in table.rule.operations:
         name = spec.get("operator")
         fn = OPERATIONS.get(name)
         if fn is None:
             raise Unsupported(f"operation {name!r} is not supported")
-        identifier = spec.get("id")
-        table.values[identifier] = fn(table, expand(spec, table.wildcard))
+        domain = str(spec.get("domain") or "")
+        wildcard = domain if domain and "--" not in domain else table.wildcard
+        table.values[spec.get("id")] = fn(table, expand(spec, wildcard))
 
 
 # --- where an operation reads: the current dataset or another domain -------------------------
 
+RELATIONSHIP_DATASETS = ("RELREC", "RELSUB", "CO")
+
+
 def _source(table: Table, spec: dict) -> pd.DataFrame:
-    domain = spec.get("domain")
-    if not domain or domain in (table.dataset.domain, table.dataset.name):
+    """The records an operation reads, its `filter` applied.
+
+    Without `domain`, the dataset being checked: the rows the check sees when they are its
+    records (joined datasets included), else (metadata rule types, relationship datasets) the
+    dataset's own records, as CORE reads them. `SUPP--` means the checked dataset's SUPP-- when
+    it has one, else every SUPP-- dataset; a relationship dataset is always read as submitted.
+    """
+    dataset = table.dataset
+    domain = str(spec.get("domain") or dataset.unsplit_name)
+    if domain.startswith(("SUPP", "SQ")) and domain.endswith("--") and dataset.rdomain:
+        domain = domain.replace("--", dataset.rdomain)
+    if _is_current(table, domain):
         frame = table.frame
     else:
-        found = table.submission.by_domain(domain)
+        found = table.submission.matching(domain)
         if not found:
             raise NotRun(f"operation {spec.get('id')} needs the {domain} dataset, which is not present")
         frame = pd.concat([d.frame for d in found], ignore_index=True) if len(found) > 1 else found[0].frame
     for variable, value in (spec.get("filter") or {}).items():
         if variable not in frame.columns:
-            raise NotRun(f"{variable} not in {domain or table.dataset.name} (operation filter)")
+            raise NotRun(f"{variable} not in {domain} (operation filter)")
         text = as_text(frame[variable])
         value = str(value)
         frame = frame[text.str.startswith(value[:-1]) if value.endswith("&") else text == value]
     return frame
+
+
+def _is_current(table: Table, domain: str) -> bool:
+    relationship = domain in RELATIONSHIP_DATASETS or domain.startswith(("SUPP", "SQ"))
+    frame = table.frame
+    return (not relationship and "DOMAIN" in frame.columns and len(frame) > 0
+            and as_text(frame["DOMAIN"].head(1)).iloc[0] == domain)
 
 
 def _group(table: Table, spec: dict) -> list[str]:
@@ -84,6 +108,11 @@ def _join(table: Table, keys: list[str], per_group: pd.DataFrame, column: str) -
 
 @operation("distinct")
 def distinct(table: Table, spec: dict) -> Any:
+    """The distinct non-null values of a variable, per group when `group` is given.
+
+    With `value_is_reference`, the values are variable names (IDVAR) and only those that are
+    variables of the dataset the record's RDOMAIN names are kept.
+    """
     source = _source(table, spec)
     name = _target_name(table, spec)
     if name not in source.columns:
@@ -91,11 +120,24 @@ def distinct(table: Table, spec: dict) -> Any:
     keys = _group(table, spec)
     values = source[name]
     present = ~is_null(values)
+    if spec.get("value_is_reference"):
+        present &= _names_a_variable(table, source, values)
     if not keys:
         return list(dict.fromkeys(values[present].tolist()))
     pairs = pd.DataFrame({k: source[k] for k in keys})[present]
     pairs["value"] = values[present]
     return Grouped(tuple(keys), pairs.drop_duplicates().reset_index(drop=True))
+
+
+def _names_a_variable(table: Table, source: pd.DataFrame, names: pd.Series) -> pd.Series:
+    """Whether each value is a variable of the dataset named by the record's RDOMAIN."""
+    if "RDOMAIN" not in source.columns:
+        raise NotRun("RDOMAIN not in the dataset (operation distinct with value_is_reference)")
+    pairs = pd.DataFrame({"domain": as_text(source["RDOMAIN"]), "name": as_text(names)})
+    datasets = table.submission.datasets
+    known = [(domain, name) for domain, name in pairs.drop_duplicates().itertuples(index=False)
+             if domain in datasets and name in datasets[domain].frame.columns]
+    return pd.Series(pd.MultiIndex.from_frame(pairs).isin(known), index=source.index)
 
 
 @operation("record_count")

@@ -72,11 +72,14 @@ def _pair(table: Table, condition: dict) -> tuple[pd.Series, pd.Series, pd.Serie
     target = _target(table, condition)
     other = _comparator(table, condition)
     if condition.get("value_is_reference"):
+        # The comparator column holds variable names (IDVAR): compare with the named variable,
+        # null where the record names none or a variable the table lacks.
         names = as_text(table.column(condition["value"]))
-        other = pd.Series(index=target.index, dtype=object)
+        other = pd.Series(None, index=target.index, dtype=object)
         for name in names[names != ""].unique():
-            rows = names == name
-            other[rows] = table.column(name)[rows]
+            if table.has(name):
+                rows = names == name
+                other[rows] = table.column(name)[rows]
     other = _series(table, other)
     both_null = is_null(target) & is_null(other)
     if condition.get("round_values"):

@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 
 from qc.engine.data import Dataset, Submission
+from qc.engine.joins import match_datasets
 from qc.engine.library import adam_structure
 from qc.engine.operations import run_operations
 from qc.engine.operators import OPERATORS
-from qc.engine.rule import ALL, Rule, expand, leaves
+from qc.engine.rule import ALL, Rule, leaves
 from qc.engine.rule_types import RECORD, RULE_TYPES, STUDY_LEVEL
 from qc.engine.table import Missing, NotRun, Table, Unsupported
 from qc.engine.values import as_text, shown
@@ -82,7 +83,7 @@ def _run_on(rule: Rule, dataset: Dataset, submission: Submission) -> Outcome:
         frame = RULE_TYPES[rule.rule_type](dataset, submission)
         table = Table(rule, dataset, submission, frame)
         if rule.rule_type == "Record Data":
-            table.frame = _match_datasets(table)
+            table.frame = match_datasets(table)
         run_operations(table)
         if table.frame.empty:
             return Outcome(rule, dataset.name, PASSED, "no records to check")
@@ -134,7 +135,7 @@ def applies(rule: Rule, dataset: Dataset, submission: Submission) -> bool:
         if found and related & set(scope.classes_excluded):
             return False
     if scope.structures or scope.structures_excluded:
-        structure = adam_structure(dataset) if dataset.is_adam else ""
+        structure = adam_structure(dataset)
         if scope.structures and ALL not in scope.structures and structure not in scope.structures:
             return False
         if structure in scope.structures_excluded:
@@ -143,94 +144,12 @@ def applies(rule: Rule, dataset: Dataset, submission: Submission) -> bool:
 
 
 def _supp_pattern(dataset: Dataset, listed: tuple[str, ...]) -> bool:
-    patterns = {f"{p}--" for p in ("SUPP", "SQ", "AP", "APFA")}
-    return bool(patterns & set(listed)) and (dataset.is_supp or dataset.is_ap)
-
-
-# --- joined datasets -----------------------------------------------------------------------------
-
-def _match_datasets(table: Table) -> pd.DataFrame:
-    frame = table.frame
-    referenced = {str(c.get("name", "")) for c in leaves(table.rule.check)} | {
-        str(c.get("value", "")) for c in leaves(table.rule.check) if isinstance(c.get("value"), str)}
-    for match in table.rule.match_datasets:
-        name = str(match.get("Name", ""))
-        keys = match.get("Keys") or []
-        if match.get("Child"):
-            frame = _child_merge(table, frame, name, keys)
-            continue
-        others = [d for d in table.submission.by_domain(name) if d.name != table.dataset.name]
-        if name.startswith("SUPP") or not others:
-            continue
-        other = pd.concat([d.frame for d in others], ignore_index=True)
-        wanted = {r.split(".", 1)[1] for r in referenced if r.startswith(f"{name}.")}
-        other = other.rename(columns={c: f"{name}.{c}" for c in other.columns if c in wanted})
-        left = [_side(k, "left", table.wildcard) for k in keys]
-        right = [_side(k, "right", others[0].wildcard) for k in keys]
-        for key in left:
-            if key not in frame.columns:
-                raise NotRun(f"{key} not in {table.dataset.name} (to join {name})")
-        for key in right:
-            if key not in other.columns:
-                raise NotRun(f"{key} not in {name} (to join it)")
-        how = str(match.get("Join Type", "inner")).lower()
-        left_keys = pd.DataFrame({f"_k{i}": as_text(frame[k]) for i, k in enumerate(left)})
-        right_keys = pd.DataFrame({f"_k{i}": as_text(other[k]) for i, k in enumerate(right)})
-        merged = pd.concat([frame.reset_index(drop=True), left_keys], axis=1).merge(
-            pd.concat([other.reset_index(drop=True), right_keys], axis=1),
-            how="left" if how == "left" else "inner", on=list(left_keys.columns), suffixes=("", f".{name}"))
-        frame = merged.drop(columns=list(left_keys.columns)).reset_index(drop=True)
-    return frame
-
-
-def _side(key: object, side: str, wildcard: str) -> str:
-    if isinstance(key, dict):
-        key = key.get(side) or key.get("left")
-    return expand(str(key), wildcard)
-
-
-def _child_merge(table: Table, frame: pd.DataFrame, name: str, keys: list) -> pd.DataFrame:
-    """A relationship dataset (SUPP--, CO, RELREC) joined to its parent records by IDVAR/IDVARVAL.
-
-    Each child row gets the columns of the parent record of its subject whose IDVAR variable
-    holds IDVARVAL (compared as text, 1.0 and 1 alike); none where no such record exists.
-    """
-    dataset = table.dataset
-    if not (name == dataset.name or (name == "SUPP--" and dataset.is_supp) or name == dataset.domain
-            or name == dataset.unsplit_name):
-        return frame
-    if "IDVAR" not in frame.columns or "IDVARVAL" not in frame.columns:
-        return frame
-    rdomain = (pd.Series(dataset.rdomain, index=frame.index) if dataset.is_supp
-               else as_text(frame["RDOMAIN"]) if "RDOMAIN" in frame.columns else None)
-    if rdomain is None:
-        return frame
-    idvar, idvarval = as_text(frame["IDVAR"]), _plain_number(as_text(frame["IDVARVAL"]))
-    subjects = as_text(frame["USUBJID"]) if "USUBJID" in frame.columns else pd.Series("", index=frame.index)
-    pieces = []
-    for (domain, variable), rows in frame.groupby([rdomain, idvar], sort=False).groups.items():
-        parents = table.submission.by_domain(domain)
-        part = frame.loc[rows]
-        if not parents or not variable:
-            pieces.append(part)
-            continue
-        parent = pd.concat([p.frame for p in parents], ignore_index=True)
-        if variable not in parent.columns:
-            pieces.append(part)
-            continue
-        lookup = parent.assign(_subject=as_text(parent["USUBJID"]) if "USUBJID" in parent.columns else "",
-                               _value=_plain_number(as_text(parent[variable])))
-        lookup = lookup.drop_duplicates(["_subject", "_value"])
-        extra = [c for c in lookup.columns if c not in part.columns or c in ("_subject", "_value")]
-        joined = part.assign(_subject=subjects[rows], _value=idvarval[rows]).merge(
-            lookup[extra], on=["_subject", "_value"], how="left")
-        joined.index = part.index
-        pieces.append(joined.drop(columns=["_subject", "_value"]))
-    return pd.concat(pieces).sort_index() if pieces else frame
-
-
-def _plain_number(values: pd.Series) -> pd.Series:
-    return values.str.replace(r"^(-?\d+)\.0*$", r"\1", regex=True)
+    """Whether a naming pattern in the scope (SUPP--, SQ--, AP--, APFA--) names the dataset."""
+    kinds = {"SUPP--": dataset.is_supp and dataset.name.startswith("SUPP"),
+             "SQ--": dataset.is_supp and dataset.name.startswith("SQ"),
+             "AP--": dataset.is_ap and not dataset.is_supp,
+             "APFA--": dataset.is_ap and not dataset.is_supp and dataset.domain == "APFA"}
+    return any(kinds.get(pattern, False) for pattern in listed)
 
 
 # --- the check tree ------------------------------------------------------------------------------

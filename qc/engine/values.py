@@ -55,6 +55,12 @@ def as_text(values: pd.Series) -> pd.Series:
     return values.astype("str").fillna("")
 
 
+def key_text(values: pd.Series) -> pd.Series:
+    """Values as join keys: text without surrounding blanks, whole numbers without decimals
+    (IDVARVAL "1" and "1.0" find LBSEQ 1.0, as CORE's custom_str_conversion normalises them)."""
+    return as_text(values).str.strip().str.replace(r"^(-?\d+)\.0*$", r"\1", regex=True)
+
+
 def shown(values: pd.Series) -> pd.Series:
     """Values as CORE reports them: floats as Python writes them (1.0), lists as lists, "" for null
     or blank text (other text exactly as it is)."""
