@@ -72,9 +72,11 @@ class Dataset:
 
     @property
     def is_ap(self) -> bool:
+        """An associated-persons dataset: APID present, or a four-letter domain AP-- (SDTMIG-AP
+        names them so; CORE's test cases treat APSU without APID as one)."""
         if self.is_supp:
             return len(self.rdomain) == 4 and self.rdomain.startswith("AP")
-        return "APID" in self.frame.columns
+        return "APID" in self.frame.columns or (len(self.domain) == 4 and self.domain.startswith("AP"))
 
     @property
     def wildcard(self) -> str:

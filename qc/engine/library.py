@@ -14,6 +14,10 @@ from qc.engine.data import Dataset
 from specs.model import DatasetSpec, Variable
 
 GENERAL_CLASSES = ("EVENTS", "FINDINGS", "INTERVENTIONS", "FINDINGS ABOUT")
+# Datasets the SDTM model defines but SDTMIG 3.4 does not, whose class no variable reveals:
+# TX (Trial Sets, used by SENDIG) is a Trial Design dataset of SDTM v2.0. CORE looks such
+# datasets up in the model after the IG.
+MODEL_CLASSES = {"TX": "TRIAL DESIGN"}
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ class Library:
             spec = self.spec("SUPPQUAL")
         if spec is not None and spec.dataset_class:
             return spec.dataset_class
-        return infer_class(dataset)
+        return MODEL_CLASSES.get(dataset.unsplit_name) or infer_class(dataset)
 
     def variables(self, domain: str) -> tuple[Variable, ...]:
         spec = self.spec(domain)

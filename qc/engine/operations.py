@@ -33,7 +33,8 @@ def operation(name: str) -> Callable[[Operation], Operation]:
 def run_operations(table: Table) -> None:
     """Compute every operation of the table's rule, in order, into `table.values`.
 
-    `--` in an operation stands for the domain it reads (`domain:`), else for the dataset's own.
+    `--` in an operation stands for the domain it reads (`domain:`), else for the dataset's own;
+    `name_as_written` keeps the name before that (variable_count expands it per dataset).
     """
     for spec in table.rule.operations:
         name = spec.get("operator")
@@ -42,7 +43,8 @@ def run_operations(table: Table) -> None:
             raise Unsupported(f"operation {name!r} is not supported")
         domain = str(spec.get("domain") or "")
         wildcard = domain if domain and "--" not in domain else table.wildcard
-        table.values[spec.get("id")] = fn(table, expand(spec, wildcard))
+        written = {**expand(spec, wildcard), "name_as_written": spec.get("name", "")}
+        table.values[spec.get("id")] = fn(table, written)
 
 
 # --- where an operation reads: the current dataset or another domain -------------------------
@@ -218,7 +220,7 @@ def variable_count(table: Table, spec: dict) -> int:
     """In how many (unsplit) datasets the variable exists, `--` standing for each one's domain."""
     seen: dict[str, bool] = {}
     for dataset in table.submission.datasets.values():
-        name = expand(spec.get("name", ""), dataset.wildcard)
+        name = expand(spec.get("name_as_written", ""), dataset.wildcard)
         seen[dataset.unsplit_name] = seen.get(dataset.unsplit_name, False) or name in dataset.frame.columns
     return sum(seen.values())
 

@@ -20,7 +20,7 @@ from qc.engine.values import as_text
 RECORD = "_record"
 Builder = Callable[[Dataset, Submission], pd.DataFrame]
 RULE_TYPES: dict[str, Builder] = {}
-STUDY_LEVEL = {"Domain Presence Check"}  # built once for the study, not per dataset
+STUDY_LEVEL = {"Domain Presence Check"}  # the same table for every dataset: findings about the study
 
 
 def rule_type(name: str) -> Callable[[Builder], Builder]:
@@ -116,5 +116,5 @@ def values_with_dataset_metadata(dataset: Dataset, submission: Submission) -> pd
 def domain_presence(dataset: Dataset, submission: Submission) -> pd.DataFrame:
     row = {}
     for found in submission.datasets.values():
-        row.setdefault(found.domain or found.name, found.filename)
+        row.setdefault(found.unsplit_name, found.filename)
     return pd.DataFrame([{**row, RECORD: pd.NA}])

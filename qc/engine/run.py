@@ -64,18 +64,12 @@ def run_rule(rule: Rule, submission: Submission) -> list[Outcome]:
                       if isinstance(c, dict) and c.get("operator") not in OPERATORS})
     if missing:
         return [Outcome(rule, "", NOT_RUN, f"operator {', '.join(map(repr, missing))} is not supported")]
-    study_level = rule.rule_type in STUDY_LEVEL
-    datasets = [_study_dataset(submission)] if study_level else _in_scope(rule, submission)
-    outcomes = [_run_on(rule, dataset, submission) for dataset in datasets]
-    if rule.sensitivity == "Study":
+    outcomes = [_run_on(rule, dataset, submission) for dataset in _in_scope(rule, submission)]
+    if rule.sensitivity == "Study" or rule.rule_type in STUDY_LEVEL:
         outcomes = _collapse(rule, outcomes)
     spent = time.perf_counter() - started
     return [Outcome(o.rule, o.dataset, o.status, o.reason, o.variables, o.hits, spent / max(len(outcomes), 1))
             for o in outcomes]
-
-
-def _study_dataset(submission: Submission) -> Dataset:
-    return Dataset(name=STUDY, frame=pd.DataFrame(index=range(1)))
 
 
 def _run_on(rule: Rule, dataset: Dataset, submission: Submission) -> Outcome:
@@ -238,9 +232,16 @@ def _shown(table: Table, rows: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _collapse(rule: Rule, outcomes: list[Outcome]) -> list[Outcome]:
-    """Study sensitivity: one result for the study, from the first dataset that failed."""
+    """One result for the study: Study sensitivity keeps the first dataset's finding; a
+    study-level rule type (run on each dataset in scope, as CORE runs it) keeps each distinct
+    finding once."""
     failed = [o for o in outcomes if o.status == FAILED]
     if not failed:
         return outcomes
     first = failed[0]
+    if rule.rule_type in STUDY_LEVEL:
+        hits = pd.concat([o.hits for o in failed if o.variables == first.variables], ignore_index=True)
+        distinct = ~hits.astype(str).duplicated()
+        return [Outcome(rule, STUDY, FAILED, variables=first.variables,
+                        hits=hits[distinct].reset_index(drop=True))]
     return [Outcome(rule, STUDY, FAILED, variables=first.variables, hits=first.hits.head(1))]
