@@ -9,6 +9,7 @@ same layout, so one harness checks both.
 
 from __future__ import annotations
 
+import ast
 import csv
 from collections import Counter
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pandas as pd
 
 from qc.engine.data import Dataset, Submission, VariableInfo
 from qc.engine.library import Library
+from qc.engine.operations import UNORDERED
 from qc.engine.rule import Rule, load_rule
 from qc.engine.run import FAILED, NOT_RUN, run_rule
 
@@ -97,6 +99,7 @@ def check_case(rule: Rule, folder: Path, libraries: dict[str, Library] | None = 
     submission = read_case(folder, libraries)
     found, reason = found_rows(rule, submission)
     expected = expected_rows(folder) if kind == "negative" else []
+    found, expected = _unordered(rule, found), _unordered(rule, expected)
     missing = Counter(expected) - Counter(found)
     extra = Counter(found) - Counter(expected)
     if kind == "negative" and not expected and found:
@@ -106,6 +109,20 @@ def check_case(rule: Rule, folder: Path, libraries: dict[str, Library] | None = 
     status = PASS if ok else (UNSUPPORTED if reason and "not supported" in reason else FAIL)
     return CaseResult(rule.id, name, status, tuple(sorted(missing.elements())),
                       tuple(sorted(extra.elements())), reason)
+
+
+def _unordered(rule: Rule, rows: list[Row]) -> list[Row]:
+    """Rows whose value is the list of a set-valued operation (dataset_names, study_domains)
+    with the list sorted: CORE builds those lists from a Python set, so their order in the
+    expected results is one run's accident (string hashing is randomised per process)."""
+    ids = {str(op.get("id")) for op in rule.operations if op.get("operator") in UNORDERED}
+    out = []
+    for dataset, record, variable, value in rows:
+        if variable in ids and value.startswith("["):
+            items = ast.literal_eval(value)
+            value = repr(sorted(items, key=lambda item: (item is not None, str(item))))
+        out.append((dataset, record, variable, value))
+    return out
 
 
 def check_rule(folder: Path, libraries: dict[str, Library] | None = None) -> list[CaseResult]:

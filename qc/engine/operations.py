@@ -20,11 +20,14 @@ from qc.engine.values import as_text, date_parts, is_null
 
 Operation = Callable[[Table, dict], Any]
 OPERATIONS: dict[str, Operation] = {}
+UNORDERED: set[str] = set()  # operations whose list CORE builds from a set: its order varies by run
 
 
-def operation(name: str) -> Callable[[Operation], Operation]:
+def operation(name: str, unordered: bool = False) -> Callable[[Operation], Operation]:
     def register(fn: Operation) -> Operation:
         OPERATIONS[name] = fn
+        if unordered:
+            UNORDERED.add(name)
         return fn
 
     return register
@@ -200,12 +203,15 @@ def _complete_day(values: pd.Series) -> pd.Series:
                           errors="coerce")
 
 
-@operation("study_domains")
-def study_domains(table: Table, spec: dict) -> list[str]:
-    return sorted({d.domain for d in table.submission.datasets.values() if d.domain})
+@operation("study_domains", unordered=True)
+def study_domains(table: Table, spec: dict) -> list[str | None]:
+    """Each dataset's DOMAIN (its first record's), None for datasets without the variable
+    (SUPP--, RELREC, ADaM), as CORE lists them."""
+    domains = {d.domain if "DOMAIN" in d.frame.columns else None for d in table.submission.datasets.values()}
+    return sorted(domains, key=lambda d: (d is not None, d or ""))
 
 
-@operation("dataset_names")
+@operation("dataset_names", unordered=True)
 def dataset_names(table: Table, spec: dict) -> list[str]:
     return sorted(table.submission.datasets)
 

@@ -93,12 +93,15 @@ def _run_on(rule: Rule, dataset: Dataset, submission: Submission) -> Outcome:
 # --- scope ---------------------------------------------------------------------------------------
 
 def _in_scope(rule: Rule, submission: Submission) -> list[Dataset]:
+    """The datasets the rule checks: a record check sees a split domain once (unless the scope
+    includes split datasets), a metadata check sees each file."""
     chosen: list[Dataset] = []
     seen: set[str] = set()
     for dataset in submission.datasets.values():
         if not applies(rule, dataset, submission):
             continue
-        if dataset.is_split and dataset.unsplit_name in seen and not rule.scope.include_split:
+        if dataset.is_split and dataset.unsplit_name in seen and not rule.scope.include_split \
+                and rule.rule_type == "Record Data":
             continue
         seen.add(dataset.unsplit_name)
         chosen.append(dataset)
