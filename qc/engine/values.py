@@ -107,7 +107,11 @@ def _date_parts(values: pd.Series) -> pd.DataFrame:
             column = column.fillna(found["t" + part])
         out[part] = pd.to_numeric(column.where(column != "-"), errors="coerce")
     matched = found["year"].notna() | found["thour"].notna()
-    out["valid"] = matched & (values != "")
+    # A value without uncertain parts ("--", "-:") or an interval must also be a real calendar
+    # date-time (2023-02-30 is not; 2003-20 is no ISO 8601 date), as CORE's isoparse requires.
+    uncertain = values.str.contains(r"--|-:|/", regex=True)
+    real = pd.to_datetime(values.where(~uncertain), format="ISO8601", errors="coerce", utc=True).notna()
+    out["valid"] = matched & (values != "") & (uncertain | real)
     known = out[list(PARTS)].notna()
     out["precision"] = known.cumprod(axis=1).sum(axis=1).where(out["valid"], 0).astype(int)
     return out
