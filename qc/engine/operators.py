@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qc.engine.ordering import sorted_by
 from qc.engine.table import Grouped, Table
 from qc.engine.values import as_number, as_text, date_parts, is_complete_date, is_null, timestamps
 
@@ -517,7 +518,8 @@ def _within_except_last(negate: bool) -> Operator:
         frame["_position"] = range(len(frame))
         ordered = frame.sort_values(["g", "o", "_position"], kind="stable")
         last = ~ordered.duplicated("g", keep="last")
-        held = ordered["null"] | last if not negate else (~ordered["null"]) & ~last
+        # The last row of each group is never reported (CORE leaves it out of the result).
+        held = (ordered["null"] if not negate else ~ordered["null"]) & ~last
         return held.reindex(table.frame.index).astype(bool)
 
     return check
@@ -541,27 +543,20 @@ def inconsistent_enumerated_columns(table: Table, condition: dict) -> pd.Series:
 
 @operator("target_is_sorted_by", complement="target_is_not_sorted_by")
 def target_is_sorted_by(table: Table, condition: dict) -> pd.Series:
-    """Within each group, the target's order agrees with the order of the comparator columns.
-
-    `value` lists {name, sort_order} items; a row fails when its target is not the rank of its
-    position when the group is sorted by those columns (dates compared as ISO text).
-    """
+    """Within each `within` group, the target (--SEQ) follows the order of each comparator in
+    `value` ({name, sort_order, null_position}); see qc.engine.ordering."""
     target = table.name(condition["name"])
     within = _columns(table, condition.get("within"))
-    keys = condition.get("value") or []
-    names = [table.name(k["name"]) for k in keys]
-    ascending = [str(k.get("sort_order", "asc")).lower().startswith("asc") for k in keys]
-    frame = pd.DataFrame({n: table.column(n) for n in dict.fromkeys([*within, target, *names])})
-    frame["_target"] = as_number(frame[target])
-    sorted_frame = frame.sort_values([*within, *names], ascending=[True] * len(within) + ascending,
-                                     kind="stable", na_position="last")
-    expected_rank = sorted_frame.groupby(within, sort=False).cumcount() if within else pd.Series(
-        range(len(sorted_frame)), index=sorted_frame.index)
-    actual_rank = sorted_frame.groupby(within, sort=False)["_target"].rank(method="first") - 1 if within \
-        else sorted_frame["_target"].rank(method="first") - 1
-    keyed = ~pd.concat([is_null(sorted_frame[n]) for n in names], axis=1).any(axis=1) if names else True
-    result = (expected_rank == actual_rank) | ~keyed
-    return result.reindex(table.frame.index).astype(bool)
+    frame = pd.DataFrame({n: table.column(n) for n in within}, index=table.frame.index)
+    frame[target] = as_number(table.column(target))
+    result = pd.Series(True, index=table.frame.index)
+    for key in condition.get("value") or []:
+        name = table.name(key["name"])
+        frame[name] = table.column(name)
+        result &= sorted_by(frame, target, within, name,
+                            ascending=str(key.get("sort_order", "asc")).lower() != "desc",
+                            nulls_last=str(key.get("null_position", "last")).lower() == "last")
+    return result
 
 
 @operator("is_ordered_set", complement="is_not_ordered_set")
