@@ -454,7 +454,9 @@ def is_not_unique_relationship(table: Table, condition: dict) -> pd.Series:
 @operator("is_inconsistent_across_dataset")
 def is_inconsistent_across_dataset(table: Table, condition: dict) -> pd.Series:
     """Within groups of the comparator columns, rows whose target differs from the group's most
-    common value (all rows of the group when no value is the most common)."""
+    common value (all rows of the group when no value is the most common), as CORE's code does
+    since 2025 (#1269) and its newest baseline (CORE-000142) confirms; the older baselines of
+    CORE-000612 and CORE-000699 report every row of such a group."""
     target = table.name(condition["name"])
     groups = [g for g in _columns(table, condition.get("value")) if table.has(g)]
     frame = _key_frame(table, [*groups, target])
