@@ -44,7 +44,9 @@ def _dataset_row(dataset: Dataset) -> dict:
 
 @rule_type("Dataset Metadata Check")
 def dataset_metadata(dataset: Dataset, submission: Submission) -> pd.DataFrame:
-    return pd.DataFrame([{**_dataset_row(dataset), RECORD: 1}])
+    # DOMAIN: the dataset's DOMAIN value, which rules compare the name with (CORE-000598).
+    return pd.DataFrame([{**_dataset_row(dataset), "domain": dataset.domain, "DOMAIN": dataset.domain,
+                          RECORD: 1}])
 
 
 def _variable_rows(dataset: Dataset) -> pd.DataFrame:
