@@ -20,7 +20,7 @@ import pandas as pd
 
 from qc.engine.ordering import sorted_by
 from qc.engine.table import Grouped, Table
-from qc.engine.values import as_number, as_text, date_parts, is_complete_date, is_null, timestamps
+from qc.engine.values import PARTS, as_number, as_text, date_parts, is_complete_date, is_null, timestamps
 
 Operator = Callable[[Table, dict], pd.Series]
 OPERATORS: dict[str, Operator] = {}
@@ -366,7 +366,12 @@ def _dates(compare: Callable, name: str) -> Operator:
             left, right = target[component], other[component]
             result = compare(left, right) & left.notna() & right.notna()
             return (comparable & result).fillna(False).astype(bool)
-        common = np.minimum(target["precision"], other["precision"])
+        # "auto" compares at the precision both values have; otherwise a partial value stands for
+        # its first instant (2018-04 is 2018-04-01T00:00), as CORE's operator documentation says
+        # ("compares partial dates if date_component is specified") and its test cases
+        # (CORE-000711, 000714, 000866) expect, though its code has truncated since 2026-01.
+        full = pd.Series(len(PARTS), index=target.index)
+        common = np.minimum(target["precision"], other["precision"]) if component == "auto" else full
         left, right = timestamps(target, common), timestamps(other, common)
         result = compare(left, right)
         if component is None and name in ("eq", "ne"):
