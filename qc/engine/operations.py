@@ -16,7 +16,7 @@ import pandas as pd
 from qc.engine.library import Library
 from qc.engine.rule import expand
 from qc.engine.table import Grouped, NotRun, Table, Unsupported
-from qc.engine.values import as_text, date_parts, is_null
+from qc.engine.values import as_text, date_parts, is_null, regex_part
 
 Operation = Callable[[Table, dict], Any]
 OPERATIONS: dict[str, Operation] = {}
@@ -91,19 +91,20 @@ def _is_current(table: Table, domain: str) -> bool:
 
 
 def _group(table: Table, spec: dict) -> list[str]:
-    return [table.name(g) for g in spec.get("group") or ()]
+    return table.columns_named(list(spec.get("group") or ()))
 
 
 def _target_name(table: Table, spec: dict) -> str:
     return expand(spec.get("name", ""), table.wildcard)
 
 
-def _join(table: Table, keys: list[str], per_group: pd.DataFrame, column: str) -> pd.Series:
+def _join(table: Table, keys: list[str], per_group: pd.DataFrame, column: str, regex: str | None = None
+          ) -> pd.Series:
     """A value per group, spread to the table's rows by their group columns (None where absent)."""
     missing = [k for k in keys if k not in table.frame.columns]
     if missing:
         raise NotRun(f"{', '.join(missing)} not in {table.dataset.name} (operation group)")
-    left = pd.DataFrame({k: as_text(table.frame[k]) for k in keys})
+    left = pd.DataFrame({k: as_text(regex_part(table.frame[k], regex)) for k in keys})
     right = per_group.assign(**{k: as_text(per_group[k]) for k in keys})
     merged = left.reset_index().merge(right[[*keys, column]], on=keys, how="left").set_index("index")
     return merged[column].reindex(table.frame.index)
@@ -151,8 +152,13 @@ def record_count(table: Table, spec: dict) -> Any:
     keys = _group(table, spec)
     if not keys:
         return len(source)
-    counts = pd.DataFrame({k: as_text(source[k]) for k in keys}).value_counts().rename("n").reset_index()
-    return _join(table, keys, counts, "n").fillna(0).astype(int)
+    regex = spec.get("regex")
+    missing = [k for k in keys if k not in source.columns]
+    if missing:
+        raise NotRun(f"{', '.join(missing)} not in {table.dataset.name} (operation group)")
+    parts = pd.DataFrame({k: as_text(regex_part(source[k], regex)) for k in keys})
+    counts = parts.value_counts().rename("n").reset_index()
+    return _join(table, keys, counts, "n", regex).fillna(0).astype(int)
 
 
 def _extreme_date(largest: bool) -> Operation:

@@ -20,7 +20,16 @@ import pandas as pd
 
 from qc.engine.ordering import sorted_by
 from qc.engine.table import Grouped, Table
-from qc.engine.values import PARTS, as_number, as_text, date_parts, is_complete_date, is_null, timestamps
+from qc.engine.values import (
+    PARTS,
+    as_number,
+    as_text,
+    date_parts,
+    is_complete_date,
+    is_null,
+    regex_part,
+    timestamps,
+)
 
 Operator = Callable[[Table, dict], pd.Series]
 OPERATORS: dict[str, Operator] = {}
@@ -420,8 +429,7 @@ def invalid_duration(table: Table, condition: dict) -> pd.Series:
 # --- uniqueness and relationships within a dataset ---------------------------------------------
 
 def _columns(table: Table, names: Any) -> list[str]:
-    listed = names if isinstance(names, list) else [names]
-    return [table.name(n) for n in listed if n]
+    return table.columns_named(names)
 
 
 def _key_frame(table: Table, names: list[str]) -> pd.DataFrame:
@@ -430,8 +438,12 @@ def _key_frame(table: Table, names: list[str]) -> pd.DataFrame:
 
 @operator("is_unique_set", complement="is_not_unique_set")
 def is_unique_set(table: Table, condition: dict) -> pd.Series:
+    """No other row has the same values of the target and comparator columns (a `regex` cuts
+    text columns first: dates to the day)."""
     names = list(dict.fromkeys(_columns(table, condition["name"]) + _columns(table, condition.get("value"))))
-    keys = _key_frame(table, [n for n in names if table.has(n)])
+    regex = condition.get("regex")
+    keys = pd.DataFrame({n: as_text(regex_part(table.column(n), regex)) for n in names if table.has(n)},
+                        index=table.frame.index)
     return ~keys.duplicated(keep=False)
 
 

@@ -190,10 +190,18 @@ def evaluate(node: object, table: Table) -> pd.Series:
 def reported_variables(rule: Rule, table: Table) -> list[str]:
     """Output Variables, else the check's targets, with `--` expanded, each once, in order.
 
-    A variable the dataset lacks is reported with the value "Not in dataset", as CORE does.
+    A variable the dataset lacks is reported with the value "Not in dataset", as CORE does; an
+    operation's result that lists variables of the table ($TIMING_VARIABLES) brings those
+    variables along, after the others.
     """
     names = rule.output_variables or tuple(str(c.get("name", "")) for c in leaves(rule.check))
-    return list(dict.fromkeys(table.name(n) for n in names if n))
+    variables = list(dict.fromkeys(table.name(n) for n in names if n))
+    for name in list(variables):
+        value = table.values.get(name)
+        if isinstance(value, list):
+            listed = [v for v in value if isinstance(v, str) and v in table.frame.columns]
+            variables += [v for v in listed if v not in variables]
+    return variables
 
 
 def _outcome(rule: Rule, table: Table, mask: pd.Series) -> Outcome:

@@ -66,6 +66,17 @@ class Table:
     def name(self, name: str) -> str:
         return expand(name, self.wildcard)
 
+    def columns_named(self, names: Any) -> list[str]:
+        """Column names from a name or list of names, `--` expanded; an operation's result that
+        is a list of variable names ($TIMING_VARIABLES) stands for those variables."""
+        out: list[str] = []
+        for name in names if isinstance(names, list) else [names]:
+            if not name:
+                continue
+            value = self.values.get(self.name(str(name)))
+            out += [str(v) for v in value] if isinstance(value, list) else [self.name(str(name))]
+        return list(dict.fromkeys(out))
+
     def has(self, name: str) -> bool:
         name = self.name(name)
         return name in self.frame.columns or name in self.values

@@ -61,6 +61,21 @@ def key_text(values: pd.Series) -> pd.Series:
     return as_text(values).str.strip().str.replace(r"^(-?\d+)\.0*$", r"\1", regex=True)
 
 
+def regex_part(values: pd.Series, regex: str | None) -> pd.Series:
+    """Text values cut to what `regex` finds (EGDTC to its date with ^\\d{4}-\\d{2}-\\d{2}), when the
+    column's first value matches it, as CORE applies a grouping regex; other columns unchanged."""
+    if not regex or pd.api.types.is_numeric_dtype(values):
+        return values
+    present = values.dropna()
+    present = present[present.astype(str) != ""]
+    if present.empty or re.match(regex, str(present.iloc[0])) is None:
+        return values
+    found = values.astype("str").str.extract(f"({regex})", expand=False)
+    if isinstance(found, pd.DataFrame):
+        found = found.iloc[:, 0]
+    return found.fillna(values.astype("str"))
+
+
 def shown(values: pd.Series) -> pd.Series:
     """Values as CORE reports them: floats as Python writes them (1.0), lists as lists, "" for null
     or blank text (other text exactly as it is)."""
