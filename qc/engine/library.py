@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from qc.engine.data import Dataset
 from specs.model import DatasetSpec, Variable
@@ -18,6 +19,19 @@ GENERAL_CLASSES = ("EVENTS", "FINDINGS", "INTERVENTIONS", "FINDINGS ABOUT")
 # TX (Trial Sets, used by SENDIG) is a Trial Design dataset of SDTM v2.0. CORE looks such
 # datasets up in the model after the IG.
 MODEL_CLASSES = {"TX": "TRIAL DESIGN"}
+IDENTIFIER, TIMING = "Identifier", "Timing"
+# SDTM v2.0 Associated Persons identifiers (SDTMIG-AP 1.0), which replace USUBJID in AP datasets.
+AP_IDENTIFIERS = ("APID", "RSUBJID", "RDEVID", "SREL")
+
+
+class ModelVariable(NamedTuple):
+    name: str  # --TERM, VISITNUM ...
+    role: str  # Identifier, Topic, ... Qualifier, Timing
+
+
+def _generic(variable: str, domain: str) -> str:
+    """AETERM in AE is --TERM; variables without the domain prefix stay as they are."""
+    return "--" + variable[len(domain):] if len(domain) == 2 and variable.startswith(domain) else variable
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,52 @@ class Library:
         the IG's domain variables with their domain prefix replaced (the IG export lists no model)."""
         return frozenset(f"--{v.name[len(name):]}" for name, spec in self.datasets.items()
                          for v in spec.variables if len(name) == 2 and v.name.startswith(name))
+
+    def model_variables(self, dataset: Dataset) -> list[ModelVariable]:
+        """The variables the SDTM model allows in the dataset, in model order, `--` unexpanded.
+
+        The IG export has no model, so a general-class dataset gets its class's variables as
+        the union, in order of first appearance, of the IG domains of that class (Findings About
+        adds the Findings domains), grouped as the model groups them: identifiers, then topic
+        and qualifiers, then timing. Other datasets get their IG domain's variables (SUPP-- those
+        of SUPPQUAL). An associated-persons dataset trades USUBJID for the AP identifiers.
+        CORE reads the model (get_variables_metadata_from_standard_model), which also lists
+        variables no IG domain uses (--XDY, --CHDY ...); those are missing here.
+        """
+        name = dataset.unsplit_name
+        if dataset.is_supp:
+            name = "SUPPQUAL"
+        elif dataset.is_ap and len(name) == 4:
+            name = name[2:]
+        dataset_class = self.dataset_class(dataset)
+        if dataset_class in GENERAL_CLASSES:
+            variables = self._class_variables[dataset_class]
+        else:
+            spec = self.spec(name)
+            variables = [ModelVariable(_generic(v.name, name), v.role or "") for v in spec.variables] \
+                if spec is not None else []
+        if dataset.is_ap and not dataset.is_supp:
+            identifiers = [v for v in variables if v.role == IDENTIFIER and v.name != "USUBJID"]
+            variables = identifiers + [ModelVariable(v, IDENTIFIER) for v in AP_IDENTIFIERS] + \
+                [v for v in variables if v.role != IDENTIFIER]
+        return variables
+
+    @cached_property
+    def _class_variables(self) -> dict[str, list[ModelVariable]]:
+        out = {}
+        for dataset_class in GENERAL_CLASSES:
+            classes = {dataset_class} | ({"FINDINGS"} if dataset_class == "FINDINGS ABOUT" else set())
+            seen: dict[str, ModelVariable] = {}
+            for name, spec in self.datasets.items():
+                if spec.dataset_class in classes:
+                    for v in spec.variables:
+                        generic = _generic(v.name, name)
+                        seen.setdefault(generic, ModelVariable(generic, v.role or ""))
+            found = list(seen.values())
+            out[dataset_class] = ([v for v in found if v.role == IDENTIFIER]
+                                  + [v for v in found if v.role not in (IDENTIFIER, TIMING)]
+                                  + [v for v in found if v.role == TIMING])
+        return out
 
     def class_domains(self, dataset_class: str) -> list[str]:
         return [name for name, spec in self.datasets.items() if spec.dataset_class == dataset_class]

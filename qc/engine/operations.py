@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from qc.engine.data import Dataset
 from qc.engine.library import Library
 from qc.engine.rule import expand
 from qc.engine.table import Grouped, NotRun, Table, Unsupported
@@ -291,6 +292,40 @@ OPERATIONS["required_variables"] = _core_variables("Req")
 OPERATIONS["expected_variables"] = _core_variables("Exp")
 OPERATIONS["permissible_variables"] = _core_variables("Perm")
 OPERATIONS["get_column_order_from_library"] = _core_variables(None)
+
+
+def _model_names(table: Table, dataset: Dataset, spec: dict) -> list[str]:
+    """The model's variables for `dataset` ("--" as its prefix), filtered by key_name = key_value."""
+    variables = _library(table).model_variables(dataset)
+    key, value = spec.get("key_name"), spec.get("key_value")
+    if key:
+        variables = [v for v in variables if str(getattr(v, key, "")) == str(value)]
+    return list(dict.fromkeys(expand(v.name, dataset.wildcard) for v in variables))
+
+
+@operation("get_model_column_order")
+def model_column_order(table: Table, spec: dict) -> list[str]:
+    return _model_names(table, table.dataset, {})
+
+
+@operation("get_model_filtered_variables")
+def model_filtered_variables(table: Table, spec: dict) -> list[str]:
+    return _model_names(table, table.dataset, spec)
+
+
+@operation("get_parent_model_column_order")
+def parent_model_column_order(table: Table, spec: dict) -> pd.Series:
+    """For each record of a SUPP-- dataset, the model's variables of the domain RDOMAIN names."""
+    if "RDOMAIN" not in table.frame.columns:
+        raise NotRun(f"RDOMAIN not in {table.dataset.name} (operation get_parent_model_column_order)")
+    rdomain = as_text(table.frame["RDOMAIN"])
+    lists = {}
+    for domain in rdomain.unique():
+        parents = table.submission.by_domain(domain)
+        if not parents:
+            raise NotRun(f"the parent domain {domain} of {table.dataset.name} is not present")
+        lists[domain] = _model_names(table, parents[0], {})
+    return pd.Series([lists[d] for d in rdomain], index=table.frame.index, dtype=object)
 
 
 @operation("get_dataset_filtered_variables")
