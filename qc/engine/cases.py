@@ -2,7 +2,8 @@
 
 A rule folder holds `rule.yml` and cases `positive/NN/` (no finding expected) and
 `negative/NN/` (the findings in `results/results.csv`: Dataset, Record, Variable, Value). A case's
-`data/` has one CSV per dataset, `_datasets.csv` (Filename, Label), `_variables.csv` (dataset,
+`data/` has one CSV per dataset, `_datasets.csv` (Filename, Label, and for ADaM Class, Subclass as
+define.xml would declare them), `_variables.csv` (dataset,
 variable, label, type, length) and `.env` (PRODUCT, VERSION). clinforge's own catalogue uses the
 same layout, so one harness checks both.
 """
@@ -41,7 +42,7 @@ def read_case(folder: Path, libraries: dict[str, Library] | None = None) -> Subm
     """The datasets of one case's data/ folder, typed by _variables.csv."""
     data = folder / "data"
     env = _env(data / ".env")
-    labels = {r["Filename"].lower(): r.get("Label", "") for r in _csv(data / "_datasets.csv")}
+    listed = {r["Filename"].lower(): r for r in _csv(data / "_datasets.csv")}
     variables: dict[str, list[VariableInfo]] = {}
     for position, row in enumerate(_variable_rows(data / "_variables.csv")):
         dataset, name, label, kind, length = row
@@ -62,8 +63,11 @@ def read_case(folder: Path, libraries: dict[str, Library] | None = None) -> Subm
                 if not (numbers.isna() & (frame[column].str.strip() != "")).any():
                     frame[column] = numbers.astype("float64")
         ordered = tuple(infos.get(c) or VariableInfo(c, order=i) for i, c in enumerate(frame.columns))
-        datasets[stem.upper()] = Dataset(name=stem.upper(), frame=frame, label=labels.get(stem, ""),
-                                         filename=path.name, size=path.stat().st_size, variables=ordered)
+        row = listed.get(stem, {})
+        datasets[stem.upper()] = Dataset(name=stem.upper(), frame=frame, label=row.get("Label", ""),
+                                         filename=path.name, size=path.stat().st_size, variables=ordered,
+                                         declared_class=(row.get("Class") or "").strip().upper(),
+                                         declared_subclass=(row.get("Subclass") or "").strip().upper())
     standard = env.get("PRODUCT", "SDTMIG").upper()
     version = env.get("VERSION", "").replace("-", ".")
     library = (libraries or {}).get(standard)

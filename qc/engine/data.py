@@ -39,6 +39,10 @@ class Dataset:
     filename: str = ""
     size: int = 0  # bytes of the file, 0 for frames given in memory
     variables: tuple[VariableInfo, ...] = ()
+    # The class and subclass the submission declares (define.xml def:Class and def:SubClass),
+    # upper case; "" when it declares none.
+    declared_class: str = ""
+    declared_subclass: str = ""
     _first: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

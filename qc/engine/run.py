@@ -132,12 +132,16 @@ def applies(rule: Rule, dataset: Dataset, submission: Submission) -> bool:
         if found and related & set(scope.classes_excluded):
             return False
     if scope.structures or scope.structures_excluded:
-        structure = adam_structure(dataset)
-        if scope.structures and ALL not in scope.structures and structure not in scope.structures:
+        structure = dataset.declared_class or adam_structure(dataset)
+        if not _listed(structure, scope.structures, scope.structures_excluded):
             return False
-        if structure in scope.structures_excluded:
-            return False
-    return True
+    # Only a declared subclass can be in scope: no variable tells subclasses apart.
+    return not (scope.subclasses or scope.subclasses_excluded) \
+        or _listed(dataset.declared_subclass, scope.subclasses, scope.subclasses_excluded)
+
+
+def _listed(value: str, included: tuple[str, ...], excluded: tuple[str, ...]) -> bool:
+    return (not included or ALL in included or value in included) and value not in excluded
 
 
 def _supp_pattern(dataset: Dataset, listed: tuple[str, ...]) -> bool:
