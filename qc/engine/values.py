@@ -25,20 +25,17 @@ DEFAULTS = (1970, 1, 1, 0, 0, 0)
 
 
 def is_null(values: pd.Series) -> pd.Series:
-    """True where a value is missing: NA, or empty text (CORE's null flavours)."""
+    """True where a value is missing: NA, empty text or an empty list (CORE's null flavours).
+    Text of blanks is a value, as CORE reads it (CORE-000170 reports --LOBXFL " ")."""
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
         return values.isna()
+    missing = values.isna()
     if values.dtype == object:
-        return pd.Series([value is None or _missing_object(value) for value in values], index=values.index)
-    return values.isna() | (values.astype("str") == "")
-
-
-def _missing_object(value: object) -> bool:
-    if isinstance(value, list | set | tuple | dict):
-        return len(value) == 0
-    if isinstance(value, float):
-        return np.isnan(value)
-    return value is pd.NA or value is pd.NaT or value == ""
+        if pd.api.types.infer_dtype(values, skipna=True) in ("integer", "floating", "boolean", "decimal"):
+            return missing
+        # .str.len() measures lists and sets as well as text; other objects give NaN.
+        return missing | (values.str.len() == 0)
+    return missing | (values.astype("str") == "")
 
 
 def as_text(values: pd.Series) -> pd.Series:
