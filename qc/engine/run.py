@@ -81,7 +81,7 @@ def _run_on(rule: Rule, dataset: Dataset, submission: Submission) -> Outcome:
         run_operations(table)
         if table.frame.empty:
             return Outcome(rule, dataset.name, PASSED, "no records to check")
-        mask = evaluate(rule.check, table)
+        mask = evaluate(for_every_variable(rule.check, table), table)
         return _outcome(rule, table, mask)
     except NotRun as reason:
         return Outcome(rule, dataset.name, NOT_RUN, str(reason))
@@ -155,6 +155,32 @@ def _supp_pattern(dataset: Dataset, listed: tuple[str, ...]) -> bool:
 
 # --- the check tree ------------------------------------------------------------------------------
 
+def for_every_variable(check: object, table: Table) -> object:
+    """The check with each top-level condition that names no variable repeated for every
+    variable of the table, that variable named in all its leaves (CORE's
+    duplicate_conditions_for_all_targets): `all: [{operator: is_not_contained_by, value: [Y, N]}]`
+    holds where every variable is outside Y, N."""
+    if not isinstance(check, dict) or not any(k in check for k in ("all", "any")):
+        return check
+    key = "all" if "all" in check else "any"
+    columns = [c for c in table.frame.columns if not str(c).startswith("_")]
+    items = []
+    for item in check[key]:
+        if any(not leaf.get("name") for leaf in leaves(item)):
+            items += [_named(item, column) for column in columns]
+        else:
+            items.append(item)
+    return {**check, key: items}
+
+
+def _named(node: object, column: str) -> object:
+    if isinstance(node, list):
+        return [_named(n, column) for n in node]
+    if isinstance(node, dict) and any(k in node for k in ("all", "any", "not")):
+        return {k: _named(v, column) if k in ("all", "any", "not") else v for k, v in node.items()}
+    return {**node, "name": column} if isinstance(node, dict) else node
+
+
 def evaluate(node: object, table: Table) -> pd.Series:
     """True for the rows where the check holds (the rows to report)."""
     if isinstance(node, list):
@@ -200,6 +226,9 @@ def reported_variables(rule: Rule, table: Table) -> list[str]:
     """
     names = rule.output_variables or tuple(str(c.get("name", "")) for c in leaves(rule.check))
     variables = list(dict.fromkeys(table.name(n) for n in names if n))
+    if not variables:
+        # A check that names no variable reports the whole record, as CORE does.
+        variables = [c for c in table.frame.columns if not str(c).startswith("_")]
     for name in list(variables):
         value = table.values.get(name)
         if isinstance(value, list):
