@@ -201,7 +201,7 @@ def study_day(table: Table, spec: dict) -> pd.Series:
     start = as_text(table.column("USUBJID")).map(starts)
     days = (dates - start).dt.days
     out = days.where(days < 0, days + 1)
-    return out.map(lambda d: "" if pd.isna(d) else int(d)).astype(object)
+    return out.astype("Int64")
 
 
 def _complete_day(values: pd.Series) -> pd.Series:
@@ -325,7 +325,7 @@ def parent_model_column_order(table: Table, spec: dict) -> pd.Series:
         if not parents:
             raise NotRun(f"the parent domain {domain} of {table.dataset.name} is not present")
         lists[domain] = _model_names(table, parents[0], {})
-    return pd.Series([lists[d] for d in rdomain], index=table.frame.index, dtype=object)
+    return rdomain.map(pd.Series(lists, dtype=object))
 
 
 @operation("get_dataset_filtered_variables")

@@ -23,7 +23,7 @@ from qc.engine.operations import run_operations
 from qc.engine.operators import OPERATORS
 from qc.engine.rule import ALL, Rule, leaves
 from qc.engine.rule_types import RECORD, RULE_TYPES, STUDY_LEVEL
-from qc.engine.table import Missing, NotRun, Table, Unsupported
+from qc.engine.table import Missing, NotRun, Table, Unsupported, constant
 from qc.engine.values import as_text, shown
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
@@ -271,7 +271,7 @@ def _shown(table: Table, rows: pd.DataFrame, name: str) -> pd.Series:
     if isinstance(value, pd.Series):
         return shown(value.loc[rows.index])
     if name in table.values:
-        return shown(pd.Series([value] * len(rows), index=rows.index, dtype=object))
+        return shown(constant(value, rows.index))
     return pd.Series(NOT_IN_DATASET, index=rows.index)
 
 

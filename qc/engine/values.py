@@ -48,7 +48,7 @@ def as_text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.dt.strftime("%Y-%m-%d").fillna("").astype(str)
     if values.dtype == object:
-        return values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+        return values.astype("str").where(values.notna(), "")
     return values.astype("str").fillna("")
 
 
@@ -77,21 +77,9 @@ def shown(values: pd.Series) -> pd.Series:
     """Values as CORE reports them: floats as Python writes them (1.0), lists as lists, "" for null
     or blank text (other text exactly as it is)."""
     if pd.api.types.is_float_dtype(values):
-        return values.map(lambda v: "" if pd.isna(v) else str(float(v))).astype(object)
-    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_string_dtype(values) \
-            and values.dtype != object:
-        text = as_text(values)
-        return text.where(text.str.strip() != "", "")
-    return values.map(_shown_one).astype(object)
-
-
-def _shown_one(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return ""
-    if isinstance(value, list | tuple | set | frozenset):
-        return repr(list(value))
-    text = str(value)
-    return text if text.strip() else ""
+        return values.astype("str").where(values.notna(), "").astype(object)
+    text = as_text(values)
+    return text.where(text.str.strip() != "", "").astype(object)
 
 
 def as_number(values: pd.Series) -> pd.Series:
