@@ -19,6 +19,7 @@ import typer
 from clinforge import pipeline
 from clinforge.console import Output
 from define.odm import DefineError
+from qc.summary import issues
 from specs.encoding import DEFAULT, STRICT_UTF8, check_encoding
 from specs.errors import InputError, SpecError
 
@@ -70,7 +71,7 @@ def guarded(command: Callable) -> Callable:
         try:
             return command(*args, out=out, **kwargs)
         except SpecError as exc:
-            out.error("the study specs have problems; nothing was written.\n" + str(exc))
+            out.error("these files have problems; nothing was written.\n" + str(exc))
         except pipeline.StepFailed as exc:
             out.error(f"{exc}. The package was not written; a previous package is left as it was.")
         except DefineError as exc:
@@ -215,10 +216,19 @@ def run(
 @app.command()
 @guarded
 def validate(
-    data: Annotated[Path, typer.Argument(help="Folder of SDTM or ADaM datasets (XPT, JSON, Parquet).")],
+    data: Annotated[Path | None, typer.Argument(
+        help="Folder of SDTM or ADaM datasets (XPT, JSON, Parquet); none to check --define alone.")] = None,
     define_file: Annotated[Path | None, typer.Option("--define", help="define.xml with metadata.")] = None,
     study: Annotated[str | None, typer.Option("--study", help="Study whose specs give the metadata.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Folder for the reports.")] = None,
+    rules: Annotated[list[Path] | None, typer.Option(
+        "--rules", help="CORE-format rule file or folder (repeatable); default: the catalogue.")] = None,
+    suites: Annotated[bool, typer.Option(
+        "--suites/--no-suites", help="Run the expectation suites generated from the metadata.")] = True,
+    dispositions: Annotated[Path | None, typer.Option(
+        "--dispositions", help="YAML or CSV of known findings: explained, waived or to fix.")] = None,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", help="findings.json of an earlier run: mark issues new, persisting, resolved.")] = None,
     fail_on: FailOn = Severity.error,
     encoding: Encoding = DEFAULT,
     quiet: Quiet = False,
@@ -226,21 +236,66 @@ def validate(
     *,
     out: Output,
 ) -> None:
-    """Check any SDTM or ADaM folder: expectation suites from metadata and cross-dataset rules.
+    """Check any SDTM or ADaM folder: expectation suites from metadata and conformance rules.
 
     Metadata comes from `--study`, else `--define` (or a define.xml in the folder), else the
-    shipped SDTMIG 3.4 / ADaMIG 1.3 and CDISC CT. Rules that could not run are listed as not run.
+    shipped SDTMIG 3.4 / ADaMIG 1.3 and CDISC CT. Rules in the CDISC CORE format come from
+    `--rules` (e.g. a checkout of cdisc-open-rules), else clinforge's own catalogue. Rules that
+    could not run are listed as not run.
+
+    With `--define FILE` and no folder, the define.xml is checked on its own: its file name and
+    Define-XML version (FDA), the official XSD, and the Define-XML conformance rules.
 
     Example: `clinforge validate package/ovarian/m5/datasets/meso-ov-101/tabulations/sdtm --report qc`
     """
-    result = pipeline.validate(data, output=out, study_name=study, define_file=define_file, report=report,
-                               encoding=encoding)
-    rows = [[rule, n] for rule, n in sorted(result.count_by_rule().items())]
-    rows += [[f"{r.rule} on {r.dataset}: NOT RUN ({r.reason})", "-"] for r in result.not_run()]
-    out.summary(f"Validation of {data}", ["rule", "findings"], rows,
-                {"folder": str(data), "findings": _severities([result]),
-                 "not_run": [r.to_dict() for r in result.not_run()]})
+    if data is None and define_file is None:
+        raise typer.BadParameter("give a folder of datasets, or --define FILE to check a define.xml alone",
+                                 param_hint="DATA")
+    if data is None:
+        result = pipeline.validate_define(define_file, output=out, report=report, rules=rules or None,
+                                          dispositions=dispositions, baseline=baseline)
+    else:
+        result = pipeline.validate(data, output=out, study_name=study, define_file=define_file, report=report,
+                                   encoding=encoding, rules=rules or None, suites=suites,
+                                   dispositions=dispositions, baseline=baseline)
+    found = issues(result.findings)
+    rows = [[i.rule, i.dataset, i.variable + (f" = {i.value}" if i.value else ""), i.count,
+             i.disposition or ("open" if i.open else ""), result.changes.get(i.key, "")] for i in found]
+    rows += [[i.rule, i.dataset, i.variable, 0, "", "resolved"] for i in result.resolved]
+    rows += [[r.rule, r.dataset, f"NOT RUN: {r.reason}", "-", "", ""] for r in result.not_run()]
+    title = data if data is not None else define_file
+    columns = ["rule", "dataset", "variable", "findings", "disposition", "change"]
+    out.summary(f"Validation of {title}", columns, rows, {
+        "folder": str(title), "findings": _severities([result]), "open": result.count_open(),
+        "issues": [i.to_dict(result.changes.get(i.key, "")) for i in found],
+        "resolved": [i.to_dict("resolved") for i in result.resolved],
+        "not_run": [r.to_dict() for r in result.not_run()]})
     _exit_on_findings(out, [result], fail_on)
+
+
+@app.command()
+@guarded
+def guide(
+    reports: Annotated[list[Path], typer.Argument(
+        help="Validation report folders (findings.json), or packages (reports/sdtm, reports/adam).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the tables.")],
+    dispositions: Annotated[Path | None, typer.Option(
+        "--dispositions", help="YAML or CSV of known findings; their explanations fill the tables.")] = None,
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """The data conformance tables of the cSDRG (SDTM) and the ADRG (ADaM), in Markdown and Word.
+
+    One row per remaining issue: rule ids, dataset, message, severity, count and the explanation
+    from the dispositions; an issue nobody explained says NOT EXPLAINED.
+
+    Example: `clinforge guide package/ovarian --dispositions specs/ovarian/dispositions.yaml --out guides`
+    """
+    written = pipeline.guide(reports, out_dir, dispositions=dispositions, output=out)
+    out.summary(f"Reviewer's guide tables in {out_dir}", ["file"], [[str(p)] for p in written],
+                {"files": [str(p) for p in written]})
 
 
 @app.command()

@@ -14,11 +14,13 @@ from clinforge.atomic import atomic_folder
 from clinforge.console import Output
 from clinforge.package import Layout, hash_tree, write_manifest
 from specs.encoding import DEFAULT
-from specs.loader import load_study
+from specs.loader import load_study, study_folder
 from specs.model import Study
 
 # Demo sizes: the registered enrolment of the two seed studies.
 DEMO_STUDIES = {"ovarian": 30, "cervical": 24}
+# The study's own dispositions file, applied by `run` when the study folder has one.
+DISPOSITIONS = "dispositions.yaml"
 
 
 @dataclass(frozen=True)
@@ -127,29 +129,87 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
 def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = None,
              define_file: Path | None = None, report: Path | None = None, data_docs: bool = True,
              label: str | None = None, frames: Mapping[str, pd.DataFrame] | None = None,
-             encoding: str = DEFAULT):
+             encoding: str = DEFAULT, rules: list[Path] | None = None, suites: bool = True,
+             dispositions: Path | None = None, baseline: Path | None = None):
     """Expectation suites and conformance rules over a folder (XPT text read by `encoding`; or
     `frames`, the datasets as read from it); reports into `report` when given.
 
-    `label` names the folder in messages (the package log must not name temporary paths).
+    `rules` are CORE-format rule files or folders (default: clinforge's catalogue); `suites=False`
+    leaves out the expectation suites; `dispositions` marks known findings, `baseline` (an earlier
+    findings.json) marks what changed. `label` names the folder in messages (the package log
+    must not name temporary paths).
     """
     from qc.reports import write_data_docs, write_reports
     from qc.validate import validate_folder
 
     label = label or str(data_dir)
     output.info(f"Validating {label}")
-    suites = Path(report) / "expectations" if report else None
     result = validate_folder(data_dir if frames is None else frames, specs=study_name, define=define_file,
-                             suites_dir=suites, encoding=encoding)
+                             suites_dir=Path(report) / "expectations" if report and suites else None,
+                             encoding=encoding, rule_files=rules, suites=suites,
+                             dispositions=dispositions, baseline=baseline)
     for warning in result.warnings:
         output.warning(warning)
     if report:
         write_reports(result, report)
-        if data_docs:
+        if data_docs and suites:
             write_data_docs(result, Path(report) / "data_docs")
-    counts = result.count_by_severity()
-    output.info(f"{label}: " + (", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"))
+    _tell(result, label, output)
     return result
+
+
+def _tell(result, label: str, output: Output) -> None:
+    """Stale dispositions as warnings, then the totals (with what dispositions settled)."""
+    for coverage in result.coverage:
+        if coverage.stale:
+            entry = coverage.disposition
+            output.warning(f"{entry.where}: disposition for {entry.rule} matched no finding (stale); "
+                           "remove it or correct its rule, dataset, variable or value")
+    counts, still_open = result.count_by_severity(), result.count_open()
+    output.info(f"{label}: " + (", ".join(
+        f"{n} {s}" + (f" ({n - still_open[s]} explained or waived)" if n != still_open[s] else "")
+        for s, n in counts.items() if n) or "no findings"))
+
+
+def validate_define(define_file: Path, *, output: Output, report: Path | None = None,
+                    rules: list[Path] | None = None, dispositions: Path | None = None,
+                    baseline: Path | None = None):
+    """A define.xml on its own (no datasets): file name and version, XSD, Define-XML rules."""
+    from qc.define_validation import validate_define_file
+    from qc.reports import write_reports
+    from qc.validate import Decisions
+
+    output.info(f"Validating {define_file} on its own")
+    decisions = Decisions.read(dispositions, baseline)
+    result = decisions.applied(validate_define_file(define_file, rule_files=rules))
+    _tell(result, str(define_file), output)
+    if report:
+        write_reports(result, report)
+    return result
+
+
+def guide(reports: list[Path], out_dir: Path, *, dispositions: Path | None, output: Output) -> list[Path]:
+    """Reviewer's guide conformance tables from validation reports (findings.json) and dispositions."""
+    from qc.baseline import load_baseline
+    from qc.dispositions import apply_dispositions, load_dispositions
+    from qc.guide import guides_for, write_guides
+
+    entries = load_dispositions(dispositions) if dispositions else []
+    folders = []
+    for folder in map(Path, reports):
+        nested = [folder / "reports" / kind for kind in ("sdtm", "adam")]
+        folders += [n for n in nested if n.is_dir()] or [folder]
+    findings, guides = [], set()
+    for folder in folders:
+        found = load_baseline(folder / "findings.json")
+        if entries:
+            fresh = [replace(f, disposition="", explanation="") for f in found]
+            found, _ = apply_dispositions(fresh, entries)
+        findings += found
+        guides |= guides_for(folder, found)
+    written = write_guides(findings, guides, out_dir)
+    output.info(f"Wrote {len(written)} files into {out_dir}")
+    return written
 
 
 def methods(study: Study, kind: str) -> dict[tuple[str, str], str]:
@@ -276,9 +336,12 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
         # files (StepResult.datasets), rather than reading the files again.
         made: dict[str, dict[str, pd.DataFrame]] = {}
 
+        kept = study_folder(study_name) / DISPOSITIONS
+
         def check(kind: str, folder: Path, out: Output = output):
             return validate(folder, output=out, study_name=study_name, report=layout.reports / kind,
-                            data_docs=False, label=kind.upper(), frames=made[kind])
+                            data_docs=False, label=kind.upper(), frames=made[kind],
+                            dispositions=kept if kept.is_file() else None)
 
         def step(name: str, action: Callable[[], Any]) -> None:
             output.info(f"{study.studyid}: {name}")

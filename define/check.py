@@ -9,7 +9,6 @@ dataset has its ItemGroupDef, every column its ItemRef and back, Char lengths ma
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -18,24 +17,8 @@ from lxml import etree
 
 from define.datatypes import longest_bytes
 from define.odm import ODM, as_tree, def_namespace, define_schema, serialize
+from define.tables import define_tables
 
-# (referring attribute, defining element, what the attribute names)
-REFERENCES = (
-    ("odm:ItemRef/@ItemOID", "odm:ItemDef", "OID"),
-    ("odm:RangeCheck/@def:ItemOID", "odm:ItemDef", "OID"),
-    ("odm:CodeListRef/@CodeListOID", "odm:CodeList", "OID"),
-    ("*/@MethodOID", "odm:MethodDef", "OID"),
-    ("*/@def:CommentOID", "def:CommentDef", "OID"),
-    ("def:ValueListRef/@ValueListOID", "def:ValueListDef", "OID"),
-    ("def:WhereClauseRef/@WhereClauseOID", "def:WhereClauseDef", "OID"),
-    ("*/@def:StandardOID", "def:Standard", "OID"),
-    ("*/@def:ArchiveLocationID", "def:leaf", "ID"),
-    ("def:DocumentRef/@leafID", "def:leaf", "ID"),
-    ("odm:MeasurementUnitRef/@MeasurementUnitOID", "odm:MeasurementUnit", "OID"),
-)
-# Definitions that are only there to be referenced: one nobody uses is a mistake.
-MUST_BE_USED = ("odm:ItemDef", "odm:CodeList", "odm:MethodDef", "def:CommentDef", "def:ValueListDef",
-                "def:WhereClauseDef")
 TEXT_TYPES = frozenset({"text", "string"})
 
 
@@ -62,32 +45,16 @@ def schema_problems(define: etree._ElementTree | str | Path) -> list[str]:
 
 def reference_problems(define: etree._ElementTree | str | Path) -> list[str]:
     """Unresolved references, duplicate OIDs and definitions nothing refers to."""
-    root = as_tree(define).getroot()
-    ns = {"odm": ODM, "def": def_namespace(root)}
-    problems = []
-    referenced: dict[str, set[str]] = {}
-    for attribute_path, target, key in REFERENCES:
-        defined = _defined(root, target, key, ns)
-        used = referenced.setdefault(target, set())
-        element_path, attribute = attribute_path.rsplit("/@", 1)
-        attribute = _qualified(attribute, ns)
-        for element in root.iterfind(f".//{element_path}", ns):
-            value = element.get(attribute)
-            if value is None:
-                continue
-            used.add(value)
-            if value not in defined:
-                problems.append(f"{_where(element)}: {_local(element)} {attribute_path.rsplit('@', 1)[1]}="
-                                f"{value!r} does not resolve: no {target.split(':')[1]} with {key} {value!r}")
-    for target in {t for _, t, _ in REFERENCES}:
-        key = next(k for _, t, k in REFERENCES if t == target)
-        counts = Counter(e.get(key) for e in root.iterfind(f".//{target}", ns))
-        problems += [f"{target.split(':')[1]} {key} {oid!r} is defined {n} times"
-                     for oid, n in sorted(counts.items()) if n > 1]
-    for target in MUST_BE_USED:
-        used = referenced.get(target, set())
-        problems += [f"{target.split(':')[1]} {e.get('OID')!r} is never referenced"
-                     for e in root.iterfind(f".//{target}", ns) if e.get("OID") not in used]
+    tables = define_tables(as_tree(define))
+    references, oids = tables["DEFINE_REFERENCES"], tables["DEFINE_OIDS"]
+    problems = [f"{r.where}: {r.element} {r.attribute}={r.value!r} does not resolve: no {r.target} "
+                f"with {r.key} {r.value!r}" for r in references.itertuples() if r.resolved == "N"]
+    if not oids.empty:
+        counts = oids.groupby(["element", "key", "OID"]).size()
+        problems += [f"{element} {key} {oid!r} is defined {n} times"
+                     for (element, key, oid), n in counts.items() if n > 1]
+        problems += [f"{r.element} {r.OID!r} is never referenced" for r in oids.itertuples()
+                     if r.must_be_used == "Y" and r.used == "N"]
     return problems
 
 
@@ -135,27 +102,3 @@ def data_problems(define: etree._ElementTree | str | Path, datasets: Mapping[str
     problems += [f"ItemGroupDef {g.get('OID')}: no dataset {name} in the data"
                  for name, g in sorted(groups.items()) if name not in frames]
     return problems
-
-
-def _defined(root: etree._Element, target: str, key: str, ns: dict[str, str]) -> set[str]:
-    return {e.get(key) for e in root.iterfind(f".//{target}", ns)}
-
-
-def _qualified(attribute: str, ns: dict[str, str]) -> str:
-    prefix, _, local = attribute.rpartition(":")
-    return f"{{{ns[prefix]}}}{local}" if prefix else local
-
-
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
-def _where(element: etree._Element) -> str:
-    """The nearest enclosing definition, e.g. `ItemGroupDef IG.DM`, to say where a problem is."""
-    node = element
-    while node is not None:
-        oid = node.get("OID")
-        if oid:
-            return f"{_local(node)} {oid}"
-        node = node.getparent()
-    return "document"

@@ -41,11 +41,12 @@ def dfn(tag: str, ns: str = DEF) -> str:
 
 
 @cache
-def define_schema() -> etree.XMLSchema:
-    """The official Define-XML 2.1 schema (with ODM 1.3.2 underneath), as shipped by odmlib."""
+def define_schema(version: str = "2.1") -> etree.XMLSchema:
+    """The official Define-XML 2.1 (or 2.0) schema, with ODM 1.3.2 underneath, as shipped by odmlib."""
     # The XSD imports its siblings and ../../odm/1.3.2 by relative path, so it is parsed from a
     # real file inside the package tree.
-    with as_file(files("odmlib") / "schemas" / "define" / "2.1" / "define2-1-0.xsd") as path:
+    name = f"define{version.replace('.', '-')}-0.xsd"
+    with as_file(files("odmlib") / "schemas" / "define" / version / name) as path:
         return etree.XMLSchema(etree.parse(str(path)))
 
 

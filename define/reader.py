@@ -100,6 +100,7 @@ class _Reader:
     def __init__(self, path: Path, mdv: etree._Element, ns: dict[str, str]):
         self.path, self.mdv, self.ns = path, mdv, ns
         self.problems: list[str] = []
+        self.variable_methods: dict[str, str | None] = {}  # of the ItemGroupDef being read
         self.v10 = ns["def"].endswith("v1.0")
         self.items = self._by_oid("odm:ItemDef")
         self.codelists = self._by_oid("odm:CodeList")
@@ -162,12 +163,16 @@ class _Reader:
         refs = group.findall("odm:ItemRef", ns)
         refs.sort(key=lambda r: int(r.get("OrderNumber") or 0))
         variables, keys, value_lists = [], [], []
+        # The method each variable's ItemRef points to: a value-level entry pointing to the same
+        # MethodDef has no method of its own (define.writer shares it with derived slices).
+        self.variable_methods = {}
         for order, ref in enumerate(refs, start=1):
             item = self._lookup(self.items, ref.get("ItemOID"), "ItemDef", f"ItemGroupDef {name}")
             if item is None:
                 continue
             variable = self.variable(item, ref, order)
             variables.append(variable)
+            self.variable_methods[variable.name] = ref.get("MethodOID")
             if ref.get("KeySequence"):
                 keys.append((int(ref.get("KeySequence")), variable.name))
             value_list_ref = item.find("def:ValueListRef", ns)
@@ -243,13 +248,14 @@ class _Reader:
         if unit_ref is not None:
             unit = self._lookup(self.units, unit_ref.get("MeasurementUnitOID"), "MeasurementUnit",
                                 f"ItemDef {item.get('OID')}")
+        shared = ref.get("MethodOID") and ref.get("MethodOID") == self.variable_methods.get(described.name)
         return ValueLevel(
             variable=described.name, where=where,
             type="Num" if item.get("DataType") in NUMERIC_TYPES else "Char",
             label=self.label(item),
             length=_int(item.get("Length")) if described.type == "Char" else None,
             codelist=self.codelist_ref(item, f"ItemDef {item.get('OID')}"), origin=self.origin(item)[0],
-            unit=unit, method=self.method(ref, item, where_text),
+            unit=unit, method=None if shared else self.method(ref, item, where_text),
             significant_digits=_int(item.get("SignificantDigits")),
         )
 

@@ -300,6 +300,7 @@ def _item_def(doc: _Doc, spec: DatasetSpec, variable: Variable, values: pd.Serie
 def _value_list(doc: _Doc, spec: DatasetSpec, variable: Variable, levels: list[ValueLevel],
                 frame: pd.DataFrame | None) -> None:
     value_list = etree.Element(dfn("ValueListDef"), OID=f"VL.{spec.name}.{variable.name}")
+    parent_method = doc.method_texts.get((spec.name, variable.name), variable.method)
     # What define.xml says of a slice depends only on which values it holds, so the slices are
     # taken from the distinct rows of the where-clause columns and the variable.
     rows = None
@@ -319,6 +320,10 @@ def _value_list(doc: _Doc, spec: DatasetSpec, variable: Variable, levels: list[V
         if vl.method:
             ref.set("MethodOID", _method(doc, f"MT.{spec.name}.{variable.name}.{suffix}", variable.name,
                                          vl.method))
+        elif (vl.origin or variable.origin) == "Derived" and parent_method:
+            # A derived slice without a method of its own is derived as its variable is.
+            shared = f"MT.{spec.name}.{variable.name}"
+            ref.set("MethodOID", _method(doc, shared, variable.name, parent_method))
         if values is not None and present_values(values).empty:
             ref.set(dfn("HasNoData"), "Yes")
         etree.SubElement(ref, dfn("WhereClauseRef"), WhereClauseOID=where_oid)

@@ -30,6 +30,18 @@ class Finding:
     row: int | None = None  # 1-based record number in the dataset; None for dataset-level findings
     value: str = ""
     message: str = ""
+    # Every id the rule has: CDISC CORE, CDISC conformance (CGxxxx), FDA business rule, Pinnacle 21.
+    core_id: str = ""
+    cdisc_id: str = ""
+    fda_id: str = ""
+    p21_id: str = ""
+    disposition: str = ""  # explained, waived or to fix, when a disposition matched it
+    explanation: str = ""
+
+    @property
+    def settled(self) -> bool:
+        """Explained or waived: shown in every report, but not counted for the exit status."""
+        return self.disposition in ("explained", "waived")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -46,12 +58,25 @@ class RuleRun:
     findings: int = 0
     reason: str = ""  # why NOT RUN, or which part could not be checked
     description: str = ""
-    source: str = "rule"  # "suite" (Great Expectations) or "rule" (cross-dataset pandas rule)
+    source: str = "rule"  # "suite" (Great Expectations) or "rule" (a CORE-format rule)
+    core_id: str = ""
     cdisc_id: str = ""
+    fda_id: str = ""
     p21_id: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class RuleText:
+    """What a report says about a rule: its text, where it is written, and its test cases."""
+
+    id: str
+    description: str
+    message: str = ""
+    path: str = ""  # the rule file, when the rule is one
+    cases: tuple[str, ...] = ()  # its test-case folders (positive/01, negative/01 …)
 
 
 @dataclass
@@ -63,6 +88,12 @@ class ValidationResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds: suites, rules, per dataset
     gx_results: dict = field(default_factory=dict, repr=False)  # dataset → GX validation result
     warnings: list[str] = field(default_factory=list)  # what reading the files had to say
+    rules: dict[str, RuleText] = field(default_factory=dict)  # every rule that was meant to run
+    coverage: list = field(default_factory=list)  # qc.dispositions.Coverage of each disposition
+    changes: dict = field(default_factory=dict)  # issue key → new / persisting, against a baseline
+    resolved: list = field(default_factory=list)  # qc.summary.Issue of the baseline no longer found
+    baseline: str = ""  # the baseline's findings.json, when one was given
+    context: dict[str, str] = field(default_factory=dict)  # data, standards, terminology, engine
 
     def not_run(self) -> list[RuleRun]:
         return [r for r in self.runs if r.status == NOT_RUN]
@@ -81,7 +112,13 @@ class ValidationResult:
         counts = Counter(f.severity for f in self.findings)
         return {s: counts.get(s, 0) for s in SEVERITIES}
 
+    def count_open(self) -> dict[str, int]:
+        """Findings per severity that no disposition explained or waived."""
+        counts = Counter(f.severity for f in self.findings if not f.settled)
+        return {s: counts.get(s, 0) for s in SEVERITIES}
+
     def fails(self, at: str = "error") -> bool:
-        """True when any finding is at or above the severity `at` (error > warning > notice)."""
+        """True when a finding not explained or waived is at or above the severity `at`
+        (error > warning > notice)."""
         limit = severity_rank(at)
-        return any(severity_rank(f.severity) <= limit for f in self.findings)
+        return any(severity_rank(f.severity) <= limit and not f.settled for f in self.findings)

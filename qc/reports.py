@@ -14,20 +14,28 @@ from collections import defaultdict
 from html import escape
 from pathlib import Path
 
-from qc.findings import FAILED, NOT_RUN, SEVERITIES, Finding, ValidationResult
+from qc.baseline import NEW, RESOLVED
+from qc.dispositions import Coverage
+from qc.excel import write_excel
+from qc.findings import NOT_RUN, SEVERITIES, Finding, ValidationResult
+from qc.summary import Issue, by_value, example_text, issues
 
 # Records listed per rule and dataset in the HTML page and a JUnit failure; JSON has them all.
 RECORDS_SHOWN = 50
 
 
 def write_reports(result: ValidationResult, folder: str | Path) -> dict[str, Path]:
-    """findings.json, junit.xml and report.html in `folder`; returns the paths by kind."""
+    """findings.json, issues.json, junit.xml, report.html and report.xlsx in `folder`; returns the
+    paths by kind."""
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-    paths = {"json": target / "findings.json", "junit": target / "junit.xml", "html": target / "report.html"}
+    paths = {"json": target / "findings.json", "issues": target / "issues.json",
+             "junit": target / "junit.xml", "html": target / "report.html", "excel": target / "report.xlsx"}
     write_json(result, paths["json"])
+    write_issues(result, paths["issues"])
     write_junit(result, paths["junit"])
     write_html(result, paths["html"])
+    write_excel(result, paths["excel"])
     return paths
 
 
@@ -63,6 +71,27 @@ def write_json(result: ValidationResult, path: str | Path) -> Path:
     return Path(path)
 
 
+def write_issues(result: ValidationResult, path: str | Path) -> Path:
+    """issues.json: the issues of this run (with their disposition and, against a baseline, whether
+    new or persisting), the resolved ones, and what each disposition covered."""
+    body = {
+        "baseline": result.baseline,
+        "issues": [i.to_dict(result.changes.get(i.key, "")) for i in issues(result.findings)],
+        "resolved": [i.to_dict(RESOLVED) for i in result.resolved],
+        "dispositions": [_coverage_dict(c) for c in result.coverage],
+    }
+    Path(path).write_text(json.dumps(body, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return Path(path)
+
+
+def _coverage_dict(coverage: Coverage) -> dict:
+    entry = coverage.disposition
+    return {"where": entry.where, "rule": entry.rule, "dataset": entry.dataset, "variable": entry.variable,
+            "value": entry.value, "subject": entry.subject, "status": entry.status,
+            "explanation": entry.explanation, "author": entry.author, "date": entry.date,
+            "findings": coverage.findings, "stale": coverage.stale}
+
+
 def _grouped(findings: list[Finding]) -> dict[tuple[str, str], list[Finding]]:
     groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in findings:
@@ -74,14 +103,21 @@ def _line(f: Finding) -> str:
     where = f"row {f.row}" if f.row else "dataset"
     subject = f" {f.usubjid}" if f.usubjid else ""
     seq = f" seq {f.seq:g}" if f.seq is not None else ""
-    return f"{where}{subject}{seq} {f.variable}={f.value!r}: {f.message}"
+    status = f" [{f.disposition}]" if f.disposition else ""
+    return f"{where}{subject}{seq} {f.variable}={f.value!r}: {f.message}{status}"
 
 
 def write_junit(result: ValidationResult, path: str | Path) -> Path:
-    """JUnit XML: a test case per rule and dataset; failures list the first records, NOT RUN is skipped."""
+    """JUnit XML: a test case per rule and dataset; NOT RUN is skipped.
+
+    A case fails for findings no disposition explained or waived, and, when the run has a
+    baseline, only for those of new issues: persisting and settled findings are listed in the
+    case's output instead, so CI shows what changed.
+    """
     groups = _grouped(result.findings)
     runs = result.runs
-    failures = sum(1 for r in runs if r.status == FAILED)
+    failing = {key: [f for f in found if _fails(result, f)] for key, found in groups.items()}
+    failures = sum(1 for r in runs if failing.get((r.rule, r.dataset)))
     skipped = sum(1 for r in runs if r.status == NOT_RUN)
     root = ET.Element("testsuites", name="clinforge validate", tests=str(len(runs)),
                       failures=str(failures), skipped=str(skipped), errors="0")
@@ -89,20 +125,38 @@ def write_junit(result: ValidationResult, path: str | Path) -> Path:
                           failures=str(failures), skipped=str(skipped), errors="0")
     for run in runs:
         case = ET.SubElement(suite, "testcase", classname=run.rule, name=run.dataset or "(study)")
-        if run.status == FAILED:
-            found = groups.get((run.rule, run.dataset), [])
+        found = groups.get((run.rule, run.dataset), [])
+        bad = failing.get((run.rule, run.dataset), [])
+        if bad:
             failure = ET.SubElement(case, "failure", type=run.severity,
-                                    message=f"{run.findings} finding(s): {run.description}")
-            shown = "\n".join(_line(f) for f in found[:RECORDS_SHOWN])
-            more = len(found) - RECORDS_SHOWN
-            failure.text = shown + (f"\n… and {more} more (see findings.json)" if more > 0 else "")
+                                    message=f"{len(bad)} finding(s): {run.description}")
+            failure.text = _listing(bad)
         elif run.status == NOT_RUN:
             ET.SubElement(case, "skipped", message=f"NOT RUN: {run.reason}")
-        if run.reason and run.status != NOT_RUN:
-            ET.SubElement(case, "system-out").text = run.reason
+        rest = [f for f in found if f not in bad]
+        notes = [run.reason] if run.reason and run.status != NOT_RUN else []
+        if rest:
+            notes.append(_listing(rest))
+        if notes:
+            ET.SubElement(case, "system-out").text = "\n".join(notes)
     ET.indent(root)
     Path(path).write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n")
     return Path(path)
+
+
+def _fails(result: ValidationResult, finding: Finding) -> bool:
+    if finding.settled:
+        return False
+    if not result.baseline:
+        return True
+    key = (finding.rule, finding.dataset, finding.variable, finding.value if by_value(finding.rule) else "")
+    return result.changes.get(key) == NEW
+
+
+def _listing(found: list[Finding]) -> str:
+    shown = "\n".join(_line(f) for f in found[:RECORDS_SHOWN])
+    more = len(found) - RECORDS_SHOWN
+    return shown + (f"\n… and {more} more (see findings.json)" if more > 0 else "")
 
 
 STYLE = """
@@ -115,13 +169,14 @@ th{background:#f0f0f0}.error{color:#b00020}.warning{color:#a05a00}.notice{color:
 
 def write_html(result: ValidationResult, path: str | Path) -> Path:
     """One self-contained page: totals, what reading the files warned of, findings by rule, by
-    dataset, rules not run, records."""
-    groups = _grouped(result.findings)
-    severity = result.count_by_severity()
+    dataset, rules not run, the issues with example records, and the text of every rule."""
+    severity, still_open = result.count_by_severity(), result.count_open()
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>clinforge validation</title>",
         f"<style>{STYLE}</style></head><body><h1>clinforge validation</h1>",
-        "<p>" + ", ".join(f"<span class='{s}'>{severity[s]} {s}(s)</span>" for s in SEVERITIES)
+        "<p>" + ", ".join(f"<span class='{s}'>{severity[s]} {s}(s)"
+                          + (f" ({severity[s] - still_open[s]} explained or waived)"
+                             if severity[s] != still_open[s] else "") + "</span>" for s in SEVERITIES)
         + f" in {len(result.records)} dataset(s); {len(result.not_run())} rule run(s) NOT RUN.</p>",
     ]
     if result.warnings:
@@ -135,24 +190,72 @@ def write_html(result: ValidationResult, path: str | Path) -> Path:
         parts += [f"<tr><td>{escape(r.rule)}</td><td>{escape(r.dataset)}</td><td>{escape(r.reason)}</td></tr>"
                   for r in not_run]
         parts.append("</table>")
-    parts.append("<h2>Offending records</h2>")
-    for (rule, dataset), found in sorted(groups.items()):
-        rows = "".join(
-            f"<tr><td>{f.row or ''}</td><td>{escape(f.usubjid)}</td>"
-            f"<td>{'' if f.seq is None else f'{f.seq:g}'}</td><td>{escape(f.variable)}</td>"
-            f"<td><code>{escape(f.value)}</code></td><td>{escape(f.message)}</td></tr>"
-            for f in found[:RECORDS_SHOWN]
-        )
-        more = len(found) - RECORDS_SHOWN
-        parts.append(
-            f"<details><summary class='{found[0].severity}'>{escape(rule)} · {escape(dataset)} · "
-            f"{len(found)} finding(s)</summary><table><tr><th>row</th><th>USUBJID</th><th>seq</th>"
-            f"<th>variable</th><th>value</th><th>message</th></tr>{rows}</table>"
-            + (f"<p>… and {more} more in findings.json</p>" if more > 0 else "") + "</details>"
-        )
+    parts.append(_issues(result))
+    parts.append(_dispositions(result))
+    parts.append(_rule_texts(result))
     parts.append("</body></html>\n")
     Path(path).write_text("\n".join(parts), encoding="utf-8")
     return Path(path)
+
+
+def _issues(result: ValidationResult) -> str:
+    """One row per rule × dataset × variable (× value for terminology) with examples, its
+    disposition and, against a baseline, whether it is new; then the issues resolved since."""
+    head = ("<tr><th>rule</th><th>ids</th><th>severity</th><th>dataset</th><th>variable</th><th>value</th>"
+            "<th>count</th><th>open</th><th>disposition</th><th>change</th><th>message</th><th>examples</th></tr>")
+    rows = [_issue_row(i, result.changes.get(i.key, "")) for i in issues(result.findings)]
+    html = "<h2>Issues</h2><table>" + head + "".join(rows) + "</table>"
+    if result.baseline:
+        resolved = [_issue_row(i, RESOLVED) for i in result.resolved]
+        html += (f"<h2>Resolved since the baseline</h2><p>Baseline: {escape(result.baseline)}</p>"
+                 + ("<table>" + head + "".join(resolved) + "</table>" if resolved else "<p>None.</p>"))
+    return html
+
+
+def _issue_row(issue: Issue, change: str) -> str:
+    examples = "<br>".join(escape(example_text(f)) for f in issue.examples)
+    more = f"<br>… {issue.count - len(issue.examples)} more in findings.json" \
+        if issue.count > len(issue.examples) else ""
+    return (f"<tr><td><a href='#rule-{escape(issue.rule)}'>{escape(issue.rule)}</a></td>"
+            f"<td>{escape(issue.ids())}</td><td class='{issue.severity}'>{issue.severity}</td>"
+            f"<td>{escape(issue.dataset)}</td><td>{escape(issue.variable)}</td><td>{escape(issue.value)}</td>"
+            f"<td>{issue.count}</td><td>{issue.open}</td><td>{escape(issue.disposition)}</td>"
+            f"<td class='{change}'>{change}</td><td>{escape(issue.message)}</td>"
+            f"<td><small>{examples}{more}</small></td></tr>")
+
+
+def _dispositions(result: ValidationResult) -> str:
+    """What each disposition covered; an entry that matched nothing is stale."""
+    if not result.coverage:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(c.disposition.where)}</td><td>{escape(c.disposition.rule)}</td>"
+        f"<td>{escape(c.disposition.dataset)}</td><td>{escape(c.disposition.variable)}</td>"
+        f"<td>{escape(c.disposition.value)}</td><td>{escape(c.disposition.subject)}</td>"
+        f"<td>{escape(c.disposition.status)}</td><td>{escape(c.disposition.explanation)}</td>"
+        f"<td>{escape(c.disposition.author)}, {escape(c.disposition.date)}</td>"
+        + ("<td class='warning'>STALE: matched nothing</td>" if c.stale else f"<td>{c.findings}</td>")
+        + "</tr>" for c in result.coverage)
+    return ("<h2>Dispositions</h2><table><tr><th>entry</th><th>rule</th><th>dataset</th><th>variable</th>"
+            "<th>value</th><th>subject</th><th>status</th><th>explanation</th><th>by</th><th>findings</th>"
+            "</tr>" + rows + "</table>")
+
+
+def _rule_texts(result: ValidationResult) -> str:
+    """Each rule's text, with links to its rule file and test cases when it is a rule file."""
+    items = []
+    for rule in sorted(result.rules.values(), key=lambda r: r.id):
+        links = ""
+        if rule.path:
+            folder = Path(rule.path).parent
+            cases = " ".join(f"<a href='{(folder / c).as_uri()}'>{escape(c)}</a>" for c in rule.cases)
+            links = (f"<br><a href='{Path(rule.path).as_uri()}'>rule file</a>"
+                     + (f" · test cases: {cases}" if cases else ""))
+        shown = rule.message and rule.message != rule.description
+        message = f"<br>Message: {escape(rule.message)}" if shown else ""
+        items.append(f"<li id='rule-{escape(rule.id)}'><b>{escape(rule.id)}</b>: {escape(rule.description)}"
+                     f"{message}{links}</li>")
+    return "<h2>Rules</h2><ul>" + "".join(items) + "</ul>"
 
 
 def _by_rule(result: ValidationResult) -> str:

@@ -101,7 +101,7 @@ def _findings(rule: ConformanceRule, offence: Offence, frame: pd.DataFrame | Non
             variable=str(fields["variable"]), usubjid=str(subject),
             seq=None if number is None or pd.isna(number) else float(number),
             row=int(position) + 1, value=str(fields["value"]),
-            message=rule.message.format(**fields),
+            message=rule.message.format(**fields), cdisc_id=rule.cdisc_id, p21_id=rule.p21_id,
         ))
     return out
 

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
+from qc.baseline import changes, load_baseline
 from qc.conformance import RULES
-from qc.findings import ValidationResult, severity_rank
+from qc.dispositions import Disposition, apply_dispositions, load_dispositions
+from qc.engine.library import Library
+from qc.engine.rule import load_rules
+from qc.findings import Finding, RuleText, ValidationResult, severity_rank
 from qc.metadata import folder_metadata
 from qc.rules import ConformanceRule, run_rules
-from qc.suites import run_suites, write_suites
+from qc.ruleset import default_rules, rule_text, run_rule_files
+from qc.summary import issues
 from specs.encoding import DEFAULT
+from specs.loader import load_standard
 from specs.model import Study
 
 SUITES_FOLDER = "expectations"
@@ -26,7 +33,11 @@ def validate_folder(
     define: str | Path | None = None,
     suites_dir: str | Path | None = None,
     rules: Iterable[ConformanceRule] = RULES,
+    rule_files: Iterable[str | Path] | None = None,
+    suites: bool = True,
     encoding: str = DEFAULT,
+    dispositions: str | Path | None = None,
+    baseline: str | Path | None = None,
 ) -> ValidationResult:
     """Run every dataset's expectation suite and every conformance rule; collect all findings.
 
@@ -34,41 +45,109 @@ def validate_folder(
     comes from `specs` (a Study, a shipped study name or a spec folder), else `define`
     (or define.xml in the folder), else the shipped standards. The suites are written as JSON to
     `suites_dir`, by default `<folder>/expectations/` when `data` is a folder; for frames only
-    when `suites_dir` is given. XPT files are read by `encoding` (specs.encoding); what reading
-    them had to say (values read as Windows-1252) is in the result's `warnings`. Raises
-    InputError when a dataset file cannot be read.
+    when `suites_dir` is given; `suites=False` runs the rules alone (Great Expectations is not
+    even imported). `rule_files` are CORE-format rule files or folders (default: clinforge's
+    catalogue). XPT files are read by `encoding` (specs.encoding); what reading them had to say
+    (values read as Windows-1252) is in the result's `warnings`. `dispositions` (qc.dispositions)
+    marks known findings explained, waived or to fix; `baseline` (an earlier findings.json)
+    marks each issue new or persisting and lists the resolved ones. Raises InputError when a
+    dataset file or the baseline cannot be read, SpecError when a rule or dispositions file is
+    malformed; all files are read before any check runs.
     """
     folder = Path(data) if isinstance(data, str | Path) else None
     warnings: list[str] = []
+    files: dict[str, Path] = {}
     if folder is not None:
-        from specs.readers import read_folder
+        from specs.readers import dataset_files, read_folder
 
+        files = dataset_files(folder)
         frames = read_folder(folder, encoding=encoding, warn=warnings.append)
     else:
         frames = dict(data)
     frames = {name.upper(): frame.reset_index(drop=True) for name, frame in frames.items()}
+    rules = tuple(rules)
+    catalogue = load_rules(default_rules() if rule_files is None else rule_files)
+    decisions = Decisions.read(dispositions, baseline)
     metadata = folder_metadata(frames, specs=specs, define=define, folder=folder)
 
-    suite_run = run_suites(frames, metadata)
-    if suites_dir is not None or folder is not None:
-        write_suites(suite_run.suites, suites_dir if suites_dir is not None else folder / SUITES_FOLDER)
+    timings: dict[str, float] = {}
+    suite_findings, suite_runs, gx_results = [], [], {}
+    if suites:
+        from qc.suites import run_suites, write_suites
+
+        suite_run = run_suites(frames, metadata)
+        if suites_dir is not None or folder is not None:
+            write_suites(suite_run.suites, suites_dir if suites_dir is not None else folder / SUITES_FOLDER)
+        suite_findings, suite_runs, gx_results = suite_run.findings, suite_run.runs, suite_run.gx_results
+        timings |= {f"suite {k}": v for k, v in suite_run.seconds.items()}
     started = time.perf_counter()
     rule_findings, rule_runs, rule_seconds = run_rules(frames, rules)
-    timings = {f"suite {k}": v for k, v in suite_run.seconds.items()}
-    timings |= {f"rule {k}": v for k, v in rule_seconds.items()}
+    guides = libraries()
+    core_findings, core_runs, core_seconds = run_rule_files(catalogue, frames, files=files, libraries=guides)
+    timings |= {f"rule {k}": v for k, v in (rule_seconds | core_seconds).items()}
     timings["rules total"] = time.perf_counter() - started
 
     findings = sorted(
-        suite_run.findings + rule_findings,
+        suite_findings + rule_findings + core_findings,
         key=lambda f: (severity_rank(f.severity), f.rule, f.dataset, f.row or 0, f.variable),
     )
-    runs = sorted(suite_run.runs + rule_runs, key=lambda r: (r.rule, r.dataset))
-    return ValidationResult(
+    runs = sorted(suite_runs + rule_runs + core_runs, key=lambda r: (r.rule, r.dataset))
+    result = ValidationResult(
         findings=findings,
         runs=runs,
         records={name: len(frame) for name, frame in sorted(frames.items())},
         metadata_source=dict(sorted(metadata.sources.items())),
         timings=timings,
-        gx_results=suite_run.gx_results,
+        gx_results=gx_results,
+        rules={r.id: RuleText(r.id, r.description, r.message) for r in rules}
+        | {r.id: rule_text(r) for r in catalogue},
+        context=_context(folder, guides, catalogue, rule_files, rules, suites),
         warnings=warnings,
     )
+    return decisions.applied(result)
+
+
+def libraries() -> dict[str, Library]:
+    """The implementation guides rules consult: the shipped SDTMIG 3.4 / ADaMIG 1.3 subsets."""
+    return {"SDTMIG": Library("SDTMIG", "3.4", load_standard("sdtm"), complete=False),
+            "ADAMIG": Library("ADAMIG", "1.3", load_standard("adam"), complete=False)}
+
+
+def _context(folder: Path | None, guides: dict[str, Library], catalogue: list, rule_files, rules: tuple,
+             suites: bool) -> dict[str, str]:
+    """What a report states about the run: data, standards, terminology, engine."""
+    from importlib.metadata import version
+
+    sources = ", ".join(str(p) for p in rule_files) if rule_files is not None else "clinforge's catalogue"
+    engine = [f"clinforge {version('clinforge')}",
+              f"{len(catalogue)} CORE-format rules ({sources})", f"{len(rules)} built-in rules"]
+    if suites:
+        engine.append(f"expectation suites (Great Expectations {version('great-expectations')})")
+    return {
+        "data": str(folder) if folder is not None else "datasets given in memory",
+        "standards": "; ".join(f"{g.name} {g.version}" + ("" if g.complete else " (subset clinforge ships)")
+                               for g in guides.values()),
+        "terminology": "CDISC CT: the subset clinforge ships (specs/ct)",
+        "engine": "; ".join(engine),
+    }
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """The dispositions and the baseline of a run, read before any check runs."""
+
+    entries: list[Disposition]
+    previous: list[Finding] | None
+    baseline: str
+
+    @classmethod
+    def read(cls, dispositions: str | Path | None, baseline: str | Path | None) -> Decisions:
+        return cls(load_dispositions(dispositions) if dispositions else [],
+                   load_baseline(baseline) if baseline else None, str(baseline or ""))
+
+    def applied(self, result: ValidationResult) -> ValidationResult:
+        """The result with its findings marked by the dispositions and its issues by the baseline."""
+        findings, coverage = apply_dispositions(result.findings, self.entries)
+        marks, resolved = changes(issues(findings), self.previous) if self.previous is not None else ({}, [])
+        return replace(result, findings=findings, coverage=coverage, changes=marks, resolved=resolved,
+                       baseline=self.baseline)

@@ -63,6 +63,12 @@ def read_folder(folder: str | Path, *, encoding: str = DEFAULT, warn: Warn | Non
     JSON files that are not Dataset-JSON (reports, expectation suites) are passed over.
     `encoding` and `warn` as for `read_dataset`.
     """
+    chosen = dataset_files(folder)
+    return {name: read_dataset(path, encoding=encoding, warn=warn) for name, path in chosen.items()}
+
+
+def dataset_files(folder: str | Path) -> dict[str, Path]:
+    """The file of each dataset in `folder`, by upper-case name, as `read_folder` chooses them."""
     root = Path(folder)
     if not root.is_dir():
         raise InputError("folder not found", file=str(root))
@@ -72,7 +78,7 @@ def read_folder(folder: str | Path, *, encoding: str = DEFAULT, warn: Warn | Non
         for path in files:
             if path.suffix.lower() == suffix and (suffix != ".json" or _is_dataset_json(path)):
                 chosen.setdefault(path.stem.upper(), path)
-    return {name: read_dataset(chosen[name], encoding=encoding, warn=warn) for name in sorted(chosen)}
+    return dict(sorted(chosen.items()))
 
 
 def _read_xpt(path: Path, encoding: str, warn: Warn | None) -> pd.DataFrame:

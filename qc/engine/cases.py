@@ -38,8 +38,10 @@ class CaseResult:
     reason: str = ""
 
 
-def read_case(folder: Path, libraries: dict[str, Library] | None = None) -> Submission:
-    """The datasets of one case's data/ folder, typed by _variables.csv."""
+def read_case(folder: Path, libraries: dict[str, Library] | None = None, standard: str = "SDTMIG"
+              ) -> Submission:
+    """The datasets of one case's data/ folder, typed by _variables.csv; `standard` when the
+    case's .env names none."""
     data = folder / "data"
     env = _env(data / ".env")
     listed = {r["Filename"].lower(): r for r in _csv(data / "_datasets.csv")}
@@ -68,7 +70,7 @@ def read_case(folder: Path, libraries: dict[str, Library] | None = None) -> Subm
                                          filename=path.name, size=path.stat().st_size, variables=ordered,
                                          declared_class=(row.get("Class") or "").strip().upper(),
                                          declared_subclass=(row.get("Subclass") or "").strip().upper())
-    standard = env.get("PRODUCT", "SDTMIG").upper()
+    standard = env.get("PRODUCT", standard).upper()
     version = env.get("VERSION", "").replace("-", ".")
     library = (libraries or {}).get(standard)
     return Submission(datasets=datasets, standard=standard, version=version, library=library)
@@ -100,7 +102,7 @@ def found_rows(rule: Rule, submission: Submission) -> tuple[list[Row], str]:
 def check_case(rule: Rule, folder: Path, libraries: dict[str, Library] | None = None) -> CaseResult:
     kind = folder.parent.name
     name = f"{kind}/{folder.name}"
-    submission = read_case(folder, libraries)
+    submission = read_case(folder, libraries, "ADAMIG" if rule.is_adam else "SDTMIG")
     found, reason = found_rows(rule, submission)
     expected = expected_rows(folder) if kind == "negative" else []
     found, expected = _unordered(rule, found), _unordered(rule, expected)

@@ -57,6 +57,17 @@ class Rule:
     path: str = ""  # the rule.yml it came from
 
     @property
+    def is_adam(self) -> bool:
+        """An ADaM rule: its authorities cite the ADaMIG and no SDTM-family guide."""
+        names = {name for name, _ in self.standards}
+        return "ADAMIG" in names and not names & {"SDTMIG", "SENDIG", "TIG", "SDTM"}
+
+    @property
+    def is_define(self) -> bool:
+        """A rule about a define.xml (its authority is Define-XML), run over define.xml's tables."""
+        return any(name == "DEFINE-XML" for name, _ in self.standards)
+
+    @property
     def folder(self) -> Path | None:
         return Path(self.path).parent if self.path else None
 

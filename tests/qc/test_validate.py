@@ -65,7 +65,8 @@ def test_reports(tmp_path, result):
     findings = json.loads(paths["json"].read_text())
     assert len(findings) == len(result.findings)
     assert set(findings[0]) == {"rule", "severity", "dataset", "variable", "usubjid", "seq", "row",
-                                "value", "message"}
+                                "value", "message", "core_id", "cdisc_id", "fda_id", "p21_id", "disposition",
+                                "explanation"}
     cases = ET.parse(paths["junit"]).getroot().findall(".//testcase")
     assert len(cases) == len(result.runs)
     failed = {(c.get("classname"), c.get("name")) for c in cases if c.find("failure") is not None}
