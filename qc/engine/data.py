@@ -10,8 +10,9 @@ domain (or, in an associated-persons dataset, for the domain it is about).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -44,6 +45,7 @@ class Dataset:
     declared_class: str = ""
     declared_subclass: str = ""
     _first: dict = field(default_factory=dict, compare=False, repr=False)
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         first = {}
@@ -52,6 +54,12 @@ class Dataset:
                 values = text(self.frame[column].head(1))
                 first[column] = values.iloc[0] if len(values) else ""
         object.__setattr__(self, "_first", first)
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per dataset: facts every rule of a run asks for (variable metadata)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     @property
     def records(self) -> int:

@@ -8,17 +8,17 @@ table has `_record`: the 1-based record a finding points at (empty for metadata 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 
 from qc.engine.data import Dataset, Submission
 from qc.engine.table import NotRun
-from qc.engine.values import as_text
+from qc.engine.values import as_text, is_null
 
 RECORD = "_record"
-Builder = Callable[[Dataset, Submission], pd.DataFrame]
+Builder = Callable[[Dataset, Submission], pd.DataFrame | Iterable[pd.DataFrame]]
 RULE_TYPES: dict[str, Builder] = {}
 STUDY_LEVEL = {"Domain Presence Check"}  # the same table for every dataset: findings about the study
 
@@ -50,20 +50,31 @@ def dataset_metadata(dataset: Dataset, submission: Submission) -> pd.DataFrame:
 
 
 def _variable_rows(dataset: Dataset) -> pd.DataFrame:
+    return dataset.memo("variable rows", lambda: _variables_of(dataset))
+
+
+def _variables_of(dataset: Dataset) -> pd.DataFrame:
     rows = []
     for position, column in enumerate(dataset.frame.columns, start=1):
         info = dataset.variable(column)
         values = dataset.frame[column]
-        text = as_text(values)
         rows.append({
             "variable_name": column, "variable_order_number": position,
             "variable_label": info.label, "variable_size": info.length,
             "variable_data_type": info.type or ("Num" if pd.api.types.is_numeric_dtype(values) else "Char"),
             "variable_format": info.format,
-            "variable_max_size": int(text.str.len().max()) if len(text) else 0,
-            "variable_has_empty_values": bool((text == "").any()),
+            "variable_max_size": _longest(values),
+            "variable_has_empty_values": bool(is_null(values).any()),
         })
     return pd.DataFrame(rows)
+
+
+def _longest(values: pd.Series) -> int:
+    """The longest value written as text; numbers are written once per distinct value."""
+    if pd.api.types.is_numeric_dtype(values):
+        values = pd.Series(values.dropna().unique())
+    lengths = as_text(values).str.len()
+    return int(lengths.max()) if len(lengths) else 0
 
 
 @rule_type("Variable Metadata Check")
@@ -99,19 +110,16 @@ def variable_metadata_with_library(dataset: Dataset, submission: Submission) -> 
 
 
 @rule_type("Value Check with Dataset Metadata")
-def values_with_dataset_metadata(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+def values_with_dataset_metadata(dataset: Dataset, submission: Submission) -> Iterator[pd.DataFrame]:
+    """Every value of the dataset as a row (row_number, variable_name, variable_value) with the
+    dataset's metadata, one variable at a time: the long table of a large dataset would hold
+    records × variables rows at once. Row-wise checks see no difference."""
     frame = dataset.frame
-    long = pd.DataFrame({
-        RECORD: np.repeat(np.arange(1, len(frame) + 1), len(frame.columns)),
-        "row_number": np.repeat(np.arange(1, len(frame) + 1), len(frame.columns)),
-        "variable_name": np.tile(np.array(frame.columns, dtype=object), len(frame)),
-        "variable_value": np.concatenate([as_text(frame[c]).to_numpy(dtype=object)[:, None]
-                                          for c in frame.columns], axis=1).ravel() if len(frame.columns)
-        else np.array([], dtype=object),
-    })
-    for key, value in _dataset_row(dataset).items():
-        long[key] = value
-    return long
+    numbers = np.arange(1, len(frame) + 1)
+    metadata = _dataset_row(dataset)
+    for column in frame.columns:
+        yield pd.DataFrame({RECORD: numbers, "row_number": numbers, "variable_name": column,
+                            "variable_value": as_text(frame[column]).to_numpy(dtype=object), **metadata})
 
 
 @rule_type("Domain Presence Check")

@@ -74,20 +74,38 @@ def run_rule(rule: Rule, submission: Submission) -> list[Outcome]:
 
 def _run_on(rule: Rule, dataset: Dataset, submission: Submission) -> Outcome:
     try:
-        frame = RULE_TYPES[rule.rule_type](dataset, submission)
-        table = Table(rule, dataset, submission, frame)
-        if rule.rule_type == "Record Data":
-            table.frame = match_datasets(table)
-        run_operations(table)
-        if table.frame.empty:
-            return Outcome(rule, dataset.name, PASSED, "no records to check")
-        mask = evaluate(for_every_variable(rule.check, table), table)
-        return _outcome(rule, table, mask)
+        built = RULE_TYPES[rule.rule_type](dataset, submission)
+        parts = [built] if isinstance(built, pd.DataFrame) else built
+        return _merged(rule, dataset, [_check(rule, dataset, submission, frame) for frame in parts])
     except NotRun as reason:
         return Outcome(rule, dataset.name, NOT_RUN, str(reason))
     except (KeyError, ValueError, TypeError, IndexError, AttributeError) as error:
         # A rule that the data does not fit (a value of an unexpected type): reported, never raised.
         return Outcome(rule, dataset.name, NOT_RUN, f"the check failed on this data: {error!r}")
+
+
+def _check(rule: Rule, dataset: Dataset, submission: Submission, frame: pd.DataFrame) -> Outcome:
+    table = Table(rule, dataset, submission, frame)
+    if rule.rule_type == "Record Data":
+        table.frame = match_datasets(table)
+    run_operations(table)
+    if table.frame.empty:
+        return Outcome(rule, dataset.name, PASSED, "no records to check")
+    mask = evaluate(for_every_variable(rule.check, table), table)
+    return _outcome(rule, table, mask)
+
+
+def _merged(rule: Rule, dataset: Dataset, outcomes: list[Outcome]) -> Outcome:
+    """One outcome from a table checked in parts (a long table variable by variable)."""
+    if len(outcomes) == 1:
+        return outcomes[0]
+    failed = [o for o in outcomes if o.status == FAILED]
+    if not failed:
+        return outcomes[0] if outcomes else Outcome(rule, dataset.name, PASSED, "no records to check")
+    hits = pd.concat([o.hits for o in failed], ignore_index=True)
+    if rule.sensitivity in ("Dataset", "Study"):
+        hits = hits.head(1)
+    return Outcome(rule, failed[0].dataset, FAILED, variables=failed[0].variables, hits=hits)
 
 
 # --- scope ---------------------------------------------------------------------------------------

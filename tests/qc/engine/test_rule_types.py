@@ -32,11 +32,13 @@ def test_variable_metadata_with_the_guides_metadata():
         "STUDYID": "Req", "DOMAIN": "", "AEXX": ""}
 
 
-def test_values_with_dataset_metadata_one_row_per_value():
+def test_values_with_dataset_metadata_one_row_per_value_a_variable_at_a_time():
     data = submission(AE=pd.DataFrame({"STUDYID": ["S", "S"], "AETERM": ["A", ""]}))
-    table = RULE_TYPES["Value Check with Dataset Metadata"](data.datasets["AE"], data)
-    assert table[["row_number", "variable_name", "variable_value"]].to_numpy().tolist() == [
-        [1, "STUDYID", "S"], [1, "AETERM", "A"], [2, "STUDYID", "S"], [2, "AETERM", ""]]
+    parts = list(RULE_TYPES["Value Check with Dataset Metadata"](data.datasets["AE"], data))
+    columns = ["row_number", "variable_name", "variable_value"]
+    assert [part[columns].to_numpy().tolist() for part in parts] == [
+        [[1, "STUDYID", "S"], [2, "STUDYID", "S"]], [[1, "AETERM", "A"], [2, "AETERM", ""]]]
+    assert (parts[0]["dataset_name"] == "AE").all()
 
 
 def test_domain_presence_a_column_per_domain():
