@@ -118,8 +118,15 @@ def values_with_dataset_metadata(dataset: Dataset, submission: Submission) -> It
     numbers = np.arange(1, len(frame) + 1)
     metadata = _dataset_row(dataset)
     for column in frame.columns:
-        yield pd.DataFrame({RECORD: numbers, "row_number": numbers, "variable_name": column,
-                            "variable_value": as_text(frame[column]).to_numpy(dtype=object), **metadata})
+        constants = {key: _repeated(value, len(frame))
+                     for key, value in {**metadata, "variable_name": column}.items()}
+        yield pd.DataFrame({RECORD: numbers, "row_number": numbers, "variable_value": as_text(frame[column]),
+                            **constants})
+
+
+def _repeated(value: object, rows: int) -> pd.Categorical:
+    """One value on every row, stored once (a category), not once per row."""
+    return pd.Categorical.from_codes(np.zeros(rows, dtype=np.int8), categories=[value])
 
 
 @rule_type("Domain Presence Check")

@@ -67,10 +67,14 @@ def regex_part(values: pd.Series, regex: str | None) -> pd.Series:
     present = present[present.astype(str) != ""]
     if present.empty or re.match(regex, str(present.iloc[0])) is None:
         return values
-    found = values.astype("str").str.extract(f"({regex})", expand=False)
+    return per_distinct(lambda text: _regex_found(text, regex), values.astype("str"))
+
+
+def _regex_found(text: pd.Series, regex: str) -> pd.Series:
+    found = text.str.extract(f"({regex})", expand=False)
     if isinstance(found, pd.DataFrame):
         found = found.iloc[:, 0]
-    return found.fillna(values.astype("str"))
+    return found.fillna(text)
 
 
 def shown(values: pd.Series) -> pd.Series:
