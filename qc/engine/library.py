@@ -60,6 +60,10 @@ class Library:
         spec = self.spec(domain)
         return spec.variables if spec is not None else ()
 
+    def guide_variables(self, dataset: Dataset) -> tuple[Variable, ...]:
+        """The IG's variables of the dataset's domain (SUPPQUAL's for a SUPP-- dataset)."""
+        return self.variables("SUPPQUAL" if dataset.is_supp else dataset.unsplit_name)
+
     def is_custom(self, domain: str) -> bool:
         return domain not in self.datasets
 

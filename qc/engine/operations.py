@@ -276,7 +276,7 @@ def domain_is_custom(table: Table, spec: dict) -> bool:
 
 def _core_variables(core: str | None) -> Operation:
     def compute(table: Table, spec: dict) -> list[str]:
-        variables = _library(table).variables(table.dataset.unsplit_name)
+        variables = _library(table).guide_variables(table.dataset)
         if not variables:
             raise NotRun(f"{table.dataset.unsplit_name} is not a domain of the implementation guide")
         wanted = [v for v in variables if core is None or v.core == core]
@@ -331,8 +331,8 @@ def parent_model_column_order(table: Table, spec: dict) -> pd.Series:
 @operation("get_dataset_filtered_variables")
 def dataset_filtered_variables(table: Table, spec: dict) -> list[str]:
     """The dataset's variables whose IG metadata has key_name = key_value (e.g. role = Timing)."""
-    library_names = {expand(v.name, table.wildcard): v for v in _library(table).variables(
-        table.dataset.unsplit_name)}
+    guide = _library(table).guide_variables(table.dataset)
+    library_names = {expand(v.name, table.wildcard): v for v in guide}
     key, value = spec.get("key_name"), spec.get("key_value")
     out = []
     for column in table.dataset.frame.columns:

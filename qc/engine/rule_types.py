@@ -89,14 +89,13 @@ def variable_metadata_with_library(dataset: Dataset, submission: Submission) -> 
     if library is None:
         raise NotRun("needs the implementation guide's metadata (clinforge standards import)")
     rows = _variable_rows(dataset)
-    domain = dataset.unsplit_name
     standard = pd.DataFrame([{
         "variable_name": v.name.replace("--", dataset.wildcard, 1) if v.name.startswith("--") else v.name,
         "library_variable_name": v.name, "library_variable_label": v.label,
         "library_variable_data_type": v.type, "library_variable_core": v.core or "",
         "library_variable_role": v.role or "", "library_variable_order_number": v.order,
         "library_variable_ccode": v.codelist or "",
-    } for v in library.variables(domain)])
+    } for v in library.guide_variables(dataset)])
     if standard.empty:
         standard = pd.DataFrame(columns=["variable_name", "library_variable_name", "library_variable_label",
                                          "library_variable_data_type", "library_variable_core",
