@@ -82,8 +82,9 @@ def test_source_date_epoch_is_the_only_difference(tmp_path, raw, package, monkey
     before, after = tree(package), tree(stamped)
     assert set(before) == set(after)
     changed = {k for k in before if before[k] != after[k]}
-    # Files that carry a creation time: XPT headers, define.xml (and its HTML), the manifest.
-    assert changed and all(k.endswith((".xpt", ".xml", ".html", "manifest.json")) for k in changed)
+    # Files that carry a creation time: XPT headers, define.xml (and its HTML), the Excel
+    # validation report, the manifest.
+    assert changed and all(k.endswith((".xpt", ".xml", ".html", ".xlsx", "manifest.json")) for k in changed)
     manifest = json.loads(after["manifest.json"])
     assert manifest["created"] == "2023-11-14T22:13:20Z"
 
