@@ -396,11 +396,51 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
 
 
 def demo(out: Path, *, subjects: int | None, seed: int, output: Output) -> list[RunResult]:
-    """Both seed studies end to end: raw exports in `out/raw/<study>`, packages in `out/<study>`."""
+    """Both seed studies end to end: raw exports in `out/raw/<study>`, packages in `out/<study>`;
+    then the first study's known findings explained in `out/review/<study>/dispositions.yaml` and
+    its package validated again with them (reports beside it), as a submission team works."""
     runs = []
     for name in DEMO_STUDIES:
         raw = Path(out) / "raw" / name
         synthesised = synth(name, raw, subjects=subjects or DEMO_STUDIES[name], seed=seed, output=output)
         done = run(name, raw, Path(out) / name, output=output, seed=seed)
         runs.append(replace(done, steps=[synthesised, *done.steps]))
+    runs.append(review(runs[0], Path(out), output=output))
     return runs
+
+
+def review(first: RunResult, out: Path, *, output: Output) -> RunResult:
+    """The package of `first` validated again, its planted findings explained by dispositions and
+    the first validation as the baseline: what the exit status becomes once they are explained."""
+    import yaml
+
+    from specs.dataset import build_timestamp
+
+    study = load_study(first.study)
+    folder = out / "review" / first.study
+    folder.mkdir(parents=True, exist_ok=True)
+    planted = yaml.safe_load((Path(__file__).parents[1] / "edc" / "planted.yaml").read_text())["planted"]
+    day = build_timestamp().date().isoformat()
+    entries = [{**p, "status": "explained", "author": "clinforge demo", "date": day} for p in planted]
+    dispositions = folder / DISPOSITIONS
+    dispositions.write_text(yaml.safe_dump({"dispositions": entries}, sort_keys=False, width=100))
+    layout = Layout(out / first.study, study.studyid)
+    # SDTM and ADaM validated together, so that one dispositions file covers both.
+    frames = _read(layout.sdtm, None, DEFAULT, output) | _read(layout.adam, None, DEFAULT, output)
+    previous = folder / "baseline-findings.json"
+    previous.write_text(_joined_findings([layout.reports / k / "findings.json" for k in ("sdtm", "adam")]))
+    check = validate(folder, output=output, study_name=first.study, report=folder / "reports",
+                     data_docs=False, label=f"{study.studyid} with {dispositions.name}", frames=frames,
+                     dispositions=dispositions, baseline=previous)
+    explained = sum(f.settled for f in check.findings)
+    output.info(f"{first.study}: {explained} findings explained by {dispositions}; validated again, "
+                f"the exit status is {1 if check.fails('error') else 0}")
+    return RunResult(f"{first.study} (reviewed)", [], [check])
+
+
+def _joined_findings(paths: list[Path]) -> str:
+    """One findings.json from several (the package's SDTM and ADaM reports)."""
+    import json
+
+    findings = [f for path in paths for f in json.loads(path.read_text(encoding="utf-8"))]
+    return "[\n" + ",\n".join(json.dumps(f, sort_keys=True, ensure_ascii=False) for f in findings) + "\n]\n"

@@ -247,3 +247,21 @@ def test_run_has_no_errors_and_only_the_planted_warnings(planted):
             found.setdefault((finding["severity"], finding["rule"]), set()).add(finding["variable"])
     assert {key: variables for key, variables in found.items() if key[0] != "warning"} == {}
     assert {rule: variables for (_, rule), variables in found.items()} == PLANTED_WARNINGS
+
+
+def test_review_explains_the_planted_findings(tmp_path):
+    # The demo's last step: the first study's package validated again with a dispositions file
+    # explaining what the simulator planted, against the package's own reports as baseline.
+    raw = tmp_path / "raw"
+    output = Output(quiet=True)
+    pipeline.synth("ovarian", raw, subjects=30, seed=20261122, output=output)
+    first = pipeline.run("ovarian", raw, tmp_path / "ovarian", output=output)
+    reviewed = pipeline.review(first, tmp_path, output=output)
+    (check,) = reviewed.validations
+    settled = {(f.rule, f.dataset, f.variable) for f in check.findings if f.settled}
+    assert {("XD-AESER-CRITERION", "AE", "AESER"), ("DS-ADAM-REQ-NULL", "ADSL", "AGE")} <= settled
+    assert not [f for f in check.findings if not f.settled]  # nothing else is left open
+    assert not [c for c in check.coverage if c.stale]
+    assert set(check.changes.values()) == {"persisting"} and not check.resolved
+    assert not check.fails("warning")
+    assert (tmp_path / "review" / "ovarian" / "reports" / "report.xlsx").is_file()
