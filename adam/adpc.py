@@ -27,6 +27,7 @@ import pandas as pd
 from adam.adsl import convert_blanks_to_na
 from adam.dates import compute_dt, derive_vars_dtm, derive_vars_dy
 from adam.nca import resolve_blq_rules
+from adam.sources import compute_condition
 
 PROFILE_KEYS = ("STUDYID", "USUBJID", "PCTESTCD", "PCSPEC")
 ADSL_VARS = ("TRTSDT", "TRTSDTM", "TRT01A")
@@ -186,7 +187,7 @@ def build_adpc(
     keys = list(subject_keys)
     data = convert_blanks_to_na(pc)
     if filter is not None:
-        data = data[data.eval(filter).fillna(False).astype(bool)]
+        data = data[compute_condition(data, filter)]
     wanted = [v for v in dict.fromkeys([reference_datetime, study_day_reference, *adsl_vars]) if v in adsl]
     data = data.merge(adsl[[*keys, *wanted]], on=keys, how="left", validate="many_to_one")
     data = derive_vars_dtm(data, new_vars_prefix="A", dtc="PCDTC", highest_imputation=highest_imputation,

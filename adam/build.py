@@ -8,13 +8,15 @@ each later dataset reads the earlier ones as published: with exactly their spec'
 (plus internal `_` columns, which are never written).
 
 Everything that can be checked before building is checked first (every spec parameter,
-every SDTM dataset needed), so a bad spec or a missing SDTM file stops the build before any
-dataset is made, with all problems listed.
+every SDTM dataset needed, and each variable a builder reads: present, of its type, with
+values it can use, see adam.inputs), so a bad spec or damaged SDTM stops the build before any
+dataset is made, naming the file, row, variable and value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import inspect
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -30,11 +32,27 @@ from adam.adqs import build_adqs
 from adam.adrs import build_adrs
 from adam.adsl import ADMIRAL_LAST_ALIVE_DTC, adsl_needs, build_adsl
 from adam.adtte import build_adtte
-from adam.dates import invalid_dtc
-from adam.params import check_parameters, dataset_inputs, parameter_line, resolve_parameters
+from adam.inputs import (
+    ADAE_READS,
+    ADLB_READS,
+    ADPC_READS,
+    ADQS_READS,
+    ADRS_READS,
+    ADSL_READS,
+    NO_SDTM,
+    Reads,
+    Use,
+    checked_inputs,
+)
+from adam.params import (
+    check_parameters,
+    dataset_inputs,
+    keyword_parameters,
+    parameter_line,
+    resolve_parameters,
+)
 from specs.errors import InputError, Problem, SpecError
 from specs.model import DatasetSpec, Study
-from specs.readers import PREFERENCE
 from specs.schema import closest
 
 
@@ -52,6 +70,8 @@ class Builder:
     function: Callable[..., pd.DataFrame]
     # Optional dataset arguments that some parameter values require (from the resolved parameters).
     needs: Callable[[Mapping[str, Any]], set[str]] | None = None
+    # The SDTM variables it reads (adam.inputs), checked before any dataset is built.
+    reads: Reads = NO_SDTM
 
     def inputs(self, parameters: Mapping[str, Any]) -> dict[str, bool]:
         """Dataset arguments by lower-case name, True where this run cannot do without it."""
@@ -59,25 +79,15 @@ class Builder:
         return {name: required or name in needed for name, required in dataset_inputs(self.function).items()}
 
 
-# SDTM variables a builder derives from (beyond the Predecessor sources its spec declares), by
-# SDTM dataset. DM.RFSTDTC is the subject's reference start (Expected in SDTMIG DM): a DM without
-# it is not the SDTM the ADSL derivations were written for.
-READS: dict[str, dict[str, tuple[str, ...]]] = {
-    "ADSL": {"DM": ("STUDYID", "USUBJID", "ARM", "ACTARM", "RFSTDTC"),
-             "EX": ("STUDYID", "USUBJID", "EXSTDTC", "EXENDTC"),
-             "DS": ("STUDYID", "USUBJID", "DSDECOD", "DSSTDTC")},
-    "ADAE": {"AE": ("STUDYID", "USUBJID", "AESTDTC", "AEENDTC")},
-}
-
 BUILDERS: dict[str, Builder] = {
-    "ADSL": Builder(build_adsl, needs=_adsl_needs),
-    "ADAE": Builder(build_adae),
-    "ADRS": Builder(build_adrs),
+    "ADSL": Builder(build_adsl, needs=_adsl_needs, reads=ADSL_READS),
+    "ADAE": Builder(build_adae, reads=ADAE_READS),
+    "ADRS": Builder(build_adrs, reads=ADRS_READS),
     "ADTTE": Builder(build_adtte),
-    "ADPC": Builder(build_adpc),
+    "ADPC": Builder(build_adpc, reads=ADPC_READS),
     "ADPP": Builder(build_adpp),
-    "ADQS": Builder(build_adqs),
-    "ADLB": Builder(build_adlb),
+    "ADQS": Builder(build_adqs, reads=ADQS_READS),
+    "ADLB": Builder(build_adlb, reads=ADLB_READS),
 }
 
 
@@ -141,7 +151,7 @@ def build_adam(
     steps = plan(study)
     frames = {name.upper(): _without_attrs(frame) for name, frame in sdtm.items()}
     _check_sdtm(steps, frames, sdtm_folder)
-    _check_sdtm_variables(study, steps, frames, sdtm_folder)
+    frames = checked_inputs(study, uses(steps, frames), frames, sdtm_folder)
     adam: dict[str, pd.DataFrame] = {}
     for step in steps:
         name = step.spec.name
@@ -186,77 +196,16 @@ def _check_sdtm(steps: list[Step], frames: Mapping[str, pd.DataFrame], folder: s
         )
 
 
-def required_variables(step: Step) -> dict[str, set[str]]:
-    """SDTM variables the step's builder needs, by SDTM dataset: READS and the spec's Predecessors."""
-    needed = {dataset: set(names) for dataset, names in READS.get(step.spec.name, {}).items()}
-    for variable in step.spec.variables:
-        if variable.origin == "Predecessor" and variable.source and "." in variable.source:
-            dataset, name = variable.source.split(".", 1)
-            if dataset not in BUILDERS:
-                needed.setdefault(dataset, set()).add(name)
-    return needed
-
-
-def _source_file(name: str, folder: str | Path | None) -> str:
-    """The file an SDTM dataset was read from (as specs.readers.read_folder chooses it)."""
-    if folder:
-        for suffix in PREFERENCE:
-            path = Path(folder) / f"{name.lower()}{suffix}"
-            if path.is_file():
-                return str(path)
-    return f"SDTM dataset {name}"
-
-
-def _check_sdtm_variables(
-    study: Study, steps: list[Step], frames: Mapping[str, pd.DataFrame], folder: str | Path | None
-) -> None:
-    """Refuse SDTM that lacks a variable a builder needs, or holds a value of the wrong type.
-
-    Checked before any dataset is built, so a damaged input is named instead of failing
-    deep inside a derivation: Num variables (per the SDTM spec) must hold numbers, --DTC
-    variables ISO 8601 (partial dates allowed).
-    """
-    needed: dict[str, dict[str, list[str]]] = {}
+def uses(steps: list[Step], available: Collection[str]) -> list[Use]:
+    """What each step reads from the SDTM datasets in `available` (upper-case names), with every
+    parameter its builder runs with (its defaults where the spec sets none)."""
+    found = []
     for step in steps:
-        for dataset, names in required_variables(step).items():
-            for name in names:
-                needed.setdefault(dataset, {}).setdefault(name, []).append(step.spec.name)
-    for dataset in sorted(set(needed) | set(frames)):
-        frame = frames.get(dataset)
-        if frame is None:
-            continue
-        file = _source_file(dataset, folder)
-        missing = sorted(name for name in needed.get(dataset, {}) if name not in frame.columns)
-        if missing:
-            users = sorted({user for name in missing for user in needed[dataset][name]})
-            raise InputError(
-                f"{dataset} lacks {', '.join(missing)}, which {' and '.join(users)} "
-                f"{'needs' if len(users) == 1 else 'need'}",
-                file=file, expected=f"the variables {', '.join(missing)} in {dataset}",
-            )
-        spec = study.sdtm.get(dataset)
-        numeric = {v.name for v in spec.variables if v.type == "Num"} if spec else set()
-        for name in frame.columns:
-            _check_values(dataset, frame[name], file, numeric=name in numeric)
-
-
-def _check_values(dataset: str, values: pd.Series, file: str, *, numeric: bool) -> None:
-    """A Num variable (per the SDTM spec) must hold numbers, a --DTC variable ISO 8601."""
-    if numeric and not pd.api.types.is_numeric_dtype(values):
-        text = values.astype("string").str.strip()
-        bad = text.notna() & (text != "") & pd.to_numeric(text, errors="coerce").isna()
-        expected = "a number (Num in the SDTM spec)"
-    elif str(values.name).endswith("DTC") and not pd.api.types.is_numeric_dtype(values):
-        bad = invalid_dtc(values)
-        expected = "ISO 8601 (partial dates such as 2024-05 allowed)"
-    else:
-        return
-    if bad.any():
-        row = int(bad.to_numpy().argmax())
-        raise InputError(
-            f"{dataset}.{values.name} holds a value that is not valid", file=file, row=row + 1,
-            column=str(values.name), value=values.iloc[row], expected=expected,
-        )
+        defaults = {name: value for name, value in keyword_parameters(step.builder.function).items()
+                    if value is not inspect.Parameter.empty}
+        given = [arg.upper() for arg in step.builder.inputs(step.parameters) if arg.upper() in available]
+        found.append(Use(step.builder.reads, defaults | step.parameters, step.spec, given))
+    return found
 
 
 def select_variables(frame: pd.DataFrame, spec: DatasetSpec, builder: str = "the builder") -> pd.DataFrame:

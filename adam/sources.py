@@ -12,15 +12,28 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from specs.errors import InputError
+
 Condition = str | Callable[[pd.DataFrame], pd.Series] | None
 """A row filter: a pandas query string, a function of the frame returning booleans, or None (all)."""
 
 
 def compute_condition(dataset: pd.DataFrame, condition: Condition) -> pd.Series:
-    """Evaluate a `Condition` on `dataset`; a missing comparison counts as False."""
+    """Evaluate a `Condition` on `dataset`; a missing comparison counts as False.
+
+    A query the data cannot answer (a misspelt variable, broken syntax) raises InputError
+    naming the query, whatever pandas raised.
+    """
     if condition is None:
         return pd.Series(True, index=dataset.index)
-    result = dataset.eval(condition) if isinstance(condition, str) else condition(dataset)
+    if isinstance(condition, str):
+        try:
+            result = dataset.eval(condition)
+        except Exception as error:  # noqa: BLE001 - any failure of a spec's query is the spec's
+            raise InputError(f"the condition `{condition}` cannot be evaluated: {error}",
+                             expected="a query over the dataset's variables; check the spec") from None
+    else:
+        result = condition(dataset)
     return pd.Series(result, index=dataset.index).fillna(False).astype(bool)
 
 

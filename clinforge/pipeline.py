@@ -29,7 +29,8 @@ class StepResult:
     step: str
     folder: Path
     counts: dict[str, int]  # dataset or form → records
-    # The datasets as reading the written files gives them, for the next step of `run`.
+    # The datasets as reading the written files gives them, for the next step of `run`; those left
+    # out for having no records as reading an empty file would give them.
     datasets: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -116,6 +117,7 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
     """define.xml (Define-XML 2.1, XSD-checked) and define.html for the datasets in `data_dir`
     (XPT text read by `encoding`; or `frames`, the datasets as read from it)."""
     from define.html import write_html
+    from define.inputs import check_datasets, not_described
     from define.writer import write_define
     from specs.textsplit import with_text_splits
 
@@ -124,6 +126,11 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
     study = with_text_splits(load_study(study_name, store), frames)
     _say_terminology(study, output)
     kind = "adam" if frames and set(frames) <= set(study.adam) else "sdtm"
+    specs = study.adam if kind == "adam" else study.sdtm
+    check_datasets(specs, frames, data_dir)
+    others = not_described(specs, frames)
+    if others:
+        output.info(f"Not in the study's {kind.upper()} specs, not described: {', '.join(others)}")
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     output.info(f"Writing {kind.upper()} define.xml for {len(frames)} datasets of {study.studyid}")
@@ -250,7 +257,8 @@ def _read(folder: Path, frames: Mapping[str, pd.DataFrame] | None, encoding: str
 
 def _write_into(folder: Path, datasets: dict, specs: dict, formats: tuple[str, ...],
                 output: Output) -> dict[str, pd.DataFrame]:
-    """Write the non-empty datasets into `folder`; returns them as reading the files gives them."""
+    """Write the non-empty datasets into `folder`; returns every dataset as reading the files gives
+    them (those not written, without records, as an empty file would give them)."""
     from specs.dataset import conform
     from specs.readers import as_read
     from specs.xpt import write_conformed
@@ -261,10 +269,11 @@ def _write_into(folder: Path, datasets: dict, specs: dict, formats: tuple[str, .
         output.info(f"Not written, no records: {', '.join(empty)}")
     written = {}
     with output.progress("writing", len(datasets)) as step:
-        for name in sorted(set(datasets) - set(empty)):
+        for name in sorted(datasets):
             step(name)
             conformed = conform(datasets[name], specs[name])
-            write_conformed(conformed, specs[name], folder, formats)
+            if name not in empty:
+                write_conformed(conformed, specs[name], folder, formats)
             written[name] = as_read(conformed, "xpt" if "xpt" in formats else "json")
     return written
 
@@ -357,9 +366,13 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
 
         kept = study_folder(study_name) / DISPOSITIONS
 
+        def files(kind: str) -> dict[str, pd.DataFrame]:
+            """What the step's folder holds: its datasets with records."""
+            return {name: frame for name, frame in made[kind].items() if not frame.empty}
+
         def check(kind: str, folder: Path, out: Output = output):
             return validate(folder, output=out, study_name=study_name, report=layout.reports / kind,
-                            data_docs=False, label=kind.upper(), frames=made[kind],
+                            data_docs=False, label=kind.upper(), frames=files(kind),
                             dispositions=kept if kept.is_file() else None, store=store)
 
         def step(name: str, action: Callable[[], Any]) -> None:
@@ -378,6 +391,7 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
 
         step("sdtm", lambda: sdtm(study_name, raw, layout.sdtm, output=output, formats=formats,
                                   encoding=encoding, store=store))
+        # ADaM is built also from SDTM datasets without records (a study without adverse events).
         step("adam", lambda: adam(study_name, layout.sdtm, layout.adam, output=output, formats=formats,
                                   sdtm=made["sdtm"], store=store))
         # The SDTM validation needs nothing the later steps make: it runs on the second core
@@ -385,9 +399,9 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
         sdtm_check = Child(lambda out: replace(check("sdtm", layout.sdtm, out), gx_results={}))
         try:
             step("define sdtm", lambda: define(study_name, layout.sdtm, layout.sdtm / "define.xml",
-                                               output=output, frames=made["sdtm"], store=store))
+                                               output=output, frames=files("sdtm"), store=store))
             step("define adam", lambda: define(study_name, layout.adam, layout.adam / "define.xml",
-                                               output=output, frames=made["adam"], store=store))
+                                               output=output, frames=files("adam"), store=store))
             step("validate adam", lambda: check("adam", layout.adam))
             step("validate sdtm", lambda: sdtm_check.result(output))
         finally:
@@ -401,11 +415,51 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
 
 
 def demo(out: Path, *, subjects: int | None, seed: int, output: Output) -> list[RunResult]:
-    """Both seed studies end to end: raw exports in `out/raw/<study>`, packages in `out/<study>`."""
+    """Both seed studies end to end: raw exports in `out/raw/<study>`, packages in `out/<study>`;
+    then the first study's known findings explained in `out/review/<study>/dispositions.yaml` and
+    its package validated again with them (reports beside it), as a submission team works."""
     runs = []
     for name in DEMO_STUDIES:
         raw = Path(out) / "raw" / name
         synthesised = synth(name, raw, subjects=subjects or DEMO_STUDIES[name], seed=seed, output=output)
         done = run(name, raw, Path(out) / name, output=output, seed=seed)
         runs.append(replace(done, steps=[synthesised, *done.steps]))
+    runs.append(review(runs[0], Path(out), output=output))
     return runs
+
+
+def review(first: RunResult, out: Path, *, output: Output) -> RunResult:
+    """The package of `first` validated again, its planted findings explained by dispositions and
+    the first validation as the baseline: what the exit status becomes once they are explained."""
+    import yaml
+
+    from specs.dataset import build_timestamp
+
+    study = load_study(first.study)
+    folder = out / "review" / first.study
+    folder.mkdir(parents=True, exist_ok=True)
+    planted = yaml.safe_load((Path(__file__).parents[1] / "edc" / "planted.yaml").read_text())["planted"]
+    day = build_timestamp().date().isoformat()
+    entries = [{**p, "status": "explained", "author": "clinforge demo", "date": day} for p in planted]
+    dispositions = folder / DISPOSITIONS
+    dispositions.write_text(yaml.safe_dump({"dispositions": entries}, sort_keys=False, width=100))
+    layout = Layout(out / first.study, study.studyid)
+    # SDTM and ADaM validated together, so that one dispositions file covers both.
+    frames = _read(layout.sdtm, None, DEFAULT, output) | _read(layout.adam, None, DEFAULT, output)
+    previous = folder / "baseline-findings.json"
+    previous.write_text(_joined_findings([layout.reports / k / "findings.json" for k in ("sdtm", "adam")]))
+    check = validate(folder, output=output, study_name=first.study, report=folder / "reports",
+                     data_docs=False, label=f"{study.studyid} with {dispositions.name}", frames=frames,
+                     dispositions=dispositions, baseline=previous)
+    explained = sum(f.settled for f in check.findings)
+    output.info(f"{first.study}: {explained} findings explained by {dispositions}; validated again, "
+                f"the exit status is {1 if check.fails('error') else 0}")
+    return RunResult(f"{first.study} (reviewed)", [], [check])
+
+
+def _joined_findings(paths: list[Path]) -> str:
+    """One findings.json from several (the package's SDTM and ADaM reports)."""
+    import json
+
+    findings = [f for path in paths for f in json.loads(path.read_text(encoding="utf-8"))]
+    return "[\n" + ",\n".join(json.dumps(f, sort_keys=True, ensure_ascii=False) for f in findings) + "\n]\n"

@@ -198,16 +198,18 @@ def _check_header(path: Path, header: list[str], form: Form) -> None:
 # --- values -----------------------------------------------------------------------------------
 
 def _check_values(file: Path | str, frame: pd.DataFrame, form: Form) -> pd.DataFrame:
-    """Check every value against its field; return the frame in library column order with `_ROW`."""
+    """Check every value against its field; return the frame in library column order with `_ROW`.
+
+    A field the file lacks stays absent: the SDTM engine refuses an export without a column its
+    spec maps (sdtm.raw_columns), rather than reading it as blank.
+    """
     choices = load_crf_library()[1]
-    frame = frame.copy()
-    for name in form.field_names():
-        if name not in frame.columns:
-            frame[name] = pd.array([""] * len(frame), dtype="str")
-    frame = frame[list(form.field_names())]
+    frame = frame[[name for name in form.field_names() if name in frame.columns]].copy()
     rows = np.arange(1, len(frame) + 1)
     problems: list[Problem] = []
     for field in form.fields:
+        if field.name not in frame.columns:
+            continue
         values = frame[field.name].fillna("")
         blank = (values.str.strip() == "").to_numpy()
         if field.required or field.name in ("SUBJID",):
@@ -347,7 +349,9 @@ def read_odm(path: str | Path, study: Study) -> dict[str, pd.DataFrame]:
     out = {}
     for name, form in study.forms.items():
         frame = pd.DataFrame(records[name], columns=None if records[name] else list(form.field_names()))
-        frame = frame.fillna("").astype(str)
+        # ODM leaves out empty values, so a field no record has is blank, not a missing column.
+        absent = [field for field in form.field_names() if field not in frame.columns]
+        frame = frame.assign(**dict.fromkeys(absent, "")).fillna("").astype(str)
         _check_header(path, list(frame.columns), form)
         out[name] = _check_values(f"{path} [{name}]", frame, form)
     return out

@@ -22,3 +22,14 @@ def pick(rng: np.random.Generator, options, size, p=None) -> np.ndarray:
     options = np.asarray(options)
     weights = None if p is None else np.asarray(p, dtype=float) / np.sum(p)
     return options[rng.choice(len(options), size=size, p=weights)]
+
+
+def planted(rng: np.random.Generator, size: int, share: float) -> np.ndarray:
+    """A mask of about `share` of `size` rows, chosen at random, at least one when there are rows.
+
+    For the data problems the simulator plants on purpose: even a small demo study shows each.
+    """
+    mask = np.zeros(size, dtype=bool)
+    if size:
+        mask[rng.choice(size, size=max(1, round(share * size)), replace=False)] = True
+    return mask

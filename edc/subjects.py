@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edc.calendar import UNKNOWN_MONTH, date_text, day_number, number_text
-from edc.streams import pick, stream
+from edc.streams import pick, planted, stream
 from specs.model import Study
 
 ACCRUAL_START = day_number("2023-03-01")
@@ -201,7 +201,7 @@ def dm_form(subjects: Subjects, study: Study, seed: int) -> dict[str, np.ndarray
     return {
         "_S": np.arange(n), "FOLDER": np.full(n, "SCRN"),
         "BRTHDAT": date_text(subjects.birth, np.where(year_only, UNKNOWN_MONTH, 0)),
-        "AGE": np.where(rng.random(n) < 0.02, "", number_text(subjects.age)),
+        "AGE": np.where(planted(rng, n, 0.02), "", number_text(subjects.age)),
         "SEX": subjects.sex,
         "RACE": pick(rng, list(races), n, p=list(races.values())),
         "ETHNIC": ethnic,

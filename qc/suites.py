@@ -144,7 +144,10 @@ def build_suite(
     """
     columns = [c for c in frame.columns if not str(c).startswith("_")]
     present = set(columns)
-    expectations: list = []
+    # The FDA's conformance guide asks that empty datasets not be submitted.
+    expectations: list = [_expect(gxe.ExpectTableRowCountToBeBetween, "DS-HAS-RECORDS", "error",
+                                  f"{name.upper()} has no records; empty datasets are not submitted",
+                                  min_value=1)]
     not_run: list[RuleRun] = []
 
     def skip(rule: str, severity: str, reason: str, description: str) -> None:
@@ -364,6 +367,7 @@ def _validate(source, name: str, frame: pd.DataFrame, built: Suite):
 
 
 DESCRIPTIONS = {
+    "DS-HAS-RECORDS": "Dataset has records",
     "DS-REQ-PRESENT": "Required variables present",
     "DS-REQ-NOTNULL": "Required variables populated",
     "DS-ADAM-REQ-NULL": "ADaM required variables populated (a null is reported for review)",

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from sdtm.algorithms import BUILDERS, REGISTRY, Call, Context, compute_ct, reads, rows_of, run
+from sdtm.raw_columns import with_optional_columns
 from specs.errors import InputError, Problem, SpecError
 from specs.model import DatasetSpec, Rule, SourceBlock, Study, Variable
 from specs.schema import closest
@@ -80,6 +81,7 @@ def convert(study: Study, raw: Mapping[str, pd.DataFrame],
     problems = check_rules(study)
     if problems:
         raise SpecError(problems)
+    raw = with_optional_columns(study, raw)
     out: dict[str, pd.DataFrame] = {}
     for name in domain_order(study):
         if progress:

@@ -430,7 +430,8 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
         for target, raw in block["map"].items():
             line = block["map"].line_of(target)
             rule = Rule("assign", raw, line=line) if isinstance(raw, str) else Rule(
-                raw["algorithm"], raw.get("field"), _plain(raw.get("with", {})), line)
+                raw["algorithm"], raw.get("field"), _plain(raw.get("with", {})), line,
+                optional=raw.get("optional", False))
             if rule.field is not None and rule.field not in form.field_names():
                 problems.append(Problem(file, line,
                                         f"{target}: field {rule.field!r} is not on form "
@@ -438,7 +439,7 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
             rules[target] = rule
             mapped_origin.setdefault(target, rule_origin(rule))
         sources.append(SourceBlock(form=form.name, map=rules, where=block.get("where"),
-                                   distinct=tuple(block.get("distinct", ()))))
+                                   distinct=tuple(block.get("distinct", ())), line=_line(block, "form")))
 
     variables = []
     for i, v in enumerate(data["variables"]):
@@ -461,7 +462,7 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
             format=v.get("format", base.format if base else None),
             significant_digits=v.get("significant_digits"), method=v.get("method"),
             comment=v.get("comment"), algorithm=v.get("algorithm"),
-            params=_plain(v.get("with", {})),
+            params=_plain(v.get("with", {})), line=line,
         ))
     names = [v.name for v in variables]
     for dup in {n for n in names if names.count(n) > 1}:
@@ -494,7 +495,8 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
         ))
     supplemental = tuple(
         Qualifier(qnam=q["qnam"], qlabel=q["qlabel"], field=q["field"],
-                  qorig=q.get("qorig", "CRF"), qeval=q.get("qeval", ""), codelist=q.get("codelist"))
+                  qorig=q.get("qorig", "CRF"), qeval=q.get("qeval", ""), codelist=q.get("codelist"),
+                  optional=q.get("optional", False), line=_line(q))
         for q in data.get("supplemental", ())
     )
     problems += [Problem(file, 0, f"supplemental qualifier {q.qnam}: QNAM over 8 characters")
@@ -510,6 +512,7 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
         variables=tuple(variables), sources=tuple(sources), value_level=tuple(value_level),
         supplemental=supplemental, parameters=_plain(data.get("parameters", {})),
         comment=data.get("comment"), file=file,
+        parameters_line=_line(data, "parameters") if "parameters" in data else 0,
     )
 
 

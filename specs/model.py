@@ -147,6 +147,9 @@ class Rule:
     field: str | None = None
     params: dict[str, Any] = _field(default_factory=dict)
     line: int = 0  # where the rule is in its spec file, for messages; 0 when unknown
+    # The raw columns it reads may be missing from an export (then read as blank); otherwise a
+    # missing column is refused.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,7 @@ class SourceBlock:
     map: dict[str, Rule]
     where: str | None = None
     distinct: tuple[str, ...] = ()
+    line: int = 0  # of `form:` in the spec file
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,7 @@ class Variable:
     comment: str | None = None
     algorithm: str | None = None  # dataset-level derivation run after the sources are mapped
     params: dict[str, Any] = _field(default_factory=dict)
+    line: int = 0  # in the spec file; 0 for standard metadata
 
 
 @dataclass(frozen=True)
@@ -206,6 +211,8 @@ class Qualifier:
     qorig: str = "CRF"
     qeval: str = ""
     codelist: str | None = None
+    optional: bool = False  # the raw column may be missing from an export (then no qualifier)
+    line: int = 0
     # The variable (or QNAM) whose text beyond 200 characters this qualifier holds (SDTMIG
     # 4.5.3.2, specs.textsplit); empty for a qualifier the spec declares.
     continues: str = ""
@@ -226,6 +233,7 @@ class DatasetSpec:
     parameters: dict[str, Any] = _field(default_factory=dict)
     comment: str | None = None
     file: str = ""
+    parameters_line: int = 0  # of `parameters:` in the spec file
 
     def variable(self, name: str) -> Variable | None:
         return next((v for v in self.variables if v.name == name), None)

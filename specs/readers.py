@@ -239,3 +239,10 @@ def _is_dataset_json(path: Path) -> bool:
     # datasetJSONVersion is the second attribute in the specified order: the head of the file has it.
     with open(path, "rb") as handle:
         return b'"datasetJSONVersion"' in handle.read(4096)
+
+
+def dataset_file(folder: str | Path | None, name: str) -> str:
+    """The file of dataset `name` in `folder` (as `read_folder` chooses it), for messages about its
+    content; `dataset NAME` when the frames came without a folder."""
+    chosen = dataset_files(folder).get(name.upper()) if folder and Path(folder).is_dir() else None
+    return str(chosen) if chosen else f"dataset {name}"

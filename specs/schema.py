@@ -251,7 +251,7 @@ STUDY_CODELISTS_FILE = obj({"codelists": Seq(obj(
 ))})
 
 # --- dataset specs (sdtm/<DOMAIN>.yaml, adam/<DATASET>.yaml) -------------------------------
-RULE = obj({"algorithm": str}, {"field": str, "with": AnyMap()}, shorthand="field")
+RULE = obj({"algorithm": str}, {"field": str, "with": AnyMap(), "optional": bool}, shorthand="field")
 VARIABLE = obj(
     {"name": str},
     {"label": str, "type": str, "length": int, "origin": str, "source": str, "codelist": (str, NONE),
@@ -267,7 +267,7 @@ VALUE_LEVEL = obj(
 )
 QUALIFIER = obj(
     {"qnam": str, "qlabel": str, "field": str},
-    {"qorig": str, "qeval": str, "codelist": str},
+    {"qorig": str, "qeval": str, "codelist": str, "optional": bool},
 )
 DATASET_FILE = obj(
     {"dataset": str, "variables": Seq(VARIABLE)},

@@ -2,13 +2,15 @@
 
 A rule folder holds `rule.yml` and cases `positive/NN/` (no finding expected) and
 `negative/NN/` (the findings in `results/results.csv`: Dataset, Record, Variable, Value). A case's
-`data/` has one CSV per dataset, `_datasets.csv` (Filename, Label), `_variables.csv` (dataset,
+`data/` has one CSV per dataset, `_datasets.csv` (Filename, Label, and for ADaM Class, Subclass as
+define.xml would declare them), `_variables.csv` (dataset,
 variable, label, type, length) and `.env` (PRODUCT, VERSION). clinforge's own catalogue uses the
 same layout, so one harness checks both.
 """
 
 from __future__ import annotations
 
+import ast
 import csv
 from collections import Counter
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ import pandas as pd
 
 from qc.engine.data import Dataset, Submission, VariableInfo
 from qc.engine.library import Library
+from qc.engine.operations import UNORDERED
 from qc.engine.rule import Rule, load_rule
 from qc.engine.run import FAILED, NOT_RUN, run_rule
 
@@ -41,7 +44,7 @@ def read_case(folder: Path, libraries: dict[str, Library] | None = None, standar
     case's .env names none."""
     data = folder / "data"
     env = _env(data / ".env")
-    labels = {r["Filename"].lower(): r.get("Label", "") for r in _csv(data / "_datasets.csv")}
+    listed = {r["Filename"].lower(): r for r in _csv(data / "_datasets.csv")}
     variables: dict[str, list[VariableInfo]] = {}
     for position, row in enumerate(_variable_rows(data / "_variables.csv")):
         dataset, name, label, kind, length = row
@@ -62,8 +65,11 @@ def read_case(folder: Path, libraries: dict[str, Library] | None = None, standar
                 if not (numbers.isna() & (frame[column].str.strip() != "")).any():
                     frame[column] = numbers.astype("float64")
         ordered = tuple(infos.get(c) or VariableInfo(c, order=i) for i, c in enumerate(frame.columns))
-        datasets[stem.upper()] = Dataset(name=stem.upper(), frame=frame, label=labels.get(stem, ""),
-                                         filename=path.name, size=path.stat().st_size, variables=ordered)
+        row = listed.get(stem, {})
+        datasets[stem.upper()] = Dataset(name=stem.upper(), frame=frame, label=row.get("Label", ""),
+                                         filename=path.name, size=path.stat().st_size, variables=ordered,
+                                         declared_class=(row.get("Class") or "").strip().upper(),
+                                         declared_subclass=(row.get("Subclass") or "").strip().upper())
     standard = env.get("PRODUCT", standard).upper()
     version = env.get("VERSION", "").replace("-", ".")
     library = (libraries or {}).get(standard)
@@ -99,6 +105,7 @@ def check_case(rule: Rule, folder: Path, libraries: dict[str, Library] | None = 
     submission = read_case(folder, libraries, "ADAMIG" if rule.is_adam else "SDTMIG")
     found, reason = found_rows(rule, submission)
     expected = expected_rows(folder) if kind == "negative" else []
+    found, expected = _unordered(rule, found), _unordered(rule, expected)
     missing = Counter(expected) - Counter(found)
     extra = Counter(found) - Counter(expected)
     if kind == "negative" and not expected and found:
@@ -108,6 +115,20 @@ def check_case(rule: Rule, folder: Path, libraries: dict[str, Library] | None = 
     status = PASS if ok else (UNSUPPORTED if reason and "not supported" in reason else FAIL)
     return CaseResult(rule.id, name, status, tuple(sorted(missing.elements())),
                       tuple(sorted(extra.elements())), reason)
+
+
+def _unordered(rule: Rule, rows: list[Row]) -> list[Row]:
+    """Rows whose value is the list of a set-valued operation (dataset_names, study_domains)
+    with the list sorted: CORE builds those lists from a Python set, so their order in the
+    expected results is one run's accident (string hashing is randomised per process)."""
+    ids = {str(op.get("id")) for op in rule.operations if op.get("operator") in UNORDERED}
+    out = []
+    for dataset, record, variable, value in rows:
+        if variable in ids and value.startswith("["):
+            items = ast.literal_eval(value)
+            value = repr(sorted(items, key=lambda item: (item is not None, str(item))))
+        out.append((dataset, record, variable, value))
+    return out
 
 
 def check_rule(folder: Path, libraries: dict[str, Library] | None = None) -> list[CaseResult]:

@@ -10,8 +10,9 @@ domain (or, in an associated-persons dataset, for the domain it is about).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -39,7 +40,12 @@ class Dataset:
     filename: str = ""
     size: int = 0  # bytes of the file, 0 for frames given in memory
     variables: tuple[VariableInfo, ...] = ()
+    # The class and subclass the submission declares (define.xml def:Class and def:SubClass),
+    # upper case; "" when it declares none.
+    declared_class: str = ""
+    declared_subclass: str = ""
     _first: dict = field(default_factory=dict, compare=False, repr=False)
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         first = {}
@@ -48,6 +54,12 @@ class Dataset:
                 values = text(self.frame[column].head(1))
                 first[column] = values.iloc[0] if len(values) else ""
         object.__setattr__(self, "_first", first)
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per dataset: facts every rule of a run asks for (variable metadata)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     @property
     def records(self) -> int:
@@ -72,9 +84,11 @@ class Dataset:
 
     @property
     def is_ap(self) -> bool:
+        """An associated-persons dataset: APID present, or a four-letter domain AP-- (SDTMIG-AP
+        names them so; CORE's test cases treat APSU without APID as one)."""
         if self.is_supp:
             return len(self.rdomain) == 4 and self.rdomain.startswith("AP")
-        return "APID" in self.frame.columns
+        return "APID" in self.frame.columns or (len(self.domain) == 4 and self.domain.startswith("AP"))
 
     @property
     def wildcard(self) -> str:
@@ -135,3 +149,9 @@ class Submission:
         """Datasets holding `domain` (split datasets included), or named so."""
         return [d for d in self.datasets.values()
                 if d.domain == domain or d.name == domain or d.unsplit_name == domain]
+
+    def matching(self, pattern: str) -> list[Dataset]:
+        """Datasets of a domain, or of every domain a `--` pattern names (SUPP-- → SUPPAE, SUPPLB)."""
+        if pattern.endswith("--"):
+            return [d for d in self.datasets.values() if d.unsplit_name.startswith(pattern[:-2])]
+        return self.by_domain(pattern)

@@ -8,13 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import pandas as pd
+from functools import cached_property
+from typing import NamedTuple
 
 from qc.engine.data import Dataset
 from specs.model import DatasetSpec, Variable
 
 GENERAL_CLASSES = ("EVENTS", "FINDINGS", "INTERVENTIONS", "FINDINGS ABOUT")
+# Datasets the SDTM model defines but SDTMIG 3.4 does not, whose class no variable reveals:
+# TX (Trial Sets, used by SENDIG) is a Trial Design dataset of SDTM v2.0. CORE looks such
+# datasets up in the model after the IG.
+MODEL_CLASSES = {"TX": "TRIAL DESIGN"}
+IDENTIFIER, TIMING = "Identifier", "Timing"
+# SDTM v2.0 Associated Persons identifiers (SDTMIG-AP 1.0), which replace USUBJID in AP datasets.
+AP_IDENTIFIERS = ("APID", "RSUBJID", "RDEVID", "SREL")
+
+
+class ModelVariable(NamedTuple):
+    name: str  # --TERM, VISITNUM ...
+    role: str  # Identifier, Topic, ... Qualifier, Timing
+
+
+def _generic(variable: str, domain: str) -> str:
+    """AETERM in AE is --TERM; variables without the domain prefix stay as they are."""
+    return "--" + variable[len(domain):] if len(domain) == 2 and variable.startswith(domain) else variable
 
 
 @dataclass(frozen=True)
@@ -37,14 +54,71 @@ class Library:
             spec = self.spec("SUPPQUAL")
         if spec is not None and spec.dataset_class:
             return spec.dataset_class
-        return infer_class(dataset)
+        return MODEL_CLASSES.get(dataset.unsplit_name) or infer_class(dataset)
 
     def variables(self, domain: str) -> tuple[Variable, ...]:
         spec = self.spec(domain)
         return spec.variables if spec is not None else ()
 
+    def guide_variables(self, dataset: Dataset) -> tuple[Variable, ...]:
+        """The IG's variables of the dataset's domain (SUPPQUAL's for a SUPP-- dataset)."""
+        return self.variables("SUPPQUAL" if dataset.is_supp else dataset.unsplit_name)
+
     def is_custom(self, domain: str) -> bool:
         return domain not in self.datasets
+
+    @cached_property
+    def wildcard_variables(self) -> frozenset[str]:
+        """Variables of the SDTM model's general classes as `--` names (--TERM, --DECOD ...):
+        the IG's domain variables with their domain prefix replaced (the IG export lists no model)."""
+        return frozenset(f"--{v.name[len(name):]}" for name, spec in self.datasets.items()
+                         for v in spec.variables if len(name) == 2 and v.name.startswith(name))
+
+    def model_variables(self, dataset: Dataset) -> list[ModelVariable]:
+        """The variables the SDTM model allows in the dataset, in model order, `--` unexpanded.
+
+        The IG export has no model, so a general-class dataset gets its class's variables as
+        the union, in order of first appearance, of the IG domains of that class (Findings About
+        adds the Findings domains), grouped as the model groups them: identifiers, then topic
+        and qualifiers, then timing. Other datasets get their IG domain's variables (SUPP-- those
+        of SUPPQUAL). An associated-persons dataset trades USUBJID for the AP identifiers.
+        CORE reads the model (get_variables_metadata_from_standard_model), which also lists
+        variables no IG domain uses (--XDY, --CHDY ...); those are missing here.
+        """
+        name = dataset.unsplit_name
+        if dataset.is_supp:
+            name = "SUPPQUAL"
+        elif dataset.is_ap and len(name) == 4:
+            name = name[2:]
+        dataset_class = self.dataset_class(dataset)
+        if dataset_class in GENERAL_CLASSES:
+            variables = self._class_variables[dataset_class]
+        else:
+            spec = self.spec(name)
+            variables = [ModelVariable(_generic(v.name, name), v.role or "") for v in spec.variables] \
+                if spec is not None else []
+        if dataset.is_ap and not dataset.is_supp:
+            identifiers = [v for v in variables if v.role == IDENTIFIER and v.name != "USUBJID"]
+            variables = identifiers + [ModelVariable(v, IDENTIFIER) for v in AP_IDENTIFIERS] + \
+                [v for v in variables if v.role != IDENTIFIER]
+        return variables
+
+    @cached_property
+    def _class_variables(self) -> dict[str, list[ModelVariable]]:
+        out = {}
+        for dataset_class in GENERAL_CLASSES:
+            classes = {dataset_class} | ({"FINDINGS"} if dataset_class == "FINDINGS ABOUT" else set())
+            seen: dict[str, ModelVariable] = {}
+            for name, spec in self.datasets.items():
+                if spec.dataset_class in classes:
+                    for v in spec.variables:
+                        generic = _generic(v.name, name)
+                        seen.setdefault(generic, ModelVariable(generic, v.role or ""))
+            found = list(seen.values())
+            out[dataset_class] = ([v for v in found if v.role == IDENTIFIER]
+                                  + [v for v in found if v.role not in (IDENTIFIER, TIMING)]
+                                  + [v for v in found if v.role == TIMING])
+        return out
 
     def class_domains(self, dataset_class: str) -> list[str]:
         return [name for name, spec in self.datasets.items() if spec.dataset_class == dataset_class]
@@ -65,28 +139,19 @@ def infer_class(dataset: Dataset) -> str:
 
 
 def _adam_class(dataset: Dataset) -> str:
-    if dataset.name == "ADSL":
-        return "SUBJECT LEVEL ANALYSIS DATASET"
-    if "PARAMCD" in dataset.frame.columns:
-        return "BASIC DATA STRUCTURE"
-    return "OCCURRENCE DATA STRUCTURE"
+    return adam_structure(dataset)
 
 
 def adam_structure(dataset: Dataset) -> str:
-    """ADSL, BDS, TTE or OCCDS, as CORE detects them (by name and indicator variables)."""
-    columns = set(dataset.frame.columns)
+    """The ADaM data structure as CORE detects it (no define.xml): ADSL by name, BDS by PARAM,
+    AVAL or AVALC (CORE lists "ARAMCD" among its indicators, a typo for PARAMCD, which never
+    matters since BDS datasets hold PARAM), OCCDS by a variable ending in TERM or TRT, else
+    ADaM other."""
+    columns = {c.upper() for c in dataset.frame.columns}
     if dataset.name == "ADSL":
-        return "ADSL"
-    if "CNSR" in columns and "PARAMCD" in columns:
-        return "TTE"
+        return "SUBJECT LEVEL ANALYSIS DATASET"
     if columns & {"PARAMCD", "PARAM", "AVAL", "AVALC"}:
-        return "BDS"
-    if any(c.endswith(s) for c in columns for s in ("TERM", "DECOD", "TRT", "BODSYS")):
-        return "OCCDS"
-    return "OTHER"
-
-
-def library_frame(library: Library, domain: str) -> pd.DataFrame:
-    """The IG's variables of a domain as a table (name, label, type, core, role, order)."""
-    return pd.DataFrame([{"name": v.name, "label": v.label, "type": v.type, "core": v.core or "",
-                          "role": v.role or "", "order": v.order} for v in library.variables(domain)])
+        return "BASIC DATA STRUCTURE"
+    if any(c.endswith(("TERM", "TRT")) for c in columns):
+        return "OCCURRENCE DATA STRUCTURE"
+    return "ADAM OTHER"

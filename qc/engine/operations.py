@@ -13,68 +13,99 @@ from typing import Any
 
 import pandas as pd
 
+from qc.engine.data import Dataset
 from qc.engine.library import Library
 from qc.engine.rule import expand
 from qc.engine.table import Grouped, NotRun, Table, Unsupported
-from qc.engine.values import as_text, date_parts, is_null
+from qc.engine.values import as_text, date_parts, is_null, regex_part
 
 Operation = Callable[[Table, dict], Any]
 OPERATIONS: dict[str, Operation] = {}
+UNORDERED: set[str] = set()  # operations whose list CORE builds from a set: its order varies by run
 
 
-def operation(name: str) -> Callable[[Operation], Operation]:
+def operation(name: str, unordered: bool = False) -> Callable[[Operation], Operation]:
     def register(fn: Operation) -> Operation:
         OPERATIONS[name] = fn
+        if unordered:
+            UNORDERED.add(name)
         return fn
 
     return register
 
 
 def run_operations(table: Table) -> None:
-    """Compute every operation of the table's rule, in order, into `table.values`."""
+    """Compute every operation of the table's rule, in order, into `table.values`.
+
+    `--` in an operation stands for the domain it reads (`domain:`), else for the dataset's own;
+    `name_as_written` keeps the name before that (variable_count expands it per dataset).
+    """
     for spec in table.rule.operations:
         name = spec.get("operator")
         fn = OPERATIONS.get(name)
         if fn is None:
             raise Unsupported(f"operation {name!r} is not supported")
-        identifier = spec.get("id")
-        table.values[identifier] = fn(table, expand(spec, table.wildcard))
+        domain = str(spec.get("domain") or "")
+        wildcard = domain if domain and "--" not in domain else table.wildcard
+        written = {**expand(spec, wildcard), "name_as_written": spec.get("name", "")}
+        table.values[spec.get("id")] = fn(table, written)
 
 
 # --- where an operation reads: the current dataset or another domain -------------------------
 
+RELATIONSHIP_DATASETS = ("RELREC", "RELSUB", "CO")
+
+
 def _source(table: Table, spec: dict) -> pd.DataFrame:
-    domain = spec.get("domain")
-    if not domain or domain in (table.dataset.domain, table.dataset.name):
+    """The records an operation reads, its `filter` applied.
+
+    Without `domain`, the dataset being checked: the rows the check sees when they are its
+    records (joined datasets included), else (metadata rule types, relationship datasets) the
+    dataset's own records, as CORE reads them. `SUPP--` means the checked dataset's SUPP-- when
+    it has one, else every SUPP-- dataset; a relationship dataset is always read as submitted.
+    """
+    dataset = table.dataset
+    domain = str(spec.get("domain") or dataset.unsplit_name)
+    if domain.startswith(("SUPP", "SQ")) and domain.endswith("--") and dataset.rdomain:
+        domain = domain.replace("--", dataset.rdomain)
+    if _is_current(table, domain):
         frame = table.frame
     else:
-        found = table.submission.by_domain(domain)
+        found = table.submission.matching(domain)
         if not found:
             raise NotRun(f"operation {spec.get('id')} needs the {domain} dataset, which is not present")
         frame = pd.concat([d.frame for d in found], ignore_index=True) if len(found) > 1 else found[0].frame
     for variable, value in (spec.get("filter") or {}).items():
         if variable not in frame.columns:
-            raise NotRun(f"{variable} not in {domain or table.dataset.name} (operation filter)")
+            raise NotRun(f"{variable} not in {domain} (operation filter)")
         text = as_text(frame[variable])
         value = str(value)
         frame = frame[text.str.startswith(value[:-1]) if value.endswith("&") else text == value]
     return frame
 
 
+def _is_current(table: Table, domain: str) -> bool:
+    relationship = domain in RELATIONSHIP_DATASETS or domain.startswith(("SUPP", "SQ"))
+    frame = table.frame
+    return (not relationship and "DOMAIN" in frame.columns and len(frame) > 0
+            and as_text(frame["DOMAIN"].head(1)).iloc[0] == domain)
+
+
 def _group(table: Table, spec: dict) -> list[str]:
-    return [table.name(g) for g in spec.get("group") or ()]
+    return table.columns_named(list(spec.get("group") or ()))
 
 
 def _target_name(table: Table, spec: dict) -> str:
     return expand(spec.get("name", ""), table.wildcard)
 
 
-def _join(table: Table, keys: list[str], per_group: pd.DataFrame, column: str) -> pd.Series:
+def _join(table: Table, keys: list[str], per_group: pd.DataFrame, column: str, regex: str | None = None
+          ) -> pd.Series:
     """A value per group, spread to the table's rows by their group columns (None where absent)."""
     missing = [k for k in keys if k not in table.frame.columns]
     if missing:
         raise NotRun(f"{', '.join(missing)} not in {table.dataset.name} (operation group)")
-    left = pd.DataFrame({k: as_text(table.frame[k]) for k in keys})
+    left = pd.DataFrame({k: as_text(regex_part(table.frame[k], regex)) for k in keys})
     right = per_group.assign(**{k: as_text(per_group[k]) for k in keys})
     merged = left.reset_index().merge(right[[*keys, column]], on=keys, how="left").set_index("index")
     return merged[column].reindex(table.frame.index)
@@ -84,6 +115,11 @@ def _join(table: Table, keys: list[str], per_group: pd.DataFrame, column: str) -
 
 @operation("distinct")
 def distinct(table: Table, spec: dict) -> Any:
+    """The distinct non-null values of a variable, per group when `group` is given.
+
+    With `value_is_reference`, the values are variable names (IDVAR) and only those that are
+    variables of the dataset the record's RDOMAIN names are kept.
+    """
     source = _source(table, spec)
     name = _target_name(table, spec)
     if name not in source.columns:
@@ -91,11 +127,24 @@ def distinct(table: Table, spec: dict) -> Any:
     keys = _group(table, spec)
     values = source[name]
     present = ~is_null(values)
+    if spec.get("value_is_reference"):
+        present &= _names_a_variable(table, source, values)
     if not keys:
         return list(dict.fromkeys(values[present].tolist()))
     pairs = pd.DataFrame({k: source[k] for k in keys})[present]
     pairs["value"] = values[present]
     return Grouped(tuple(keys), pairs.drop_duplicates().reset_index(drop=True))
+
+
+def _names_a_variable(table: Table, source: pd.DataFrame, names: pd.Series) -> pd.Series:
+    """Whether each value is a variable of the dataset named by the record's RDOMAIN."""
+    if "RDOMAIN" not in source.columns:
+        raise NotRun("RDOMAIN not in the dataset (operation distinct with value_is_reference)")
+    pairs = pd.DataFrame({"domain": as_text(source["RDOMAIN"]), "name": as_text(names)})
+    datasets = table.submission.datasets
+    known = [(domain, name) for domain, name in pairs.drop_duplicates().itertuples(index=False)
+             if domain in datasets and name in datasets[domain].frame.columns]
+    return pd.Series(pd.MultiIndex.from_frame(pairs).isin(known), index=source.index)
 
 
 @operation("record_count")
@@ -104,8 +153,13 @@ def record_count(table: Table, spec: dict) -> Any:
     keys = _group(table, spec)
     if not keys:
         return len(source)
-    counts = pd.DataFrame({k: as_text(source[k]) for k in keys}).value_counts().rename("n").reset_index()
-    return _join(table, keys, counts, "n").fillna(0).astype(int)
+    regex = spec.get("regex")
+    missing = [k for k in keys if k not in source.columns]
+    if missing:
+        raise NotRun(f"{', '.join(missing)} not in {table.dataset.name} (operation group)")
+    parts = pd.DataFrame({k: as_text(regex_part(source[k], regex)) for k in keys})
+    counts = parts.value_counts().rename("n").reset_index()
+    return _join(table, keys, counts, "n", regex).fillna(0).astype(int)
 
 
 def _extreme_date(largest: bool) -> Operation:
@@ -147,7 +201,7 @@ def study_day(table: Table, spec: dict) -> pd.Series:
     start = as_text(table.column("USUBJID")).map(starts)
     days = (dates - start).dt.days
     out = days.where(days < 0, days + 1)
-    return out.map(lambda d: "" if pd.isna(d) else int(d)).astype(object)
+    return out.astype("Int64")
 
 
 def _complete_day(values: pd.Series) -> pd.Series:
@@ -156,12 +210,15 @@ def _complete_day(values: pd.Series) -> pd.Series:
                           errors="coerce")
 
 
-@operation("study_domains")
-def study_domains(table: Table, spec: dict) -> list[str]:
-    return sorted({d.domain for d in table.submission.datasets.values() if d.domain})
+@operation("study_domains", unordered=True)
+def study_domains(table: Table, spec: dict) -> list[str | None]:
+    """Each dataset's DOMAIN (its first record's), None for datasets without the variable
+    (SUPP--, RELREC, ADaM), as CORE lists them."""
+    domains = {d.domain if "DOMAIN" in d.frame.columns else None for d in table.submission.datasets.values()}
+    return sorted(domains, key=lambda d: (d is not None, d or ""))
 
 
-@operation("dataset_names")
+@operation("dataset_names", unordered=True)
 def dataset_names(table: Table, spec: dict) -> list[str]:
     return sorted(table.submission.datasets)
 
@@ -176,7 +233,7 @@ def variable_count(table: Table, spec: dict) -> int:
     """In how many (unsplit) datasets the variable exists, `--` standing for each one's domain."""
     seen: dict[str, bool] = {}
     for dataset in table.submission.datasets.values():
-        name = expand(spec.get("name", ""), dataset.wildcard)
+        name = expand(spec.get("name_as_written", ""), dataset.wildcard)
         seen[dataset.unsplit_name] = seen.get(dataset.unsplit_name, False) or name in dataset.frame.columns
     return sum(seen.values())
 
@@ -219,7 +276,7 @@ def domain_is_custom(table: Table, spec: dict) -> bool:
 
 def _core_variables(core: str | None) -> Operation:
     def compute(table: Table, spec: dict) -> list[str]:
-        variables = _library(table).variables(table.dataset.unsplit_name)
+        variables = _library(table).guide_variables(table.dataset)
         if not variables:
             raise NotRun(f"{table.dataset.unsplit_name} is not a domain of the implementation guide")
         wanted = [v for v in variables if core is None or v.core == core]
@@ -237,11 +294,45 @@ OPERATIONS["permissible_variables"] = _core_variables("Perm")
 OPERATIONS["get_column_order_from_library"] = _core_variables(None)
 
 
+def _model_names(table: Table, dataset: Dataset, spec: dict) -> list[str]:
+    """The model's variables for `dataset` ("--" as its prefix), filtered by key_name = key_value."""
+    variables = _library(table).model_variables(dataset)
+    key, value = spec.get("key_name"), spec.get("key_value")
+    if key:
+        variables = [v for v in variables if str(getattr(v, key, "")) == str(value)]
+    return list(dict.fromkeys(expand(v.name, dataset.wildcard) for v in variables))
+
+
+@operation("get_model_column_order")
+def model_column_order(table: Table, spec: dict) -> list[str]:
+    return _model_names(table, table.dataset, {})
+
+
+@operation("get_model_filtered_variables")
+def model_filtered_variables(table: Table, spec: dict) -> list[str]:
+    return _model_names(table, table.dataset, spec)
+
+
+@operation("get_parent_model_column_order")
+def parent_model_column_order(table: Table, spec: dict) -> pd.Series:
+    """For each record of a SUPP-- dataset, the model's variables of the domain RDOMAIN names."""
+    if "RDOMAIN" not in table.frame.columns:
+        raise NotRun(f"RDOMAIN not in {table.dataset.name} (operation get_parent_model_column_order)")
+    rdomain = as_text(table.frame["RDOMAIN"])
+    lists = {}
+    for domain in rdomain.unique():
+        parents = table.submission.by_domain(domain)
+        if not parents:
+            raise NotRun(f"the parent domain {domain} of {table.dataset.name} is not present")
+        lists[domain] = _model_names(table, parents[0], {})
+    return rdomain.map(pd.Series(lists, dtype=object))
+
+
 @operation("get_dataset_filtered_variables")
 def dataset_filtered_variables(table: Table, spec: dict) -> list[str]:
     """The dataset's variables whose IG metadata has key_name = key_value (e.g. role = Timing)."""
-    library_names = {expand(v.name, table.wildcard): v for v in _library(table).variables(
-        table.dataset.unsplit_name)}
+    guide = _library(table).guide_variables(table.dataset)
+    library_names = {expand(v.name, table.wildcard): v for v in guide}
     key, value = spec.get("key_name"), spec.get("key_value")
     out = []
     for column in table.dataset.frame.columns:

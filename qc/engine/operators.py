@@ -18,8 +18,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qc.engine.table import Grouped, Table
-from qc.engine.values import as_number, as_text, date_parts, is_complete_date, is_null, timestamps
+from qc.engine.ordering import sorted_by
+from qc.engine.table import Grouped, Table, constant
+from qc.engine.values import (
+    PARTS,
+    as_number,
+    as_text,
+    date_parts,
+    is_complete_date,
+    is_null,
+    regex_part,
+    timestamps,
+)
 
 Operator = Callable[[Table, dict], pd.Series]
 OPERATORS: dict[str, Operator] = {}
@@ -46,7 +56,7 @@ def _comparator(table: Table, condition: dict) -> Any:
 def _series(table: Table, value: Any) -> pd.Series:
     if isinstance(value, pd.Series):
         return value
-    return pd.Series([value] * len(table.frame), index=table.frame.index, dtype=object)
+    return constant(value, table.frame.index)
 
 
 def _false(table: Table) -> pd.Series:
@@ -72,11 +82,14 @@ def _pair(table: Table, condition: dict) -> tuple[pd.Series, pd.Series, pd.Serie
     target = _target(table, condition)
     other = _comparator(table, condition)
     if condition.get("value_is_reference"):
+        # The comparator column holds variable names (IDVAR): compare with the named variable,
+        # null where the record names none or a variable the table lacks.
         names = as_text(table.column(condition["value"]))
-        other = pd.Series(index=target.index, dtype=object)
+        other = pd.Series(None, index=target.index, dtype=object)
         for name in names[names != ""].unique():
-            rows = names == name
-            other[rows] = table.column(name)[rows]
+            if table.has(name):
+                rows = names == name
+                other[rows] = table.column(name)[rows]
     other = _series(table, other)
     both_null = is_null(target) & is_null(other)
     if condition.get("round_values"):
@@ -182,9 +195,18 @@ def _text_operand(table: Table, condition: dict) -> pd.Series:
 
 @operator("starts_with")
 def starts_with(table: Table, condition: dict) -> pd.Series:
-    target, other = as_text(_target(table, condition)), _text_operand(table, condition)
-    return pd.Series([t.startswith(o) for t, o in zip(target, other, strict=True)], index=target.index) \
-        if other.nunique() > 1 else target.str.startswith(other.iloc[0] if len(other) else "")
+    """The target starts with the comparator; a comparator column offers all its values at once
+    (CORE passes them to str.startswith as a tuple)."""
+    target, other = as_text(_target(table, condition)), _comparator(table, condition)
+    prefixes = set(as_text(other)) - {""} if isinstance(other, pd.Series) else {_literal_text(other)}
+    return _starts_with_any(target, {str(p) for p in prefixes})
+
+
+def _starts_with_any(target: pd.Series, prefixes: set[str]) -> pd.Series:
+    found = pd.Series(False, index=target.index)
+    for length in {len(p) for p in prefixes}:
+        found |= target.str[:length].isin({p for p in prefixes if len(p) == length})
+    return found
 
 
 @operator("ends_with")
@@ -259,10 +281,13 @@ def _contained(table: Table, condition: dict, *, lower: bool = False,
         values = as_text(values).str.lower()
     if isinstance(other, Grouped):
         return other.contains(table.frame, values)
+    if isinstance(other, pd.Series) and _holds_lists(other):
+        # A list per row (an operation's result per group): membership row by row, exploded.
+        members = _exploded(other)
+        if lower or not _numeric(values):
+            members = as_text(members).str.lower() if lower else as_text(members)
+        return _row_has(values, members) & ~is_null(target)
     if isinstance(other, pd.Series):
-        if other.map(lambda v: isinstance(v, list | set | tuple | frozenset)).all() and len(other):
-            found = [_in(v, o, lower) for v, o in zip(values, other, strict=True)]
-            return pd.Series(found, index=target.index)
         members = as_text(other).str.lower() if lower else (other if _numeric(values) else as_text(other))
         return values.isin(set(members))
     if isinstance(other, str | int | float):
@@ -279,10 +304,24 @@ def _literal_text(value: Any) -> Any:
     return str(value) if isinstance(value, int | float) else value
 
 
-def _in(value: Any, members: Any, lower: bool) -> bool:
-    if value in ("", None):
+def _holds_lists(values: Any) -> bool:
+    """Whether a column holds a list per row (CORE's is_column_of_iterables; its first value tells)."""
+    if not isinstance(values, pd.Series) or values.dtype != object:
         return False
-    return (str(value).lower() in {str(m).lower() for m in members}) if lower else value in members
+    present = values.dropna()
+    return len(present) > 0 and isinstance(present.iloc[0], list | set | tuple | frozenset)
+
+
+def _exploded(values: pd.Series) -> pd.Series:
+    """One row per list item, indexed by the row it came from (a non-list is one item)."""
+    return values.explode().dropna()
+
+
+def _row_has(values: pd.Series, members: pd.Series) -> pd.Series:
+    """For each row: is its value among its own members (`members` indexed by row)?"""
+    pairs = pd.MultiIndex.from_arrays([members.index, members.to_numpy()])
+    rows = pd.MultiIndex.from_arrays([values.index, values.to_numpy()])
+    return pd.Series(rows.isin(pairs), index=values.index)
 
 
 OPERATORS["is_contained_by"] = lambda t, c: _contained(t, c)
@@ -295,59 +334,102 @@ OPERATORS["suffix_is_contained_by"] = lambda t, c: _contained(t, c, part=_suffix
 OPERATORS["suffix_is_not_contained_by"] = lambda t, c: ~_contained(t, c, part=_suffix(c))
 
 
+def _list_operand(table: Table, value: Any) -> Any:
+    """A comparator list with the operation results it names (`[$expected_variables]`) spliced in."""
+    if not isinstance(value, list):
+        return value
+    out: list = []
+    for item in value:
+        resolved = table.values.get(item) if isinstance(item, str) and item.startswith("$") else item
+        out += list(resolved) if isinstance(resolved, list | tuple | set) else [resolved]
+    return out
+
+
 @operator("contains", complement="does_not_contain")
 def contains(table: Table, condition: dict) -> pd.Series:
-    """The comparator is one of the target's values (list-valued targets) or equals the target."""
+    """The comparator is one of the target's items (a list per row), a substring of the target
+    (a literal), or equals the target (a column)."""
     target = _target(table, condition)
     other = _comparator(table, condition)
-    if target.map(lambda v: isinstance(v, list | set | tuple)).any():
-        others = _series(table, other)
-        return pd.Series([o in t if isinstance(t, list | set | tuple) else False
-                          for t, o in zip(target, others, strict=True)], index=target.index)
+    if _holds_lists(target):
+        items = as_text(_exploded(target))
+        wanted = as_text(other).reindex(items.index) if isinstance(other, pd.Series) else _literal_text(other)
+        return (items == wanted).groupby(level=0).any().reindex(target.index, fill_value=False)
     if isinstance(other, pd.Series):
         return as_text(target) == as_text(other)
-    return as_text(target).str.contains(str(other), regex=False)
+    return as_text(target).str.contains(str(_literal_text(other)), regex=False)
 
 
 @operator("contains_all", complement="not_contains_all")
 def contains_all(table: Table, condition: dict) -> pd.Series:
-    """Every comparator value occurs among the target's values (in the whole column)."""
+    """Every comparator value occurs among the target's values in the whole column (CORE)."""
     target = _target(table, condition)
-    other = _comparator(table, condition)
-    wanted = set(as_text(_series(table, other))) if isinstance(other, pd.Series) else set(
-        other if isinstance(other, list) else [other])
-    present = set()
-    for value in target:
-        present |= set(value) if isinstance(value, list | set | tuple) else {value}
+    other = _list_operand(table, _comparator(table, condition))
+    wanted = set(as_text(other)) if isinstance(other, pd.Series) else {
+        str(_literal_text(v)) for v in (other if isinstance(other, list) else [other])}
+    present = set(as_text(_exploded(target) if _holds_lists(target) else target).unique())
     return pd.Series(wanted <= present, index=table.frame.index)
 
 
 @operator("shares_no_elements_with")
 def shares_no_elements_with(table: Table, condition: dict) -> pd.Series:
-    target = _series(table, _target(table, condition))
-    other = _series(table, _comparator(table, condition))
-    return pd.Series([not (set(_as_list(t)) & set(_as_list(o))) for t, o in zip(target, other, strict=True)],
-                     index=table.frame.index)
+    """The target's items (a list or one value per row) and the comparator's have none in common."""
+    target = _raw(table, condition["name"])
+    other = _raw(table, condition.get("value"))
+    if isinstance(target, list) and isinstance(other, list):
+        return pd.Series(not {str(t) for t in target} & {str(o) for o in other}, index=table.frame.index)
+    if isinstance(target, list):
+        target, other = other, target
+    items = _items(table, target)
+    if isinstance(other, list):
+        common = items.isin({str(o) for o in other}).to_numpy()
+    else:
+        others = _items(table, other)
+        common = pd.MultiIndex.from_arrays([items.index, items.to_numpy()]).isin(
+            pd.MultiIndex.from_arrays([others.index, others.to_numpy()]))
+    shared = pd.Series(common, index=items.index).groupby(level=0).any()
+    return ~shared.reindex(table.frame.index, fill_value=False)
 
 
-def _as_list(value: Any) -> list:
-    if isinstance(value, list | set | tuple):
-        return list(value)
-    return [] if value in ("", None) else [value]
+def _items(table: Table, value: Any) -> pd.Series:
+    """A list-per-row or value-per-row operand as text items, indexed by row; blanks left out."""
+    values = _series(table, value)
+    items = as_text(_exploded(values) if _holds_lists(values) else values)
+    return items[items != ""]
 
 
 @operator("is_ordered_subset_of", complement="is_not_ordered_subset_of")
 def is_ordered_subset_of(table: Table, condition: dict) -> pd.Series:
-    """The target list's items occur in the comparator list in the same order."""
-    target = _series(table, _target(table, condition))
-    other = _series(table, _comparator(table, condition))
+    """Every item of the target list occurs in the comparator list, in the same order (CORE)."""
+    target = _raw(table, condition["name"])
+    other = _raw(table, condition.get("value"))
+    if isinstance(target, list) and isinstance(other, list):
+        # The same two lists on every row (dataset and library orders): decided once.
+        return pd.Series(_ordered_subset(target, other), index=table.frame.index)
+    left = _exploded(_series(table, target))
+    right = _exploded(_series(table, other))
+    left = pd.DataFrame({"row": left.index, "item": as_text(left).to_numpy(),
+                         "at": left.groupby(level=0).cumcount().to_numpy()})
+    right = pd.DataFrame({"row": right.index, "item": as_text(right).to_numpy(),
+                          "position": right.groupby(level=0).cumcount().to_numpy()})
+    right = right.drop_duplicates(["row", "item"])
+    found = left.merge(right, on=["row", "item"], how="left").sort_values(["row", "at"])
+    rising = found.groupby("row")["position"].diff().fillna(0) >= 0
+    good = (found["position"].notna() & rising).groupby(found["row"]).all()
+    return good.reindex(table.frame.index, fill_value=True)
 
-    def ordered(items: Any, reference: Any) -> bool:
-        positions = {name: i for i, name in enumerate(_as_list(reference))}
-        found = [positions[i] for i in _as_list(items) if i in positions]
-        return found == sorted(found)
 
-    return pd.Series([ordered(t, o) for t, o in zip(target, other, strict=True)], index=table.frame.index)
+def _ordered_subset(items: list, reference: list) -> bool:
+    positions = {name: i for i, name in enumerate(reference)}
+    found = [positions.get(i) for i in items]
+    return None not in found and found == sorted(found)
+
+
+def _raw(table: Table, name: Any) -> Any:
+    """An operation's result as computed (a list stays one list), else the column or literal."""
+    if isinstance(name, str) and table.name(name) in table.values:
+        return table.values[table.name(name)]
+    return table.operand(name)
 
 
 # --- dates --------------------------------------------------------------------------------------
@@ -362,7 +444,12 @@ def _dates(compare: Callable, name: str) -> Operator:
             left, right = target[component], other[component]
             result = compare(left, right) & left.notna() & right.notna()
             return (comparable & result).fillna(False).astype(bool)
-        common = np.minimum(target["precision"], other["precision"])
+        # "auto" compares at the precision both values have; otherwise a partial value stands for
+        # its first instant (2018-04 is 2018-04-01T00:00), as CORE's operator documentation says
+        # ("compares partial dates if date_component is specified") and its test cases
+        # (CORE-000711, 000714, 000866) expect, though its code has truncated since 2026-01.
+        full = pd.Series(len(PARTS), index=target.index)
+        common = np.minimum(target["precision"], other["precision"]) if component == "auto" else full
         left, right = timestamps(target, common), timestamps(other, common)
         result = compare(left, right)
         if component is None and name in ("eq", "ne"):
@@ -411,8 +498,7 @@ def invalid_duration(table: Table, condition: dict) -> pd.Series:
 # --- uniqueness and relationships within a dataset ---------------------------------------------
 
 def _columns(table: Table, names: Any) -> list[str]:
-    listed = names if isinstance(names, list) else [names]
-    return [table.name(n) for n in listed if n]
+    return table.columns_named(names)
 
 
 def _key_frame(table: Table, names: list[str]) -> pd.DataFrame:
@@ -421,8 +507,12 @@ def _key_frame(table: Table, names: list[str]) -> pd.DataFrame:
 
 @operator("is_unique_set", complement="is_not_unique_set")
 def is_unique_set(table: Table, condition: dict) -> pd.Series:
+    """No other row has the same values of the target and comparator columns (a `regex` cuts
+    text columns first: dates to the day)."""
     names = list(dict.fromkeys(_columns(table, condition["name"]) + _columns(table, condition.get("value"))))
-    keys = _key_frame(table, [n for n in names if table.has(n)])
+    regex = condition.get("regex")
+    keys = pd.DataFrame({n: as_text(regex_part(table.column(n), regex)) for n in names if table.has(n)},
+                        index=table.frame.index)
     return ~keys.duplicated(keep=False)
 
 
@@ -450,7 +540,9 @@ def is_not_unique_relationship(table: Table, condition: dict) -> pd.Series:
 @operator("is_inconsistent_across_dataset")
 def is_inconsistent_across_dataset(table: Table, condition: dict) -> pd.Series:
     """Within groups of the comparator columns, rows whose target differs from the group's most
-    common value (all rows of the group when no value is the most common)."""
+    common value (all rows of the group when no value is the most common), as CORE's code does
+    since 2025 (#1269) and its newest baseline (CORE-000142) confirms; the older baselines of
+    CORE-000612 and CORE-000699 report every row of such a group."""
     target = table.name(condition["name"])
     groups = [g for g in _columns(table, condition.get("value")) if table.has(g)]
     frame = _key_frame(table, [*groups, target])
@@ -514,7 +606,8 @@ def _within_except_last(negate: bool) -> Operator:
         frame["_position"] = range(len(frame))
         ordered = frame.sort_values(["g", "o", "_position"], kind="stable")
         last = ~ordered.duplicated("g", keep="last")
-        held = ordered["null"] | last if not negate else (~ordered["null"]) & ~last
+        # The last row of each group is never reported (CORE leaves it out of the result).
+        held = (ordered["null"] if not negate else ~ordered["null"]) & ~last
         return held.reindex(table.frame.index).astype(bool)
 
     return check
@@ -538,27 +631,20 @@ def inconsistent_enumerated_columns(table: Table, condition: dict) -> pd.Series:
 
 @operator("target_is_sorted_by", complement="target_is_not_sorted_by")
 def target_is_sorted_by(table: Table, condition: dict) -> pd.Series:
-    """Within each group, the target's order agrees with the order of the comparator columns.
-
-    `value` lists {name, sort_order} items; a row fails when its target is not the rank of its
-    position when the group is sorted by those columns (dates compared as ISO text).
-    """
+    """Within each `within` group, the target (--SEQ) follows the order of each comparator in
+    `value` ({name, sort_order, null_position}); see qc.engine.ordering."""
     target = table.name(condition["name"])
     within = _columns(table, condition.get("within"))
-    keys = condition.get("value") or []
-    names = [table.name(k["name"]) for k in keys]
-    ascending = [str(k.get("sort_order", "asc")).lower().startswith("asc") for k in keys]
-    frame = pd.DataFrame({n: table.column(n) for n in dict.fromkeys([*within, target, *names])})
-    frame["_target"] = as_number(frame[target])
-    sorted_frame = frame.sort_values([*within, *names], ascending=[True] * len(within) + ascending,
-                                     kind="stable", na_position="last")
-    expected_rank = sorted_frame.groupby(within, sort=False).cumcount() if within else pd.Series(
-        range(len(sorted_frame)), index=sorted_frame.index)
-    actual_rank = sorted_frame.groupby(within, sort=False)["_target"].rank(method="first") - 1 if within \
-        else sorted_frame["_target"].rank(method="first") - 1
-    keyed = ~pd.concat([is_null(sorted_frame[n]) for n in names], axis=1).any(axis=1) if names else True
-    result = (expected_rank == actual_rank) | ~keyed
-    return result.reindex(table.frame.index).astype(bool)
+    frame = pd.DataFrame({n: table.column(n) for n in within}, index=table.frame.index)
+    frame[target] = as_number(table.column(target))
+    result = pd.Series(True, index=table.frame.index)
+    for key in condition.get("value") or []:
+        name = table.name(key["name"])
+        frame[name] = table.column(name)
+        result &= sorted_by(frame, target, within, name,
+                            ascending=str(key.get("sort_order", "asc")).lower() != "desc",
+                            nulls_last=str(key.get("null_position", "last")).lower() == "last")
+    return result
 
 
 @operator("is_ordered_set", complement="is_not_ordered_set")

@@ -28,8 +28,10 @@ class Scope:
     classes_excluded: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
     domains_excluded: tuple[str, ...] = ()
-    structures: tuple[str, ...] = ()  # ADaM data structures: ADSL, BDS, OCCDS, TTE ...
+    structures: tuple[str, ...] = ()  # ADaM classes: SUBJECT LEVEL ANALYSIS DATASET, BASIC DATA STRUCTURE ...
     structures_excluded: tuple[str, ...] = ()
+    subclasses: tuple[str, ...] = ()  # ADaM subclasses: TIME-TO-EVENT, NON-COMPARTMENTAL ANALYSIS ...
+    subclasses_excluded: tuple[str, ...] = ()
     include_split: bool | None = None
 
 
@@ -153,6 +155,7 @@ def _scope(scope: dict) -> Scope:
         domains=names("Domains", "Include"), domains_excluded=names("Domains", "Exclude"),
         structures=names("Data Structures", "Include"),
         structures_excluded=names("Data Structures", "Exclude"),
+        subclasses=names("Subclasses", "Include"), subclasses_excluded=names("Subclasses", "Exclude"),
         include_split=domains.get("include_split_datasets"),
     )
 

@@ -8,19 +8,19 @@ table has `_record`: the 1-based record a finding points at (empty for metadata 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 
 from qc.engine.data import Dataset, Submission
 from qc.engine.table import NotRun
-from qc.engine.values import as_text
+from qc.engine.values import as_text, is_null
 
 RECORD = "_record"
-Builder = Callable[[Dataset, Submission], pd.DataFrame]
+Builder = Callable[[Dataset, Submission], pd.DataFrame | Iterable[pd.DataFrame]]
 RULE_TYPES: dict[str, Builder] = {}
-STUDY_LEVEL = {"Domain Presence Check"}  # built once for the study, not per dataset
+STUDY_LEVEL = {"Domain Presence Check"}  # the same table for every dataset: findings about the study
 
 
 def rule_type(name: str) -> Callable[[Builder], Builder]:
@@ -44,24 +44,37 @@ def _dataset_row(dataset: Dataset) -> dict:
 
 @rule_type("Dataset Metadata Check")
 def dataset_metadata(dataset: Dataset, submission: Submission) -> pd.DataFrame:
-    return pd.DataFrame([{**_dataset_row(dataset), RECORD: 1}])
+    # DOMAIN: the dataset's DOMAIN value, which rules compare the name with (CORE-000598).
+    return pd.DataFrame([{**_dataset_row(dataset), "domain": dataset.domain, "DOMAIN": dataset.domain,
+                          RECORD: 1}])
 
 
 def _variable_rows(dataset: Dataset) -> pd.DataFrame:
+    return dataset.memo("variable rows", lambda: _variables_of(dataset))
+
+
+def _variables_of(dataset: Dataset) -> pd.DataFrame:
     rows = []
     for position, column in enumerate(dataset.frame.columns, start=1):
         info = dataset.variable(column)
         values = dataset.frame[column]
-        text = as_text(values)
         rows.append({
             "variable_name": column, "variable_order_number": position,
             "variable_label": info.label, "variable_size": info.length,
             "variable_data_type": info.type or ("Num" if pd.api.types.is_numeric_dtype(values) else "Char"),
             "variable_format": info.format,
-            "variable_max_size": int(text.str.len().max()) if len(text) else 0,
-            "variable_has_empty_values": bool((text == "").any()),
+            "variable_max_size": _longest(values),
+            "variable_has_empty_values": bool(is_null(values).any()),
         })
     return pd.DataFrame(rows)
+
+
+def _longest(values: pd.Series) -> int:
+    """The longest value written as text; numbers are written once per distinct value."""
+    if pd.api.types.is_numeric_dtype(values):
+        values = pd.Series(values.dropna().unique())
+    lengths = as_text(values).str.len()
+    return int(lengths.max()) if len(lengths) else 0
 
 
 @rule_type("Variable Metadata Check")
@@ -76,14 +89,13 @@ def variable_metadata_with_library(dataset: Dataset, submission: Submission) -> 
     if library is None:
         raise NotRun("needs the implementation guide's metadata (clinforge standards import)")
     rows = _variable_rows(dataset)
-    domain = dataset.unsplit_name
     standard = pd.DataFrame([{
         "variable_name": v.name.replace("--", dataset.wildcard, 1) if v.name.startswith("--") else v.name,
         "library_variable_name": v.name, "library_variable_label": v.label,
         "library_variable_data_type": v.type, "library_variable_core": v.core or "",
         "library_variable_role": v.role or "", "library_variable_order_number": v.order,
         "library_variable_ccode": v.codelist or "",
-    } for v in library.variables(domain)])
+    } for v in library.guide_variables(dataset)])
     if standard.empty:
         standard = pd.DataFrame(columns=["variable_name", "library_variable_name", "library_variable_label",
                                          "library_variable_data_type", "library_variable_core",
@@ -97,24 +109,28 @@ def variable_metadata_with_library(dataset: Dataset, submission: Submission) -> 
 
 
 @rule_type("Value Check with Dataset Metadata")
-def values_with_dataset_metadata(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+def values_with_dataset_metadata(dataset: Dataset, submission: Submission) -> Iterator[pd.DataFrame]:
+    """Every value of the dataset as a row (row_number, variable_name, variable_value) with the
+    dataset's metadata, one variable at a time: the long table of a large dataset would hold
+    records × variables rows at once. Row-wise checks see no difference."""
     frame = dataset.frame
-    long = pd.DataFrame({
-        RECORD: np.repeat(np.arange(1, len(frame) + 1), len(frame.columns)),
-        "row_number": np.repeat(np.arange(1, len(frame) + 1), len(frame.columns)),
-        "variable_name": np.tile(np.array(frame.columns, dtype=object), len(frame)),
-        "variable_value": np.concatenate([as_text(frame[c]).to_numpy(dtype=object)[:, None]
-                                          for c in frame.columns], axis=1).ravel() if len(frame.columns)
-        else np.array([], dtype=object),
-    })
-    for key, value in _dataset_row(dataset).items():
-        long[key] = value
-    return long
+    numbers = np.arange(1, len(frame) + 1)
+    metadata = _dataset_row(dataset)
+    for column in frame.columns:
+        constants = {key: _repeated(value, len(frame))
+                     for key, value in {**metadata, "variable_name": column}.items()}
+        yield pd.DataFrame({RECORD: numbers, "row_number": numbers, "variable_value": as_text(frame[column]),
+                            **constants})
+
+
+def _repeated(value: object, rows: int) -> pd.Categorical:
+    """One value on every row, stored once (a category), not once per row."""
+    return pd.Categorical.from_codes(np.zeros(rows, dtype=np.int8), categories=[value])
 
 
 @rule_type("Domain Presence Check")
 def domain_presence(dataset: Dataset, submission: Submission) -> pd.DataFrame:
     row = {}
     for found in submission.datasets.values():
-        row.setdefault(found.domain or found.name, found.filename)
+        row.setdefault(found.unsplit_name, found.filename)
     return pd.DataFrame([{**row, RECORD: pd.NA}])

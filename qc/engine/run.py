@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 
 from qc.engine.data import Dataset, Submission
+from qc.engine.joins import match_datasets
 from qc.engine.library import adam_structure
 from qc.engine.operations import run_operations
 from qc.engine.operators import OPERATORS
-from qc.engine.rule import ALL, Rule, expand, leaves
+from qc.engine.rule import ALL, Rule, leaves
 from qc.engine.rule_types import RECORD, RULE_TYPES, STUDY_LEVEL
-from qc.engine.table import Missing, NotRun, Table, Unsupported
+from qc.engine.table import Missing, NotRun, Table, Unsupported, constant
 from qc.engine.values import as_text, shown
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
@@ -63,31 +64,19 @@ def run_rule(rule: Rule, submission: Submission) -> list[Outcome]:
                       if isinstance(c, dict) and c.get("operator") not in OPERATORS})
     if missing:
         return [Outcome(rule, "", NOT_RUN, f"operator {', '.join(map(repr, missing))} is not supported")]
-    study_level = rule.rule_type in STUDY_LEVEL
-    datasets = [_study_dataset(submission)] if study_level else _in_scope(rule, submission)
-    outcomes = [_run_on(rule, dataset, submission) for dataset in datasets]
-    if rule.sensitivity == "Study":
+    outcomes = [_run_on(rule, dataset, submission) for dataset in _in_scope(rule, submission)]
+    if rule.sensitivity == "Study" or rule.rule_type in STUDY_LEVEL:
         outcomes = _collapse(rule, outcomes)
     spent = time.perf_counter() - started
     return [Outcome(o.rule, o.dataset, o.status, o.reason, o.variables, o.hits, spent / max(len(outcomes), 1))
             for o in outcomes]
 
 
-def _study_dataset(submission: Submission) -> Dataset:
-    return Dataset(name=STUDY, frame=pd.DataFrame(index=range(1)))
-
-
 def _run_on(rule: Rule, dataset: Dataset, submission: Submission) -> Outcome:
     try:
-        frame = RULE_TYPES[rule.rule_type](dataset, submission)
-        table = Table(rule, dataset, submission, frame)
-        if rule.rule_type == "Record Data":
-            table.frame = _match_datasets(table)
-        run_operations(table)
-        if table.frame.empty:
-            return Outcome(rule, dataset.name, PASSED, "no records to check")
-        mask = evaluate(rule.check, table)
-        return _outcome(rule, table, mask)
+        built = RULE_TYPES[rule.rule_type](dataset, submission)
+        parts = [built] if isinstance(built, pd.DataFrame) else built
+        return _merged(rule, dataset, [_check(rule, dataset, submission, frame) for frame in parts])
     except NotRun as reason:
         return Outcome(rule, dataset.name, NOT_RUN, str(reason))
     except (KeyError, ValueError, TypeError, IndexError, AttributeError) as error:
@@ -95,15 +84,42 @@ def _run_on(rule: Rule, dataset: Dataset, submission: Submission) -> Outcome:
         return Outcome(rule, dataset.name, NOT_RUN, f"the check failed on this data: {error!r}")
 
 
+def _check(rule: Rule, dataset: Dataset, submission: Submission, frame: pd.DataFrame) -> Outcome:
+    table = Table(rule, dataset, submission, frame)
+    if rule.rule_type == "Record Data":
+        table.frame = match_datasets(table)
+    run_operations(table)
+    if table.frame.empty:
+        return Outcome(rule, dataset.name, PASSED, "no records to check")
+    mask = evaluate(for_every_variable(rule.check, table), table)
+    return _outcome(rule, table, mask)
+
+
+def _merged(rule: Rule, dataset: Dataset, outcomes: list[Outcome]) -> Outcome:
+    """One outcome from a table checked in parts (a long table variable by variable)."""
+    if len(outcomes) == 1:
+        return outcomes[0]
+    failed = [o for o in outcomes if o.status == FAILED]
+    if not failed:
+        return outcomes[0] if outcomes else Outcome(rule, dataset.name, PASSED, "no records to check")
+    hits = pd.concat([o.hits for o in failed], ignore_index=True)
+    if rule.sensitivity in ("Dataset", "Study"):
+        hits = hits.head(1)
+    return Outcome(rule, failed[0].dataset, FAILED, variables=failed[0].variables, hits=hits)
+
+
 # --- scope ---------------------------------------------------------------------------------------
 
 def _in_scope(rule: Rule, submission: Submission) -> list[Dataset]:
+    """The datasets the rule checks: a record check sees a split domain once (unless the scope
+    includes split datasets), a metadata check sees each file."""
     chosen: list[Dataset] = []
     seen: set[str] = set()
     for dataset in submission.datasets.values():
         if not applies(rule, dataset, submission):
             continue
-        if dataset.is_split and dataset.unsplit_name in seen and not rule.scope.include_split:
+        if dataset.is_split and dataset.unsplit_name in seen and not rule.scope.include_split \
+                and rule.rule_type == "Record Data":
             continue
         seen.add(dataset.unsplit_name)
         chosen.append(dataset)
@@ -137,106 +153,54 @@ def applies(rule: Rule, dataset: Dataset, submission: Submission) -> bool:
         if found and related & set(scope.classes_excluded):
             return False
     if scope.structures or scope.structures_excluded:
-        structure = adam_structure(dataset) if dataset.is_adam else ""
-        if scope.structures and ALL not in scope.structures and structure not in scope.structures:
+        structure = dataset.declared_class or adam_structure(dataset)
+        if not _listed(structure, scope.structures, scope.structures_excluded):
             return False
-        if structure in scope.structures_excluded:
-            return False
-    return True
+    # Only a declared subclass can be in scope: no variable tells subclasses apart.
+    return not (scope.subclasses or scope.subclasses_excluded) \
+        or _listed(dataset.declared_subclass, scope.subclasses, scope.subclasses_excluded)
+
+
+def _listed(value: str, included: tuple[str, ...], excluded: tuple[str, ...]) -> bool:
+    return (not included or ALL in included or value in included) and value not in excluded
 
 
 def _supp_pattern(dataset: Dataset, listed: tuple[str, ...]) -> bool:
-    patterns = {f"{p}--" for p in ("SUPP", "SQ", "AP", "APFA")}
-    return bool(patterns & set(listed)) and (dataset.is_supp or dataset.is_ap)
-
-
-# --- joined datasets -----------------------------------------------------------------------------
-
-def _match_datasets(table: Table) -> pd.DataFrame:
-    frame = table.frame
-    referenced = {str(c.get("name", "")) for c in leaves(table.rule.check)} | {
-        str(c.get("value", "")) for c in leaves(table.rule.check) if isinstance(c.get("value"), str)}
-    for match in table.rule.match_datasets:
-        name = str(match.get("Name", ""))
-        keys = match.get("Keys") or []
-        if match.get("Child"):
-            frame = _child_merge(table, frame, name, keys)
-            continue
-        others = [d for d in table.submission.by_domain(name) if d.name != table.dataset.name]
-        if name.startswith("SUPP") or not others:
-            continue
-        other = pd.concat([d.frame for d in others], ignore_index=True)
-        wanted = {r.split(".", 1)[1] for r in referenced if r.startswith(f"{name}.")}
-        other = other.rename(columns={c: f"{name}.{c}" for c in other.columns if c in wanted})
-        left = [_side(k, "left", table.wildcard) for k in keys]
-        right = [_side(k, "right", others[0].wildcard) for k in keys]
-        for key in left:
-            if key not in frame.columns:
-                raise NotRun(f"{key} not in {table.dataset.name} (to join {name})")
-        for key in right:
-            if key not in other.columns:
-                raise NotRun(f"{key} not in {name} (to join it)")
-        how = str(match.get("Join Type", "inner")).lower()
-        left_keys = pd.DataFrame({f"_k{i}": as_text(frame[k]) for i, k in enumerate(left)})
-        right_keys = pd.DataFrame({f"_k{i}": as_text(other[k]) for i, k in enumerate(right)})
-        merged = pd.concat([frame.reset_index(drop=True), left_keys], axis=1).merge(
-            pd.concat([other.reset_index(drop=True), right_keys], axis=1),
-            how="left" if how == "left" else "inner", on=list(left_keys.columns), suffixes=("", f".{name}"))
-        frame = merged.drop(columns=list(left_keys.columns)).reset_index(drop=True)
-    return frame
-
-
-def _side(key: object, side: str, wildcard: str) -> str:
-    if isinstance(key, dict):
-        key = key.get(side) or key.get("left")
-    return expand(str(key), wildcard)
-
-
-def _child_merge(table: Table, frame: pd.DataFrame, name: str, keys: list) -> pd.DataFrame:
-    """A relationship dataset (SUPP--, CO, RELREC) joined to its parent records by IDVAR/IDVARVAL.
-
-    Each child row gets the columns of the parent record of its subject whose IDVAR variable
-    holds IDVARVAL (compared as text, 1.0 and 1 alike); none where no such record exists.
-    """
-    dataset = table.dataset
-    if not (name == dataset.name or (name == "SUPP--" and dataset.is_supp) or name == dataset.domain
-            or name == dataset.unsplit_name):
-        return frame
-    if "IDVAR" not in frame.columns or "IDVARVAL" not in frame.columns:
-        return frame
-    rdomain = (pd.Series(dataset.rdomain, index=frame.index) if dataset.is_supp
-               else as_text(frame["RDOMAIN"]) if "RDOMAIN" in frame.columns else None)
-    if rdomain is None:
-        return frame
-    idvar, idvarval = as_text(frame["IDVAR"]), _plain_number(as_text(frame["IDVARVAL"]))
-    subjects = as_text(frame["USUBJID"]) if "USUBJID" in frame.columns else pd.Series("", index=frame.index)
-    pieces = []
-    for (domain, variable), rows in frame.groupby([rdomain, idvar], sort=False).groups.items():
-        parents = table.submission.by_domain(domain)
-        part = frame.loc[rows]
-        if not parents or not variable:
-            pieces.append(part)
-            continue
-        parent = pd.concat([p.frame for p in parents], ignore_index=True)
-        if variable not in parent.columns:
-            pieces.append(part)
-            continue
-        lookup = parent.assign(_subject=as_text(parent["USUBJID"]) if "USUBJID" in parent.columns else "",
-                               _value=_plain_number(as_text(parent[variable])))
-        lookup = lookup.drop_duplicates(["_subject", "_value"])
-        extra = [c for c in lookup.columns if c not in part.columns or c in ("_subject", "_value")]
-        joined = part.assign(_subject=subjects[rows], _value=idvarval[rows]).merge(
-            lookup[extra], on=["_subject", "_value"], how="left")
-        joined.index = part.index
-        pieces.append(joined.drop(columns=["_subject", "_value"]))
-    return pd.concat(pieces).sort_index() if pieces else frame
-
-
-def _plain_number(values: pd.Series) -> pd.Series:
-    return values.str.replace(r"^(-?\d+)\.0*$", r"\1", regex=True)
+    """Whether a naming pattern in the scope (SUPP--, SQ--, AP--, APFA--) names the dataset."""
+    kinds = {"SUPP--": dataset.is_supp and dataset.name.startswith("SUPP"),
+             "SQ--": dataset.is_supp and dataset.name.startswith("SQ"),
+             "AP--": dataset.is_ap and not dataset.is_supp,
+             "APFA--": dataset.is_ap and not dataset.is_supp and dataset.domain == "APFA"}
+    return any(kinds.get(pattern, False) for pattern in listed)
 
 
 # --- the check tree ------------------------------------------------------------------------------
+
+def for_every_variable(check: object, table: Table) -> object:
+    """The check with each top-level condition that names no variable repeated for every
+    variable of the table, that variable named in all its leaves (CORE's
+    duplicate_conditions_for_all_targets): `all: [{operator: is_not_contained_by, value: [Y, N]}]`
+    holds where every variable is outside Y, N."""
+    if not isinstance(check, dict) or not any(k in check for k in ("all", "any")):
+        return check
+    key = "all" if "all" in check else "any"
+    columns = [c for c in table.frame.columns if not str(c).startswith("_")]
+    items = []
+    for item in check[key]:
+        if any(not leaf.get("name") for leaf in leaves(item)):
+            items += [_named(item, column) for column in columns]
+        else:
+            items.append(item)
+    return {**check, key: items}
+
+
+def _named(node: object, column: str) -> object:
+    if isinstance(node, list):
+        return [_named(n, column) for n in node]
+    if isinstance(node, dict) and any(k in node for k in ("all", "any", "not")):
+        return {k: _named(v, column) if k in ("all", "any", "not") else v for k, v in node.items()}
+    return {**node, "name": column} if isinstance(node, dict) else node
+
 
 def evaluate(node: object, table: Table) -> pd.Series:
     """True for the rows where the check holds (the rows to report)."""
@@ -277,10 +241,21 @@ def evaluate(node: object, table: Table) -> pd.Series:
 def reported_variables(rule: Rule, table: Table) -> list[str]:
     """Output Variables, else the check's targets, with `--` expanded, each once, in order.
 
-    A variable the dataset lacks is reported with the value "Not in dataset", as CORE does.
+    A variable the dataset lacks is reported with the value "Not in dataset", as CORE does; an
+    operation's result that lists variables of the table ($TIMING_VARIABLES) brings those
+    variables along, after the others.
     """
     names = rule.output_variables or tuple(str(c.get("name", "")) for c in leaves(rule.check))
-    return list(dict.fromkeys(table.name(n) for n in names if n))
+    variables = list(dict.fromkeys(table.name(n) for n in names if n))
+    if not variables:
+        # A check that names no variable reports the whole record, as CORE does.
+        variables = [c for c in table.frame.columns if not str(c).startswith("_")]
+    for name in list(variables):
+        value = table.values.get(name)
+        if isinstance(value, list):
+            listed = [v for v in value if isinstance(v, str) and v in table.frame.columns]
+            variables += [v for v in listed if v not in variables]
+    return variables
 
 
 def _outcome(rule: Rule, table: Table, mask: pd.Series) -> Outcome:
@@ -317,14 +292,21 @@ def _shown(table: Table, rows: pd.DataFrame, name: str) -> pd.Series:
     if isinstance(value, pd.Series):
         return shown(value.loc[rows.index])
     if name in table.values:
-        return shown(pd.Series([value] * len(rows), index=rows.index, dtype=object))
+        return shown(constant(value, rows.index))
     return pd.Series(NOT_IN_DATASET, index=rows.index)
 
 
 def _collapse(rule: Rule, outcomes: list[Outcome]) -> list[Outcome]:
-    """Study sensitivity: one result for the study, from the first dataset that failed."""
+    """One result for the study: Study sensitivity keeps the first dataset's finding; a
+    study-level rule type (run on each dataset in scope, as CORE runs it) keeps each distinct
+    finding once."""
     failed = [o for o in outcomes if o.status == FAILED]
     if not failed:
         return outcomes
     first = failed[0]
+    if rule.rule_type in STUDY_LEVEL:
+        hits = pd.concat([o.hits for o in failed if o.variables == first.variables], ignore_index=True)
+        distinct = ~hits.astype(str).duplicated()
+        return [Outcome(rule, STUDY, FAILED, variables=first.variables,
+                        hits=hits[distinct].reset_index(drop=True))]
     return [Outcome(rule, STUDY, FAILED, variables=first.variables, hits=first.hits.head(1))]

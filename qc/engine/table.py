@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from qc.engine.data import Dataset, Submission
 from qc.engine.rule import Rule, expand
+from qc.engine.values import as_text
 
 
 class NotRun(Exception):
@@ -28,6 +30,13 @@ class Missing(NotRun):
     """A variable the check names is not in the dataset: CORE then treats the condition as false."""
 
 
+def constant(value: Any, index: pd.Index) -> pd.Series:
+    """`value` on every row (a list stays one object per row, shared, not copied)."""
+    cells = np.empty(len(index), dtype=object)
+    cells.fill(value)
+    return pd.Series(cells, index=index, dtype=object)
+
+
 @dataclass(frozen=True)
 class Grouped:
     """A set of values per group: `pairs` holds the group columns and `value`, one row per member."""
@@ -40,8 +49,6 @@ class Grouped:
         missing = [k for k in self.keys if k not in frame.columns]
         if missing:
             raise NotRun(f"{', '.join(missing)} not in dataset (needed to group the values)")
-        from qc.engine.values import as_text
-
         left = pd.DataFrame({k: as_text(frame[k]) for k in self.keys})
         left["value"] = as_text(target)
         right = self.pairs.assign(**{k: as_text(self.pairs[k]) for k in (*self.keys, "value")})
@@ -66,6 +73,17 @@ class Table:
     def name(self, name: str) -> str:
         return expand(name, self.wildcard)
 
+    def columns_named(self, names: Any) -> list[str]:
+        """Column names from a name or list of names, `--` expanded; an operation's result that
+        is a list of variable names ($TIMING_VARIABLES) stands for those variables."""
+        out: list[str] = []
+        for name in names if isinstance(names, list) else [names]:
+            if not name:
+                continue
+            value = self.values.get(self.name(str(name)))
+            out += [str(v) for v in value] if isinstance(value, list) else [self.name(str(name))]
+        return list(dict.fromkeys(out))
+
     def has(self, name: str) -> bool:
         name = self.name(name)
         return name in self.frame.columns or name in self.values
@@ -79,7 +97,7 @@ class Table:
         if isinstance(value, pd.Series):
             return value
         if name in self.values and not isinstance(value, Grouped):
-            return pd.Series([value] * len(self.frame), index=self.frame.index, dtype=object)
+            return constant(value, self.frame.index)
         raise Missing(f"{name} not in dataset")
 
     def operand(self, value: Any, literal: bool = False) -> Any:

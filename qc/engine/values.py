@@ -25,20 +25,17 @@ DEFAULTS = (1970, 1, 1, 0, 0, 0)
 
 
 def is_null(values: pd.Series) -> pd.Series:
-    """True where a value is missing: NA, or empty text (CORE's null flavours)."""
+    """True where a value is missing: NA, empty text or an empty list (CORE's null flavours).
+    Text of blanks is a value, as CORE reads it (CORE-000170 reports --LOBXFL " ")."""
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
         return values.isna()
+    missing = values.isna()
     if values.dtype == object:
-        return pd.Series([value is None or _missing_object(value) for value in values], index=values.index)
-    return values.isna() | (values.astype("str") == "")
-
-
-def _missing_object(value: object) -> bool:
-    if isinstance(value, list | set | tuple | dict):
-        return len(value) == 0
-    if isinstance(value, float):
-        return np.isnan(value)
-    return value is pd.NA or value is pd.NaT or value == ""
+        if pd.api.types.infer_dtype(values, skipna=True) in ("integer", "floating", "boolean", "decimal"):
+            return missing
+        # .str.len() measures lists and sets as well as text; other objects give NaN.
+        return missing | (values.str.len() == 0)
+    return missing | (values.astype("str") == "")
 
 
 def as_text(values: pd.Series) -> pd.Series:
@@ -51,29 +48,42 @@ def as_text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.dt.strftime("%Y-%m-%d").fillna("").astype(str)
     if values.dtype == object:
-        return values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+        return values.astype("str").where(values.notna(), "")
     return values.astype("str").fillna("")
+
+
+def key_text(values: pd.Series) -> pd.Series:
+    """Values as join keys: text without surrounding blanks, whole numbers without decimals
+    (IDVARVAL "1" and "1.0" find LBSEQ 1.0, as CORE's custom_str_conversion normalises them)."""
+    return as_text(values).str.strip().str.replace(r"^(-?\d+)\.0*$", r"\1", regex=True)
+
+
+def regex_part(values: pd.Series, regex: str | None) -> pd.Series:
+    """Text values cut to what `regex` finds (EGDTC to its date with ^\\d{4}-\\d{2}-\\d{2}), when the
+    column's first value matches it, as CORE applies a grouping regex; other columns unchanged."""
+    if not regex or pd.api.types.is_numeric_dtype(values):
+        return values
+    present = values.dropna()
+    present = present[present.astype(str) != ""]
+    if present.empty or re.match(regex, str(present.iloc[0])) is None:
+        return values
+    return per_distinct(lambda text: _regex_found(text, regex), values.astype("str"))
+
+
+def _regex_found(text: pd.Series, regex: str) -> pd.Series:
+    found = text.str.extract(f"({regex})", expand=False)
+    if isinstance(found, pd.DataFrame):
+        found = found.iloc[:, 0]
+    return found.fillna(text)
 
 
 def shown(values: pd.Series) -> pd.Series:
     """Values as CORE reports them: floats as Python writes them (1.0), lists as lists, "" for null
     or blank text (other text exactly as it is)."""
     if pd.api.types.is_float_dtype(values):
-        return values.map(lambda v: "" if pd.isna(v) else str(float(v))).astype(object)
-    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_string_dtype(values) \
-            and values.dtype != object:
-        text = as_text(values)
-        return text.where(text.str.strip() != "", "")
-    return values.map(_shown_one).astype(object)
-
-
-def _shown_one(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return ""
-    if isinstance(value, list | tuple | set | frozenset):
-        return repr(list(value))
-    text = str(value)
-    return text if text.strip() else ""
+        return values.astype("str").where(values.notna(), "").astype(object)
+    text = as_text(values)
+    return text.where(text.str.strip() != "", "").astype(object)
 
 
 def as_number(values: pd.Series) -> pd.Series:
@@ -101,7 +111,11 @@ def _date_parts(values: pd.Series) -> pd.DataFrame:
             column = column.fillna(found["t" + part])
         out[part] = pd.to_numeric(column.where(column != "-"), errors="coerce")
     matched = found["year"].notna() | found["thour"].notna()
-    out["valid"] = matched & (values != "")
+    # A value without uncertain parts ("--", "-:") or an interval must also be a real calendar
+    # date-time (2023-02-30 is not; 2003-20 is no ISO 8601 date), as CORE's isoparse requires.
+    uncertain = values.str.contains(r"--|-:|/", regex=True)
+    real = pd.to_datetime(values.where(~uncertain), format="ISO8601", errors="coerce", utc=True).notna()
+    out["valid"] = matched & (values != "") & (uncertain | real)
     known = out[list(PARTS)].notna()
     out["precision"] = known.cumprod(axis=1).sum(axis=1).where(out["valid"], 0).astype(int)
     return out

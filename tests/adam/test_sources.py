@@ -88,3 +88,13 @@ def test_response_rules_describe_their_parameters():
     assert "at least 35 days after the reference date" in lines[3]
     # unconfirmed BOR has no confirmation text
     assert "followed by" not in describe_events(bor_events())
+
+
+def test_a_query_the_data_cannot_answer_names_the_query():
+    # A misspelt variable in a spec's condition: a clear error, not a pandas traceback.
+    import pytest
+
+    from specs.errors import InputError
+
+    with pytest.raises(InputError, match="the condition `AVALX > 1` cannot be evaluated"):
+        compute_condition(pd.DataFrame({"AVAL": [1.0]}), "AVALX > 1")

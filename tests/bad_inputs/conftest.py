@@ -25,3 +25,12 @@ def good_sdtm(good_raw) -> Path:
     result = invoke("sdtm", "ovarian", "--raw", good_raw, "--out", folder, "--quiet")
     assert result.exit_code == 0, result.output
     return folder
+
+
+@pytest.fixture(scope="session")
+def good_adam(good_sdtm) -> Path:
+    """`clinforge adam ovarian` of the good SDTM."""
+    folder = good_sdtm.parent / "adam"
+    result = invoke("adam", "ovarian", "--sdtm", good_sdtm, "--out", folder, "--quiet")
+    assert result.exit_code == 0, result.output
+    return folder

@@ -121,6 +121,10 @@ CASES = [
                                              "  - name: PROTMLST\n    extends: NOSUCHLIST\n",
                                              at="extends: NOSUCH"),
          ("codelists.yaml", "extends unknown codelist 'NOSUCHLIST'")),
+    # `optional` on a rule takes true or false only.
+    case("optional_not_a_boolean",
+         replace("sdtm/AE.yaml", "field: AEGRADE}", "field: AEGRADE, optional: maybe}"),
+         ("AE.yaml", "optional", "true or false", "'maybe'")),
     # An algorithm name no module registers: found before converting, at the rule's line.
     case("unknown_algorithm", replace("sdtm/AE.yaml", "AESER: {algorithm: assign_ct, field: AESER}",
                                       "AESER: {algorithm: assign_cterm, field: AESER}"),

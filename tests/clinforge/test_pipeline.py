@@ -82,8 +82,9 @@ def test_source_date_epoch_is_the_only_difference(tmp_path, raw, package, monkey
     before, after = tree(package), tree(stamped)
     assert set(before) == set(after)
     changed = {k for k in before if before[k] != after[k]}
-    # Files that carry a creation time: XPT headers, define.xml (and its HTML), the manifest.
-    assert changed and all(k.endswith((".xpt", ".xml", ".html", "manifest.json")) for k in changed)
+    # Files that carry a creation time: XPT headers, define.xml (and its HTML), the Excel
+    # validation report, the manifest.
+    assert changed and all(k.endswith((".xpt", ".xml", ".html", ".xlsx", "manifest.json")) for k in changed)
     manifest = json.loads(after["manifest.json"])
     assert manifest["created"] == "2023-11-14T22:13:20Z"
 
@@ -139,7 +140,8 @@ def test_package_validates_without_errors(package):
 @pytest.mark.parametrize("fmt", ["xpt", "json"])
 def test_datasets_handed_to_the_next_step_equal_the_files_read_back(tmp_path, raw, fmt):
     # `run` passes each step's datasets on in memory (StepResult.datasets) instead of re-reading
-    # the files it wrote; what it passes must be exactly what reading them gives.
+    # the files it wrote; what it passes must be exactly what reading them gives (and the datasets
+    # without records, which are not written, are empty).
     from pandas.testing import assert_frame_equal
 
     from specs.readers import read_folder
@@ -150,7 +152,8 @@ def test_datasets_handed_to_the_next_step_equal_the_files_read_back(tmp_path, ra
                          sdtm=sdtm.datasets)
     for step in (sdtm, adam):
         on_disk = read_folder(step.folder)
-        assert set(step.datasets) == set(on_disk) and len(on_disk) >= 8
+        with_records = {name for name, frame in step.datasets.items() if not frame.empty}
+        assert with_records == set(on_disk) and len(on_disk) >= 8
         for name, frame in on_disk.items():
             assert_frame_equal(step.datasets[name], frame, check_exact=True, obj=f"{fmt} {name}")
             assert step.datasets[name].attrs == frame.attrs, name
@@ -264,3 +267,21 @@ def test_run_has_no_errors_and_only_the_planted_warnings(planted):
             found.setdefault((finding["severity"], finding["rule"]), set()).add(finding["variable"])
     assert {key: variables for key, variables in found.items() if key[0] != "warning"} == {}
     assert {rule: variables for (_, rule), variables in found.items()} == PLANTED_WARNINGS
+
+
+def test_review_explains_the_planted_findings(tmp_path):
+    # The demo's last step: the first study's package validated again with a dispositions file
+    # explaining what the simulator planted, against the package's own reports as baseline.
+    raw = tmp_path / "raw"
+    output = Output(quiet=True)
+    pipeline.synth("ovarian", raw, subjects=30, seed=20261122, output=output)
+    first = pipeline.run("ovarian", raw, tmp_path / "ovarian", output=output)
+    reviewed = pipeline.review(first, tmp_path, output=output)
+    (check,) = reviewed.validations
+    settled = {(f.rule, f.dataset, f.variable) for f in check.findings if f.settled}
+    assert {("XD-AESER-CRITERION", "AE", "AESER"), ("DS-ADAM-REQ-NULL", "ADSL", "AGE")} <= settled
+    assert not [f for f in check.findings if not f.settled]  # nothing else is left open
+    assert not [c for c in check.coverage if c.stale]
+    assert set(check.changes.values()) == {"persisting"} and not check.resolved
+    assert not check.fails("warning")
+    assert (tmp_path / "review" / "ovarian" / "reports" / "report.xlsx").is_file()
