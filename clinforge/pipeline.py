@@ -234,7 +234,7 @@ def _say_terminology(study: Study, output: Output) -> None:
     """Which CDISC CT packages the study's codelists come from, and why when not the named ones."""
     for choice in study.terminology:
         note = f" ({choice.note})" if choice.note else ""
-        output.info(f"{study.studyid}: CDISC CT {choice.source.label}{note}")
+        output.info(f"{study.studyid} uses CDISC CT {choice.source.label}{note}")
 
 
 def methods(study: Study, kind: str) -> dict[tuple[str, str], str]:

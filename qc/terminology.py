@@ -99,9 +99,11 @@ def terminology_rules(metadata_specs: Mapping[str, DatasetSpec], codelists: Mapp
                       conditions: Mapping[tuple[str, str], CtCondition]) -> list[ConformanceRule]:
     """The CT rules as conformance rules over the datasets they will be given.
 
-    `metadata_specs` are the declared (or standard) specs by dataset, `codelists` the codelists
-    they name, `standard` the implementation guide's spec of each dataset (for the IG's codelists),
-    `conditions` specs/ct/conditions.yaml. The datasets are judged once, on the first rule's call.
+    `metadata_specs` are the specs the study or define.xml declares, by dataset; `codelists` the
+    codelists they name; `standard` the implementation guide's spec of each dataset (for the IG's
+    codelists); `conditions` specs/ct/conditions.yaml. The datasets are judged once, on the first
+    rule's call. A rule with values it could not judge on a dataset is NOT RUN there (beside its
+    findings, if any), never passed.
     """
     cache: dict[str, dict[str, _Result]] = {}
 
@@ -115,7 +117,7 @@ def terminology_rules(metadata_specs: Mapping[str, DatasetSpec], codelists: Mapp
         for name, result in cache["results"].items():
             rows = result.rows.get(rule)
             unchecked = result.unchecked.get(rule)
-            if rows is not None:
+            if rows or (rows is not None and not unchecked):
                 found = pd.concat(rows) if rows else None
                 out.append(Offence(name, found, note=f"checked against {ct.labels()}"))
             if unchecked:

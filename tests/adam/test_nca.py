@@ -360,7 +360,9 @@ def test_resolve_blq_rules_is_public_and_checks():
 
 
 def test_adpc_dtype_blq_is_a_dtype_term():
-    from specs.loader import load_ct
+    from specs.loader import load_study
 
-    # ADPC writes DTYPE = BLQ: the (extensible) ADaM DTYPE codelist carries it as a sponsor term
-    assert "BLQ" in {term.value for term in load_ct()["DTYPE"].terms}
+    # ADPC writes DTYPE = BLQ: the study declares it a sponsor term of the (extensible) ADaM DTYPE
+    # codelist, so define.xml marks it def:ExtendedValue
+    dtype = load_study("ovarian").codelists["DTYPE"]
+    assert dtype.sponsor and dtype.extensible and dtype.term("BLQ").c_code is None

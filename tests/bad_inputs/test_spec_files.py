@@ -117,9 +117,8 @@ CASES = [
     case("dataset_name_mismatch", replace("sdtm/AE.yaml", "dataset: AE", "dataset: AX"),
          ("AE.yaml", "'AX' does not match the file name")),
     # A sponsor codelist extending a CDISC codelist that does not exist.
-    case("extends_unknown_codelist", replace("codelists.yaml", "  - name: PROTMLST\n",
-                                             "  - name: PROTMLST\n    extends: NOSUCHLIST\n",
-                                             at="extends: NOSUCH"),
+    case("extends_unknown_codelist", replace("codelists.yaml", "    extends: DTYPE\n",
+                                             "    extends: NOSUCHLIST\n", at="extends: NOSUCH"),
          ("codelists.yaml", "extends unknown codelist 'NOSUCHLIST'")),
     # `optional` on a rule takes true or false only.
     case("optional_not_a_boolean",
