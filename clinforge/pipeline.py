@@ -231,10 +231,13 @@ def guide(reports: list[Path], out_dir: Path, *, dispositions: Path | None, outp
 
 
 def _say_terminology(study: Study, output: Output) -> None:
-    """Which CDISC CT packages the study's codelists come from, and why when not the named ones."""
+    """Which CDISC CT packages the study's codelists come from, and why when not the named ones
+    (once per command: `run` loads the study in several steps)."""
     for choice in study.terminology:
         note = f" ({choice.note})" if choice.note else ""
-        output.info(f"{study.studyid} uses CDISC CT {choice.source.label}{note}")
+        line = f"{study.studyid} uses CDISC CT {choice.source.label}{note}"
+        if line not in output.lines:
+            output.info(line)
 
 
 def methods(study: Study, kind: str) -> dict[tuple[str, str], str]:
