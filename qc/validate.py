@@ -53,9 +53,10 @@ def validate_folder(
     of the one the metadata names (InputError when it is not imported). The suites are written as JSON to
     `suites_dir`, by default `<folder>/expectations/` when `data` is a folder; for frames only
     when `suites_dir` is given; `suites=False` runs the rules alone (Great Expectations is not
-    even imported). `rule_files` are CORE-format rule files or folders (default: clinforge's
-    catalogue). XPT files are read by `encoding` (specs.encoding); what reading them had to say
-    (values read as Windows-1252) is in the result's `warnings`. `dispositions` (qc.dispositions)
+    even imported). `rule_files` are CORE-format rule files or folders to run instead of the
+    default rules (clinforge's catalogue, the built-in rules and the CT checks). XPT files are
+    read by `encoding` (specs.encoding); what reading them had to say (values read as
+    Windows-1252) is in the result's `warnings`. `dispositions` (qc.dispositions)
     marks known findings explained, waived or to fix; `baseline` (an earlier findings.json)
     marks each issue new or persisting and lists the resolved ones. Raises InputError when a
     dataset file or the baseline cannot be read, SpecError when a rule or dispositions file is
@@ -72,13 +73,16 @@ def validate_folder(
     else:
         frames = dict(data)
     frames = {name.upper(): frame.reset_index(drop=True) for name, frame in frames.items()}
-    rules = tuple(rules)
+    # Rule files named by the user replace the whole default rule set (the catalogue, the
+    # built-in rules and the CT checks): a run of CORE's rules is a run of CORE's rules.
+    rules = tuple(rules) if rule_files is None else ()
     catalogue = load_rules(default_rules() if rule_files is None else rule_files)
     decisions = Decisions.read(dispositions, baseline)
     metadata = folder_metadata(frames, specs=specs, define=define, folder=folder, store=store,
                                ct_version=ct_version)
-    rules += tuple(terminology_rules(metadata.declared(), metadata.codelists, metadata.ct,
-                                     metadata.standard, load_ct_conditions()))
+    if rule_files is None:
+        rules += tuple(terminology_rules(metadata.declared(), metadata.codelists, metadata.ct,
+                                         metadata.standard, load_ct_conditions()))
 
     timings: dict[str, float] = {}
     suite_findings, suite_runs, gx_results = [], [], {}

@@ -130,7 +130,11 @@ def dataset_from_frame(name: str, frame: pd.DataFrame, *, filename: str = "", si
             length=lengths.get(column), format=formats.get(column, "") or "", order=position)
         for position, column in enumerate(frame.columns, start=1)
     )
-    return Dataset(name=name.upper(), frame=frame.reset_index(drop=True), label=attrs.get("label", ""),
+    # The metadata now lives in `variables`; pandas would deep-copy `attrs` into every frame the
+    # checks derive (seconds over a few hundred rules).
+    bare = frame.reset_index(drop=True)
+    bare.attrs = {}
+    return Dataset(name=name.upper(), frame=bare, label=attrs.get("label", ""),
                    filename=filename or f"{name.lower()}.xpt", size=size, variables=infos)
 
 
