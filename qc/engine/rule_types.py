@@ -33,7 +33,9 @@ def rule_type(name: str) -> Callable[[Builder], Builder]:
 
 @rule_type("Record Data")
 def record_data(dataset: Dataset, submission: Submission) -> pd.DataFrame:
-    return dataset.frame.assign(**{RECORD: np.arange(1, len(dataset.frame) + 1)})
+    # Built once per dataset for all rules: checks derive new frames, they never change this one.
+    return dataset.memo("records", lambda: dataset.frame.assign(
+        **{RECORD: np.arange(1, len(dataset.frame) + 1)}))
 
 
 def _dataset_row(dataset: Dataset) -> dict:
