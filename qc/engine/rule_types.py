@@ -18,6 +18,7 @@ from qc.engine.table import NotRun
 from qc.engine.values import as_text, is_null
 
 RECORD = "_record"
+LONG_ROWS = 2_000_000  # rows of one part of a long (value per row) table
 Builder = Callable[[Dataset, Submission], pd.DataFrame | Iterable[pd.DataFrame]]
 RULE_TYPES: dict[str, Builder] = {}
 STUDY_LEVEL = {"Domain Presence Check"}  # the same table for every dataset: findings about the study
@@ -113,16 +114,23 @@ def variable_metadata_with_library(dataset: Dataset, submission: Submission) -> 
 @rule_type("Value Check with Dataset Metadata")
 def values_with_dataset_metadata(dataset: Dataset, submission: Submission) -> Iterator[pd.DataFrame]:
     """Every value of the dataset as a row (row_number, variable_name, variable_value) with the
-    dataset's metadata, one variable at a time: the long table of a large dataset would hold
-    records × variables rows at once. Row-wise checks see no difference."""
+    dataset's metadata, in parts of a few variables: the long table of a large dataset would
+    hold records × variables rows at once, and one part per variable costs small datasets a
+    table each. Row-wise checks see no difference."""
     frame = dataset.frame
-    numbers = np.arange(1, len(frame) + 1)
+    per_part = max(1, LONG_ROWS // max(len(frame), 1))
     metadata = _dataset_row(dataset)
-    for column in frame.columns:
-        constants = {key: _repeated(value, len(frame))
-                     for key, value in {**metadata, "variable_name": column}.items()}
-        yield pd.DataFrame({RECORD: numbers, "row_number": numbers, "variable_value": as_text(frame[column]),
-                            **constants})
+    for start in range(0, len(frame.columns), per_part):
+        columns = list(frame.columns[start:start + per_part])
+        numbers = np.tile(np.arange(1, len(frame) + 1), len(columns))
+        names = np.repeat(np.arange(len(columns), dtype=np.int32), len(frame))
+        part = pd.DataFrame({
+            RECORD: numbers, "row_number": numbers,
+            "variable_value": pd.concat([as_text(frame[c]) for c in columns], ignore_index=True),
+            "variable_name": pd.Categorical.from_codes(names, categories=columns),
+            **{key: _repeated(value, len(numbers)) for key, value in metadata.items()},
+        })
+        yield part
 
 
 def _repeated(value: object, rows: int) -> pd.Categorical:

@@ -32,13 +32,19 @@ def test_variable_metadata_with_the_guides_metadata():
         "STUDYID": "Req", "DOMAIN": "", "AEXX": ""}
 
 
-def test_values_with_dataset_metadata_one_row_per_value_a_variable_at_a_time():
-    data = submission(AE=pd.DataFrame({"STUDYID": ["S", "S"], "AETERM": ["A", ""]}))
-    parts = list(RULE_TYPES["Value Check with Dataset Metadata"](data.datasets["AE"], data))
+def test_values_with_dataset_metadata_one_row_per_value_in_parts(monkeypatch):
+    data = submission(AE=pd.DataFrame({"STUDYID": ["S", "S"], "AETERM": ["A", ""], "AESEQ": [1.0, 2.0]}))
     columns = ["row_number", "variable_name", "variable_value"]
-    assert [part[columns].to_numpy().tolist() for part in parts] == [
-        [[1, "STUDYID", "S"], [2, "STUDYID", "S"]], [[1, "AETERM", "A"], [2, "AETERM", ""]]]
-    assert (parts[0]["dataset_name"] == "AE").all()
+    # A small dataset: one part holds every value.
+    (part,) = RULE_TYPES["Value Check with Dataset Metadata"](data.datasets["AE"], data)
+    assert part[columns].astype(str).to_numpy().tolist() == [
+        ["1", "STUDYID", "S"], ["2", "STUDYID", "S"], ["1", "AETERM", "A"], ["2", "AETERM", ""],
+        ["1", "AESEQ", "1"], ["2", "AESEQ", "2"]]
+    assert (part["dataset_name"] == "AE").all()
+    # A large one (here: parts of 4 values) is cut into parts of whole variables.
+    monkeypatch.setattr("qc.engine.rule_types.LONG_ROWS", 4)
+    parts = list(RULE_TYPES["Value Check with Dataset Metadata"](data.datasets["AE"], data))
+    assert [sorted(set(p["variable_name"])) for p in parts] == [["AETERM", "STUDYID"], ["AESEQ"]]
 
 
 def test_domain_presence_a_column_per_domain():
