@@ -61,6 +61,10 @@ class Dataset:
             self._memo[key] = compute()
         return self._memo[key]
 
+    def memoized(self, key: str) -> Any:
+        """What `memo` holds under `key`, None when nothing computed it yet."""
+        return self._memo.get(key)
+
     @property
     def records(self) -> int:
         return len(self.frame)

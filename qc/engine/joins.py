@@ -69,9 +69,15 @@ def _require(frame: pd.DataFrame, columns: list[str], where: str) -> None:
         raise NotRun(f"{', '.join(missing)} not in {where} (to match datasets)")
 
 
-def _keyed(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Join keys as normalised text, one column `_k0`, `_k1` ... per key."""
-    return pd.DataFrame({f"_k{i}": key_text(frame[c]) for i, c in enumerate(columns)}, index=frame.index)
+def _keyed(frame: pd.DataFrame, columns: list[str], dataset: Dataset | None = None) -> pd.DataFrame:
+    """Join keys as normalised text, one column `_k0`, `_k1` ... per key. When `frame` holds the
+    records of `dataset` as they are, each key column is normalised once for every rule."""
+    def key(column: str) -> pd.Series:
+        if dataset is None:
+            return key_text(frame[column])
+        return dataset.memo(f"key {column}", lambda: key_text(dataset.frame[column]))
+
+    return pd.DataFrame({f"_k{i}": key(c) for i, c in enumerate(columns)}, index=frame.index)
 
 
 def _referenced(table: Table, name: str) -> set[str]:
@@ -97,7 +103,9 @@ def _key_join(table: Table, frame: pd.DataFrame, name: str, keys: list, how: str
     right = [_side(k, "right", others[0].wildcard) for k in keys]
     _require(frame, left, table.dataset.name)
     _require(other, right, name)
-    left_keys, right_keys = _keyed(frame, left), _keyed(other, right)
+    own = table.dataset if frame is table.dataset.memoized("records") else None
+    left_keys = _keyed(frame, left, own)
+    right_keys = _keyed(other, right, others[0] if len(others) == 1 else None)
     if len(right) == 1 and not right_keys.iloc[:, 0].duplicated().any():
         return _lookup_join(frame, other, left_keys.iloc[:, 0], right_keys.iloc[:, 0], name, how)
     merged = pd.concat([frame, left_keys], axis=1).merge(
