@@ -109,7 +109,8 @@ def test_unknown_form_suggests_the_library_form(study_copy):
     path = study_copy / "study.yaml"
     edit(path, "forms: [enrol, dm,", "forms: [enrol, demog,")
     found = problems(study_copy)
-    assert any("'demog' is not in the CRF library" in p for p in found), found
+    assert any("'demog' is neither in the CRF library" in p and "did you mean 'dm'" in p
+               for p in found), found
 
 
 def test_bad_epoch_and_undeclared_element_are_both_reported(study_copy):
@@ -230,8 +231,10 @@ def test_a_term_added_to_a_non_extensible_codelist_is_a_spec_error(study_copy, c
 
 
 def test_unknown_codelist_suggests_the_closest_of_the_package(study_copy, ct_store):
+    # The study overrides the library's value-level entry of DSDECOD (same variable and where).
     path = study_copy / "sdtm" / "DS.yaml"
-    edit(path, "codelist: PROTMLST", "codelist: PROTMLSTT")
+    path.write_text(path.read_text() + "value_level:\n  - {variable: DSDECOD, where: {DSCAT: PROTOCOL "
+                                       "MILESTONE}, codelist: PROTMLSTT}\n")
     found = problems_in(study_copy, ct_store)
     assert any("unknown codelist 'PROTMLSTT'" in p and "did you mean 'PROTMLST'" in p for p in found), found
 
