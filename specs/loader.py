@@ -434,7 +434,10 @@ def _study_codelists(folder: Path, ct: Codelists, read: list[Path]) -> Codelists
             continue
         added = _codelist(entry, sponsor=True).terms
         new_values = [t for t in added if base.term(t.value) is None]
-        if new_values and not base.extensible:
+        # The shipped subset of a CDISC package lists only the terms clinforge writes: a study may
+        # add the package's other terms to it (they are checked once the package is imported).
+        subset = base.source is not None and not base.source.complete
+        if new_values and not base.extensible and not subset:
             source = f" ({base.source.label})" if base.source else ""
             problems += [Problem(*_at(entry["terms"], i),
                                  f"codelist {base_name} ({base.c_code or 'sponsor'}){source} is not "
@@ -449,8 +452,8 @@ def _study_codelists(folder: Path, ct: Codelists, read: list[Path]) -> Codelists
         ) + tuple(new_values)
         own[base.name] = Codelist(
             name=base.name, label=base.label, c_code=base.c_code, extensible=base.extensible,
-            sponsor=base.sponsor or bool(new_values), data_type=base.data_type, note=base.note,
-            terms=merged, source=base.source,
+            sponsor=base.sponsor or (bool(new_values) and base.extensible), data_type=base.data_type,
+            note=base.note, terms=merged, source=base.source,
         )
     if problems:
         raise SpecError(problems)
