@@ -386,6 +386,9 @@ def _analysis_plan(path: Path, adam: Mapping[str, DatasetSpec]) -> AnalysisPlan:
                 problems.append(Problem(file, _line(item, "groupings"), f"{where}: grouping {name} is of "
                                         f"{grouping['dataset']}, neither the analysis dataset nor the "
                                         f"analysis set's"))
+        if "columns" in item and item["columns"] not in item.get("groupings", ()):
+            problems.append(Problem(file, _line(item, "columns"), f"{where}: columns {item['columns']!r} is "
+                                    f"not one of the analysis' groupings"))
     if problems:
         raise SpecError(problems)
 
@@ -405,7 +408,8 @@ def _analysis_plan(path: Path, adam: Mapping[str, DatasetSpec]) -> AnalysisPlan:
             id=i["id"], name=i["name"], outcome=i["outcome"], purpose=i["purpose"], dataset=i["dataset"],
             variable=i["variable"], analysis_set=i["analysis_set"], method=i["method"],
             data_subset=i.get("data_subset"), groupings=tuple(i.get("groupings", ())),
-            parameters=_plain(i.get("parameters", {})), line=_line(i)) for i in data["analyses"]),
+            parameters=_plain(i.get("parameters", {})), columns=i.get("columns"), line=_line(i))
+            for i in data["analyses"]),
         figures=tuple(Figure(i["id"], i["kind"], _plain(i.get("parameters", {})), _line(i))
                       for i in data.get("figures", ())),
     )

@@ -291,6 +291,7 @@ class Analysis:
     data_subset: str | None = None
     groupings: tuple[str, ...] = ()
     parameters: dict[str, Any] = _field(default_factory=dict)
+    columns: str | None = None  # the grouping whose groups the report's table shows as columns
     line: int = 0
 
 

@@ -289,7 +289,7 @@ ANALYSES_FILE = obj(
         "analyses": Seq(obj(
             {"id": str, "name": str, "outcome": str, "purpose": str, "dataset": str, "variable": str,
              "analysis_set": str, "method": str},
-            {"data_subset": str, "groupings": STRS, "parameters": AnyMap()},
+            {"data_subset": str, "groupings": STRS, "parameters": AnyMap(), "columns": str},
             {"purpose": ANALYSIS_PURPOSES},
         )),
     },
