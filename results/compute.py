@@ -27,8 +27,9 @@ NOT_ESTIMABLE = "NE"
 class AnalysisResult:
     analysis: Analysis
     method: Method
-    rows: pd.DataFrame  # *grouping variables, operation, value, formatted
+    rows: pd.DataFrame  # *grouping variables, operation, value, formatted; in the groupings' order
     groupings: tuple[str, ...]  # grouping ids, in the analysis' order
+    levels: dict[str, list]  # each grouping variable's values, in order
 
 
 def check_datasets(plan: AnalysisPlan, frames: Mapping[str, pd.DataFrame], folder: str) -> None:
@@ -83,15 +84,15 @@ def run_analysis(plan: AnalysisPlan, analysis: Analysis,
                           subject_by=[g.variable for g in of_subjects], **parameters)
     listed = [*analysis.parameters.get("categories", ()), *[analysis.parameters.get("missing")] * (
         "missing" in analysis.parameters)]
-    rows = _ordered(rows, groupings, records, subjects, method, listed)
+    rows, levels = _ordered(rows, groupings, records, subjects, method, listed)
     decimals = analysis.parameters.get("decimals", FORMAT_PARAMETERS["decimals"])
     rows["formatted"] = [_formatted(value, method.operation(op).decimals, decimals)
                          for value, op in zip(rows["value"], rows["operation"], strict=True)]
-    return AnalysisResult(analysis, method, rows.reset_index(drop=True), tuple(analysis.groupings))
+    return AnalysisResult(analysis, method, rows.reset_index(drop=True), tuple(analysis.groupings), levels)
 
 
 def _ordered(rows: pd.DataFrame, groupings, records: pd.DataFrame, subjects: pd.DataFrame,
-             method: Method, listed: list[str]) -> pd.DataFrame:
+             method: Method, listed: list[str]) -> tuple[pd.DataFrame, dict[str, list]]:
     """Rows by each grouping's order (its order_by variable, else the value as it sorts; the last
     grouping by the categories the analysis lists, when it does), then by the method's operations."""
     keys = {}
@@ -108,8 +109,14 @@ def _ordered(rows: pd.DataFrame, groupings, records: pd.DataFrame, subjects: pd.
         keys[f"_{grouping.variable}"] = values.astype("string")
     operations = {op.id: i for i, op in enumerate(method.operations)}
     keys["_operation"] = rows["operation"].map(operations)
-    order = pd.DataFrame(keys, index=rows.index)
-    return rows.loc[order.sort_values(list(keys), kind="stable", na_position="last").index]
+    order = pd.DataFrame(keys, index=rows.index).sort_values(list(keys), kind="stable", na_position="last")
+    levels = {}
+    for grouping in groupings:
+        own = [k for k in (grouping.variable, f"_{grouping.variable}") if k in order]
+        ranked = order[own].assign(_value=rows[grouping.variable]).sort_values(own, kind="stable",
+                                                                               na_position="last")
+        levels[grouping.variable] = list(dict.fromkeys(ranked["_value"]))
+    return rows.loc[order.index], levels
 
 
 def _formatted(value: float, fixed: int | None, decimals: int) -> str:

@@ -213,7 +213,7 @@ def waterfall_plot(frames: Mapping[str, pd.DataFrame], subjects: pd.DataFrame, p
     axes.axhline(0, color="black", lw=0.8)
     axes.set_xticks([])
     axes.set_xlabel(f"Subjects ({len(best)}), by best change")
-    axes.set_ylabel("Best change from baseline in sum of diameters (%)")
+    axes.set_ylabel("Best change from baseline (%)")
     for code, colour in RESPONSE_COLOURS.items():
         if code in set(response):
             axes.bar([0], [0], color=colour, label=f"BOR {code}")
@@ -246,7 +246,7 @@ def spider_plot(frames: Mapping[str, pd.DataFrame], subjects: pd.DataFrame, popu
     axes.axhline(20, color="#d1242f", ls="--", lw=1)
     axes.axhline(-30, color="#1a7f37", ls="--", lw=1)
     axes.set_xlabel("Days since infusion")
-    axes.set_ylabel("Change from baseline in sum of diameters (%)")
+    axes.set_ylabel("Change from baseline (%)")
     for code, colour in RESPONSE_COLOURS.items():
         if code in set(response.reindex(people).fillna("MISSING")):
             axes.plot([], [], color=colour, label=f"BOR {code}")

@@ -66,12 +66,12 @@ def analysis_table(plan: AnalysisPlan, result: AnalysisResult) -> Table:
     cells = rows.assign(_key=rows[[g.variable for g in keys]].astype("string").agg(" | ".join, axis=1)
                         if keys else "")
     order = list(dict.fromkeys(cells["_key"]))
-    spread_values = list(dict.fromkeys(cells[spread.variable])) if spread else [None]
+    spread_values = result.levels[spread.variable] if spread else [None]
     header = [g.name for g in keys]
     for value in spread_values:
         for title, _ in displays:
-            header.append(title if value is None else
-                          (group_value(value) if len(displays) == 1 else f"{group_value(value)}: {title}"))
+            named = f"{spread.name} {group_value(value)}" if spread else ""
+            header.append(title if value is None else named if len(displays) == 1 else f"{named}: {title}")
     table_rows = []
     for key in order:
         mine = cells[cells["_key"] == key]
@@ -87,7 +87,7 @@ def analysis_table(plan: AnalysisPlan, result: AnalysisResult) -> Table:
     if a.data_subset:
         context.append(f"Records: {plan.data_subset(a.data_subset).name}")
     context += [f"{g.name}: {group_value(rows[g.variable].iloc[0])}" for g in single if len(rows)]
-    note = (f"{a.dataset}.{a.variable}; method {method.name}: {method.description} "
+    note = (f"Source: {a.dataset}.{a.variable}. Method: {method.label} ({method.name}). "
             f"Registered outcome: {a.outcome}.")
     if spread:
         note += f" Columns: {spread.name}; {NONE} none."
