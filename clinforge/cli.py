@@ -180,7 +180,7 @@ def results(
 
     Example: `clinforge results ovarian --adam adam/ovarian --out results/ovarian`
     """
-    _report(out, pipeline.results(study, adam_dir, out_dir, output=out, encoding=encoding, store=ct_dir))
+    _report(out, pipeline.analyse(study, adam_dir, out_dir, output=out, encoding=encoding, store=ct_dir))
 
 
 def _formats(text: str) -> tuple[str, ...]:

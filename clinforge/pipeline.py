@@ -139,7 +139,7 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
     return StepResult(study.name, "define", out_file.parent, {k: len(v) for k, v in frames.items()})
 
 
-def results(study_name: str | Path, adam_dir: Path, out: Path, *, output: Output,
+def analyse(study_name: str | Path, adam_dir: Path, out: Path, *, output: Output,
             frames: Mapping[str, pd.DataFrame] | None = None, encoding: str = DEFAULT,
             store: Path | None = None, label: str | None = None) -> StepResult:
     """The results of the study's analysis plan from the ADaM datasets in `adam_dir` (or `frames`,
@@ -157,7 +157,8 @@ def results(study_name: str | Path, adam_dir: Path, out: Path, *, output: Output
     with atomic_folder(out) as work:
         for name in FILES:
             (work / name).write_bytes(made.files[name])
-    output.info(f"{study.studyid}: {made.analyses} analyses, {made.records} results, {made.figures} figures")
+    output.info(f"Results of {study.studyid}: {made.analyses} analyses, {made.records} results, "
+                f"{made.figures} figures")
     return StepResult(study.name, "results", Path(out), {"ARD": made.records})
 
 
@@ -429,7 +430,7 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
             step("define adam", lambda: define(study_name, layout.adam, layout.adam / "define.xml",
                                                output=output, frames=files("adam"), store=store))
             if study.analysis_plan is not None:
-                step("results", lambda: results(study_name, layout.adam, layout.results, output=output,
+                step("results", lambda: analyse(study_name, layout.adam, layout.results, output=output,
                                                 frames=files("adam"), store=store,
                                                 label=layout.adam.relative_to(work).as_posix()))
             step("validate adam", lambda: check("adam", layout.adam))

@@ -23,7 +23,6 @@ import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from scipy import stats  # noqa: E402
 
 from results.methods import SUBJECT, fit_kaplan_meier, incidence, survival_at  # noqa: E402
 
@@ -344,7 +343,7 @@ def qlq_trajectories(frames: Mapping[str, pd.DataFrame], subjects: pd.DataFrame,
                                 "(higher is better)"), (panels[1], ("Symptom",), "Symptom scales (higher is worse)")):
         chosen = scales[scales["PARCAT2"].isin(kinds)]
         for i, (code, records) in enumerate(chosen.groupby("PARAMCD", sort=True)):
-            summary = records.groupby("AVISITN")["AVAL"].agg(["mean", stats.sem])
+            summary = records.groupby("AVISITN")["AVAL"].agg(["mean", "sem"])
             x = summary.index.map(position).to_numpy(dtype=float) + (i - 3) * 0.04
             axes.errorbar(x, summary["mean"], yerr=summary["sem"], fmt="-o", ms=3, lw=1.2, capsize=2,
                           color=colours(i % 10), label=code)

@@ -135,6 +135,11 @@ def incidence(records: pd.DataFrame, subjects: pd.DataFrame, *, variable: str, b
         absent = subjects[~subjects[SUBJECT].isin(data[SUBJECT])]
         data = pd.concat([data, absent.assign(**{by[-1]: missing})], ignore_index=True)
     counts = _grouped(data, by)[variable].nunique().rename("n").to_frame()
+    if by and set(by) <= set(subject_by):
+        # Grouped by subject groupings alone: a group without a subject with a record shows 0.
+        groups = subjects[list(by)].drop_duplicates()
+        counts = counts.reindex(pd.MultiIndex.from_frame(groups) if len(by) > 1 else
+                                pd.Index(groups[by[0]], name=by[0]), fill_value=0).sort_index()
     if categories is not None:
         counts = _all_categories(counts, by, [*categories, *([missing] if missing else [])], data)
     counts = _with_denominator(counts.reset_index() if by else counts.reset_index(drop=True),
@@ -226,7 +231,9 @@ def kaplan_meier(records: pd.DataFrame, subjects: pd.DataFrame, *, variable: str
     def summary(group: pd.DataFrame) -> pd.Series:
         fitted = fit_kaplan_meier(group[variable], group[censor])
         rate, low, high = survival_at(fitted, landmark, confidence)
-        lower, upper = fitted.quantile_ci(0.5, alpha=1 - confidence, method="cloglog")
+        # statsmodels takes log(-log S) of every estimate, S = 1 and 0 included (not in the interval)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lower, upper = fitted.quantile_ci(0.5, alpha=1 - confidence, method="cloglog")
         events = float((group[censor] == 0).sum())
         return pd.Series({"N": float(len(group)), "events": events, "censored": float(len(group)) - events,
                           "median": fitted.quantile(0.5), "median_lcl": lower, "median_ucl": upper,

@@ -38,6 +38,9 @@ def _p(text: str, style: ParagraphStyle = SMALL) -> Paragraph:
 
 
 def _table(table: Table) -> list:
+    head = [_p(f"{table.title} [{table.id}]", STYLES["Heading4"]), _p(table.context, NOTE)]
+    if not table.rows:
+        return [KeepTogether([*head, _p("No records."), _p(table.note, NOTE)]), Spacer(1, 4 * mm)]
     data = [[_p(h, CELL) for h in table.header]] + [[_p(c, CELL) for c in row] for row in table.rows]
     grid = LongTable(data, repeatRows=1, hAlign="LEFT")
     grid.setStyle(TableStyle([
@@ -46,7 +49,6 @@ def _table(table: Table) -> list:
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
     ]))
-    head = [_p(f"{table.title} [{table.id}]", STYLES["Heading4"]), _p(table.context, NOTE)]
     return [KeepTogether(head + ([grid] if len(table.rows) < 25 else [])),
             *([grid] if len(table.rows) >= 25 else []), _p(table.note, NOTE), Spacer(1, 4 * mm)]
 

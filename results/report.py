@@ -158,6 +158,10 @@ def render_html(report: Report) -> bytes:
 
 
 def _table_html(table: Table) -> str:
+    if not table.rows:
+        return (f'<div class="table" id="{_e(table.id)}"><h3>{_e(table.title)} <span class="id">'
+                f'{_e(table.id)}</span></h3><p class="context">{_e(table.context)}</p><p>No records.</p>'
+                f'<p class="note">{_e(table.note)}</p></div>')
     head = "".join(f"<th>{_e(h)}</th>" for h in table.header)
     body = ["<tr>" + "".join(f'<td{" class=v" if j >= table.labels else ""}>{_e(c)}</td>'
                              for j, c in enumerate(row)) + "</tr>" for row in table.rows]
