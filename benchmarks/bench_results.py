@@ -28,8 +28,8 @@ def make_adam(study: str, subjects: int, seed: int, work: Path) -> Path:
         exe = [sys.executable, "-m", "clinforge.cli"]
         subprocess.run([*exe, "synth", study, "--out", str(folder / "raw"), "--subjects", str(subjects),
                         "--seed", str(seed), "-q"], check=True)
-        subprocess.run([*exe, "sdtm", study, "--raw", str(folder / "raw"), "--out", str(folder / "sdtm"), "-q"],
-                       check=True)
+        subprocess.run([*exe, "sdtm", study, "--raw", str(folder / "raw"), "--out", str(folder / "sdtm"),
+                        "-q"], check=True)
         subprocess.run([*exe, "adam", study, "--sdtm", str(folder / "sdtm"), "--out", str(adam), "-q"],
                        check=True)
     return adam
@@ -66,7 +66,8 @@ def parts(study: str, adam: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--study", default="ovarian")
     parser.add_argument("--subjects", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=1)

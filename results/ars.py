@@ -76,7 +76,8 @@ def _analysis(result: AnalysisResult) -> dict[str, Any]:
     entry["programmingCode"] = {
         "context": "Python (clinforge results)",
         "code": f"results.methods.{result.method.compute.__name__}",
-        "parameters": [{"name": k, "value": [json.dumps(v, sort_keys=True)]} for k, v in sorted(a.parameters.items())],
+        "parameters": [{"name": k, "value": [json.dumps(v, sort_keys=True)]}
+                       for k, v in sorted(a.parameters.items())],
     }
     return entry
 

@@ -251,7 +251,8 @@ def spider_plot(frames: Mapping[str, pd.DataFrame], subjects: pd.DataFrame, popu
             axes.plot([], [], color=colour, label=f"BOR {code}")
     axes.legend(loc="upper left", frameon=False, fontsize=8)
     total = changes[SUBJECT].nunique()
-    which = f"all {total} subjects" if total <= max_subjects else f"{max_subjects} of {total} subjects, evenly spread"
+    which = (f"all {total} subjects" if total <= max_subjects
+             else f"{max_subjects} of {total} subjects, evenly spread")
     caption = (f"Spider plot of the {population} ({which} with a post-baseline assessment of every target "
                "lesion): percent change from baseline in the sum of the target lesions' diameters at each "
                "assessment (ADTR PARAMCD SDIAM, PCHG, ANL01FL = Y), one line per subject starting at 0, "
@@ -292,8 +293,9 @@ def kinetics_plot(frames: Mapping[str, pd.DataFrame], subjects: pd.DataFrame, po
 # --- adverse events -------------------------------------------------------------------------------
 
 def ae_heatmap(frames: Mapping[str, pd.DataFrame], subjects: pd.DataFrame, population: str, *,
-               max_terms: int = 25, dataset: str = "ADAE", grade: str = "ATOXGR", grade_order: str = "ATOXGRN",
-               scale: str = "ATOXSCL", emergent: str = "TRTEMFL") -> tuple[Figure, str]:
+               max_terms: int = 25, dataset: str = "ADAE", grade: str = "ATOXGR",
+               grade_order: str = "ATOXGRN", scale: str = "ATOXSCL",
+               emergent: str = "TRTEMFL") -> tuple[Figure, str]:
     """Subjects by worst grade of each preferred term (treatment-emergent), as a heat map."""
     adae = _of(frames[dataset], subjects)
     adae = adae[(adae[emergent] == "Y") & (adae[grade].astype("string").fillna("") != "")]
@@ -319,7 +321,8 @@ def ae_heatmap(frames: Mapping[str, pd.DataFrame], subjects: pd.DataFrame, popul
     axes.set_yticks(range(len(terms)), terms, fontsize=8)
     figure.colorbar(image, ax=axes, label="Subjects with this worst grade (%)", shrink=0.8)
     total = len(any_grade)
-    which = f"all {total} preferred terms" if total <= max_terms else f"the {max_terms} most frequent of {total} terms"
+    which = (f"all {total} preferred terms" if total <= max_terms
+             else f"the {max_terms} most frequent of {total} terms")
     caption = (f"Treatment-emergent adverse events in the {population} (N = {len(subjects)}) by worst grade "
                f"({dataset}, {emergent} = Y): {which}, each subject counted once per term at its worst grade "
                f"({grade}); colour is the percentage of subjects, numbers the subjects. CRS and ICANS are "
@@ -339,8 +342,9 @@ def qlq_trajectories(frames: Mapping[str, pd.DataFrame], subjects: pd.DataFrame,
     position = {v: i for i, v in enumerate(visits["AVISITN"])}
     figure, panels = _new((10.5, 4.8), ncols=2, sharex=True)
     colours = plt.get_cmap("tab10")
-    for axes, kinds, title in ((panels[0], ("Functional", "Global"), "Functional scales and global QoL "
-                                "(higher is better)"), (panels[1], ("Symptom",), "Symptom scales (higher is worse)")):
+    panels_of = ((panels[0], ("Functional", "Global"), "Functional scales and global QoL (higher is better)"),
+                 (panels[1], ("Symptom",), "Symptom scales (higher is worse)"))
+    for axes, kinds, title in panels_of:
         chosen = scales[scales["PARCAT2"].isin(kinds)]
         for i, (code, records) in enumerate(chosen.groupby("PARAMCD", sort=True)):
             summary = records.groupby("AVISITN")["AVAL"].agg(["mean", "sem"])

@@ -57,8 +57,8 @@ def study_plan(study: Study) -> AnalysisPlan:
 
 def _parameter_problems(file: str, where: str, line: int, given: dict[str, Any],
                         accepted: dict[str, Any]) -> list[Problem]:
-    problems = [Problem(file, line, f"{where}: parameter {name!r} is not taken here{closest(name, accepted)}; "
-                                    f"the parameters are {', '.join(accepted) or 'none'}")
+    problems = [Problem(file, line, f"{where}: parameter {name!r} is not taken here"
+                                    f"{closest(name, accepted)}; the parameters are {', '.join(accepted)}")
                 for name in given if name not in accepted]
     problems += [Problem(file, line, f"{where}: parameter {name!r} has no default; set it")
                  for name, default in accepted.items()

@@ -21,8 +21,8 @@ from specs.model import AnalysisPlan
 SECTIONS = ("Analysis populations", "Safety", "Cellular kinetics", "Efficacy", "Quality of life",
             "Cytokine response")
 SECTION_OF_DATASET = {"ADSL": "Analysis populations", "ADAE": "Safety", "ADPP": "Cellular kinetics",
-                      "ADPC": "Cellular kinetics", "ADRS": "Efficacy", "ADTTE": "Efficacy", "ADTR": "Efficacy",
-                      "ADQS": "Quality of life", "ADLB": "Cytokine response"}
+                      "ADPC": "Cellular kinetics", "ADRS": "Efficacy", "ADTTE": "Efficacy",
+                      "ADTR": "Efficacy", "ADQS": "Quality of life", "ADLB": "Cytokine response"}
 SECTION_OF_FIGURE = {"kaplan_meier": "Efficacy", "swimmer": "Efficacy", "waterfall": "Efficacy",
                      "spider": "Efficacy", "kinetics": "Cellular kinetics", "ae_heatmap": "Safety",
                      "qlq_trajectories": "Quality of life"}
@@ -100,7 +100,8 @@ def build_report(plan: AnalysisPlan, title: str, facts: Sequence[tuple[str, str]
     """The report: per section the tables of its analyses, then its figures (kind, picture)."""
     tables: dict[str, list[Table]] = {s: [] for s in SECTIONS}
     for result in results:
-        tables[SECTION_OF_DATASET.get(result.analysis.dataset, "Efficacy")].append(analysis_table(plan, result))
+        section = SECTION_OF_DATASET.get(result.analysis.dataset, "Efficacy")
+        tables[section].append(analysis_table(plan, result))
     figures: dict[str, list[Picture]] = {s: [] for s in SECTIONS}
     for kind, picture in pictures:
         figures[SECTION_OF_FIGURE[kind]].append(picture)
@@ -121,7 +122,8 @@ dl.facts dt { font-weight: bold; } dl.facts dd { margin: 0; }
 nav ol { columns: 2; } .context { color: #57606a; margin: 0 0 6px; }
 table { border-collapse: collapse; margin: 4px 0; font-size: 13px; }
 th, td { border-bottom: 1px solid #d0d7de; padding: 3px 10px; text-align: left; vertical-align: top; }
-th { background: #f0f3f6; } td.v { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+th { background: #f0f3f6; }
+td.v { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 p.note { color: #57606a; font-size: 12px; margin: 4px 0 0; }
 figure { margin: 18px 0; } figure img { max-width: 100%; border: 1px solid #d0d7de; }
 figcaption { font-size: 13px; color: #3d444d; margin-top: 4px; } .id { color: #8c959f; font-weight: normal; }

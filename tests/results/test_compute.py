@@ -110,7 +110,8 @@ def test_counts_against_the_datasets(adam, results):
     cbor = adrs[adrs["PARAMCD"] == "CBOR"]["AVALC"].value_counts()
     for response, count in cbor.items():
         assert _value(results, "BOR", "n", AVALC=response) == count
-    pfs = adam["ADTTE"][(adam["ADTTE"]["PARAMCD"] == "PFS") & adam["ADTTE"]["USUBJID"].isin(safety["USUBJID"])]
+    adtte = adam["ADTTE"][adam["ADTTE"]["USUBJID"].isin(safety["USUBJID"])]
+    pfs = adtte[adtte["PARAMCD"] == "PFS"]
     assert _value(results, "PFS", "events") == (pfs["CNSR"] == 0).sum()
     cmax = adam["ADPP"][adam["ADPP"]["PARAMCD"] == "CMAX"]["AVAL"].dropna()
     assert _value(results, "PK", "median", PARAM="Max Conc") == pytest.approx(cmax.median())

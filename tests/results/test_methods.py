@@ -26,8 +26,8 @@ Z = stats.norm.ppf(0.975)
 
 def _values(rows: pd.DataFrame, by: list[str] | None = None) -> dict:
     keys = [*(by or []), "operation"]
-    return {tuple(k) if len(keys) > 1 else k[0]: v for k, v in zip(rows[keys].to_numpy().tolist(), rows["value"],
-                                                                    strict=True)}
+    pairs = zip(rows[keys].to_numpy().tolist(), rows["value"], strict=True)
+    return {tuple(k) if len(keys) > 1 else k[0]: v for k, v in pairs}
 
 
 def _subjects(n: int, arm: list[str] | None = None) -> pd.DataFrame:
@@ -75,7 +75,8 @@ def test_incidence_listed_categories_and_subjects_without_a_record():
                      categories=["CR", "PR", "PD"], missing="MISSING")
     got = {k[0]: v for k, v in _values(rows, ["AVALC"]).items() if k[1] == "n"}
     assert got == {"CR": 0, "PR": 1, "PD": 2, "MISSING": 2}
-    assert count_subjects(records, subjects, variable="USUBJID", by=[], subject_by=[])["value"].tolist() == [5]
+    counted = count_subjects(records, subjects, variable="USUBJID", by=[], subject_by=[])
+    assert counted["value"].tolist() == [5]
 
 
 # --- exact proportion ------------------------------------------------------------------------------
@@ -94,7 +95,8 @@ def test_clopper_pearson_against_its_definition(k, n):
     if k == n:
         assert low == pytest.approx(0.025 ** (1 / n))
     assert got["n"] == k and got["N"] == n and got["pct"] == pytest.approx(100 * k / n)
-    assert got["lcl"] == pytest.approx(100 * low, abs=1e-7) and got["ucl"] == pytest.approx(100 * high, abs=1e-7)
+    assert got["lcl"] == pytest.approx(100 * low, abs=1e-7)
+    assert got["ucl"] == pytest.approx(100 * high, abs=1e-7)
 
 
 def test_a_published_exact_interval():
@@ -209,7 +211,8 @@ def test_median_and_its_brookmeyer_crowley_interval():
 def test_median_interval_with_a_finite_upper_limit():
     times = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]
     events = [1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1]
-    records = pd.DataFrame({"USUBJID": [f"S{i}" for i in range(20)], "AVAL": times, "CNSR": [1 - e for e in events]})
+    records = pd.DataFrame({"USUBJID": [f"S{i}" for i in range(20)], "AVAL": times,
+                            "CNSR": [1 - e for e in events]})
     got = _values(kaplan_meier(records, _subjects(20), variable="AVAL", by=[], subject_by=[]))
     low, high = _brookmeyer_crowley(times, events)
     assert np.isfinite(high)

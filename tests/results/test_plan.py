@@ -52,7 +52,8 @@ def test_unknown_parameter_and_figure_kind(tmp_path):
 @pytest.mark.parametrize("old, new, expected", [
     ("dataset: ADTTE\n    variable: AVAL", "dataset: ADTT\n    variable: AVAL",
      "analyses.PFS: dataset 'ADTT' is not among the study's ADaM datasets"),
-    ("where: {SAFFL: \"Y\"}", "where: {SAFL: \"Y\"}", "where: 'SAFL' is not a variable of ADSL; did you mean 'SAFFL'?"),
+    ("where: {SAFFL: \"Y\"}", "where: {SAFL: \"Y\"}",
+     "where: 'SAFL' is not a variable of ADSL; did you mean 'SAFFL'?"),
     ("data_subset: PFS", "data_subset: PSF", "analyses.PFS: no data subset 'PSF'; did you mean 'PFS'?"),
     ("groupings: [TRT, SOC]", "groupings: [TRT, SOCS]", "analyses.AE-SOC: no grouping 'SOCS'"),
     ("columns: GRADE", "columns: SOC", "columns 'SOC' is not one of the analysis' groupings"),

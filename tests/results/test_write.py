@@ -45,7 +45,8 @@ def test_every_ard_record_refers_to_the_ars_metadata(made):
     sets = {s["id"] for s in event["analysisSets"]}
     subsets = {s["id"] for s in event["dataSubsets"]}
     for analysis in analyses.values():
-        assert analysis["analysisSetId"] in sets and analysis.get("dataSubsetId", next(iter(subsets))) in subsets
+        assert analysis["analysisSetId"] in sets
+        assert analysis.get("dataSubsetId", next(iter(subsets))) in subsets
         assert analysis["purpose"]["controlledTerm"].endswith("OUTCOME MEASURE")
     # a condition on several variables is an AND of where clauses
     teg3 = next(s for s in event["dataSubsets"] if s["id"] == "TEG3")
