@@ -146,13 +146,16 @@ def analyse(study_name: str | Path, adam_dir: Path, out: Path, *, output: Output
     the datasets as read from it): ARD (Dataset-JSON, CSV), ARS metadata and the study review report
     (HTML, PDF), into `out`. `label` names the datasets' folder in the outputs (the package must not
     name temporary paths)."""
+    from results.compute import plan_reads
+    from results.plan import study_plan
     from results.write import FILES, study_results
+    from specs.readers import read_folder
 
     study = load_study(study_name, store)
-    frames = _read(adam_dir, frames, encoding, output)
-    plan = study.analysis_plan
-    figures = len(plan.figures) if plan else 0
-    with output.progress("figures", figures) as step:
+    plan = study_plan(study)
+    if frames is None:
+        frames = read_folder(adam_dir, encoding=encoding, warn=output.warning, columns=plan_reads(plan))
+    with output.progress("figures", len(plan.figures)) as step:
         made = study_results(study, frames, label or str(adam_dir), progress=step)
     with atomic_folder(out) as work:
         for name in FILES:

@@ -58,6 +58,19 @@ def _reads(plan: AnalysisPlan):
                 f"{plan.file}:{grouping.line}"
 
 
+def plan_reads(plan: AnalysisPlan) -> dict[str, set[str]]:
+    """Every variable the plan's analyses and figures read, by dataset: all that needs reading."""
+    from results.figures import FIGURES
+
+    found: dict[str, set[str]] = {}
+    for dataset, variables, _ in _reads(plan):
+        found.setdefault(dataset, set()).update(variables)
+    for figure in plan.figures:
+        for dataset, variables in FIGURES[figure.kind].variables(figure.parameters).items():
+            found.setdefault(dataset, set()).update(variables)
+    return found
+
+
 def select(frame: pd.DataFrame, selection: Selection) -> pd.DataFrame:
     return frame[_matches(frame, selection.where)]
 

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from results.methods import SUBJECT, fit_kaplan_meier, incidence, survival_at  # noqa: E402
 
 DPI = 110
+BARS = 300  # a waterfall of more subjects draws lines rather than bars
 WIDE = (9.5, 5.2)
 # One colour per best overall response, the same in every figure.
 RESPONSE_COLOURS = {"CR": "#1a7f37", "PR": "#4c9be8", "SD": "#9a9a9a", "NON-CR/NON-PD": "#c0c0c0",
@@ -48,12 +49,17 @@ class FigureKind:
     name: str
     title: str
     draw: Callable[..., tuple[Figure, str]]
+    # The variables it draws from, by dataset, given its parameters (defaults filled in).
+    reads: Callable[[Mapping[str, Any]], dict[str, tuple[str, ...]]]
 
     def parameters(self) -> dict[str, Any]:
         """The plan parameters of the kind with their defaults (analysis_set is the runner's)."""
         fixed = {"frames", "subjects", "population"}
         return {name: p.default for name, p in inspect.signature(self.draw).parameters.items()
                 if name not in fixed} | {"analysis_set": inspect.Parameter.empty}
+
+    def variables(self, parameters: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+        return self.reads(self.parameters() | dict(parameters))
 
 
 def png_bytes(figure: Figure) -> bytes:
@@ -205,8 +211,13 @@ def waterfall_plot(frames: Mapping[str, pd.DataFrame], subjects: pd.DataFrame, p
     adrs = _of(frames["ADRS"], subjects)
     response = best.index.map(adrs[adrs["PARAMCD"] == bor].set_index(SUBJECT)["AVALC"]).fillna("MISSING")
     figure, axes = _new()
-    axes.bar(np.arange(len(best)), best.to_numpy(), width=1.0 if len(best) > 200 else 0.8,
-             color=pd.Series(response).map(RESPONSE_COLOURS).fillna("#cccccc").to_numpy(), lw=0)
+    colours = pd.Series(response).map(RESPONSE_COLOURS).fillna("#cccccc").to_numpy()
+    if len(best) <= BARS:
+        axes.bar(np.arange(len(best)), best.to_numpy(), width=0.8, color=colours, lw=0)
+    else:
+        # thousands of bars: one line each, as wide as the axes allow (one collection, drawn at once)
+        width = axes.get_position().width * figure.get_figwidth() * 72 / len(best)
+        axes.vlines(np.arange(len(best)), 0, best.to_numpy(), colors=colours, lw=max(width, 0.1))
     axes.axhline(20, color="#d1242f", ls="--", lw=1)
     axes.axhline(-30, color="#1a7f37", ls="--", lw=1)
     axes.axhline(0, color="black", lw=0.8)
@@ -337,7 +348,7 @@ def qlq_trajectories(frames: Mapping[str, pd.DataFrame], subjects: pd.DataFrame,
     """Mean scale scores by visit with standard errors: functional and global, and symptoms."""
     adqs = _of(frames[dataset], subjects)
     scales = adqs[(adqs["ANL01FL"] == "Y") & adqs["PARCAT2"].isin(["Functional", "Global", "Symptom"])]
-    scales = scales[~scales["PARAMCD"].str.match(r"C15P\d")]
+    scales = scales[~scales["PARAMCD"].str.startswith("C15P")]
     visits = scales.drop_duplicates("AVISITN").sort_values("AVISITN")
     position = {v: i for i, v in enumerate(visits["AVISITN"])}
     figure, panels = _new((10.5, 4.8), ncols=2, sharex=True)
@@ -363,14 +374,27 @@ def qlq_trajectories(frames: Mapping[str, pd.DataFrame], subjects: pd.DataFrame,
     return figure, caption
 
 
+TIME_TO_EVENT = (SUBJECT, "PARAMCD", "AVAL", "CNSR")
+RESPONSES = (SUBJECT, "PARAMCD", "AVALC", "ADY")
+TUMOUR = (SUBJECT, "PARAMCD", "ANL01FL", "PCHG", "ADY")
 FIGURES: dict[str, FigureKind] = {k.name: k for k in (
-    FigureKind("kaplan_meier", "Kaplan-Meier estimate", kaplan_meier_plot),
-    FigureKind("swimmer", "Swimmer plot", swimmer_plot),
-    FigureKind("waterfall", "Waterfall plot of the best change in tumour size", waterfall_plot),
-    FigureKind("spider", "Spider plot of the change in tumour size", spider_plot),
-    FigureKind("kinetics", "CAR-T expansion and persistence", kinetics_plot),
-    FigureKind("ae_heatmap", "Adverse events by worst grade", ae_heatmap),
-    FigureKind("qlq_trajectories", "QLQ-C15-PAL scale trajectories", qlq_trajectories),
+    FigureKind("kaplan_meier", "Kaplan-Meier estimate", kaplan_meier_plot,
+               lambda p: {p["dataset"]: TIME_TO_EVENT}),
+    FigureKind("swimmer", "Swimmer plot", swimmer_plot,
+               lambda p: {"ADSL": (SUBJECT, "TRTSDT", "DTHDT", "LSTALVDT"), "ADRS": RESPONSES,
+                          "ADTTE": TIME_TO_EVENT}),
+    FigureKind("waterfall", "Waterfall plot of the best change in tumour size", waterfall_plot,
+               lambda p: {"ADTR": TUMOUR, "ADRS": RESPONSES}),
+    FigureKind("spider", "Spider plot of the change in tumour size", spider_plot,
+               lambda p: {"ADTR": TUMOUR, "ADRS": RESPONSES}),
+    FigureKind("kinetics", "CAR-T expansion and persistence", kinetics_plot,
+               lambda p: {p["dataset"]: (SUBJECT, "PARAMCD", "AVAL", "AVALU", "ALLOQ", "NFRLT", "ANL01FL")}),
+    FigureKind("ae_heatmap", "Adverse events by worst grade", ae_heatmap,
+               lambda p: {p["dataset"]: (SUBJECT, "AEDECOD", p["grade"], p["grade_order"], p["scale"],
+                                         p["emergent"])}),
+    FigureKind("qlq_trajectories", "QLQ-C15-PAL scale trajectories", qlq_trajectories,
+               lambda p: {p["dataset"]: (SUBJECT, "PARAMCD", "PARCAT2", "AVAL", "AVISIT", "AVISITN",
+                                         "ANL01FL")}),
 )}
 
 
