@@ -50,7 +50,6 @@ from adam.params import (
     check_parameters,
     dataset_inputs,
     keyword_parameters,
-    parameter_line,
     resolve_parameters,
 )
 from specs.errors import InputError, Problem, SpecError
@@ -221,7 +220,7 @@ def select_variables(frame: pd.DataFrame, spec: DatasetSpec, builder: str = "the
     if missing:
         made = [c for c in frame.columns if not str(c).startswith("_")]
         raise SpecError([
-            Problem(spec.file, parameter_line(spec.file, name, section="variables"),
+            Problem(*spec.place(f"variables.{name}"),
                     f"{spec.name}: variable {name} is declared, but {builder} does not make it"
                     f"{closest(name, made)}")
             for name in missing

@@ -20,7 +20,6 @@ import inspect
 import typing
 from collections.abc import Callable, Mapping
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -28,7 +27,6 @@ import pandas as pd
 from specs.errors import Problem, SpecError
 from specs.model import DatasetSpec, Study
 from specs.schema import closest
-from specs.yamlio import LMap, read_yaml
 
 STUDY_REFERENCE = "study"
 CODELIST_REFERENCE = "codelist"
@@ -59,24 +57,6 @@ def keyword_parameters(function: Callable[..., pd.DataFrame]) -> dict[str, Any]:
     }
 
 
-def parameter_line(file: str, name: str | None = None, section: str = "parameters") -> int:
-    """Line of `section` (or of `name` within it) in a spec file, for error messages; 0 if unknown."""
-    path = Path(file)
-    if not path.is_file():
-        return 0
-    data = read_yaml(path)
-    if not isinstance(data, LMap) or section not in data:
-        return 0
-    block = data[section]
-    if name is not None and isinstance(block, LMap) and name in block:
-        return block.line_of(name)
-    if name is not None and isinstance(block, list):
-        found = [i for i, item in enumerate(block) if isinstance(item, dict) and item.get("name") == name]
-        if found:
-            return block.line_of(found[0])
-    return data.line_of(section)
-
-
 def resolve_parameters(spec: DatasetSpec, study: Study) -> dict[str, Any]:
     """The spec's parameters with every `{study: NAME}` replaced by study.yaml's value."""
     problems: list[Problem] = []
@@ -87,7 +67,7 @@ def resolve_parameters(spec: DatasetSpec, study: Study) -> dict[str, Any]:
             if name in study.parameters:
                 return study.parameters[name]
             problems.append(Problem(
-                spec.file, parameter_line(spec.file, top),
+                *spec.place(f"parameters.{top}"),
                 f"parameters.{where}: {name!r} is not among the study parameters of study.yaml"
                 f"{closest(name, study.parameters)}",
             ))
@@ -97,7 +77,7 @@ def resolve_parameters(spec: DatasetSpec, study: Study) -> dict[str, Any]:
             if name in study.codelists:
                 return {t.value: t.decode or t.value for t in study.codelists[name].terms}
             problems.append(Problem(
-                spec.file, parameter_line(spec.file, top),
+                *spec.place(f"parameters.{top}"),
                 f"parameters.{where}: no codelist {name!r}{closest(name, study.codelists)}",
             ))
             return None
@@ -122,16 +102,16 @@ def check_parameters(spec: DatasetSpec, function: Callable[..., pd.DataFrame]) -
     for name in spec.parameters:
         if name in inputs:
             problems.append(Problem(
-                spec.file, parameter_line(spec.file, name),
+                *spec.place(f"parameters.{name}"),
                 f"parameters.{name}: {name} is a dataset that {builder} reads, not a parameter",
             ))
         elif name not in accepted:
             problems.append(Problem(
-                spec.file, parameter_line(spec.file, name),
+                *spec.place(f"parameters.{name}"),
                 f"parameters.{name}: {builder} has no parameter {name!r}{closest(name, accepted)}",
             ))
     problems += [
-        Problem(spec.file, parameter_line(spec.file),
+        Problem(*spec.place("parameters"),
                 f"parameters: {builder} needs {name!r}, which has no default; set it")
         for name, default in accepted.items()
         if default is inspect.Parameter.empty and name not in spec.parameters

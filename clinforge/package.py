@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specs.dataset import build_timestamp
-from specs.loader import SHIPPED
 from specs.model import Study
 
 # Packages whose versions decide the bytes of the output.
@@ -71,10 +70,9 @@ def hash_tree(paths: list[Path], base: Path) -> str:
 
 
 def specs_hash(study: Study) -> str:
-    """The hash of everything that specifies the output: the study's folder and the shared specs."""
-    folder = Path(study.folder)
-    shared = [p for sub in ("standards", "ct", "crf") for p in (SHIPPED / sub).rglob("*.yaml")]
-    return hash_tree([*folder.rglob("*.yaml"), *shared], Path("/"))
+    """The hash of everything that specifies the output: the study's folder, the library files
+    its specs extend, and the shared specs (Study.spec_files)."""
+    return hash_tree([Path(p) for p in study.spec_files], Path("/"))
 
 
 def versions() -> dict[str, str]:

@@ -105,11 +105,12 @@ def check_rules(study: Study) -> list[Problem]:
     for spec in study.sdtm.values():
         for block in spec.sources:
             for target, rule in block.map.items():
-                problems += [Problem(spec.file, rule.line, f"{spec.name}.{target}: {message}")
+                problems += [Problem(rule.file or spec.file, rule.line, f"{spec.name}.{target}: {message}")
                              for message in _rule_problems(rule, block.form, study)]
         for variable in spec.variables:
             if variable.algorithm and variable.algorithm not in REGISTRY:
-                problems.append(Problem(spec.file, 0, f"{spec.name}.{variable.name}: unknown algorithm "
+                problems.append(Problem(variable.file or spec.file, variable.line,
+                                        f"{spec.name}.{variable.name}: unknown algorithm "
                                         f"{variable.algorithm!r}{closest(variable.algorithm, REGISTRY)}"))
     return problems
 

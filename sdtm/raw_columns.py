@@ -58,13 +58,16 @@ def mapped_columns(study: Study) -> list[Mapped]:
     for spec in study.sdtm.values():
         for block in spec.sources:
             fields = _fields(study, block.form)
-            found += [Mapped(block.form, name, spec.file, block.line, f"{spec.name} (source {block.form})")
+            found += [Mapped(block.form, name, block.file or spec.file, block.line,
+                             f"{spec.name} (source {block.form})")
                       for name in sorted(_query_words(block.where or "") & fields | set(block.distinct))]
             for target, rule in block.map.items():
                 names = _named(study, block.form, {"field": rule.field, **rule.params})
-                found += [Mapped(form, name, spec.file, rule.line, f"{spec.name}.{target}", rule.optional)
+                found += [Mapped(form, name, rule.file or spec.file, rule.line, f"{spec.name}.{target}",
+                                 rule.optional)
                           for form, name in sorted(names)]
-            found += [Mapped(block.form, q.field, spec.file, q.line, f"SUPP{spec.name}.{q.qnam}", q.optional)
+            found += [Mapped(block.form, q.field, q.file or spec.file, q.line, f"SUPP{spec.name}.{q.qnam}",
+                             q.optional)
                       for q in spec.supplemental if q.field in fields]
         found += _builder_columns(study, spec)
     return found
@@ -74,10 +77,10 @@ def _builder_columns(study: Study, spec: DatasetSpec) -> list[Mapped]:
     form = spec.parameters.get("form")
     if not spec.parameters.get("builder") or form not in study.forms:
         return []
-    found = [Mapped(f, name, spec.file, spec.parameters_line, f"{spec.name} (parameters)")
+    found = [Mapped(f, name, *spec.place("parameters"), f"{spec.name} (parameters)")
              for f, name in sorted(_named(study, form, spec.parameters))]
     for variable in spec.variables:
-        found += [Mapped(f, name, spec.file, variable.line, f"{spec.name}.{variable.name}")
+        found += [Mapped(f, name, variable.file or spec.file, variable.line, f"{spec.name}.{variable.name}")
                   for f, name in sorted(_named(study, form, variable.params))]
     return found
 

@@ -1,8 +1,12 @@
 """Load a study's specs into the model: every file checked, every problem reported, nothing half-loaded.
 
-A study folder holds `study.yaml`, optional `codelists.yaml` (sponsor codelists and extensions of
-CDISC ones), `sdtm/<DOMAIN>.yaml` and `adam/<DATASET>.yaml`. A dataset spec may leave a variable's
-label, type, role, core and codelist to the shipped standard (SDTMIG 3.4 / ADaMIG 1.3).
+A study folder holds `study.yaml`, optional `forms.yaml` (the study's own CRF forms and answer
+lists, added to or overriding the shared CRF library), optional `codelists.yaml` (sponsor
+codelists and extensions of CDISC ones, after those of the library codelists file it `extends:`),
+`sdtm/<DOMAIN>.yaml` and `adam/<DATASET>.yaml`. A dataset spec may `extends:` a spec of the
+shared library (`specs/library/sdtm`, `specs/library/adam`) and state only what differs
+(specs.extends), and may leave a variable's label, type, role, core and codelist to the
+implementation guide (SDTMIG 3.4 / ADaMIG 1.3).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from specs import schema
+from specs import extends, schema
 from specs.errors import Problem, SpecError
 from specs.guides import Guide, guide_variable, standard_datasets
 from specs.model import (
@@ -43,10 +47,16 @@ from specs.model import (
 )
 from specs.nci_evs import DATE
 from specs.terminology import Choice, Codelists, Terminology, choose
-from specs.yamlio import LMap, read_yaml
+from specs.yamlio import LMap, LSeq, read_yaml
 
 SHIPPED = Path(__file__).resolve().parent
 STUDIES = SHIPPED / "studies"
+# The shared spec library: dataset specs by SDTMIG domain (`sdtm/`) and by ADaM dataset and
+# structure (`adam/`), and sponsor codelists (`codelists/`), which study files `extends:` by name.
+LIBRARY = SHIPPED / "library"
+CRF_LIBRARY = SHIPPED / "crf" / "library.yaml"
+STUDY_FORMS = "forms.yaml"
+STUDY_CODELISTS = "codelists.yaml"
 STANDARD_FILES = {"sdtm": "sdtmig-3.4.yaml", "adam": "adamig-1.3.yaml"}
 STANDARD_VERSIONS = {"sdtm": "3.4", "adam": "1.3"}
 CT_FILES = ("sdtm-ct.yaml", "adam-ct.yaml")
@@ -88,9 +98,15 @@ def _validated(path: Path, kind: schema.Kind) -> Any:
 
 
 def _line(node: Any, key: Any = None) -> int:
-    if isinstance(node, LMap):
-        return node.line_of(key) if key is not None else node.line
-    return getattr(node, "line", 0)
+    return _at(node, key)[1]
+
+
+def _at(node: Any, key: Any = None) -> tuple[str, int]:
+    """(file, line) of a key of a parsed mapping (or of the node itself): where a value is written,
+    in the study's file or the library file it extends."""
+    if isinstance(node, LMap | LSeq):
+        return node.where(key)
+    return ("", getattr(node, "line", 0))
 
 
 def study_names() -> list[str]:
@@ -201,11 +217,35 @@ def study_terminology(named: Mapping[str, str], store: str | Path | None = None,
 
 
 @cache
+def _crf_library_tree() -> LMap:
+    return _validated(CRF_LIBRARY, schema.CRF_FILE)
+
+
 def load_crf_library() -> tuple[dict[str, Form], dict[str, tuple[str, ...]]]:
     """The sponsor's CRF library: forms (with the system fields first) and the EDC answer lists."""
-    path = SHIPPED / "crf" / "library.yaml"
-    data = _validated(path, schema.CRF_FILE)
+    return _forms(_crf_library_tree())
 
+
+def _study_forms(folder: Path, read: list[Path]) -> tuple[dict[str, Form], dict[str, tuple[str, ...]]]:
+    """The CRF library with the study's own `forms.yaml` over it: a form or answer list of the same
+    name overrides the library's (a form key by key, its fields by name), others are added."""
+    path = folder / STUDY_FORMS
+    if not path.is_file():
+        return load_crf_library()
+    data = read_yaml(path)
+    problems = schema.check(data, schema.CRF_FILE, str(path), getattr(data, "line", 1), path.stem,
+                            partial=True)
+    if problems:
+        raise SpecError(problems)
+    read.append(CRF_LIBRARY)
+    merged = extends.merge(_crf_library_tree(), data, schema.CRF_FILE)
+    problems = schema.check(merged, schema.CRF_FILE, *_at(merged), path.stem)
+    if problems:
+        raise SpecError(problems)
+    return _forms(merged)
+
+
+def _forms(data: LMap) -> tuple[dict[str, Form], dict[str, tuple[str, ...]]]:
     def fields(entries: list) -> tuple[CrfField, ...]:
         return tuple(
             CrfField(name=f["name"], type=f["type"], label=f["label"],
@@ -216,7 +256,7 @@ def load_crf_library() -> tuple[dict[str, Form], dict[str, tuple[str, ...]]]:
     system = fields(data["system_fields"])
     choices = {k: tuple(v) for k, v in data["choices"].items()}
     problems = [
-        Problem(str(path), _line(f), f"forms.{name}: field {f['name']} uses unknown choices "
+        Problem(*_at(f), f"forms.{name}: field {f['name']} uses unknown choices "
                 f"{f['choices']!r}{schema.closest(f['choices'], choices)}")
         for name, form in data["forms"].items() for f in form["fields"]
         if f.get("choices") and f["choices"] not in choices
@@ -239,6 +279,7 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
     (default: specs.store.store_root), or the shipped subset when none is imported."""
     folder = study_folder(study)
     problems: list[Problem] = []
+    read: list[Path] = []
 
     def attempt(fn, *args):
         try:
@@ -250,8 +291,8 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
     meta = attempt(_validated, folder / "study.yaml", schema.STUDY_FILE)
     named = attempt(_named_ct, meta, folder / "study.yaml") if meta is not None else None
     ct, choices = study_terminology(named or {}, store)
-    codelists = attempt(_study_codelists, folder, ct)
-    library = attempt(load_crf_library)
+    codelists = attempt(_study_codelists, folder, ct, read)
+    library = attempt(_study_forms, folder, read)
     shipped_sdtm = attempt(load_standard, "sdtm")
     shipped_adam = attempt(load_standard, "adam")
     if problems:
@@ -268,15 +309,15 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
             study_forms[name] = forms[name]
         else:
             problems.append(Problem(path, meta["forms"].line_of(i),
-                                    f"forms: {name!r} is not in the CRF library"
-                                    f"{schema.closest(name, forms)}"))
+                                    f"forms: {name!r} is neither in the CRF library nor in the "
+                                    f"study's {STUDY_FORMS}{schema.closest(name, forms)}"))
     problems += _check_study_meta(meta, path, codelists)
 
     datasets: dict[str, dict[str, DatasetSpec]] = {}
     for kind, std in (("sdtm", sdtm_std), ("adam", adam_std)):
         datasets[kind] = {}
         for file in sorted((folder / kind).glob("*.yaml")):
-            spec = attempt(_dataset, file, kind, std, study_forms, codelists)
+            spec = attempt(_dataset, file, kind, std, study_forms, codelists, read)
             if spec is not None:
                 datasets[kind][spec.name] = spec
     for parent in [s for s in datasets["sdtm"].values() if s.supplemental]:
@@ -312,7 +353,7 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
         parameters=_plain(meta["parameters"]), codelists=codelists,
         sdtm=datasets["sdtm"], adam=datasets["adam"], folder=str(folder),
         ct=named or {}, terminology=choices, guides={"sdtm": sdtm_std, "adam": adam_std},
-        analysis_plan=plan,
+        analysis_plan=plan, spec_files=_spec_files(folder, read),
     )
 
 
@@ -415,6 +456,12 @@ def _analysis_plan(path: Path, adam: Mapping[str, DatasetSpec]) -> AnalysisPlan:
     )
 
 
+def _spec_files(folder: Path, read: list[Path]) -> tuple[str, ...]:
+    shared = [p for sub in ("standards", "ct", "crf") for p in (SHIPPED / sub).rglob("*.yaml")]
+    files = {str(p.resolve()) for p in (*folder.rglob("*.yaml"), *read, *shared)}
+    return tuple(sorted(files))
+
+
 def _plain(value: Any) -> Any:
     """Line-tracking containers to plain dicts and lists (the model holds plain values)."""
     if isinstance(value, dict):
@@ -468,30 +515,39 @@ def _named_ct(meta: LMap, path: Path) -> dict[str, str]:
     return out
 
 
-def _study_codelists(folder: Path, ct: Codelists) -> Codelists:
-    """CDISC CT plus the study's sponsor codelists and its extensions of extensible CDISC ones."""
-    path = folder / "codelists.yaml"
+def _study_codelists(folder: Path, ct: Codelists, read: list[Path]) -> Codelists:
+    """CDISC CT plus the study's sponsor codelists and its extensions of CDISC ones.
+
+    `codelists.yaml` may `extends:` a codelists file of the library (`specs/library/codelists`)
+    or a path: that file's entries come first, then the study's, in order. An entry names a new
+    codelist, or replaces an earlier one of its name; with `extends: NAME` it adds terms (or
+    synonyms of existing terms) to the codelist of that name as it stands so far, CDISC or not.
+    """
+    path = folder / STUDY_CODELISTS
     if not path.is_file():
         return ct
-    data = _validated(path, schema.STUDY_CODELISTS_FILE)
+    entries = list(_codelist_entries(path, read))
     problems = []
     own: dict[str, Codelist] = {}
-    for entry in data["codelists"]:
+    for entry in entries:
         base_name = entry.get("extends")
         if base_name is None:
             own[entry["name"]] = _codelist(entry, sponsor=True)
             continue
         base = own.get(base_name) or ct.get(base_name)
         if base is None:
-            problems.append(Problem(str(path), _line(entry, "extends"),
+            problems.append(Problem(*_at(entry, "extends"),
                                     f"codelist {entry['name']}: extends unknown codelist "
                                     f"{base_name!r}{schema.closest(base_name, ct)}"))
             continue
         added = _codelist(entry, sponsor=True).terms
         new_values = [t for t in added if base.term(t.value) is None]
-        if new_values and not base.extensible:
+        # The shipped subset of a CDISC package lists only the terms clinforge writes: a study may
+        # add the package's other terms to it (they are checked once the package is imported).
+        subset = base.source is not None and not base.source.complete
+        if new_values and not base.extensible and not subset:
             source = f" ({base.source.label})" if base.source else ""
-            problems += [Problem(str(path), entry["terms"].line_of(i),
+            problems += [Problem(*_at(entry["terms"], i),
                                  f"codelist {base_name} ({base.c_code or 'sponsor'}){source} is not "
                                  f"extensible: cannot add {t.value!r}")
                          for i, t in enumerate(added) if t in new_values]
@@ -504,22 +560,42 @@ def _study_codelists(folder: Path, ct: Codelists) -> Codelists:
         ) + tuple(new_values)
         own[base.name] = Codelist(
             name=base.name, label=base.label, c_code=base.c_code, extensible=base.extensible,
-            sponsor=base.sponsor or bool(new_values), data_type=base.data_type, note=base.note,
-            terms=merged, source=base.source,
+            sponsor=base.sponsor or (bool(new_values) and base.extensible), data_type=base.data_type,
+            note=base.note, terms=merged, source=base.source,
         )
     if problems:
         raise SpecError(problems)
     return ct.with_own(own)
 
 
+def _codelist_entries(path: Path, read: list[Path], library: Path = LIBRARY / "codelists",
+                      seen: tuple[Path, ...] = ()) -> list:
+    """The entries of a codelists file, after those of the files it `extends:` (each in turn)."""
+    data = _validated(path, schema.STUDY_CODELISTS_FILE)
+    named = data.get("extends", ())
+    entries = []
+    for i, name in enumerate([named] if isinstance(named, str) else named):
+        at = _at(data, "extends") if isinstance(named, str) else _at(named, i)
+        source = extends.base_file(name, path, library)
+        if source in (*seen, path.resolve()):
+            raise SpecError([Problem(*at, f"extends: {name!r} extends itself")])
+        if not source.is_file():
+            names = extends.library_names(library)
+            raise SpecError([Problem(*at, f"extends: {name!r} is neither a codelists file of the library "
+                                          f"({library}: {', '.join(names)}) nor a file"
+                                          f"{schema.closest(name, names)}")])
+        read.append(source)
+        entries += _codelist_entries(source, read, source.parent, (*seen, path.resolve()))
+    return entries + list(data["codelists"])
+
+
 def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
-             forms: dict[str, Form], codelists: dict[str, Codelist]) -> DatasetSpec:
-    data = _validated(path, schema.DATASET_FILE)
-    file = str(path)
+             forms: dict[str, Form], codelists: dict[str, Codelist], read: list[Path]) -> DatasetSpec:
+    data = extends.read_resolved(path, schema.DATASET_FILE, LIBRARY / kind, read)
     name = data["dataset"]
     problems: list[Problem] = []
     if name.lower() != path.stem.lower():
-        problems.append(Problem(file, _line(data, "dataset"),
+        problems.append(Problem(*_at(data, "dataset"),
                                 f"dataset {name!r} does not match the file name {path.name!r}"))
     if kind == "sdtm":
         std = standard.get("SUPPQUAL" if name.startswith("SUPP") else name)
@@ -531,16 +607,16 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
     for block in data.get("sources", ()):
         form = forms.get(block["form"])
         if form is None:
-            problems.append(Problem(file, _line(block, "form"),
+            problems.append(Problem(*_at(block, "form"),
                                     f"source form {block['form']!r} is not collected in this "
                                     f"study{schema.closest(block['form'], forms)}"))
             continue
         rules = {}
         for target, raw in block["map"].items():
-            line = block["map"].line_of(target)
-            rule = Rule("assign", raw, line=line) if isinstance(raw, str) else Rule(
+            file, line = _at(block["map"], target)
+            rule = Rule("assign", raw, line=line, file=file) if isinstance(raw, str) else Rule(
                 raw["algorithm"], raw.get("field"), _plain(raw.get("with", {})), line,
-                optional=raw.get("optional", False))
+                optional=raw.get("optional", False), file=file)
             if rule.field is not None and rule.field not in form.field_names():
                 problems.append(Problem(file, line,
                                         f"{target}: field {rule.field!r} is not on form "
@@ -548,11 +624,12 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
             rules[target] = rule
             mapped_origin.setdefault(target, rule_origin(rule))
         sources.append(SourceBlock(form=form.name, map=rules, where=block.get("where"),
-                                   distinct=tuple(block.get("distinct", ())), line=_line(block, "form")))
+                                   distinct=tuple(block.get("distinct", ())), line=_line(block, "form"),
+                                   file=_at(block, "form")[0]))
 
     variables = []
     for i, v in enumerate(data["variables"]):
-        line = _line(v)
+        file, line = _at(data["variables"], i)
         base = guide_variable(std, v["name"])
         label = v.get("label") or (base.label if base else None)
         vtype = v.get("type") or (base.type if base else None)
@@ -571,28 +648,28 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
             format=v.get("format", base.format if base else None),
             significant_digits=v.get("significant_digits"), method=v.get("method"),
             comment=v.get("comment"), algorithm=v.get("algorithm"),
-            params=_plain(v.get("with", {})), line=line,
+            params=_plain(v.get("with", {})), line=line, file=file,
         ))
     names = [v.name for v in variables]
-    for dup in {n for n in names if names.count(n) > 1}:
-        problems.append(Problem(file, 0, f"variable {dup} is declared more than once"))
-    for target in mapped_origin:
-        if target not in names:
-            problems.append(Problem(file, 0, f"sources map {target}, which is not among the "
-                                             f"variables{schema.closest(target, names)}"))
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(Problem(*_at(data, "variables"), f"variable {dup} is declared more than once"))
+    for block in sources:
+        problems += [Problem(rule.file, rule.line, f"sources map {target}, which is not among the "
+                                                   f"variables{schema.closest(target, names)}")
+                     for target, rule in block.map.items() if target not in names]
     keys = tuple(data.get("keys", std.keys if std else ()))
-    problems += [Problem(file, _line(data, "keys"), f"key {k} is not among the variables"
-                                                    f"{schema.closest(k, names)}")
+    problems += [Problem(*_at(data, "keys"), f"key {k} is not among the variables"
+                                             f"{schema.closest(k, names)}")
                  for k in keys if k not in names]
 
     value_level = []
     for vl in data.get("value_level", ()):
         if vl["variable"] not in names:
-            problems.append(Problem(file, _line(vl, "variable"),
+            problems.append(Problem(*_at(vl, "variable"),
                                     f"value_level: unknown variable {vl['variable']!r}"
                                     f"{schema.closest(vl['variable'], names)}"))
-        problems += [Problem(file, _line(vl, "where"), f"value_level: where names unknown "
-                                                      f"variable {w!r}{schema.closest(w, names)}")
+        problems += [Problem(*_at(vl, "where"), f"value_level: where names unknown "
+                                                f"variable {w!r}{schema.closest(w, names)}")
                      for w in vl["where"] if w not in names]
         value_level.append(ValueLevel(
             variable=vl["variable"],
@@ -605,13 +682,14 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
     supplemental = tuple(
         Qualifier(qnam=q["qnam"], qlabel=q["qlabel"], field=q["field"],
                   qorig=q.get("qorig", "CRF"), qeval=q.get("qeval", ""), codelist=q.get("codelist"),
-                  optional=q.get("optional", False), line=_line(q))
-        for q in data.get("supplemental", ())
+                  optional=q.get("optional", False), line=_at(data["supplemental"], i)[1],
+                  file=_at(data["supplemental"], i)[0])
+        for i, q in enumerate(data.get("supplemental", ()))
     )
-    problems += [Problem(file, 0, f"supplemental qualifier {q.qnam}: QNAM over 8 characters")
+    problems += [Problem(q.file, q.line, f"supplemental qualifier {q.qnam}: QNAM over 8 characters")
                  for q in supplemental if len(q.qnam) > 8]
-    problems += [Problem(file, line, f"{where}: unknown codelist {named!r}{schema.closest(named, codelists)}")
-                 for where, named, line in _codelists_named(data, name) if named not in codelists]
+    problems += [Problem(*at, f"{where}: unknown codelist {named!r}{schema.closest(named, codelists)}")
+                 for where, named, at in _codelists_named(data, name) if named not in codelists]
     if problems:
         raise SpecError(problems)
     return DatasetSpec(
@@ -620,24 +698,32 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
         structure=data.get("structure") or (std.structure if std else ""), keys=keys,
         variables=tuple(variables), sources=tuple(sources), value_level=tuple(value_level),
         supplemental=supplemental, parameters=_plain(data.get("parameters", {})),
-        comment=data.get("comment"), file=file,
-        parameters_line=_line(data, "parameters") if "parameters" in data else 0,
+        comment=data.get("comment"), file=str(path), places=_places(data),
     )
 
 
-def _codelists_named(node: Any, where: str, line: int = 0):
-    """Every `codelist: NAME` in a spec file (variables, value level, qualifiers, the `with:` of
-    rules and builders), as (path, name, line)."""
+def _places(data: LMap) -> dict[str, tuple[str, int]]:
+    """Where the parts of a dataset spec are written: each top-level key, each parameter, each
+    variable (by name), for messages of the layers that read the spec."""
+    places = {key: _at(data, key) for key in data}
+    places |= {f"parameters.{key}": _at(data["parameters"], key) for key in data.get("parameters", {})}
+    places |= {f"variables.{v['name']}": _at(data["variables"], i) for i, v in enumerate(data["variables"])}
+    return places
+
+
+def _codelists_named(node: Any, where: str, at: tuple[str, int] = ("", 0)):
+    """Every `codelist: NAME` in a spec (variables, value level, qualifiers, the `with:` of
+    rules and builders), as (path, name, (file, line))."""
     if isinstance(node, dict):
         for key, value in node.items():
-            at = _line(node, key) if isinstance(node, LMap) else line
+            here = _at(node, key) if isinstance(node, LMap) else at
             if key == "codelist" and isinstance(value, str):
-                yield f"{where}.{key}", value, at
+                yield f"{where}.{key}", value, here
             else:
-                yield from _codelists_named(value, f"{where}.{key}", at)
+                yield from _codelists_named(value, f"{where}.{key}", here)
     elif isinstance(node, list):
         for i, item in enumerate(node):
-            yield from _codelists_named(item, f"{where}[{i}]", _line(item) or line)
+            yield from _codelists_named(item, f"{where}[{i}]", _at(node, i) if isinstance(node, LSeq) else at)
 
 
 def _inherited(base: Variable | None, codelists: Mapping[str, Codelist]) -> str | None:

@@ -150,6 +150,7 @@ class Rule:
     # The raw columns it reads may be missing from an export (then read as blank); otherwise a
     # missing column is refused.
     optional: bool = False
+    file: str = ""  # the spec file the rule is written in (a library file when inherited)
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ class SourceBlock:
     where: str | None = None
     distinct: tuple[str, ...] = ()
     line: int = 0  # of `form:` in the spec file
+    file: str = ""
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,7 @@ class Variable:
     algorithm: str | None = None  # dataset-level derivation run after the sources are mapped
     params: dict[str, Any] = _field(default_factory=dict)
     line: int = 0  # in the spec file; 0 for standard metadata
+    file: str = ""  # the spec file the variable is written in (a library file when inherited)
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,7 @@ class Qualifier:
     codelist: str | None = None
     optional: bool = False  # the raw column may be missing from an export (then no qualifier)
     line: int = 0
+    file: str = ""
     # The variable (or QNAM) whose text beyond 200 characters this qualifier holds (SDTMIG
     # 4.5.3.2, specs.textsplit); empty for a qualifier the spec declares.
     continues: str = ""
@@ -232,8 +236,19 @@ class DatasetSpec:
     supplemental: tuple[Qualifier, ...] = ()
     parameters: dict[str, Any] = _field(default_factory=dict)
     comment: str | None = None
-    file: str = ""
-    parameters_line: int = 0  # of `parameters:` in the spec file
+    file: str = ""  # the study's spec file (it may extend a library spec: `places` says where)
+    # Where parts of the spec are written, as (file, line): "parameters", "parameters.<NAME>",
+    # "variables", "keys" ...; a part inherited through `extends:` names the library file.
+    places: dict[str, tuple[str, int]] = _field(default_factory=dict)
+
+    def place(self, part: str) -> tuple[str, int]:
+        """(file, line) of `part` ("parameters.teae_window_days"), else of the nearest part that
+        holds it ("parameters"), else the spec's file."""
+        while part:
+            if part in self.places:
+                return self.places[part]
+            part = part.rpartition(".")[0]
+        return (self.file, 0)
 
     def variable(self, name: str) -> Variable | None:
         return next((v for v in self.variables if v.name == name), None)
@@ -362,6 +377,9 @@ class Study:
     # The implementation guides the specs were completed from (imported, else shipped), by kind.
     guides: dict[str, dict[str, DatasetSpec]] = _field(default_factory=dict)
     analysis_plan: AnalysisPlan | None = None  # analyses.yaml, when the study has one
+    # Every spec file the study was loaded from: its own, the library files its specs extend, and
+    # the shared CRF library, standards and CT (what the package manifest's specs hash covers).
+    spec_files: tuple[str, ...] = ()
 
     def visit_by_folder(self, folder: str) -> Visit | None:
         return next((v for v in self.visits if v.folder == folder), None)

@@ -30,11 +30,17 @@ class Obj:
     keys: dict[str, Key]
     # A bare string may stand for the object, filling this key (e.g. `AETERM: AETERM`).
     shorthand: str | None = None
+    # How a file that extends another overrides it (specs.extends): key by key, or, when atomic,
+    # the whole object (a mapping rule: its parameters belong to its algorithm).
+    atomic: bool = False
 
 
 @dataclass(frozen=True)
 class Seq:
     item: Kind
+    # The item keys that identify an item (a variable by `name`): an extending file's item with the
+    # same identity overrides the inherited one, key by key. Without them the list is replaced whole.
+    identity: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,9 @@ class AnyMap:
     """A free mapping (analysis parameters, algorithm parameters); values are any plain YAML."""
 
     values: Kind = None
+    # An extending file's mapping overrides the inherited one key by key (each value whole), or,
+    # when not `by_key`, replaces it whole (the `with:` of an algorithm).
+    by_key: bool = True
 
 
 NONE = type(None)
@@ -92,8 +101,13 @@ def _scalar_ok(value: Any, kind: Kind) -> bool:
     return False
 
 
-def check(value: Any, kind: Kind, file: str, line: int, where: str) -> list[Problem]:
-    """All problems of `value` against `kind`; `where` is a readable path such as `visits[3].day`."""
+def check(value: Any, kind: Kind, file: str, line: int, where: str,
+          partial: bool = False) -> list[Problem]:
+    """All problems of `value` against `kind`; `where` is a readable path such as `visits[3].day`.
+
+    Each problem names the file and line of the key or item at fault (a tree merged from several
+    files knows each key's file). `partial` leaves out missing required keys: a file that extends
+    another may state only what differs, and the merged result is checked whole."""
     problems: list[Problem] = []
     if isinstance(kind, Obj):
         if isinstance(value, str) and kind.shorthand:
@@ -101,31 +115,31 @@ def check(value: Any, kind: Kind, file: str, line: int, where: str) -> list[Prob
         if not isinstance(value, dict):
             return [Problem(file, line, f"{where}: expected a mapping, found {_shown(value)}")]
         for key, val in value.items():
-            key_line = value.line_of(key) if isinstance(value, LMap) else line
+            key_file, key_line = value.where(key) if isinstance(value, LMap) else (file, line)
             if key not in kind.keys:
                 problems.append(Problem(
-                    file, key_line, f"{where}: unknown key {key!r}{closest(key, kind.keys)}"
+                    key_file, key_line, f"{where}: unknown key {key!r}{closest(key, kind.keys)}"
                 ))
                 continue
-            problems += _check_key(val, kind.keys[key], file, key_line, f"{where}.{key}")
-        for key, spec in kind.keys.items():
-            if spec.required and key not in value:
-                problems.append(Problem(file, line, f"{where}: missing required key {key!r}"))
+            problems += _check_key(val, kind.keys[key], key_file, key_line, f"{where}.{key}", partial)
+        if not partial:
+            problems += [Problem(file, line, f"{where}: missing required key {key!r}")
+                         for key, spec in kind.keys.items() if spec.required and key not in value]
         return problems
     if isinstance(kind, Seq):
         if not isinstance(value, list):
             return [Problem(file, line, f"{where}: expected a list, found {_shown(value)}")]
         for i, item in enumerate(value):
-            item_line = value.line_of(i) if isinstance(value, LSeq) else line
-            problems += check(item, kind.item, file, item_line, f"{where}[{i}]")
+            item_file, item_line = value.where(i) if isinstance(value, LSeq) else (file, line)
+            problems += check(item, kind.item, item_file, item_line, f"{where}[{i}]", partial)
         return problems
     if isinstance(kind, AnyMap):
         if not isinstance(value, dict):
             return [Problem(file, line, f"{where}: expected a mapping, found {_shown(value)}")]
         if kind.values is not None:
             for key, val in value.items():
-                key_line = value.line_of(key) if isinstance(value, LMap) else line
-                problems += check(val, kind.values, file, key_line, f"{where}.{key}")
+                key_file, key_line = value.where(key) if isinstance(value, LMap) else (file, line)
+                problems += check(val, kind.values, key_file, key_line, f"{where}.{key}", partial)
         return problems
     if kind is None:
         return problems
@@ -134,7 +148,7 @@ def check(value: Any, kind: Kind, file: str, line: int, where: str) -> list[Prob
         for k in kind:
             if (isinstance(k, Seq) and isinstance(value, list)) or (
                     isinstance(k, Obj | AnyMap) and isinstance(value, dict)):
-                return check(value, k, file, line, where)
+                return check(value, k, file, line, where, partial)
         kind = tuple(k for k in kind if k in SCALAR)
     if not _scalar_ok(value, kind):
         problems.append(Problem(
@@ -143,8 +157,9 @@ def check(value: Any, kind: Kind, file: str, line: int, where: str) -> list[Prob
     return problems
 
 
-def _check_key(value: Any, spec: Key, file: str, line: int, where: str) -> list[Problem]:
-    problems = check(value, spec.kind, file, line, where)
+def _check_key(value: Any, spec: Key, file: str, line: int, where: str,
+               partial: bool = False) -> list[Problem]:
+    problems = check(value, spec.kind, file, line, where, partial)
     if not problems and spec.choices and value not in spec.choices:
         problems.append(Problem(
             file, line,
@@ -154,12 +169,13 @@ def _check_key(value: Any, spec: Key, file: str, line: int, where: str) -> list[
 
 
 def obj(required: dict[str, Kind] | None = None, optional: dict[str, Kind] | None = None,
-        choices: dict[str, tuple[str, ...]] | None = None, shorthand: str | None = None) -> Obj:
+        choices: dict[str, tuple[str, ...]] | None = None, shorthand: str | None = None,
+        atomic: bool = False) -> Obj:
     """Build an Obj from required and optional key kinds, with choices for some keys."""
     choices = choices or {}
     keys = {k: Key(v, True, choices.get(k, ())) for k, v in (required or {}).items()}
     keys |= {k: Key(v, False, choices.get(k, ())) for k, v in (optional or {}).items()}
-    return Obj(keys, shorthand)
+    return Obj(keys, shorthand, atomic)
 
 
 STRS = Seq(str)
@@ -199,8 +215,8 @@ CRF_FIELD = obj(
     {"type": ("text", "integer", "float", "date", "time", "choice")},
 )
 CRF_FILE = obj(
-    {"system_fields": Seq(CRF_FIELD), "choices": AnyMap(STRS),
-     "forms": AnyMap(obj({"label": str, "fields": Seq(CRF_FIELD)}))},
+    {"system_fields": Seq(CRF_FIELD, identity=("name",)), "choices": AnyMap(STRS),
+     "forms": AnyMap(obj({"label": str, "fields": Seq(CRF_FIELD, identity=("name",))}))},
 )
 
 # --- study.yaml -----------------------------------------------------------------------------
@@ -248,15 +264,16 @@ STUDY_CODELISTS_FILE = obj({"codelists": Seq(obj(
     {"name": str},
     {"c_code": str, "label": str, "extensible": bool, "data_type": str, "note": str,
      "terms": Seq(TERM), "extends": str},
-))})
+))}, {"extends": (str, STRS)})
 
 # --- dataset specs (sdtm/<DOMAIN>.yaml, adam/<DATASET>.yaml) -------------------------------
-RULE = obj({"algorithm": str}, {"field": str, "with": AnyMap(), "optional": bool}, shorthand="field")
+RULE = obj({"algorithm": str}, {"field": str, "with": AnyMap(), "optional": bool}, shorthand="field",
+           atomic=True)
 VARIABLE = obj(
     {"name": str},
     {"label": str, "type": str, "length": int, "origin": str, "source": str, "codelist": (str, NONE),
      "role": str, "core": str, "format": str, "significant_digits": int, "method": str,
-     "comment": str, "algorithm": str, "with": AnyMap()},
+     "comment": str, "algorithm": str, "with": AnyMap(by_key=False)},
     {"type": TYPES, "core": CORES, "origin": ORIGINS},
 )
 VALUE_LEVEL = obj(
@@ -269,11 +286,17 @@ QUALIFIER = obj(
     {"qnam": str, "qlabel": str, "field": str},
     {"qorig": str, "qeval": str, "codelist": str, "optional": bool},
 )
+# What a file that extends another may remove from it (specs.extends): items by name, parameters.
+DROP = obj({}, {"variables": STRS, "supplemental": STRS, "sources": STRS, "value_level": STRS,
+                "parameters": STRS})
 DATASET_FILE = obj(
-    {"dataset": str, "variables": Seq(VARIABLE)},
+    {"dataset": str, "variables": Seq(VARIABLE, identity=("name",))},
     {"label": str, "class": str, "structure": str, "keys": STRS, "comment": str,
-     "sources": Seq(obj({"form": str, "map": AnyMap(RULE)}, {"where": str, "distinct": STRS})),
-     "value_level": Seq(VALUE_LEVEL), "supplemental": Seq(QUALIFIER), "parameters": AnyMap()},
+     "sources": Seq(obj({"form": str, "map": AnyMap(RULE)}, {"where": str, "distinct": STRS}),
+                    identity=("form", "where", "distinct")),
+     "value_level": Seq(VALUE_LEVEL, identity=("variable", "where")),
+     "supplemental": Seq(QUALIFIER, identity=("qnam",)), "parameters": AnyMap(),
+     "extends": str, "drop": DROP},
 )
 
 # --- analyses.yaml: the analysis plan as data (ARS-shaped) -----------------------------------

@@ -11,23 +11,44 @@ from specs.errors import Problem, SpecError
 
 
 class LMap(dict):
-    """A mapping that knows its own line and the line of each key (1-based)."""
+    """A mapping that knows its file, its own line and the line of each key (1-based).
 
+    A mapping merged from several files (specs.extends) also knows the file of each key."""
+
+    file: str = ""
     line: int = 0
     key_lines: dict[Any, int]
+    key_files: dict[Any, str] | None = None
 
     def line_of(self, key: Any) -> int:
         return self.key_lines.get(key, self.line)
 
+    def file_of(self, key: Any) -> str:
+        return (self.key_files or {}).get(key, self.file)
+
+    def where(self, key: Any = None) -> tuple[str, int]:
+        """(file, line) of `key`, or of the mapping itself."""
+        return (self.file, self.line) if key is None else (self.file_of(key), self.line_of(key))
+
 
 class LSeq(list):
-    """A sequence that knows its own line and the line of each item (1-based)."""
+    """A sequence that knows its file, its own line and the line of each item (1-based)."""
 
+    file: str = ""
     line: int = 0
     item_lines: list[int]
+    item_files: list[str] | None = None
 
     def line_of(self, index: int) -> int:
         return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+    def file_of(self, index: int) -> str:
+        files = self.item_files or ()
+        return files[index] if index < len(files) else self.file
+
+    def where(self, index: int | None = None) -> tuple[str, int]:
+        """(file, line) of item `index`, or of the sequence itself."""
+        return (self.file, self.line) if index is None else (self.file_of(index), self.line_of(index))
 
 
 # libyaml's C parser when PyYAML was built with it (ten times faster on the shipped specs); the
@@ -151,4 +172,18 @@ def read_yaml(path: Path) -> Any:
         raise SpecError([Problem(str(path), line, message)]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(str(path), 0, str(exc))]) from None
+    _set_file(data, str(path))
     return data
+
+
+def _set_file(node: Any, file: str) -> None:
+    """Every mapping and sequence of a parsed file learns the file's name (for messages)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, LMap):
+            item.file = file
+            stack.extend(item.values())
+        elif isinstance(item, LSeq):
+            item.file = file
+            stack.extend(item)

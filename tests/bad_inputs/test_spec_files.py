@@ -29,6 +29,21 @@ def replace(file: str, old: str, new: str, at: str | None = None):
     return damage
 
 
+def add(file: str, text: str, at: str | None = ""):
+    """Append `text` to `file` of the study copy (an override of the library spec it extends);
+    `at` (default the first line added) marks the line the message must cite, None no line."""
+    def damage(study: Path) -> tuple[str, int | None]:
+        path = study / file
+        before = path.read_text(encoding="utf-8")
+        path.write_text(before + text, encoding="utf-8")
+        if at is None:
+            return file, None
+        marker = at or text.splitlines()[0]
+        lines = (before + text).splitlines()
+        return file, next(i for i, t in enumerate(lines, 1) if marker in t)
+    return damage
+
+
 def write(file: str, data: bytes, line: int | None = None):
     def damage(study: Path) -> tuple[str, int | None]:
         (study / file).write_bytes(data)
@@ -95,7 +110,7 @@ CASES = [
     # A form the CRF library does not have.
     case("unknown_form", replace("study.yaml", "qlq, subsequent_therapy", "qlqc15, subsequent_therapy",
                                  at="forms:"),
-         ("'qlqc15'", "not in the CRF library", "did you mean 'qlq'")),
+         ("'qlqc15'", "neither in the CRF library nor in the study's forms.yaml", "did you mean 'qlq'")),
     # A visit window that is not [before, after].
     case("bad_window", replace("study.yaml", "window: [14, 8]", "window: [14]"),
          ("visits.SCREENING", "window", "[14]")),
@@ -103,35 +118,55 @@ CASES = [
     case("undeclared_element", replace("study.yaml", "elements: [SCRN, LD, CART, FU]",
                                        "elements: [SCRN, LD, CAR, FU]"),
          ("element 'CAR'", "did you mean 'CART'")),
-    # A variable with a codelist nobody defines.
-    case("unknown_codelist", replace("sdtm/AE.yaml", "{name: AEREL, codelist: AEREL}",
-                                     "{name: AEREL, codelist: AERELATION}"),
+    # A variable with a codelist nobody defines: an override in the study's AE.yaml (which extends
+    # the library's AE), named at its own line.
+    case("unknown_codelist", add("sdtm/AE.yaml", "variables:\n  - {name: AEREL, codelist: AERELATION}\n",
+                                 at="AERELATION"),
          ("AE.yaml", "unknown codelist 'AERELATION'", "did you mean 'AEREL'")),
-    # A mapping from a field the form does not have.
-    case("unknown_form_field", replace("sdtm/AE.yaml", "AETERM: AETERM", "AETERM: AE_TERM"),
+    # A mapping from a field the form does not have (overriding the library's AETERM rule).
+    case("unknown_form_field", add("sdtm/AE.yaml", "sources:\n  - form: ae\n    map:\n"
+                                                   "      AETERM: AE_TERM\n", at="AE_TERM"),
          ("AE.yaml", "field 'AE_TERM' is not on form ae", "did you mean 'AETERM'")),
     # A source form the study does not collect.
-    case("source_form_not_collected", replace("sdtm/AE.yaml", "  - form: ae\n", "  - form: adverse\n"),
+    case("source_form_not_collected", add("sdtm/AE.yaml", "sources:\n  - form: adverse\n    map:\n"
+                                                          "      AETERM: AETERM\n", at="form: adverse"),
          ("AE.yaml", "source form 'adverse' is not collected")),
     # A dataset spec whose dataset name does not match its file.
-    case("dataset_name_mismatch", replace("sdtm/AE.yaml", "dataset: AE", "dataset: AX"),
+    case("dataset_name_mismatch", add("sdtm/AE.yaml", "dataset: AX\n"),
          ("AE.yaml", "'AX' does not match the file name")),
+    # A library spec that does not exist: the library's specs listed, the closest suggested.
+    case("extends_unknown_library_spec", replace("sdtm/AE.yaml", "extends: AE", "extends: AEE"),
+         ("AE.yaml", "extends: 'AEE' is neither a spec of the library", "did you mean 'AE'")),
+    # Dropping a variable the library spec does not have.
+    case("drop_not_inherited", add("sdtm/AE.yaml", "drop: {variables: [AETOXGRD]}\n", at="drop:"),
+         ("AE.yaml", "drop.variables: 'AETOXGRD' is not inherited from AE.yaml", "did you mean 'AETOXGR'")),
+    # A key the study dropped: named at the keys line of the library file it inherits them from.
+    case("dropped_key_variable", add("sdtm/AE.yaml", "drop: {variables: [AEDECOD]}\n", at=None),
+         ("library/sdtm/AE.yaml:7", "key AEDECOD is not among the variables")),
     # A sponsor codelist extending a CDISC codelist that does not exist.
-    case("extends_unknown_codelist", replace("codelists.yaml", "    extends: DTYPE\n",
+    case("extends_unknown_codelist", replace("codelists.yaml", "    extends: LOC\n",
                                              "    extends: NOSUCHLIST\n", at="extends: NOSUCH"),
          ("codelists.yaml", "extends unknown codelist 'NOSUCHLIST'")),
+    # A codelists file of the library that does not exist.
+    case("extends_unknown_codelists_file", replace("codelists.yaml", "extends: [cart, qlq-c15-pal]",
+                                                   "extends: [cart, qlq-c15]", at="extends: [cart"),
+         ("codelists.yaml", "'qlq-c15' is neither a codelists file of the library", "qlq-c15-pal")),
     # `optional` on a rule takes true or false only.
     case("optional_not_a_boolean",
-         replace("sdtm/AE.yaml", "field: AEGRADE}", "field: AEGRADE, optional: maybe}"),
+         add("sdtm/AE.yaml", "sources:\n  - form: ae\n    map:\n"
+                             "      AETOXGR: {algorithm: assign_ct, field: AEGRADE, optional: maybe}\n",
+             at="optional: maybe"),
          ("AE.yaml", "optional", "true or false", "'maybe'")),
     # An algorithm name no module registers: found before converting, at the rule's line.
-    case("unknown_algorithm", replace("sdtm/AE.yaml", "AESER: {algorithm: assign_ct, field: AESER}",
-                                      "AESER: {algorithm: assign_cterm, field: AESER}"),
+    case("unknown_algorithm", add("sdtm/AE.yaml", "sources:\n  - form: ae\n    map:\n"
+                                                  "      AESER: {algorithm: assign_cterm, field: AESER}\n",
+                                  at="assign_cterm"),
          ("AE.yaml", "assign_cterm", "did you mean 'assign_ct'")),
     # A date parameter naming a field the form does not have: a spec problem at the rule's line.
-    case("unknown_field_in_parameters", replace(
-        "sdtm/AE.yaml", "{algorithm: iso8601, with: {date: AESTDAT, time: AESTTIM}}",
-        "{algorithm: iso8601, with: {date: AESTDATE, time: AESTTIM}}"),
+    case("unknown_field_in_parameters", add(
+        "sdtm/AE.yaml", "sources:\n  - form: ae\n    map:\n"
+                        "      AESTDTC: {algorithm: iso8601, with: {date: AESTDATE, time: AESTTIM}}\n",
+        at="AESTDATE"),
          ("AE.yaml", "AESTDATE", "did you mean 'AESTDAT'")),
     # YAML aliases nested eight deep ("billion laughs" in YAML): refused before expansion.
     case("yaml_alias_bomb", write("codelists.yaml", BOMB),

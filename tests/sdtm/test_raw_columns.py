@@ -48,12 +48,15 @@ def test_literal_values_and_codelists_are_not_fields(mapped):
 
 
 def test_spec_lines(ovarian, mapped):
-    # The line of the rule in AE.yaml, of the qualifier, and of QS's `parameters:`.
-    ae = Path(ovarian.sdtm["AE"].file).read_text().splitlines()
-    assert "field: AEGRADE" in ae[mapped["ae", "AEGRADE", "AE.AETOXGR"].line - 1]
-    assert "qnam: AEGRSCL" in ae[mapped["ae", "AEGRSCL", "SUPPAE.AEGRSCL"].line - 1]
-    qs = Path(ovarian.sdtm["QS"].file).read_text().splitlines()
-    assert qs[mapped["qlq", "Q15", "QS (parameters)"].line - 1] == "parameters:"
+    # The file and line of the rule, of the qualifier, and of QS's `parameters:`: the library's AE
+    # and QS, which the study's AE.yaml and QS.yaml extend.
+    def line(key):
+        return Path(mapped[key].spec_file).read_text().splitlines()[mapped[key].line - 1]
+
+    assert mapped["ae", "AEGRADE", "AE.AETOXGR"].spec_file.endswith("library/sdtm/AE.yaml")
+    assert "field: AEGRADE" in line(("ae", "AEGRADE", "AE.AETOXGR"))
+    assert "qnam: AEGRSCL" in line(("ae", "AEGRSCL", "SUPPAE.AEGRSCL"))
+    assert line(("qlq", "Q15", "QS (parameters)")) == "parameters:"
 
 
 def _raw(ovarian, form: str, without: tuple[str, ...]) -> dict[str, pd.DataFrame]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from specs.errors import SpecError
-from specs.loader import STUDIES, load_study, study_names
+from specs.loader import LIBRARY, STUDIES, load_study, study_names
 
 
 @pytest.fixture
@@ -109,7 +109,8 @@ def test_unknown_form_suggests_the_library_form(study_copy):
     path = study_copy / "study.yaml"
     edit(path, "forms: [enrol, dm,", "forms: [enrol, demog,")
     found = problems(study_copy)
-    assert any("'demog' is not in the CRF library" in p for p in found), found
+    assert any("'demog' is neither in the CRF library" in p and "did you mean 'dm'" in p
+               for p in found), found
 
 
 def test_bad_epoch_and_undeclared_element_are_both_reported(study_copy):
@@ -230,8 +231,10 @@ def test_a_term_added_to_a_non_extensible_codelist_is_a_spec_error(study_copy, c
 
 
 def test_unknown_codelist_suggests_the_closest_of_the_package(study_copy, ct_store):
+    # The study overrides the library's value-level entry of DSDECOD (same variable and where).
     path = study_copy / "sdtm" / "DS.yaml"
-    edit(path, "codelist: PROTMLST", "codelist: PROTMLSTT")
+    path.write_text(path.read_text() + "value_level:\n  - {variable: DSDECOD, where: {DSCAT: PROTOCOL "
+                                       "MILESTONE}, codelist: PROTMLSTT}\n")
     found = problems_in(study_copy, ct_store)
     assert any("unknown codelist 'PROTMLSTT'" in p and "did you mean 'PROTMLST'" in p for p in found), found
 
@@ -251,3 +254,96 @@ def problems_in(folder: Path, store: Path) -> list[str]:
     with pytest.raises(SpecError) as info:
         load_study(folder, store)
     return [str(p) for p in info.value.problems]
+
+
+# --- the study's own forms and codelists over the shared CRF library and CT ----------------------
+
+FORMS = """\
+choices:
+  POSITION: [Sitting, Supine]
+forms:
+  vitals:
+    label: Vital signs
+    fields:
+      - {name: VSDAT, type: date, label: Date of measurement}
+      - {name: SYSBP, type: integer, label: Systolic blood pressure}
+      - {name: VSPOS, type: choice, label: Position, choices: POSITION}
+  ae:
+    fields:
+      - {name: AETERM, label: Adverse event (verbatim)}
+      - {name: AESPID, type: text, label: Sponsor AE number}
+"""
+
+
+def test_study_forms_add_to_and_override_the_crf_library(study_copy):
+    (study_copy / "forms.yaml").write_text(FORMS)
+    edit(study_copy / "study.yaml", "forms: [enrol,", "forms: [vitals, enrol,")
+    study = load_study(study_copy)
+    vitals = study.forms["vitals"]
+    # The system fields come first in every form, the study's own form too.
+    assert vitals.field_names() == ("STUDYID", "SITEID", "SUBJID", "FOLDER", "RECNUM", "VSDAT", "SYSBP",
+                                    "VSPOS")
+    # AESPID goes after AETERM, the field written before it.
+    ae = study.forms["ae"].field_names()
+    library_ae = load_study("ovarian").forms["ae"].field_names()
+    after = library_ae.index("AETERM") + 1
+    assert ae == (*library_ae[:after], "AESPID", *library_ae[after:])
+    labels = {f.name: f.label for f in study.forms["ae"].fields}
+    assert labels["AETERM"] == "Adverse event (verbatim)" and labels["AESER"] == "Serious"
+
+
+def test_study_forms_are_checked_line_by_line(study_copy):
+    path = study_copy / "forms.yaml"
+    path.write_text(FORMS.replace("choices: POSITION", "choices: POSTURE").replace(
+        "{name: SYSBP, type: integer", "{name: SYSBP, type: number"))
+    found = problems(study_copy)
+    assert found == [f"{path}:{line_of(path, 'SYSBP')}: forms.forms.vitals.fields[1].type: 'number' is not "
+                     f"one of text, integer, float, date, time, choice"]
+    path.write_text(FORMS.replace("choices: POSITION", "choices: POSTURE"))
+    found = problems(study_copy)
+    assert found == [f"{path}:{line_of(path, 'POSTURE')}: forms.vitals: field VSPOS uses unknown choices "
+                     f"'POSTURE'; did you mean 'POSITION'?"]
+
+
+def test_a_new_form_needs_label_and_fields(study_copy):
+    path = study_copy / "forms.yaml"
+    path.write_text("forms:\n  vitals:\n    fields: []\n")
+    assert problems(study_copy) == [f"{path}:2: forms.forms.vitals: missing required key 'label'"]
+
+
+def test_study_codelists_extend_library_codelist_files(study_copy):
+    study = load_study(study_copy)
+    # From the library: cart (AEREL, LOC + LIVER) and qlq-c15-pal (C15PALCD); from the study: LOC + SPLEEN.
+    assert "C15PALCD" in study.codelists.own and "AEREL" in study.codelists.own
+    assert study.codelists["LOC"].values()[-2:] == ("LIVER", "SPLEEN")
+    # Without the questionnaire's codelists, the library's QS and ADQS name unknown codelists: the
+    # problems are at the lines of the library files that name them.
+    path = study_copy / "codelists.yaml"
+    edit(path, "extends: [cart, qlq-c15-pal]", "extends: [cart, qlq-c15]")
+    assert problems(study_copy) == [f"{path}:{line_of(path, 'extends:')}: extends: 'qlq-c15' is neither a "
+                                    f"codelists file of the library ({LIBRARY / 'codelists'}: cart, "
+                                    f"qlq-c15-pal) nor a file; did you mean 'qlq-c15-pal'?"]
+    edit(path, "extends: [cart, qlq-c15]", "extends: cart")
+    found = problems(study_copy)
+    qs = LIBRARY / "sdtm" / "QS.yaml"
+    assert found[0].startswith(f"{qs}:{line_of(qs, 'codelist: C15PALCD')}: QS.variables[4].codelist: "
+                               f"unknown codelist 'C15PALCD'")
+
+
+def test_a_study_adds_countries_and_subset_terms(study_copy, ct_store):
+    # COUNTRY (ISO 3166-1 alpha-3) lists only the seed studies' countries: a study adds its own.
+    path = study_copy / "codelists.yaml"
+    edit(path, "codelists:\n", "codelists:\n  - name: COUNTRY\n    extends: COUNTRY\n    terms:\n"
+                               "      - {value: DEU, decode: Germany}\n")
+    assert load_study(study_copy).codelists["COUNTRY"].values() == ("CHN", "USA", "DEU")
+    # A term of the CDISC package that the shipped subset of a non-extensible codelist lacks: added
+    # to the subset, not as a sponsor extension; checked against the package once it is imported.
+    edit(path, "codelists:\n", "codelists:\n  - name: SEX\n    extends: SEX\n    terms:\n"
+                               "      - {value: INTERSEX}\n")
+    sex = load_study(study_copy).codelists["SEX"]
+    assert sex.values()[-1] == "INTERSEX" and not sex.sponsor
+    assert load_study(study_copy, ct_store).codelists["SEX"].term("INTERSEX").c_code is not None
+    edit(path, "{value: INTERSEX}", "{value: OTHER}")
+    assert problems_in(study_copy, ct_store) == [
+        f"{path}:{line_of(path, 'value: OTHER')}: codelist SEX (C66731) (SDTM CT 2025-03-28) is not "
+        f"extensible: cannot add 'OTHER'"]
