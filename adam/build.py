@@ -31,6 +31,7 @@ from adam.adpp import build_adpp
 from adam.adqs import build_adqs
 from adam.adrs import build_adrs
 from adam.adsl import ADMIRAL_LAST_ALIVE_DTC, adsl_needs, build_adsl
+from adam.adtr import build_adtr
 from adam.adtte import build_adtte
 from adam.inputs import (
     ADAE_READS,
@@ -39,6 +40,7 @@ from adam.inputs import (
     ADQS_READS,
     ADRS_READS,
     ADSL_READS,
+    ADTR_READS,
     NO_SDTM,
     Reads,
     Use,
@@ -82,6 +84,7 @@ BUILDERS: dict[str, Builder] = {
     "ADSL": Builder(build_adsl, needs=_adsl_needs, reads=ADSL_READS),
     "ADAE": Builder(build_adae, reads=ADAE_READS),
     "ADRS": Builder(build_adrs, reads=ADRS_READS),
+    "ADTR": Builder(build_adtr, reads=ADTR_READS),
     "ADTTE": Builder(build_adtte),
     "ADPC": Builder(build_adpc, reads=ADPC_READS),
     "ADPP": Builder(build_adpp),

@@ -177,6 +177,10 @@ ADRS_READS = Reads(
     variables={"RS": ("RSTESTCD", "RSEVAL", "RSSTRESC", "RSDTC", "VISIT", "VISITNUM", "RSSEQ"),
                "TU": ("TUEVAL", "TUSTRESC", "VISIT")},
 )
+ADTR_READS = Reads(
+    variables={"TR": ("TRGRPID", "TRTESTCD", "TREVAL", "TRLNKID", "TRSTRESN", "TRDTC", "VISIT", "VISITNUM"),
+               "TU": ("TUSTRESC", "TUEVAL", "TULNKID")},
+)
 NO_SDTM = Reads()
 
 

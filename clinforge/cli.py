@@ -161,6 +161,28 @@ def adam(
     _report(out, result)
 
 
+@app.command()
+@guarded
+def results(
+    study: StudyArg,
+    adam_dir: Annotated[Path, typer.Option("--adam", help="Folder of ADaM datasets (XPT, JSON, Parquet).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the results and the report.")],
+    encoding: Encoding = DEFAULT,
+    ct_dir: CtDir = None,
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """Results of every analysis of the study's analysis plan (analyses.yaml) from ADaM datasets:
+    ARS results data (ard.json, ard.csv), ARS metadata (ars.json) and the study review report
+    (report.html, report.pdf).
+
+    Example: `clinforge results ovarian --adam adam/ovarian --out results/ovarian`
+    """
+    _report(out, pipeline.analyse(study, adam_dir, out_dir, output=out, encoding=encoding, store=ct_dir))
+
+
 def _formats(text: str) -> tuple[str, ...]:
     formats = tuple(f.strip().lower() for f in text.split(",") if f.strip())
     unknown = [f for f in formats if f not in ("xpt", "json")]

@@ -13,7 +13,7 @@ from specs.model import Study
 
 # Packages whose versions decide the bytes of the output.
 DEPENDENCIES = ("clinforge", "pandas", "numpy", "pyreadstat", "lxml", "great-expectations", "PyYAML",
-                "odmlib", "defineutils")
+                "odmlib", "defineutils", "scipy", "statsmodels", "matplotlib", "reportlab")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,10 @@ class Layout:
     @property
     def reports(self) -> Path:
         return self.root / "reports"
+
+    @property
+    def results(self) -> Path:
+        return self.reports / "results"
 
     @property
     def log(self) -> Path:

@@ -139,6 +139,32 @@ def define(study_name: str | Path, data_dir: Path, out_file: Path, *, output: Ou
     return StepResult(study.name, "define", out_file.parent, {k: len(v) for k, v in frames.items()})
 
 
+def analyse(study_name: str | Path, adam_dir: Path, out: Path, *, output: Output,
+            frames: Mapping[str, pd.DataFrame] | None = None, encoding: str = DEFAULT,
+            store: Path | None = None, label: str | None = None) -> StepResult:
+    """The results of the study's analysis plan from the ADaM datasets in `adam_dir` (or `frames`,
+    the datasets as read from it): ARD (Dataset-JSON, CSV), ARS metadata and the study review report
+    (HTML, PDF), into `out`. `label` names the datasets' folder in the outputs (the package must not
+    name temporary paths)."""
+    from results.compute import plan_reads
+    from results.plan import study_plan
+    from results.write import FILES, study_results
+    from specs.readers import read_folder
+
+    study = load_study(study_name, store)
+    plan = study_plan(study)
+    if frames is None:
+        frames = read_folder(adam_dir, encoding=encoding, warn=output.warning, columns=plan_reads(plan))
+    with output.progress("figures", len(plan.figures)) as step:
+        made = study_results(study, frames, label or str(adam_dir), progress=step)
+    with atomic_folder(out) as work:
+        for name in FILES:
+            (work / name).write_bytes(made.files[name])
+    output.info(f"Results of {study.studyid}: {made.analyses} analyses, {made.records} results, "
+                f"{made.figures} figures")
+    return StepResult(study.name, "results", Path(out), {"ARD": made.records})
+
+
 def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = None,
              define_file: Path | None = None, report: Path | None = None, data_docs: bool = True,
              label: str | None = None, frames: Mapping[str, pd.DataFrame] | None = None,
@@ -350,7 +376,8 @@ class StepFailed(Exception):
 def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
         formats: tuple[str, ...] = ("xpt",), seed: int | None = None, encoding: str = DEFAULT,
         store: Path | None = None) -> RunResult:
-    """SDTM → ADaM → define.xml → validation, laid out as an eCTD module 5 package with a manifest.
+    """SDTM → ADaM → define.xml → results → validation, laid out as an eCTD module 5 package with a
+    manifest; the results (ARD, ARS metadata, review report) go into reports/results.
     The raw exports' text is read by `encoding`.
 
     The package is built beside `package` and moved into place only when every step succeeded;
@@ -405,6 +432,10 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
                                                output=output, frames=files("sdtm"), store=store))
             step("define adam", lambda: define(study_name, layout.adam, layout.adam / "define.xml",
                                                output=output, frames=files("adam"), store=store))
+            if study.analysis_plan is not None:
+                step("results", lambda: analyse(study_name, layout.adam, layout.results, output=output,
+                                                frames=files("adam"), store=store,
+                                                label=layout.adam.relative_to(work).as_posix()))
             step("validate adam", lambda: check("adam", layout.adam))
             step("validate sdtm", lambda: sdtm_check.result(output))
         finally:

@@ -23,6 +23,8 @@ from specs.errors import Problem, SpecError
 from specs.guides import Guide, guide_variable, standard_datasets
 from specs.model import (
     CHARACTER_RESULTS,
+    Analysis,
+    AnalysisPlan,
     Arm,
     Codelist,
     CrfField,
@@ -30,9 +32,12 @@ from specs.model import (
     CtSource,
     DatasetSpec,
     Element,
+    Figure,
     Form,
+    Grouping,
     Qualifier,
     Rule,
+    Selection,
     SourceBlock,
     Study,
     Term,
@@ -55,6 +60,8 @@ STUDY_CODELISTS = "codelists.yaml"
 STANDARD_FILES = {"sdtm": "sdtmig-3.4.yaml", "adam": "adamig-1.3.yaml"}
 STANDARD_VERSIONS = {"sdtm": "3.4", "adam": "1.3"}
 CT_FILES = ("sdtm-ct.yaml", "adam-ct.yaml")
+# The study's analysis plan (results/): analyses, analysis sets, groupings, figures.
+ANALYSES = "analyses.yaml"
 # The NCI EVS package each shipped CT file is a subset of.
 CT_STANDARDS = {"SDTM CT": "sdtm", "ADaM CT": "adam"}
 
@@ -316,6 +323,8 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
     for parent in [s for s in datasets["sdtm"].values() if s.supplemental]:
         supp = supplemental_spec(parent, sdtm_std["SUPPQUAL"], codelists)
         datasets["sdtm"][supp.name] = supp
+    plan_file = folder / ANALYSES
+    plan = attempt(_analysis_plan, plan_file, datasets["adam"]) if plan_file.is_file() else None
     if problems:
         raise SpecError(problems)
 
@@ -344,7 +353,106 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
         parameters=_plain(meta["parameters"]), codelists=codelists,
         sdtm=datasets["sdtm"], adam=datasets["adam"], folder=str(folder),
         ct=named or {}, terminology=choices, guides={"sdtm": sdtm_std, "adam": adam_std},
-        spec_files=_spec_files(folder, read),
+        analysis_plan=plan, spec_files=_spec_files(folder, read),
+    )
+
+
+def _analysis_plan(path: Path, adam: Mapping[str, DatasetSpec]) -> AnalysisPlan:
+    """analyses.yaml checked against itself and the study's ADaM specs: every id is unique, every
+    reference resolves, every dataset is one of the study's ADaM datasets and every variable one of
+    that dataset's. Which methods exist is the results layer's to check (results.plan)."""
+    data = _validated(path, schema.ANALYSES_FILE)
+    file = str(path)
+    problems: list[Problem] = []
+
+    def unique(section: str) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for item in data.get(section, ()):
+            if item["id"] in seen:
+                problems.append(Problem(file, _line(item, "id"), f"{section}: id {item['id']!r} repeats "
+                                                                 f"line {_line(seen[item['id']], 'id')}"))
+            seen[item["id"]] = item
+        return seen
+
+    def variables(node: LMap, key: str, dataset: str, names: list[str]) -> None:
+        spec = adam.get(dataset)
+        if spec is None:
+            return
+        known = spec.variable_names()
+        problems.extend(Problem(file, _line(node, key), f"{key}: {name!r} is not a variable of {dataset}"
+                                                        f"{schema.closest(name, known)}")
+                        for name in names if name not in known)
+
+    def dataset_known(node: LMap, where: str) -> None:
+        name = node["dataset"]
+        if name not in adam:
+            problems.append(Problem(file, _line(node, "dataset"),
+                                    f"{where}: dataset {name!r} is not among the study's ADaM datasets "
+                                    f"({', '.join(sorted(adam))}){schema.closest(name, adam)}"))
+
+    sets, subsets, groupings = unique("analysis_sets"), unique("data_subsets"), unique("groupings")
+    unique("analyses")
+    unique("figures")
+    for section in ("analysis_sets", "data_subsets"):
+        for item in data.get(section, ()):
+            dataset_known(item, f"{section}.{item['id']}")
+            variables(item, "where", item["dataset"], list(item["where"]))
+    for item in data["groupings"]:
+        dataset_known(item, f"groupings.{item['id']}")
+        variables(item, "variable", item["dataset"], [item["variable"]])
+        if "order_by" in item:
+            variables(item, "order_by", item["dataset"], [item["order_by"]])
+    for item in data["analyses"]:
+        where = f"analyses.{item['id']}"
+        dataset_known(item, where)
+        variables(item, "variable", item["dataset"], [item["variable"]])
+        chosen = sets.get(item["analysis_set"])
+        if chosen is None:
+            problems.append(Problem(file, _line(item, "analysis_set"), f"{where}: no analysis set "
+                                    f"{item['analysis_set']!r}{schema.closest(item['analysis_set'], sets)}"))
+        subset = item.get("data_subset")
+        if subset is not None and subset not in subsets:
+            problems.append(Problem(file, _line(item, "data_subset"), f"{where}: no data subset "
+                                    f"{subset!r}{schema.closest(subset, subsets)}"))
+        elif subset is not None and subsets[subset]["dataset"] != item["dataset"]:
+            problems.append(Problem(file, _line(item, "data_subset"), f"{where}: data subset {subset} "
+                                    f"selects {subsets[subset]['dataset']} records, the analysis reads "
+                                    f"{item['dataset']}"))
+        for name in item.get("groupings", ()):
+            grouping = groupings.get(name)
+            if grouping is None:
+                problems.append(Problem(file, _line(item, "groupings"), f"{where}: no grouping "
+                                        f"{name!r}{schema.closest(name, groupings)}"))
+            elif grouping["dataset"] not in (item["dataset"], chosen and chosen["dataset"]):
+                problems.append(Problem(file, _line(item, "groupings"), f"{where}: grouping {name} is of "
+                                        f"{grouping['dataset']}, neither the analysis dataset nor the "
+                                        f"analysis set's"))
+        if "columns" in item and item["columns"] not in item.get("groupings", ()):
+            problems.append(Problem(file, _line(item, "columns"), f"{where}: columns {item['columns']!r} is "
+                                    f"not one of the analysis' groupings"))
+    if problems:
+        raise SpecError(problems)
+
+    def selection(item: LMap) -> Selection:
+        return Selection(item["id"], item["name"], item["dataset"], {
+            k: tuple(v) if isinstance(v, list) else (v,) for k, v in _plain(item["where"]).items()},
+            _line(item))
+
+    event = data["reporting_event"]
+    return AnalysisPlan(
+        id=event["id"], name=event["name"], file=file,
+        analysis_sets=tuple(selection(i) for i in data["analysis_sets"]),
+        data_subsets=tuple(selection(i) for i in data.get("data_subsets", ())),
+        groupings=tuple(Grouping(i["id"], i["name"], i["dataset"], i["variable"], i.get("order_by"),
+                                 _line(i)) for i in data["groupings"]),
+        analyses=tuple(Analysis(
+            id=i["id"], name=i["name"], outcome=i["outcome"], purpose=i["purpose"], dataset=i["dataset"],
+            variable=i["variable"], analysis_set=i["analysis_set"], method=i["method"],
+            data_subset=i.get("data_subset"), groupings=tuple(i.get("groupings", ())),
+            parameters=_plain(i.get("parameters", {})), columns=i.get("columns"), line=_line(i))
+            for i in data["analyses"]),
+        figures=tuple(Figure(i["id"], i["kind"], _plain(i.get("parameters", {})), _line(i))
+                      for i in data.get("figures", ())),
     )
 
 

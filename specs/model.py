@@ -266,6 +266,84 @@ class DatasetSpec:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """A named set of subjects or records of one ADaM dataset: every `where` variable holds one of its
+    values (ARS AnalysisSet / DataSubset; one value is the comparator EQ, several IN)."""
+
+    id: str
+    name: str
+    dataset: str
+    where: dict[str, tuple[Any, ...]]
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """An ARS grouping factor whose groups are the values found in the data (dataDriven), ordered by
+    `order_by` (e.g. AVISITN for AVISIT), else by value."""
+
+    id: str
+    name: str
+    dataset: str
+    variable: str
+    order_by: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One planned analysis (ARS Analysis): a method applied to a variable of a dataset, for an
+    analysis set, optionally a data subset, grouped by groupings; `parameters` are the method's."""
+
+    id: str
+    name: str
+    outcome: str  # the registered outcome measure it answers
+    purpose: str  # ARS AnalysisPurpose: PRIMARY OUTCOME MEASURE, SECONDARY ..., EXPLORATORY ...
+    dataset: str
+    variable: str
+    analysis_set: str
+    method: str
+    data_subset: str | None = None
+    groupings: tuple[str, ...] = ()
+    parameters: dict[str, Any] = _field(default_factory=dict)
+    columns: str | None = None  # the grouping whose groups the report's table shows as columns
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of the study review report: a registered kind of picture and its parameters."""
+
+    id: str
+    kind: str
+    parameters: dict[str, Any] = _field(default_factory=dict)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    """The study's analyses as data (specs/studies/<study>/analyses.yaml), ARS-shaped."""
+
+    id: str
+    name: str
+    analysis_sets: tuple[Selection, ...]
+    data_subsets: tuple[Selection, ...]
+    groupings: tuple[Grouping, ...]
+    analyses: tuple[Analysis, ...]
+    figures: tuple[Figure, ...] = ()
+    file: str = ""
+
+    def analysis_set(self, id: str) -> Selection:
+        return next(s for s in self.analysis_sets if s.id == id)
+
+    def data_subset(self, id: str) -> Selection:
+        return next(s for s in self.data_subsets if s.id == id)
+
+    def grouping(self, id: str) -> Grouping:
+        return next(g for g in self.groupings if g.id == id)
+
+
+@dataclass(frozen=True)
 class Study:
     name: str
     studyid: str
@@ -298,6 +376,7 @@ class Study:
     terminology: tuple = ()  # specs.terminology.Choice per standard: the packages used, and why
     # The implementation guides the specs were completed from (imported, else shipped), by kind.
     guides: dict[str, dict[str, DatasetSpec]] = _field(default_factory=dict)
+    analysis_plan: AnalysisPlan | None = None  # analyses.yaml, when the study has one
     # Every spec file the study was loaded from: its own, the library files its specs extend, and
     # the shared CRF library, standards and CT (what the package manifest's specs hash covers).
     spec_files: tuple[str, ...] = ()

@@ -298,3 +298,26 @@ DATASET_FILE = obj(
      "supplemental": Seq(QUALIFIER, identity=("qnam",)), "parameters": AnyMap(),
      "extends": str, "drop": DROP},
 )
+
+# --- analyses.yaml: the analysis plan as data (ARS-shaped) -----------------------------------
+WHERE = AnyMap((str, int, float, Seq((str, int, float))))
+SELECTION = obj({"id": str, "name": str, "dataset": str, "where": WHERE})
+ANALYSIS_PURPOSES = ("PRIMARY OUTCOME MEASURE", "SECONDARY OUTCOME MEASURE", "EXPLORATORY OUTCOME MEASURE")
+ANALYSES_FILE = obj(
+    {
+        "reporting_event": obj({"id": str, "name": str}),
+        "analysis_sets": Seq(SELECTION),
+        "groupings": Seq(obj({"id": str, "name": str, "dataset": str, "variable": str},
+                             {"order_by": str})),
+        "analyses": Seq(obj(
+            {"id": str, "name": str, "outcome": str, "purpose": str, "dataset": str, "variable": str,
+             "analysis_set": str, "method": str},
+            {"data_subset": str, "groupings": STRS, "parameters": AnyMap(), "columns": str},
+            {"purpose": ANALYSIS_PURPOSES},
+        )),
+    },
+    {
+        "data_subsets": Seq(SELECTION),
+        "figures": Seq(obj({"id": str, "kind": str}, {"parameters": AnyMap()})),
+    },
+)

@@ -198,14 +198,16 @@ def _problems_of(message: str, file: str) -> str:
 def test_sdtm_accepts_a_missing_optional_column(tmp_path, good_raw):
     # AEGRADE and AEGRSCL marked `optional: true` may be missing: AETOXGR is blank, and SUPPAE,
     # which only the grading scale fills, has no records (so it is not written).
+    # The study's AE.yaml extends the library's AE and overrides just those two (as a user would).
     study = Path(shutil.copytree(study_folder("ovarian"), tmp_path / "study"))
     spec = study / "sdtm" / "AE.yaml"
-    text = spec.read_text()
-    for old, new in (("field: AEGRADE}", "field: AEGRADE, optional: true}"),
-                     ("codelist: GRSCALE}", "codelist: GRSCALE, optional: true}")):
-        assert old in text
-        text = text.replace(old, new)
-    spec.write_text(text)
+    assert spec.read_text().startswith("extends: AE")
+    spec.write_text(
+        "extends: AE\nsources:\n  - form: ae\n    map:\n"
+        "      AETOXGR: {algorithm: assign_ct, field: AEGRADE, optional: true}\n"
+        "supplemental:\n"
+        "  - {qnam: AEGRSCL, qlabel: Grading Scale, field: AEGRSCL, qorig: CRF, codelist: GRSCALE,"
+        " optional: true}\n")
     raw = _raw_copy(good_raw, tmp_path, {"ae": lambda rows: _without("AEGRSCL")(_without("AEGRADE")(rows))})
     out = tmp_path / "sdtm"
     result = invoke("sdtm", study, "--raw", raw, "--out", out)

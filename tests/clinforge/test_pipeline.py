@@ -50,6 +50,9 @@ def test_layout_is_ectd_module_5(package):
     assert {"adsl.xpt", "adae.xpt", "adrs.xpt", "adtte.xpt", "adpp.xpt", "define.xml", "define.html"} <= {
         p.name for p in adam.iterdir()}
     assert (package / "logs" / "clinforge.log").read_text().strip()
+    results = package / "reports" / "results"
+    assert {p.name for p in results.iterdir()} == {"ard.json", "ard.csv", "ars.json", "report.html",
+                                                   "report.pdf"}
 
 
 def test_manifest_lists_every_file_with_its_hash(package):
@@ -83,8 +86,10 @@ def test_source_date_epoch_is_the_only_difference(tmp_path, raw, package, monkey
     assert set(before) == set(after)
     changed = {k for k in before if before[k] != after[k]}
     # Files that carry a creation time: XPT headers, define.xml (and its HTML), the Excel
-    # validation report, the manifest.
-    assert changed and all(k.endswith((".xpt", ".xml", ".html", ".xlsx", "manifest.json")) for k in changed)
+    # validation report, the results (Dataset-JSON, report HTML and PDF), the manifest.
+    assert changed and all(k.endswith((".xpt", ".xml", ".html", ".xlsx", "manifest.json")) or k in (
+        "reports/results/ard.json", "reports/results/report.pdf") for k in changed)
+    assert {f"reports/results/{name}" for name in ("ard.json", "report.pdf", "report.html")} <= changed
     manifest = json.loads(after["manifest.json"])
     assert manifest["created"] == "2023-11-14T22:13:20Z"
 
@@ -178,7 +183,8 @@ def test_a_failure_in_the_parallel_sdtm_validation_names_its_step(tmp_path, raw,
 def test_run_log_says_every_step_in_a_fixed_order(package):
     log = (package / "logs" / "clinforge.log").read_text().splitlines()
     steps = [line.split(": ", 1)[1] for line in log if line.startswith("MESO-OV-101: ")]
-    assert steps == ["sdtm", "adam", "define sdtm", "define adam", "validate adam", "validate sdtm"]
+    assert steps == ["sdtm", "adam", "define sdtm", "define adam", "results", "validate adam",
+                     "validate sdtm"]
     assert log.index("Validating SDTM") > log.index("Validating ADAM")
 
 

@@ -115,6 +115,23 @@ def test_damaged_xpt_raises_input_error_naming_file_and_problem(tmp_path, damage
     assert error.value.file == str(path)
 
 
+@pytest.mark.parametrize("fmt", ["xpt", "json"])
+def test_only_the_variables_asked_for_are_read(tmp_path, fmt):
+    path = write_dataset(pd.concat([_frame()] * 4), SPEC, tmp_path, formats=(fmt,))
+    whole = read_dataset(path)
+    some = read_dataset(path, columns={"SAFFL", "TRTSDT", "NOT THERE"})
+    assert list(some.columns) == ["TRTSDT", "SAFFL"]  # in the file's order; an unknown name is no error
+    pd.testing.assert_frame_equal(some, whole[["TRTSDT", "SAFFL"]], check_like=True)
+    assert sorted(read_folder(tmp_path, columns={"ADSL": ["AGE"], "ADAE": ["AGE"]})) == ["ADSL"]
+
+
+def test_a_damaged_xpt_is_found_also_when_read_for_some_variables(tmp_path):
+    path = tmp_path / "adsl.xpt"
+    path.write_bytes(_xpt_bytes(tmp_path)[:-80])  # cut on a record boundary, inside a row
+    with pytest.raises(InputError, match="are not blank padding"):
+        read_dataset(path, columns=["USUBJID"])
+
+
 TS = DatasetSpec("TS", "Trial Summary", "sdtm", "TRIAL DESIGN", "One record per parameter", ("TSPARMCD",), (
     Variable("TSPARMCD", "Trial Summary Parameter Short Name", "Char", 1),
     Variable("TSVAL", "Parameter Value", "Char", 2),
