@@ -11,7 +11,7 @@ A spec names an algorithm in two places, and both dispatch through this one regi
   algorithm gets the domain frame built so far (with its `_FORM`/`_ROW`/`_FOLDER` trace
   columns) and returns the target column.
 
-Signature of every algorithm (register with `@algorithm("name")`)::
+Signature of every algorithm (register with `@algorithm("name", params={...})`)::
 
     def fn(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series
 
@@ -22,7 +22,7 @@ result is aligned on `data.index`: text ("" for missing) or numbers (NaN); the e
 to the variable's type. Bad data raises `InputError` naming file, rows, column and value.
 
 A dataset without sources (trial design, RELREC) gets its rows from a builder, registered with
-`@builder("name")` as `def fn(ctx: Context) -> pd.DataFrame` and named in the spec's
+`@builder("name", params={...})` as `def fn(ctx: Context) -> pd.DataFrame` and named in the spec's
 `parameters: {builder: name}`.
 
 Each registration declares the algorithm's `with:` parameters (name → what it is, and which

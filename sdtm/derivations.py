@@ -5,7 +5,7 @@ Each rule is a pure function in admiral's grammar (`derive_var_*` adds a column 
 variable names (`algorithm: seq`, `with: {...}`); the algorithm reads the spec parameters and
 the domains converted before (DM, SV) and calls the function.
 
-Decisions (DOMAIN.md section 1 and the study.yaml elements):
+Decisions (docs/clinical.md section 1 and the study.yaml elements):
 * --DY = date − reference + 1 on or after the reference date, else date − reference; no day 0;
   only when both are complete to the day; times are ignored.
 * EPOCH comes from the subject's elements in SE (SDTMIG 3.4 section 5.3: SE is where EPOCH is

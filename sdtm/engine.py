@@ -25,7 +25,18 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from sdtm.algorithms import BUILDERS, PARAMETERS, REGISTRY, Call, Context, compute_ct, reads, rows_of, run
+from sdtm.algorithms import (
+    BUILDER_PARAMETERS,
+    BUILDERS,
+    PARAMETERS,
+    REGISTRY,
+    Call,
+    Context,
+    compute_ct,
+    reads,
+    rows_of,
+    run,
+)
 from sdtm.raw_columns import with_optional_columns
 from specs.errors import InputError, Problem, SpecError
 from specs.model import DatasetSpec, Rule, SourceBlock, Study, Variable
@@ -114,8 +125,16 @@ def check_rules(study: Study) -> list[Problem]:
             messages = ([f"unknown algorithm {variable.algorithm!r}{closest(variable.algorithm, REGISTRY)}"]
                         if variable.algorithm not in REGISTRY else
                         PARAMETERS[variable.algorithm].problems(variable.params, variable.algorithm))
-            problems += [Problem(variable.file or spec.file, variable.line, f"{spec.name}.{variable.name}: {m}")
-                         for m in messages]
+            where = (variable.file or spec.file, variable.line)
+            problems += [Problem(*where, f"{spec.name}.{variable.name}: {m}") for m in messages]
+        name = spec.parameters.get("builder")
+        if name in BUILDER_PARAMETERS:
+            # `parameters:` also holds keys that are no builder's (needs, from_analysis, shared maps),
+            # so only what the builder needs can be checked here.
+            needed = BUILDER_PARAMETERS[name].required
+            problems += [Problem(*spec.place("parameters"), f"{spec.name}: builder {name} needs parameter "
+                                 f"{key!r} ({BUILDER_PARAMETERS[name].described[key]})")
+                         for key in needed if key not in spec.parameters]
     return problems
 
 
