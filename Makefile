@@ -10,7 +10,7 @@ LOCK := requirements.lock
 # The resolver that writes the lock, itself pinned so that a refresh means the same everywhere.
 UV_VERSION := 0.13.9
 
-.PHONY: demo test lint bench clean browser lock
+.PHONY: demo test lint bench clean browser lock reference
 
 $(STAMP): $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ lock:
 	@test -x .lock-venv/bin/uv || { $(PYTHON) -m venv .lock-venv && .lock-venv/bin/python -m pip install --quiet uv==$(UV_VERSION); }
 	printf 'pip\nsetuptools>=68\n' | .lock-venv/bin/uv pip compile pyproject.toml - --extra test \
 	  --generate-hashes --universal --python-version 3.11 --no-header --quiet -o $(LOCK)
+
+# docs/reference.md from the algorithm and builder registrations (a test checks it is current).
+reference: $(STAMP)
+	$(BIN)/python -m clinforge.reference > docs/reference.md
 
 demo: $(STAMP)
 	$(BIN)/clinforge demo --out out/demo

@@ -6,7 +6,7 @@ imputed to it, so a start without time on the infusion day is imputed to the inf
 end dates imputed to the last moment and capped by death / end of study, study days against
 TRTSDT, treatment emergence by admiral's derive_var_trtemfl comparing date-times (its defaults
 ASTDTM and TRTSDTM: an AE at 08:00 before a 10:00 infusion is not emergent). The
-CAR-T specifics (DOMAIN.md §2) are parameters: the TEAE window, the toxicity grade and
+CAR-T specifics (docs/clinical.md section 2) are parameters: the TEAE window, the toxicity grade and
 its grading scale (CTCAE or ASTCT 2019), the lymphodepletion phase, and flags such as
 CRS, ICANS, serious and related given as query conditions.
 """

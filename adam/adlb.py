@@ -1,4 +1,4 @@
-"""ADLB: cytokines (IL-6, IFN-gamma, ferritin, CRP) around the CAR-T infusion (DOMAIN.md section 3).
+"""ADLB: cytokines (IL-6, IFN-gamma, ferritin, CRP) around the CAR-T infusion (docs/clinical.md section 3).
 
 From SDTM LB (LBCAT ``CYTOKINES``) and ADSL:
 

@@ -1,6 +1,6 @@
 """ADPC: cellular kinetics concentrations for non-compartmental analysis (ADNCA layout).
 
-From SDTM PC and ADSL (TRTSDTM = start of the CAR-T infusion, DOMAIN.md section 3):
+From SDTM PC and ADSL (TRTSDTM = start of the CAR-T infusion, docs/clinical.md section 3):
 
 - AFRLT: actual time from the infusion (ADTM − TRTSDTM), NFRLT: nominal time from PCELTM
   (ISO 8601 duration from PCTPTREF), else from PCTPTNUM in ``tptnum_unit``; both in

@@ -1,4 +1,4 @@
-"""ADQS: EORTC QLQ-C15-PAL items and scale scores (DOMAIN.md section 6).
+"""ADQS: EORTC QLQ-C15-PAL items and scale scores (docs/clinical.md section 6).
 
 From SDTM QS (QSCAT ``EORTC QLQ-C15-PAL V1.0``, sponsor QSTESTCD C15P01-C15P15 per
 specs/studies/ovarian/codelists.yaml) and ADSL:

@@ -5,10 +5,10 @@ plain types (query strings, lists, numbers) so that an ADaM spec can set it:
 
 - which EX records are "the treatment" (`treatment_filter`): admiral counts doses > 0 and
   placebo; the CAR-T studies count the infusion only, so TRTSDT = TRTEDT = infusion date
-  (DOMAIN.md, reference dates), and a second filter gives lymphodepletion LDSTDT/LDENDT;
+  (docs/clinical.md, reference dates), and a second filter gives lymphodepletion LDSTDT/LDENDT;
 - disposition, randomisation and new anticancer therapy records (DS/CM filters);
 - the sources of the last known alive date, the age groups;
-- the response-evaluable population (`evaluable_filter`, a TU query): **Decision** (DOMAIN.md
+- the response-evaluable population (`evaluable_filter`, a TU query): **Decision** (docs/clinical.md
   sections 4-5) infused (SAFFL = Y) and measurable disease at baseline, i.e. at least one
   target lesion identified at baseline, so that every evaluable subject can have a RECIST
   response.

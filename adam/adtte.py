@@ -1,7 +1,7 @@
 """ADTTE: overall survival, progression-free survival and duration of response.
 
 Built from ADSL and ADRS (adam.adrs) with `derive_param_tte`. PFS applies the censoring
-rules of the FDA 2018 guidance on cancer trial endpoints (DOMAIN.md §5): no adequate
+rules of the FDA 2018 guidance on cancer trial endpoints (docs/clinical.md section 5): no adequate
 assessment → censored at the start date; new anticancer therapy before progression →
 censored at the last adequate assessment on or before it; progression or death after two or
 more missed assessments → censored at the last adequate assessment before the gap.

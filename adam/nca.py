@@ -1,6 +1,6 @@
 """Non-compartmental analysis (NCA) of cellular kinetics, following PKNCA's conventions.
 
-DOMAIN.md section 3. The conventions, checked against PKNCA's source (R/auc_integrate.R,
+docs/clinical.md section 3. The conventions, checked against PKNCA's source (R/auc_integrate.R,
 R/cleaners.R, R/PKNCA.options.R, R/aucint.R):
 
 - BLQ handling (PKNCA option ``conc.blq``, default ``first="keep", middle="drop",

@@ -108,7 +108,8 @@ def check_parameters(spec: DatasetSpec, function: Callable[..., pd.DataFrame]) -
         elif name not in accepted:
             problems.append(Problem(
                 *spec.place(f"parameters.{name}"),
-                f"parameters.{name}: {builder} has no parameter {name!r}{closest(name, accepted)}",
+                f"parameters.{name}: {builder} has no parameter {name!r}{closest(name, accepted)} "
+                f"(its parameters: {', '.join(accepted)})",
             ))
     problems += [
         Problem(*spec.place("parameters"),

@@ -1,4 +1,4 @@
-"""SDTM PP and its RELREC rows to PC, from the NCA results in ADPP (DOMAIN.md section 3).
+"""SDTM PP and its RELREC rows to PC, from the NCA results in ADPP (docs/clinical.md section 3).
 
 It lives in `adam` because the NCA does: `sdtm` never imports `adam`, and the pipeline
 writes these frames next to the SDTM datasets.

@@ -1,4 +1,4 @@
-"""Scale scores of the EORTC QLQ-C15-PAL (DOMAIN.md section 6).
+"""Scale scores of the EORTC QLQ-C15-PAL (docs/clinical.md section 6).
 
 Sources: EORTC QLQ-C30 Scoring Manual, 3rd edition (2001), for the scoring algorithm;
 Groenvold et al., Eur J Cancer 2006;42:55-64, for which QLQ-C30 items the 15 items are.

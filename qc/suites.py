@@ -81,7 +81,8 @@ RANGES = (
     RangeRule("AETOXGR", 1, 5, why="CTCAE/ASTCT grades are 1 to 5"),
     RangeRule("CNSR", 0, None, why="CNSR is 0 for an event, a positive integer when censored"),
     # Y/N parameters of ADRS (RSP, CB …) code AVAL 1/0; the 1-7 coding is that of responses.
-    RangeRule("AVAL", 1, 7, datasets=r"ADRS", why="response coding CR 1 … MISSING 7 (DOMAIN.md §4)",
+    RangeRule("AVAL", 1, 7, datasets=r"ADRS",
+              why="response coding CR 1 … MISSING 7 (docs/clinical.md section 4)",
               where=("AVALC", RESPONSES)),
 )
 

@@ -11,7 +11,7 @@ A spec names an algorithm in two places, and both dispatch through this one regi
   algorithm gets the domain frame built so far (with its `_FORM`/`_ROW`/`_FOLDER` trace
   columns) and returns the target column.
 
-Signature of every algorithm (register with `@algorithm("name")`)::
+Signature of every algorithm (register with `@algorithm("name", params={...})`)::
 
     def fn(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series
 
@@ -22,36 +22,13 @@ result is aligned on `data.index`: text ("" for missing) or numbers (NaN); the e
 to the variable's type. Bad data raises `InputError` naming file, rows, column and value.
 
 A dataset without sources (trial design, RELREC) gets its rows from a builder, registered with
-`@builder("name")` as `def fn(ctx: Context) -> pd.DataFrame` and named in the spec's
+`@builder("name", params={...})` as `def fn(ctx: Context) -> pd.DataFrame` and named in the spec's
 `parameters: {builder: name}`.
 
-Algorithms defined here (rules on raw records unless noted):
-
-* `assign`: the field as collected, stripped; `with: {upper: true}` upper-cases it.
-* `assign_ct`: the field through the variable's codelist (or `with: {codelist: NAME}`):
-  a value, decode or synonym matches case-insensitively; then `with: {map: {raw: value}}`
-  for sponsor wordings. Any other non-blank term is an error listing the terms, rows,
-  codelist and valid values.
-* `hardcode`: `with: {value: V}` on every row.
-* `checkbox`: a CHECK field (`X` or blank) → `Y`, and blank → `N` where the field named in
-  `with: {answered: FIELD}` has an answer (e.g. AESDTH given AESER), else blank.
-* `condition`: `with: {when: QUERY, then: RULE, else: RULE}`; QUERY is a pandas query on
-  `data` (raw record or domain frame); where it is false the value is `else` (default "", or
-  null for a number). Each RULE runs only on the rows of its branch, so it may fail on, or
-  not apply to, the others. A RULE is a nested rule (`{algorithm:, field:, with:}`, or a bare
-  field name = assign).
-* `decode`: `with: {field: CODE, codelist: NAME}` → the decode of each code (--TEST from
-  --TESTCD); a code outside the codelist, or without a decode, is an error.
-* `iso8601`: `with: {date: FIELD, time: FIELD}` (or `field:` for the date) → ISO 8601 text.
-* `usubjid`: `<STUDYID>-<SUBJID>` from the raw system fields: the sponsor's subject numbers
-  already carry the site (`101-001`), so they are unique in the study
-  (`with: {parts: [STUDYID, SITEID, SUBJID], sep: "-"}` for an EDC whose numbers restart per
-  site). Every domain uses the same convention.
-* `per_subject`: a value taken from another form, one per subject: `with: {form: FORM,
-  rule: RULE, pick: first|last|min|max}`; `first`/`last` follow the form's row order,
-  `min`/`max` compare the values (ISO dates compare as text). Joined on SITEID + SUBJID.
-* `combine`: `with: {rules: [RULE, ...], pick: first|min|max}`: `first` is the first
-  non-blank result in rule order.
+Each registration declares the algorithm's `with:` parameters (name → what it is, and which
+are required): the engine refuses an unknown or missing one at the rule's line, listing the valid
+ones, and docs/reference.md (generated from the registrations, `make reference`) documents every
+algorithm and builder with its docstring and parameters.
 """
 
 from __future__ import annotations
@@ -67,6 +44,7 @@ import pandas as pd
 from sdtm.dates import compute_iso8601
 from specs.errors import InputError, Problem, SpecError
 from specs.model import Codelist, DatasetSpec, Rule, Study
+from specs.schema import closest
 
 SUBJECT_KEYS = ("SITEID", "SUBJID")
 
@@ -125,20 +103,43 @@ class Context:
 Algorithm = Callable[[pd.DataFrame, Call, Context], pd.Series]
 Builder = Callable[[Context], pd.DataFrame]
 Reads = Callable[[Call, DatasetSpec], Iterable[str]]
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """The parameters an algorithm takes in `with:` (or a builder in the spec's `parameters:`)."""
+
+    described: Mapping[str, str]  # name → what it is, for the reference and messages
+    required: tuple[str, ...] = ()
+
+    def problems(self, given: Mapping[str, Any], what: str) -> list[str]:
+        """Unknown parameters (listing the valid ones) and missing required ones."""
+        valid = ", ".join(self.described) or "none"
+        found = [f"{what} has no parameter {name!r}{closest(name, self.described)} "
+                 f"(its parameters: {valid})" for name in given if name not in self.described]
+        return found + [f"{what} needs parameter {name!r} ({self.described[name]})"
+                        for name in self.required if name not in given]
+
+
 REGISTRY: dict[str, Algorithm] = {}
+PARAMETERS: dict[str, Parameters] = {}
 BUILDERS: dict[str, Builder] = {}
+BUILDER_PARAMETERS: dict[str, Parameters] = {}
 IMPLICIT_READS: dict[str, Reads] = {}
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
 
-def algorithm(name: str, *, implicit_reads: Reads | None = None) -> Callable[[Algorithm], Algorithm]:
-    """Register `fn` under the name a spec uses for it; `implicit_reads(call, spec)` names the
-    columns it reads that its `with:` does not name (for the engine's derivation order)."""
+def algorithm(name: str, *, params: Mapping[str, str], required: tuple[str, ...] = (),
+              implicit_reads: Reads | None = None) -> Callable[[Algorithm], Algorithm]:
+    """Register `fn` under the name a spec uses for it, with the `with:` parameters it takes
+    (`params`: name → what it is; `field` when it reads the rule's raw field); `implicit_reads(call,
+    spec)` names the columns it reads that its `with:` does not name (for the derivation order)."""
 
     def register(fn: Algorithm) -> Algorithm:
         if name in REGISTRY and REGISTRY[name] is not fn:
             raise ValueError(f"algorithm {name!r} is registered twice")
         REGISTRY[name] = fn
+        PARAMETERS[name] = Parameters(dict(params), required)
         if implicit_reads:
             IMPLICIT_READS[name] = implicit_reads
         return fn
@@ -170,13 +171,16 @@ def _texts(value: Any) -> Iterable[str]:
         yield from _texts([value.field or "", value.params])
 
 
-def builder(name: str) -> Callable[[Builder], Builder]:
-    """Register `fn(ctx) -> DataFrame`, the rows of a dataset without sources (trial design, RELREC)."""
+def builder(name: str, *, params: Mapping[str, str], required: tuple[str, ...] = ()
+            ) -> Callable[[Builder], Builder]:
+    """Register `fn(ctx) -> DataFrame`, the rows of a dataset without sources (trial design, RELREC),
+    with the parameters it reads from the spec's `parameters:` (name → what it is)."""
 
     def register(fn: Builder) -> Builder:
         if name in BUILDERS and BUILDERS[name] is not fn:
             raise ValueError(f"builder {name!r} is registered twice")
         BUILDERS[name] = fn
+        BUILDER_PARAMETERS[name] = Parameters(dict(params), required)
         return fn
 
     return register
@@ -186,8 +190,6 @@ def run(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     """Dispatch `call` to its registered algorithm."""
     fn = REGISTRY.get(call.algorithm)
     if fn is None:
-        from specs.schema import closest
-
         raise ctx.spec_error(f"{call.target}: unknown algorithm {call.algorithm!r}"
                              f"{closest(call.algorithm, REGISTRY)}")
     return fn(data, call, ctx)
@@ -237,14 +239,18 @@ def blank(index: pd.Index) -> pd.Series:
 
 # --- mapping algorithms ---------------------------------------------------------------------
 
-@algorithm("assign")
+@algorithm("assign", params={"field": "the raw field (the rule's `field:`; a bare `TARGET: FIELD` rule)",
+                             "upper": "true: the value in upper case"})
 def assign(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """The field as collected, stripped of blanks at either end."""
     values = text(data, _field_name(call, ctx), call, ctx)
     return values.str.upper() if call.params.get("upper") else values
 
 
-@algorithm("hardcode")
+@algorithm("hardcode", params={"value": "the value of every row: text, or a number for a Num variable"},
+           required=("value",))
 def hardcode(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """The same value on every row (DOMAIN, --CAT, --SPEC ...)."""
     if "value" not in call.params:
         raise ctx.spec_error(f"{call.target}: hardcode needs `with: {{value: ...}}`")
     value = call.params["value"]
@@ -253,8 +259,12 @@ def hardcode(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     return pd.Series(str(value), index=data.index, dtype="string")
 
 
-@algorithm("checkbox")
+@algorithm("checkbox", params={"field": "the CHECK field: `X` or blank",
+                               "answered": "a field whose answer makes an unticked box N (AESER for "
+                                           "the seriousness criteria); without it, unticked is N"})
 def checkbox(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """A ticked box (`X`) is Y; an unticked one N where `answered` has an answer, else blank.
+    Any other value in the box is an error naming the row."""
     column = _field_name(call, ctx)
     ticked = text(data, column, call, ctx).str.upper()
     odd = (ticked != "") & (ticked != "X")
@@ -290,8 +300,14 @@ def compute_ct(values: pd.Series, codelist: Codelist,
     return mapped.fillna("").where(~unmapped, ""), unmapped
 
 
-@algorithm("assign_ct")
+@algorithm("assign_ct", params={
+    "field": "the raw field",
+    "codelist": "the codelist (default the target variable's)",
+    "map": "{collected wording: term} for sponsor wordings that are neither a term, decode nor synonym"})
 def assign_ct(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """The collected value through the codelist: a term, its decode or one of its synonyms
+    (matched ignoring case and surrounding blanks) gives the term. Any other non-blank value is an
+    error listing the values, rows, codelist and its terms."""
     name = call.params.get("codelist")
     if name is None:
         variable = ctx.spec.variable(call.target)
@@ -321,8 +337,12 @@ def assign_ct(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     return mapped
 
 
-@algorithm("iso8601")
+@algorithm("iso8601", params={"field": "the date field (or `date`)",
+                              "date": "the date field, `DD MON YYYY` with UN/UNK for an unknown day/month",
+                              "time": "the time field, `HH:MM`"})
 def iso8601(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """An EDC date (and time) as ISO 8601 text, cut to what was collected (`2024-05`, `2024---14`);
+    an impossible date is an error naming the row."""
     date_field = call.params.get("date") or _field_name(call, ctx)
     time_field = call.params.get("time")
     date = text(data, date_field, call, ctx)
@@ -341,8 +361,12 @@ def iso8601(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     return out
 
 
-@algorithm("usubjid")
+@algorithm("usubjid", params={"parts": "the raw system fields joined (default [STUDYID, SUBJID])",
+                              "sep": "the separator (default `-`)"})
 def usubjid(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """USUBJID from the raw system fields: `<STUDYID>-<SUBJID>` by default, the sponsor's subject
+    numbers carrying the site (`101-001`); `parts: [STUDYID, SITEID, SUBJID]` for an EDC whose
+    numbers restart per site. Every domain uses the same convention."""
     parts = call.params.get("parts", ["STUDYID", "SUBJID"])
     sep = call.params.get("sep", "-")
     out = text(data, parts[0], call, ctx)
@@ -351,8 +375,13 @@ def usubjid(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     return out
 
 
-@algorithm("condition")
+@algorithm("condition", params={"when": "a pandas query on the raw record (or the domain frame)",
+                                "then": "the rule where it holds: a nested rule or a bare field name",
+                                "else": "the rule elsewhere (default blank, or null for a number)"},
+           required=("when", "then"))
 def condition(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """`then` where the query holds, `else` elsewhere; each branch runs on its own rows only, so
+    it may fail on, or not apply to, the others."""
     when = call.params.get("when")
     if not when or "then" not in call.params:
         raise ctx.spec_error(f"{call.target}: condition needs `with: {{when: ..., then: ...}}`")
@@ -378,9 +407,11 @@ def _rows(data: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:
     return data if rows.all() else data[rows.to_numpy()]
 
 
-@algorithm("decode")
+@algorithm("decode", params={"field": "the variable (or raw field) holding the codes",
+                             "codelist": "the codelist whose decodes are the names"},
+           required=("codelist",))
 def decode(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
-    """The decode (name) of each code in `field`, from codelist `with: {codelist: NAME}`.
+    """The decode (name) of each code in `field`, from the codelist (--TEST from --TESTCD).
 
     A code outside the codelist is an error; a code whose term has no decode is too, since a
     test name cannot be blank."""
@@ -415,8 +446,15 @@ def _pick(values: pd.DataFrame, by: list[str], pick: str, ctx: Context, call: Ca
     return chosen[[*by, "value"]]
 
 
-@algorithm("per_subject")
+@algorithm("per_subject", params={"form": "the other raw form",
+                                  "field": "the field of that form, assigned (without `rule`)",
+                                  "rule": "the rule on that form (default: the rule's field, assigned)",
+                                  "pick": "first, last (form row order), min or max (compare the values); "
+                                          "default first"},
+           required=("form",))
 def per_subject(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """A value taken from another form, one per subject (joined on SITEID and SUBJID): e.g. the
+    infusion start of every sample (PCRFTDTC). ISO dates compare as text for min and max."""
     form = call.params.get("form")
     if form not in ctx.raw:
         raise InputError(f"{ctx.spec.name}.{call.target} needs form {form!r}, which is not in the raw "
@@ -434,8 +472,12 @@ def per_subject(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     return out.astype("string").fillna("")
 
 
-@algorithm("combine")
+@algorithm("combine", params={"rules": "the nested rules, each a rule mapping or a bare field name",
+                              "pick": "first (the first non-blank result in rule order), min or max; "
+                                      "default first"},
+           required=("rules",))
 def combine(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """One value from several rules on the same record (e.g. the earliest of two dates)."""
     rules = call.params.get("rules") or []
     if not rules:
         raise ctx.spec_error(f"{call.target}: combine needs `with: {{rules: [...]}}`")

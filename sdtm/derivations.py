@@ -5,7 +5,7 @@ Each rule is a pure function in admiral's grammar (`derive_var_*` adds a column 
 variable names (`algorithm: seq`, `with: {...}`); the algorithm reads the spec parameters and
 the domains converted before (DM, SV) and calls the function.
 
-Decisions (DOMAIN.md section 1 and the study.yaml elements):
+Decisions (docs/clinical.md section 1 and the study.yaml elements):
 * --DY = date − reference + 1 on or after the reference date, else date − reference; no day 0;
   only when both are complete to the day; times are ignored.
 * EPOCH comes from the subject's elements in SE (SDTMIG 3.4 section 5.3: SE is where EPOCH is
@@ -56,8 +56,12 @@ def _seq_order(call: Call, spec: DatasetSpec) -> list[str]:
     return list(call.params.get("order", [k for k in spec.keys if k not in (*by, call.target)]))
 
 
-@algorithm("seq", implicit_reads=_seq_order)
+@algorithm("seq", params={"by": "the variables numbered within (default [USUBJID])",
+                          "order": "the sort order within `by` (default the dataset keys but `by` and --SEQ; "
+                                   "`_ROW` is the raw record's row)"},
+           implicit_reads=_seq_order)
 def seq(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """--SEQ: 1, 2 ... within `by`, in `order` (dataset level)."""
     by = list(call.params.get("by", ["USUBJID"]))
     order = _seq_order(call, ctx.spec)
     missing = [c for c in (*by, *order) if c not in data.columns]
@@ -87,8 +91,12 @@ def _dm_dates(data: pd.DataFrame, column: str, ctx: Context, call: Call) -> pd.S
     return _by_subject(data, dm, [column])[column].astype("string").fillna("")
 
 
-@algorithm("study_day")
+@algorithm("study_day", params={"date": "the --DTC variable",
+                                "reference": "the DM date it counts from (default RFSTDTC)"},
+           required=("date",))
 def study_day(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """--DY: date − reference + 1 on or after the reference day, else date − reference (no day 0);
+    blank unless both are complete to the day (dataset level)."""
     date = call.params.get("date")
     if not date:
         raise ctx.spec_error(f"{call.target}: study_day needs `with: {{date: --DTC}}`")
@@ -119,8 +127,10 @@ def _epoch(usubjid: pd.Series, dtc: pd.Series, elements: pd.DataFrame) -> pd.Ser
     return epoch.set_axis(dtc.index)
 
 
-@algorithm("epoch")
+@algorithm("epoch", params={"date": "the --DTC variable"}, required=("date",))
 def epoch(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """EPOCH of the subject's element (SE) started last on or before the date, by day; blank for
+    a partial date or one before the first element (dataset level)."""
     date = call.params.get("date")
     if not date:
         raise ctx.spec_error(f"{call.target}: epoch needs `with: {{date: --DTC}}`")
@@ -225,17 +235,24 @@ def compute_unscheduled_visitnum(usubjid: pd.Series, folder: pd.Series, n: pd.Se
     return number.where(~todo, (previous + 0.01 * n.astype("float64")).round(2))
 
 
-@algorithm("visitnum")
+VISIT_PARAMETERS = {"date": "the --DTC variable that places an unscheduled visit after the last "
+                            "scheduled one, when SV does not have it"}
+
+
+@algorithm("visitnum", params=VISIT_PARAMETERS)
 def visitnum(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """VISITNUM of the record's EDC folder (study.yaml visits); the n-th unscheduled visit
+    (`UNS<n>`) of a subject: that of SV, else the last scheduled visit's number + 0.01·n."""
     return _visit_part(data, call, ctx)
 
 
-@algorithm("visit")
+@algorithm("visit", params=VISIT_PARAMETERS)
 def visit(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """VISIT of the record's EDC folder; `UNSCHEDULED <VISITNUM>` for an unscheduled visit."""
     return _visit_part(data, call, ctx)
 
 
-@algorithm("visitdy")
+@algorithm("visitdy", params={})
 def visitdy(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     """The scheduled visit's planned study day: unscheduled visits have none, so no date is needed."""
     return _scheduled(data, ctx.study.visits)[1]["VISITDY"].astype("float64")
@@ -287,8 +304,14 @@ def _moment(dtc: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"day": compute_date(text), "moment": moment, "timed": timed})
 
 
-@algorithm("lobxfl")
+@algorithm("lobxfl", params={"by": "the variables of one test (e.g. [USUBJID, LBTESTCD])",
+                             "result": "the result variable: a record without one is never flagged",
+                             "date": "the --DTC variable",
+                             "reference": "the DM date (default RFXSTDTC)"},
+           required=("by", "result", "date"))
 def lobxfl(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """--LOBXFL: Y on the last record with a result on or before the reference, per `by`; by
+    time (strictly before) when record and reference both have one, else by day (dataset level)."""
     params = call.params
     missing = [k for k in ("by", "result", "date") if k not in params]
     if missing:
@@ -321,13 +344,21 @@ def compute_stresc(result: pd.Series, unit: pd.Series,
     return stresc.fillna(""), std_unit.where(res != "", "")
 
 
-@algorithm("stresc")
+STANDARD_PARAMETERS = {"result": "the --ORRES variable", "unit": "the --ORRESU variable",
+                       "conversions": "[{from: UNIT, to: UNIT, factor: NUMBER}]: original unit → standard"}
+
+
+@algorithm("stresc", params=STANDARD_PARAMETERS, required=("result",))
 def stresc(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """--STRESC: a number converted by `conversions` and written without trailing zeros; any
+    other result (text, `<BLQ`) as collected (dataset level)."""
     return _standard(data, call, ctx)[0]
 
 
-@algorithm("stresu")
+@algorithm("stresu", params=STANDARD_PARAMETERS, required=("result",))
 def stresu(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
+    """--STRESU: the standard unit of a converted result, else the original unit; blank without a
+    result (dataset level)."""
     return _standard(data, call, ctx)[1]
 
 
@@ -343,7 +374,7 @@ def _standard(data: pd.DataFrame, call: Call, ctx: Context) -> tuple[pd.Series, 
     return standard["STRESC"], standard["STRESU"]
 
 
-@algorithm("stresn")
+@algorithm("stresn", params={"from": "the --STRESC variable"}, required=("from",))
 def stresn(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     """The numeric value of --STRESC (`with: {from: --STRESC}`); NaN for text such as `<BLQ`."""
     column = call.params.get("from")

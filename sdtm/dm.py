@@ -27,9 +27,14 @@ def _treated(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     return text(data, call.params.get("treated", "RFXSTDTC"), call, ctx) != ""
 
 
-@algorithm("arm")
+TREATED = {"treated": "the DM date that is not blank for a subject who received study treatment "
+                      "(default RFXSTDTC)"}
+
+
+@algorithm("arm", params={"value": "ARMCD or ARM (default ARMCD)",
+                          "actual": "true: the actual arm, null for a subject never treated", **TREATED})
 def arm(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
-    """`with: {value: ARMCD|ARM, actual: false|true, treated: RFXSTDTC}`."""
+    """The study's one arm (single-arm studies): ARMCD/ARM, or ACTARMCD/ACTARM with `actual`."""
     chosen = _the_arm(ctx, call)
     part = call.params.get("value", "ARMCD")
     if part not in ("ARMCD", "ARM"):
@@ -39,7 +44,7 @@ def arm(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     return out.where(_treated(data, call, ctx), "") if call.params.get("actual") else out
 
 
-@algorithm("armnrs")
+@algorithm("armnrs", params=TREATED)
 def armnrs(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
     """`ASSIGNED, NOT TREATED` where the subject has no study treatment (`with: {treated: ...}`)."""
     return pd.Series(NOT_TREATED, index=data.index, dtype="string").where(~_treated(data, call, ctx), "")

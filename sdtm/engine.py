@@ -25,7 +25,18 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from sdtm.algorithms import BUILDERS, REGISTRY, Call, Context, compute_ct, reads, rows_of, run
+from sdtm.algorithms import (
+    BUILDER_PARAMETERS,
+    BUILDERS,
+    PARAMETERS,
+    REGISTRY,
+    Call,
+    Context,
+    compute_ct,
+    reads,
+    rows_of,
+    run,
+)
 from sdtm.raw_columns import with_optional_columns
 from specs.errors import InputError, Problem, SpecError
 from specs.model import DatasetSpec, Rule, SourceBlock, Study, Variable
@@ -98,8 +109,9 @@ def convert(study: Study, raw: Mapping[str, pd.DataFrame],
 
 
 def check_rules(study: Study) -> list[Problem]:
-    """Every SDTM rule's algorithm is registered and every field its `with:` names is on its
-    form: found before anything is converted, each problem at the rule's line in its spec."""
+    """Every SDTM rule's algorithm is registered, takes the parameters its `with:` gives (and is
+    given those it needs), and every field its `with:` names is on its form: found before anything
+    is converted, each problem at the rule's line in its spec (a library spec's when inherited)."""
     load_algorithms()
     problems: list[Problem] = []
     for spec in study.sdtm.values():
@@ -108,10 +120,21 @@ def check_rules(study: Study) -> list[Problem]:
                 problems += [Problem(rule.file or spec.file, rule.line, f"{spec.name}.{target}: {message}")
                              for message in _rule_problems(rule, block.form, study)]
         for variable in spec.variables:
-            if variable.algorithm and variable.algorithm not in REGISTRY:
-                problems.append(Problem(variable.file or spec.file, variable.line,
-                                        f"{spec.name}.{variable.name}: unknown algorithm "
-                                        f"{variable.algorithm!r}{closest(variable.algorithm, REGISTRY)}"))
+            if not variable.algorithm:
+                continue
+            messages = ([f"unknown algorithm {variable.algorithm!r}{closest(variable.algorithm, REGISTRY)}"]
+                        if variable.algorithm not in REGISTRY else
+                        PARAMETERS[variable.algorithm].problems(variable.params, variable.algorithm))
+            where = (variable.file or spec.file, variable.line)
+            problems += [Problem(*where, f"{spec.name}.{variable.name}: {m}") for m in messages]
+        name = spec.parameters.get("builder")
+        if name in BUILDER_PARAMETERS:
+            # `parameters:` also holds keys that are no builder's (needs, from_analysis, shared maps),
+            # so only what the builder needs can be checked here.
+            needed = BUILDER_PARAMETERS[name].required
+            problems += [Problem(*spec.place("parameters"), f"{spec.name}: builder {name} needs parameter "
+                                 f"{key!r} ({BUILDER_PARAMETERS[name].described[key]})")
+                         for key in needed if key not in spec.parameters]
     return problems
 
 
@@ -125,6 +148,9 @@ def _rule_problems(rule: Rule | Mapping, form: str, study: Study) -> list[str]:
     problems = []
     if algorithm not in REGISTRY:
         problems.append(f"unknown algorithm {algorithm!r}{closest(algorithm, REGISTRY)}")
+    else:
+        given = {**params, "field": True} if isinstance(rule, Rule) and rule.field else params
+        problems += PARAMETERS[algorithm].problems(given, algorithm)
     fields = study.forms[form].field_names() if form in study.forms else None
     for key in FIELD_KEYS:
         name = params.get(key)

@@ -72,10 +72,15 @@ def compute_wide_to_long(records: pd.DataFrame, items: Sequence[Mapping[str, Any
     return long.drop(columns=["_POS", "_ORDER"]).rename_axis(None)
 
 
-@builder("wide_to_long")
+@builder("wide_to_long", params={
+    "form": "the wide raw form (one record per page)",
+    "items": "one entry per item: {field, testcd, ...}, the item's field and the values of its record",
+    "not_done": "a query on the raw record meaning the whole form was not done",
+    "not_done_code": "the --TESTCD of the not-done record (default <DOMAIN>ALL)"},
+    required=("form", "items"))
 def wide_to_long(ctx: Context) -> pd.DataFrame:
-    """Spec `parameters`: `form`, `items` (list of {field, testcd, …}), optional `not_done`
-    (a query on the raw record meaning the whole form was not done) and `not_done_code`."""
+    """One record per item of a wide form (a questionnaire page), or one `--ALL` record where the
+    whole form was not done; the records keep the raw record's key (`_FORM`, `_ROW`, `_FOLDER`)."""
     params = ctx.spec.parameters
     form = params.get("form")
     if form not in ctx.raw:
@@ -132,11 +137,16 @@ def compute_blq(result: pd.Series, lloq: pd.Series | float | None = None, *,
     }, index=res.index)
 
 
-@algorithm("blq")
+@algorithm("blq", params={"field": "the result field",
+                          "part": "stresc, stresn or lloq: which of the standardised values (default stresc)",
+                          "lloq": "the field with the limit reported with the result",
+                          "analyte": "the field with the analyte (its LLOQ in study.yaml kinetics.analytes "
+                                     "when the record has none)",
+                          "blq_text": "--STRESC of a result below the limit (default `<BLQ`)"})
 def blq(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
-    """`field`: the result; `with: {part: stresc|stresn|lloq, lloq: FIELD, analyte: FIELD,
-    blq_text: "<BLQ"}`. Without a limit on the record, LLOQ is that of the analyte in
-    study.yaml `kinetics.analytes` (matched on testcd)."""
+    """Bioanalytical results: numbers, and every spelling of "below the limit of quantitation" the
+    labs use (`<LLOQ`, `BLQ`, `< 50` ...) → --STRESC `<BLQ`, --STRESN null, --LLOQ the limit
+    reported, else the number of a `< 50` result, else the analyte's. Anything else is an error."""
     part = call.params.get("part", "stresc")
     if part not in ("stresc", "stresn", "lloq"):
         raise ctx.spec_error(f"{call.target}: blq part must be stresc, stresn or lloq, not {part!r}")
@@ -217,11 +227,15 @@ def compute_duration_days(duration: pd.Series) -> pd.Series:
     return signed.where(known).round(4).astype("float64")
 
 
-@algorithm("elapsed_time")
+@algorithm("elapsed_time", params={"field": "the planned time point field",
+                                   "part": "tpt, tptnum (days), eltm (ISO 8601) or tptref (default eltm)",
+                                   "aliases": "{time point text: ISO 8601 duration}, e.g. "
+                                              "PRE-INFUSION: -PT1H",
+                                   "reference": "--TPTREF, given where an elapsed time exists (part tptref)"})
 def elapsed_time(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
-    """`field`: the planned time point; `with: {part: tpt|tptnum|eltm|tptref, aliases: {TEXT:
-    DURATION}, reference: TEXT}`. `tptref` gives `reference` where an elapsed time exists.
-    A blank time point or one named like a visit takes the visit's protocol day (from FOLDER)."""
+    """Planned time points (`PRE-INFUSION`, `DAY 7`, `4H POST-INFUSION`) → --TPT, --TPTNUM (days),
+    --ELTM (`P7D`, `-PT1H`) or --TPTREF. A blank time point or one named like a visit takes the
+    visit's protocol day (from FOLDER); protocol day d is `PdD` (no day-0 shift, unlike --DY)."""
     part = call.params.get("part", "eltm")
     if part not in ("tpt", "tptnum", "eltm", "tptref"):
         raise ctx.spec_error(f"{call.target}: elapsed_time part must be tpt, tptnum, eltm or tptref")
@@ -268,12 +282,18 @@ def compute_sum_of_diameters(lesions: pd.DataFrame, by: Sequence[str], *, diamet
     return out.reset_index()
 
 
-@algorithm("sum_of_diameters")
+@algorithm("sum_of_diameters", params={
+    "part": "value (the sum) or reasnd (why there is none); default value",
+    "diameter": "the diameter field", "type": "the lesion type field",
+    "target": "the lesion type value of a target lesion",
+    "by": "the fields of one assessment (default [SITEID, SUBJID, FOLDER])",
+    "reason": "the reason not done when a target lesion was not measured "
+              "(default TARGET LESION NOT ASSESSED)"},
+    required=("diameter", "type", "target"))
 def sum_of_diameters(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
-    """On one anchor row per assessment of the lesion form: `with: {part: value|reasnd,
-    diameter: DIAM, type: LESTYPE, target: Target, by: [SITEID, SUBJID, FOLDER], reason: TEXT}`.
-    `value` is the sum of the target lesions' diameters of that assessment (text, "" when a
-    target lesion was not measured); `reasnd` gives `reason` where it could not be summed."""
+    """RECIST sum of the target lesions' diameters per assessment, on one anchor row per assessment
+    of the lesion form (text; blank when a target lesion was not measured: RECIST cannot add a
+    lesion that was not measured)."""
     params = call.params
     part = params.get("part", "value")
     missing = [k for k in ("diameter", "type", "target") if k not in params]
@@ -307,9 +327,12 @@ def compute_nrind(value: pd.Series, low: pd.Series, high: pd.Series) -> pd.Serie
     return out
 
 
-@algorithm("nrind")
+@algorithm("nrind", params={"value": "the --STRESN variable", "low": "the --STNRLO variable",
+                            "high": "the --STNRHI variable"},
+           required=("value", "low", "high"))
 def nrind(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
-    """`with: {value: --STRESN, low: --STNRLO, high: --STNRHI}` (dataset level)."""
+    """--NRIND: LOW below the range, HIGH above it, NORMAL within; blank without a value or a range
+    (dataset level)."""
     missing = [k for k in ("value", "low", "high") if k not in call.params]
     if missing:
         raise ctx.spec_error(f"{call.target}: nrind needs `with:` {missing}")

@@ -32,8 +32,12 @@ def derive_relrec(domains: Mapping[str, pd.DataFrame], relationships: Sequence[M
     return pd.DataFrame(rows, columns=list(COLUMNS)).astype("str")
 
 
-@builder("relrec")
+@builder("relrec", params={"relationships": "[{relid, domains: [{domain, idvar, reltype}, ...]}]: one "
+                                            "dataset-level relationship each"},
+         required=("relationships",))
 def relrec(ctx: Context) -> pd.DataFrame:
+    """Dataset-level RELREC rows (SDTMIG 3.4 section 8.3), one per domain of each relationship
+    whose domains all have records; the domains must be converted before (`needs`)."""
     relationships = ctx.spec.parameters.get("relationships", ())
     for r in relationships:
         for d in r["domains"]:

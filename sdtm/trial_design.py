@@ -267,31 +267,47 @@ def build_se(dm: pd.DataFrame, study: Study, *, spec_name: str = "SE") -> pd.Dat
 
 # --- builders the specs name (`parameters: {builder: NAME}`) --------------------------------
 
-@builder("trial_arms")
+@builder("trial_arms", params={})
 def _trial_arms(ctx: Context) -> pd.DataFrame:
+    """TA from study.yaml `arms` and `elements`."""
     return build_ta(ctx.study)
 
 
-@builder("trial_elements")
+@builder("trial_elements", params={})
 def _trial_elements(ctx: Context) -> pd.DataFrame:
+    """TE from study.yaml `elements`."""
     return build_te(ctx.study)
 
 
-@builder("trial_visits")
+@builder("trial_visits", params={})
 def _trial_visits(ctx: Context) -> pd.DataFrame:
+    """TV from study.yaml `visits` (the schedule of activities)."""
     return build_tv(ctx.study)
 
 
-@builder("trial_inclusion")
+@builder("trial_inclusion", params={
+    "eligibility": "the criteria in protocol order: [{category: INCLUSION|EXCLUSION, text, testcd}]; "
+                   "without testcd INCL01.. / EXCL01..",
+    "version": "TIVERS, the protocol version of the criteria"})
 def _trial_inclusion(ctx: Context) -> pd.DataFrame:
+    """TI from the spec's eligibility criteria (build_ti)."""
     return build_ti(ctx.study, spec_name=ctx.spec.name)
 
 
-@builder("trial_summary")
+@builder("trial_summary", params={
+    "summary": "[{parmcd, value | study | data, codelist | ref, code, null_flavor, optional}]: one "
+               "trial summary parameter each (build_ts)",
+    "ct_version": "TSVCDVER of CDISC CT codes (default the study's SDTM CT release)"})
 def _trial_summary(ctx: Context) -> pd.DataFrame:
+    """TS from the spec's trial summary parameters, their values literal or study and DM facts
+    (build_ts)."""
     return build_ts(ctx.study, ctx.sdtm.get("DM"), spec_name=ctx.spec.name)
 
 
-@builder("subject_elements")
+@builder("subject_elements", params={
+    "elements": "[{etcd, start: DM variable, days: offset}] in planned order",
+    "end": "the DM variable ending participation (default RFPENDTC)"},
+    required=("elements",))
 def _subject_elements(ctx: Context) -> pd.DataFrame:
+    """SE: each subject's elements on the calendar from DM's reference dates (build_se)."""
     return build_se(ctx.domain("DM"), ctx.study, spec_name=ctx.spec.name)

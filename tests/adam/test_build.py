@@ -104,9 +104,12 @@ def test_unknown_parameter_names_file_line_and_closest(study_copy):
     line = 1 + text.splitlines().index("  severity: AESEV")
     with pytest.raises(SpecError) as error:
         build_adam(load_study(study_copy), _sdtm())
+    from adam.adae import build_adae
+    from adam.params import keyword_parameters
+
     assert str(error.value) == (
         f"{spec_file}:{line}: parameters.severety: build_adae has no parameter 'severety'; "
-        "did you mean 'severity'?"
+        f"did you mean 'severity'? (its parameters: {', '.join(keyword_parameters(build_adae))})"
     )
 
 

@@ -29,7 +29,7 @@ ALL_TWOS = {n: 2 for n in range(1, 15)} | {15: 5}
 
 
 def test_scales_cover_the_fifteen_items_once():
-    # every C15-PAL item belongs to exactly one scale (Groenvold 2006, DOMAIN.md table)
+    # every C15-PAL item belongs to exactly one scale (Groenvold 2006, docs/clinical.md table)
     items = sorted(i for s in C15PAL_SCALES for i in s.items)
     assert items == list(range(1, 16))
     assert {s.code: s.items for s in C15PAL_SCALES}["PF"] == (1, 2, 3)

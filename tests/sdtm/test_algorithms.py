@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from sdtm import engine
-from sdtm.algorithms import REGISTRY, Call, Context, algorithm, compute_ct, run
+from sdtm.algorithms import PARAMETERS, REGISTRY, Call, Context, algorithm, compute_ct, run
 from specs.errors import InputError, SpecError
 from specs.loader import load_study
 from tests.sdtm.rawforms import raw_forms
@@ -183,7 +183,7 @@ def test_combine_first_and_max(study):
 
 
 def test_registry_dispatch_and_unknown_name(study):
-    @algorithm("test_double")
+    @algorithm("test_double", params={"field": "the raw field"})
     def double(data, call, ctx):
         return data[call.field] + data[call.field]
 
@@ -193,8 +193,8 @@ def test_registry_dispatch_and_unknown_name(study):
     with pytest.raises(SpecError, match="did you mean 'assign'"):
         run(ctx.raw["ae"], call("X", "asign", "AETERM"), ctx)
     with pytest.raises(ValueError, match="registered twice"):
-        algorithm("test_double")(lambda d, c, x: d)
-    del REGISTRY["test_double"]
+        algorithm("test_double", params={})(lambda d, c, x: d)
+    del REGISTRY["test_double"], PARAMETERS["test_double"]
 
 
 def test_missing_raw_column_names_the_spec(study):

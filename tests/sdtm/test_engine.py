@@ -1,13 +1,15 @@
 import datetime as dt
+import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from edc.simulator import simulate
-from sdtm.engine import convert_domain, derivation_order, domain_order
+from sdtm.engine import check_rules, convert_domain, derivation_order, domain_order
 from specs.errors import InputError, SpecError
-from specs.loader import load_study
+from specs.loader import load_study, study_folder
 from specs.model import Rule, SourceBlock, Variable
 from tests.sdtm.rawforms import TREATED, convert_some, raw_forms
 
@@ -193,3 +195,15 @@ def test_distinct_on_a_field_the_form_lacks_is_a_spec_error(ovarian):
     spec = _ae_spec(ovarian, [_variable("STUDYID")], distinct=("NOSUCH",))
     with pytest.raises(SpecError, match="distinct names"):
         convert_domain(ovarian, spec, raw_forms(ovarian, ae=[{"SUBJID": "001"}]), {})
+
+
+def test_an_unknown_or_missing_algorithm_parameter_is_named_with_the_valid_ones(tmp_path):
+    study = Path(shutil.copytree(study_folder("ovarian"), tmp_path / "study"))
+    (study / "sdtm" / "AE.yaml").write_text(
+        "extends: AE\nsources:\n  - form: ae\n    map:\n"
+        "      AEOUT: {algorithm: assign_ct, field: AEOUT, with: {codlist: OUT}}\n"
+        "      AEDECOD: {algorithm: hardcode}\n")
+    problems = "\n".join(p.message for p in check_rules(load_study(study)))
+    assert ("AE.AEOUT: assign_ct has no parameter 'codlist'; did you mean 'codelist'? "
+            "(its parameters: field, codelist, map)") in problems
+    assert "AE.AEDECOD: hardcode needs parameter 'value'" in problems

@@ -39,7 +39,7 @@ def problems(folder: Path) -> list[str]:
 def test_shipped_studies_load(name):
     study = load_study(name)
     assert study.name == name
-    # Reference decisions of DOMAIN.md: day 0 is the infusion, protocol Day 7 is study day 8.
+    # Reference decisions of docs/clinical.md: day 0 is the infusion, protocol Day 7 is study day 8.
     day7 = next(v for v in study.visits if v.day == 7)
     assert day7.study_day == 8
     assert next(v for v in study.visits if v.day == -5).study_day == -5
