@@ -20,6 +20,7 @@ import pandas as pd
 from adam.adsl import SUBJECT_KEYS, combine_supp, convert_blanks_to_na
 from adam.dates import derive_vars_dtm, derive_vars_dtm_to_dt, derive_vars_dy
 from adam.flags import derive_var_extreme_flag
+from adam.params import AdslVar, AdslVars, OptionalAdslVar
 from adam.sources import Condition, compute_condition
 
 # Flags set to "Y" where the condition holds (MedDRA PTs compared in upper case).
@@ -133,16 +134,16 @@ def build_adae(
     suppae: pd.DataFrame | None = None,
     start_imputation: str = "M",
     end_imputation: str = "M",
-    end_max_dates: Sequence[str] = ("DTHDT", "EOSDT"),
-    trt_start_date: str = "TRTSDT",
-    trt_start_datetime: str = "TRTSDTM",
-    trt_end_date: str = "TRTEDT",
+    end_max_dates: AdslVars = ("DTHDT", "EOSDT"),
+    trt_start_date: AdslVar = "TRTSDT",
+    trt_start_datetime: AdslVar = "TRTSDTM",
+    trt_end_date: AdslVar = "TRTEDT",
     initial_intensity: str | None = None,
     intensity: str | None = None,
     severity: str | None = None,
     toxicity_grade: str | None = "AETOXGR",
     grading_scale: str | None = "AEGRSCL",
-    lymphodepletion_start: str | None = "LDSTDT",
+    lymphodepletion_start: OptionalAdslVar = "LDSTDT",
     condition_flags: Mapping[str, Condition] = CAR_T_FLAGS,
     occurrence_flags: Mapping[str, Sequence[str]] = OCCURRENCE_FLAGS,
     occurrence_order: Sequence[str] = ("ASTDTM", "AESEQ"),

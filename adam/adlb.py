@@ -34,6 +34,7 @@ from adam.bds import (
 )
 from adam.dates import compute_dt, compute_dtm, derive_vars_dy
 from adam.flags import derive_var_extreme_flag
+from adam.params import AdslVar, AdslVars
 
 UNSCHEDULED_PATTERN = r"^UNSCHED"
 
@@ -74,10 +75,10 @@ def build_adlb(
     category: str | None = "CYTOKINES",
     peak_window_days: float | None = None,
     derived_paramcd: Mapping[str, Sequence[str]] | None = None,
-    reference_date: str = "TRTSDT",
-    reference_datetime: str = "TRTSDTM",
+    reference_date: AdslVar = "TRTSDT",
+    reference_datetime: AdslVar = "TRTSDTM",
     baseline_avisitn: float = 0.0,
-    adsl_vars: Sequence[str] = ("TRT01A",),
+    adsl_vars: AdslVars = ("TRT01A",),
     subject_keys: Sequence[str] = ("STUDYID", "USUBJID"),
 ) -> pd.DataFrame:
     """ADLB from LB (records with LBCAT = ``category``; None takes all) and ADSL.

@@ -27,6 +27,7 @@ import pandas as pd
 from adam.adsl import convert_blanks_to_na
 from adam.dates import compute_dt, derive_vars_dtm, derive_vars_dy
 from adam.nca import resolve_blq_rules
+from adam.params import AdslVar, AdslVars
 from adam.sources import compute_condition
 
 PROFILE_KEYS = ("STUDYID", "USUBJID", "PCTESTCD", "PCSPEC")
@@ -171,9 +172,9 @@ def build_adpc(
     blq_pattern: str = BLQ_PATTERN,
     blq_rules: Mapping[str, object] | None = None,
     blq_dtype: str = "BLQ",
-    adsl_vars: Sequence[str] = ADSL_VARS,
-    reference_datetime: str = "TRTSDTM",
-    study_day_reference: str = "TRTSDT",
+    adsl_vars: AdslVars = ADSL_VARS,
+    reference_datetime: AdslVar = "TRTSDTM",
+    study_day_reference: AdslVar = "TRTSDT",
     subject_keys: Sequence[str] = ("STUDYID", "USUBJID"),
 ) -> pd.DataFrame:
     """ADPC from SDTM PC (records meeting ``filter``, a query on PC) and ADSL.

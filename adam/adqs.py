@@ -34,6 +34,7 @@ from adam.bds import (
     derive_vars_avisit,
 )
 from adam.dates import compute_dt, derive_vars_dy
+from adam.params import AdslVar, AdslVars
 from adam.qlq import C15PAL_SCALES, PARCAT2_BY_KIND, ScaleDefinition, compute_scale_scores
 
 QSCAT = "EORTC QLQ-C15-PAL V1.0"
@@ -93,9 +94,9 @@ def build_adqs(
     scales: Sequence[ScaleDefinition] = C15PAL_SCALES,
     min_answered_fraction: float = 0.5,
     windows: Sequence[Mapping[str, object]] = QLQ_WINDOWS,
-    reference_date: str = "TRTSDT",
+    reference_date: AdslVar = "TRTSDT",
     form_vars: Sequence[str] = FORM_KEYS,
-    adsl_vars: Sequence[str] = ("TRT01A",),
+    adsl_vars: AdslVars = ("TRT01A",),
     subject_keys: Sequence[str] = ("STUDYID", "USUBJID"),
 ) -> pd.DataFrame:
     """ADQS from QS (records with QSCAT = ``category`` and QSTESTCD in ``item_codes``) and ADSL.

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from adam.dates import derive_vars_dt, derive_vars_dy
+from adam.params import AdslVar, OptionalAdslVar
 from adam.response import (
     SUBJECT_KEYS,
     compute_aval_resp,
@@ -41,18 +42,18 @@ def build_adrs(
     adsl: pd.DataFrame,
     tu: pd.DataFrame | None = None,
     *,
-    reference_date: str = "TRTSDT",
+    reference_date: AdslVar = "TRTSDT",
     evaluator: str = "INVESTIGATOR",
     confirmation_days: int = 28,
     sd_min_days: int = 42,
     max_ne_between: int = 1,
     no_pr_after_cr: bool = True,
     response_windows: Mapping[str, int] | None = None,
-    nact_date: str | None = None,
+    nact_date: OptionalAdslVar = None,
     baseline_visit: str = "SCREENING",
     highest_imputation: str = "D",
     date_imputation: str = "last",
-    study_day_reference: str = "TRTSDT",
+    study_day_reference: AdslVar = "TRTSDT",
     parcat3: str = "RECIST 1.1",
     subject_keys: Sequence[str] = SUBJECT_KEYS,
 ) -> pd.DataFrame:

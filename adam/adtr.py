@@ -28,6 +28,7 @@ import pandas as pd
 from adam.adsl import convert_blanks_to_na
 from adam.bds import compute_on_or_before, derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg
 from adam.dates import compute_dt, derive_vars_dy
+from adam.params import AdslVar, AdslVars
 
 LESION_SEPARATOR = ", "
 
@@ -56,9 +57,9 @@ def build_adtr(
     *,
     evaluator: str = "INVESTIGATOR",
     criteria: str = "RECIST 1.1",
-    reference_date: str = "TRTSDT",
+    reference_date: AdslVar = "TRTSDT",
     baseline_avisitn: float = 0.0,
-    adsl_vars: Sequence[str] = ("TRT01A",),
+    adsl_vars: AdslVars = ("TRT01A",),
     subject_keys: Sequence[str] = ("STUDYID", "USUBJID"),
 ) -> pd.DataFrame:
     """ADTR (PARAMCD SDIAM) from TR and TU of `evaluator`, with ADSL's `reference_date`."""

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from adam.params import AdslVar, AdslVars, OptionalAdslVar
 from adam.sources import (
     DEATH_EVENT,
     LAST_ADEQUATE_CENSOR,
@@ -119,14 +120,14 @@ def build_adtte(
     adsl: pd.DataFrame,
     adrs: pd.DataFrame,
     *,
-    start_date: str = "TRTSDT",
+    start_date: AdslVar = "TRTSDT",
     start_description: str = "Treatment Start",
-    nact_date: str | None = None,
+    nact_date: OptionalAdslVar = None,
     assessment_interval_days: int | None = None,
     assessment_window_days: int = 0,
     max_missed_assessments: int = 2,
     response_paramcd: str = "RSP",
-    adsl_vars: Sequence[str] = ADSL_VARS,
+    adsl_vars: AdslVars = ADSL_VARS,
     subject_keys: Sequence[str] = SUBJECT_KEYS,
 ) -> pd.DataFrame:
     """ADTTE with OS, PFS and duration of response (RSD) for responders.

@@ -16,6 +16,7 @@ dataset is made, naming the file, row, variable and value.
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
@@ -47,6 +48,7 @@ from adam.inputs import (
     checked_inputs,
 )
 from adam.params import (
+    adsl_reads,
     check_parameters,
     dataset_inputs,
     keyword_parameters,
@@ -123,6 +125,7 @@ def plan(study: Study) -> list[Step]:
             steps[name] = Step(spec, builder, resolve_parameters(spec, study))
         except SpecError as error:
             problems += error.problems
+    problems += _adsl_problems(study, steps.values())
     graph: dict[str, set[str]] = {}
     for name, step in steps.items():
         upstream = {arg.upper() for arg in step.builder.inputs(step.parameters) if arg.upper() in BUILDERS}
@@ -135,6 +138,28 @@ def plan(study: Study) -> list[Step]:
     if problems:
         raise SpecError(problems)
     return [steps[name] for name in TopologicalSorter(graph).static_order()]
+
+
+def _adsl_problems(study: Study, steps: Collection[Step]) -> list[Problem]:
+    """A builder parameter naming an ADSL variable the study's ADSL spec leaves out (a CAR-T date
+    in a study without lymphodepletion, say) is a spec problem at the parameter, not a failed build."""
+    adsl = study.adam.get("ADSL")
+    if adsl is None:
+        return []
+    known = adsl.variable_names()
+    problems = []
+    for step in steps:
+        function = step.builder.function
+        for parameter, names in adsl_reads(function, step.parameters).items():
+            missing = [n for n in names if n not in known]
+            optional = type(None) in typing.get_args(typing.get_type_hints(function)[parameter])
+            problems += [Problem(
+                *step.spec.place(f"parameters.{parameter}"),
+                f"parameters.{parameter}: {function.__name__} reads ADSL.{name}, which the study's ADSL spec "
+                f"({adsl.file}) does not have: add it there or name another ADSL variable"
+                + (f" (`{parameter}: null` does without it)" if optional else ""))
+                for name in missing]
+    return problems
 
 
 def build_adam(

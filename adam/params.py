@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 
@@ -29,6 +29,17 @@ from specs.model import DatasetSpec, Study
 from specs.schema import closest
 
 STUDY_REFERENCE = "study"
+
+
+class _ReadsAdsl:
+    """Marks a builder parameter whose value names ADSL variables the builder reads, so that a
+    spec whose ADSL lacks them is refused before anything is built."""
+
+
+ADSL_VARIABLE = _ReadsAdsl()
+AdslVar = Annotated[str, ADSL_VARIABLE]
+OptionalAdslVar = Annotated[str | None, ADSL_VARIABLE]  # None: the builder does without it
+AdslVars = Annotated[Sequence[str], ADSL_VARIABLE]
 CODELIST_REFERENCE = "codelist"
 
 
@@ -128,3 +139,17 @@ def effective_parameters(spec: DatasetSpec, study: Study,
         raise SpecError(problems)
     defaults = {k: v for k, v in keyword_parameters(function).items() if v is not inspect.Parameter.empty}
     return defaults | resolve_parameters(spec, study)
+
+
+def adsl_reads(function: Callable[..., pd.DataFrame], parameters: Mapping[str, Any]
+               ) -> dict[str, tuple[str, ...]]:
+    """The ADSL variables the builder reads, by parameter (the spec's value, else the default)."""
+    hints = typing.get_type_hints(function, include_extras=True)
+    found = {}
+    for name, default in keyword_parameters(function).items():
+        if ADSL_VARIABLE not in getattr(hints.get(name), "__metadata__", ()):
+            continue
+        value = parameters.get(name, default)
+        if value is not None and value is not inspect.Parameter.empty:
+            found[name] = (value,) if isinstance(value, str) else tuple(value)
+    return found

@@ -309,3 +309,19 @@ def test_partial_dates_are_accepted(study):
     # Partial dates are ISO 8601: the build goes on (DTHDT imputed to the month).
     frames = _sdtm() | {"DM": _sdtm()["DM"].assign(DTHDTC=["2024-05", "2024---14"])}
     assert len(build_adam(_only(study, "ADSL"), frames)["ADSL"]) == 2
+
+
+def test_a_parameter_naming_an_adsl_variable_the_adsl_spec_leaves_out_is_a_spec_problem(tmp_path):
+    # A study without lymphodepletion drops LDSTDT from ADSL but keeps the library's ADAE, whose
+    # lymphodepletion_start reads it: refused at that parameter, before anything is built.
+    study = tmp_path / "ovarian"
+    shutil.copytree(STUDIES / "ovarian", study)
+    (study / "adam" / "ADSL.yaml").write_text(
+        "extends: ADSL\ndrop: {parameters: [lymphodepletion_filter], variables: [LDSTDT, LDENDT]}\n")
+    with pytest.raises(SpecError) as error:
+        plan(load_study(study))
+    assert [p.message for p in error.value.problems] == [
+        "parameters.lymphodepletion_start: build_adae reads ADSL.LDSTDT, which the study's ADSL spec "
+        f"({study / 'adam' / 'ADSL.yaml'}) does not have: add it there or name another ADSL variable "
+        "(`lymphodepletion_start: null` does without it)"]
+    assert error.value.problems[0].file.endswith("specs/library/adam/ADAE.yaml")
