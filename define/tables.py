@@ -95,8 +95,9 @@ class _Reader:
         return element.get(key, "")
 
     def description(self, element: etree._Element) -> str:
+        """The Description's text; a Define-XML 1.0 label is the def:Label attribute instead."""
         text = element.find("odm:Description/odm:TranslatedText", self.ns)
-        return (text.text or "").strip() if text is not None else ""
+        return (text.text or "").strip() if text is not None else self.attr(element, "def:Label").strip()
 
     def study(self, root: etree._Element, mdv: etree._Element, source: Path) -> dict:
         globals_ = root.find("odm:Study/odm:GlobalVariables", self.ns)

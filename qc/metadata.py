@@ -81,7 +81,7 @@ def folder_metadata(
         choices = study.terminology
         versions = {"sdtm": study.standards.get("sdtmig"), "adam": study.standards.get("adamig")}
     else:
-        define_path = Path(define) if define else _define_in(folder)
+        define_path = Path(define) if define else define_in(folder)
         named: dict[str, str] = {}
         if define_path is not None:
             from define.reader import read_ct_versions, read_define
@@ -151,7 +151,7 @@ def standard_spec(name: str, frame: pd.DataFrame, guides: dict[str, Guide] | Non
     return replace(spec, name=upper), label
 
 
-def _define_in(folder: str | Path | None) -> Path | None:
+def define_in(folder: str | Path | None) -> Path | None:
     if folder is None:
         return None
     candidate = Path(folder) / "define.xml"

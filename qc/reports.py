@@ -264,9 +264,9 @@ def _rule_texts(result: ValidationResult) -> str:
     for rule in sorted(result.rules.values(), key=lambda r: r.id):
         links = ""
         if rule.path:
-            folder = Path(rule.path).parent
-            cases = " ".join(f"<a href='{(folder / c).as_uri()}'>{escape(c)}</a>" for c in rule.cases)
-            links = (f"<br><a href='{Path(rule.path).as_uri()}'>rule file</a>"
+            path = Path(rule.path).resolve()  # rules named by a relative path
+            cases = " ".join(f"<a href='{(path.parent / c).as_uri()}'>{escape(c)}</a>" for c in rule.cases)
+            links = (f"<br><a href='{path.as_uri()}'>rule file</a>"
                      + (f" · test cases: {cases}" if cases else ""))
         shown = rule.message and rule.message != rule.description
         message = f"<br>Message: {escape(rule.message)}" if shown else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -20,6 +21,9 @@ from qc.engine.library import Library
 from qc.engine.rule import Rule
 from qc.engine.run import FAILED, NOT_RUN, Outcome, run_rule
 from qc.findings import Finding, RuleRun, RuleText
+
+if TYPE_CHECKING:
+    from qc.engine.define_meta import DefineMetadata
 
 CATALOGUE = Path(__file__).with_name("catalogue")
 
@@ -30,8 +34,10 @@ def default_rules() -> list[Path]:
 
 
 def submissions(frames: Mapping[str, pd.DataFrame], *, files: Mapping[str, Path] | None = None,
-                libraries: Mapping[str, Library | None] | None = None) -> dict[str, Submission]:
-    """The datasets as the engine sees them, once with the SDTM guide and once with the ADaM guide."""
+                libraries: Mapping[str, Library | None] | None = None,
+                define: DefineMetadata | None = None) -> dict[str, Submission]:
+    """The datasets as the engine sees them, once with the SDTM guide and once with the ADaM guide
+    (and the define.xml's metadata, for the rules that compare the two)."""
     files = files or {}
     libraries = libraries or {}
     datasets: dict[str, Dataset] = {}
@@ -40,17 +46,18 @@ def submissions(frames: Mapping[str, pd.DataFrame], *, files: Mapping[str, Path]
         datasets[name] = dataset_from_frame(
             name, frame, filename=path.name if path else "", size=path.stat().st_size if path else 0)
     return {
-        "SDTMIG": Submission(datasets, standard="SDTMIG", library=libraries.get("SDTMIG")),
-        "ADAMIG": Submission(datasets, standard="ADAMIG", library=libraries.get("ADAMIG")),
+        "SDTMIG": Submission(datasets, standard="SDTMIG", library=libraries.get("SDTMIG"), define=define),
+        "ADAMIG": Submission(datasets, standard="ADAMIG", library=libraries.get("ADAMIG"), define=define),
     }
 
 
 def run_rule_files(rules: Iterable[Rule], frames: Mapping[str, pd.DataFrame], *,
                    files: Mapping[str, Path] | None = None,
                    libraries: Mapping[str, Library | None] | None = None,
+                   define: DefineMetadata | None = None,
                    ) -> tuple[list[Finding], list[RuleRun], dict[str, float]]:
     """Every rule on the datasets of its standard: findings, one run per rule and dataset, seconds."""
-    subs = submissions(frames, files=files, libraries=libraries)
+    subs = submissions(frames, files=files, libraries=libraries, define=define)
     findings: list[Finding] = []
     runs: list[RuleRun] = []
     seconds: dict[str, float] = {}

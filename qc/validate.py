@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -15,7 +16,7 @@ from qc.dispositions import Disposition, apply_dispositions, load_dispositions
 from qc.engine.library import Library
 from qc.engine.rule import load_rules
 from qc.findings import Finding, RuleText, ValidationResult, severity_rank
-from qc.metadata import folder_metadata
+from qc.metadata import define_in, folder_metadata
 from qc.rules import ConformanceRule, run_rules
 from qc.ruleset import default_rules, rule_text, run_rule_files
 from qc.summary import issues
@@ -24,6 +25,9 @@ from specs.encoding import DEFAULT
 from specs.guides import Guide
 from specs.loader import load_ct_conditions
 from specs.model import Study
+
+if TYPE_CHECKING:
+    from qc.engine.define_meta import DefineMetadata
 
 SUITES_FOLDER = "expectations"
 
@@ -97,7 +101,8 @@ def validate_folder(
     started = time.perf_counter()
     rule_findings, rule_runs, rule_seconds = run_rules(frames, rules)
     guides = libraries(metadata.guides)
-    core_findings, core_runs, core_seconds = run_rule_files(catalogue, frames, files=files, libraries=guides)
+    core_findings, core_runs, core_seconds = run_rule_files(catalogue, frames, files=files, libraries=guides,
+                                                            define=_define_metadata(define, folder))
     timings |= {f"rule {k}": v for k, v in (rule_seconds | core_seconds).items()}
     timings["rules total"] = time.perf_counter() - started
 
@@ -120,6 +125,16 @@ def validate_folder(
         notes=[f"CDISC CT: {metadata.ct.labels()}", *metadata.ct.notes],
     )
     return decisions.applied(result)
+
+
+def _define_metadata(define: str | Path | None, folder: Path | None) -> DefineMetadata | None:
+    """The define.xml given, else the folder's, for the rules that compare it with the datasets."""
+    path = Path(define) if define else define_in(folder)
+    if path is None:
+        return None
+    from qc.engine.define_meta import read_define_metadata  # lxml: only when there is a define.xml
+
+    return read_define_metadata(path)
 
 
 def libraries(guides: Mapping[str, Guide]) -> dict[str, Library]:

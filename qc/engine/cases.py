@@ -4,7 +4,8 @@ A rule folder holds `rule.yml` and cases `positive/NN/` (no finding expected) an
 `negative/NN/` (the findings in `results/results.csv`: Dataset, Record, Variable, Value). A case's
 `data/` has one CSV per dataset, `_datasets.csv` (Filename, Label, and for ADaM Class, Subclass as
 define.xml would declare them), `_variables.csv` (dataset,
-variable, label, type, length) and `.env` (PRODUCT, VERSION). clinforge's own catalogue uses the
+variable, label, type, length), `.env` (PRODUCT, VERSION) and, for the rules that compare a
+submission with its define.xml, `define.xml`. clinforge's own catalogue uses the
 same layout, so one harness checks both.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from qc.engine.data import Dataset, Submission, VariableInfo
+from qc.engine.define_meta import read_define_metadata
 from qc.engine.library import Library
 from qc.engine.operations import UNORDERED
 from qc.engine.rule import Rule, load_rule
@@ -73,7 +75,8 @@ def read_case(folder: Path, libraries: dict[str, Library] | None = None, standar
     standard = env.get("PRODUCT", standard).upper()
     version = env.get("VERSION", "").replace("-", ".")
     library = (libraries or {}).get(standard)
-    return Submission(datasets=datasets, standard=standard, version=version, library=library)
+    define = read_define_metadata(data / "define.xml") if (data / "define.xml").is_file() else None
+    return Submission(datasets=datasets, standard=standard, version=version, library=library, define=define)
 
 
 def expected_rows(folder: Path) -> list[Row]:

@@ -151,7 +151,6 @@ class Submission:
     version: str = "3.4"
     library: object | None = None  # qc.engine.library.Library: the IG's datasets and variables
     define: object | None = None  # qc.engine.define_meta.DefineMetadata when a define.xml is given
-    ct: object | None = None  # a CT lookup (qc.engine.terminology) when a package is available
 
     def by_domain(self, domain: str) -> list[Dataset]:
         """Datasets holding `domain` (split datasets included), or named so."""

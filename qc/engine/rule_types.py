@@ -2,7 +2,8 @@
 
 `Record Data` is the dataset itself; the metadata types give one row per dataset or per
 variable with CORE's column names (dataset_name, variable_label, library_variable_core …);
-`Domain Presence Check` is one row for the whole study, a column per domain present. Every
+`Domain Presence Check` is one row for the whole study, a column per domain present; the
+`... against Define XML` types join the define.xml's metadata (qc.engine.define_meta). Every
 table has `_record`: the 1-based record a finding points at (empty for metadata rows).
 """
 
@@ -21,7 +22,8 @@ RECORD = "_record"
 LONG_ROWS = 2_000_000  # rows of one part of a long (value per row) table
 Builder = Callable[[Dataset, Submission], pd.DataFrame | Iterable[pd.DataFrame]]
 RULE_TYPES: dict[str, Builder] = {}
-STUDY_LEVEL = {"Domain Presence Check"}  # the same table for every dataset: findings about the study
+# The same table for every dataset: findings about the study.
+STUDY_LEVEL = {"Domain Presence Check", "Domain Presence Check against Define XML"}
 
 
 def rule_type(name: str) -> Callable[[Builder], Builder]:
@@ -144,3 +146,41 @@ def domain_presence(dataset: Dataset, submission: Submission) -> pd.DataFrame:
     for found in submission.datasets.values():
         row.setdefault(found.unsplit_name, found.filename)
     return pd.DataFrame([{**row, RECORD: pd.NA}])
+
+
+def _define(submission: Submission):
+    if submission.define is None:
+        raise NotRun("needs a define.xml (validate --define FILE, or define.xml beside the datasets)")
+    return submission.define
+
+
+@rule_type("Dataset Metadata Check against Define XML")
+def dataset_metadata_with_define(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+    return pd.DataFrame([{**_dataset_row(dataset), **_define(submission).dataset(dataset.name), RECORD: 1}])
+
+
+@rule_type("Variable Metadata Check against Define XML")
+def variable_metadata_with_define(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+    """The dataset's variables in their order, then the define.xml's variables of the dataset that
+    it lacks (variable_name empty), each with its define.xml metadata (empty where it has none)."""
+    define = _define(submission)
+    rows = _variable_rows(dataset)
+    theirs = define.variables_of(dataset.name)
+    merged = pd.concat([rows.merge(theirs, left_on="variable_name", right_on="define_variable_name",
+                                   how="left"),
+                        theirs[~theirs["define_variable_name"].isin(rows["variable_name"])]],
+                       ignore_index=True)
+    text_columns = [c for c in merged.columns if merged[c].dtype == object]
+    merged[text_columns] = merged[text_columns].fillna("")
+    merged["define_dataset_name"] = define.dataset(dataset.name)["define_dataset_name"]
+    return merged.assign(**{RECORD: np.arange(1, len(merged) + 1)})
+
+
+@rule_type("Domain Presence Check against Define XML")
+def domain_presence_with_define(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+    """A row per dataset of the define.xml, with the submission's file of that name (null if none)."""
+    datasets = _define(submission).datasets
+    files = {d.name: d.filename for d in submission.datasets.values()}
+    found = datasets["define_dataset_name"].map(files)
+    return datasets.assign(domain=found.where(found.isna(), datasets["define_dataset_name"]),
+                           filename=found, **{RECORD: pd.NA})

@@ -129,9 +129,11 @@ def _in_scope(rule: Rule, submission: Submission) -> list[Dataset]:
 def applies(rule: Rule, dataset: Dataset, submission: Submission) -> bool:
     """Whether the rule's scope (domains, classes, ADaM data structures) includes the dataset."""
     scope = rule.scope
+    standards = {name for name, _ in rule.standards}
     if submission.standard == "ADAMIG" and not dataset.is_adam \
-            or submission.standard in ("SDTMIG", "SENDIG") and dataset.is_adam and rule.standards:
-        return False  # an ADaM rule checks ADaM datasets, an SDTM rule SDTM ones
+            or submission.standard in ("SDTMIG", "SENDIG") and dataset.is_adam and standards \
+            and "ADAMIG" not in standards:
+        return False  # an ADaM rule checks ADaM datasets, an SDTM rule SDTM ones, a rule of both both
     names = {dataset.domain, dataset.name, dataset.unsplit_name} - {""}
     if scope.domains and ALL not in scope.domains and not names & set(scope.domains) \
             and not _supp_pattern(dataset, scope.domains):

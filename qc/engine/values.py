@@ -39,7 +39,10 @@ def is_null(values: pd.Series) -> pd.Series:
 
 
 def as_text(values: pd.Series) -> pd.Series:
-    """Values as text ("" for missing); whole numbers without '.0' (CORE reads 3.0 as '3')."""
+    """Values as text ("" for missing); whole numbers without '.0' (CORE reads 3.0 as '3'); flags
+    as Python writes them ("True", "False"), so that a flag equals the YAML literal `false`."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(str)
     if pd.api.types.is_numeric_dtype(values):
         numbers = values.astype("float64")
         whole = numbers.notna() & np.isfinite(numbers) & (numbers == np.round(numbers))

@@ -22,6 +22,8 @@ def test_is_null_on_text_numbers_and_lists():
 def test_as_text_writes_whole_numbers_without_decimals():
     assert as_text(pd.Series([3.0, 2.5, np.nan])).tolist() == ["3", "2.5", ""]
     assert as_text(pd.Series(["a", None], dtype=object)).tolist() == ["a", ""]
+    # flags as Python writes them, so a flag column equals the YAML literal `false`
+    assert as_text(pd.Series([True, False])).tolist() == ["True", "False"]
 
 
 @pytest.mark.parametrize("value, key", [
