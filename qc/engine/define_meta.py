@@ -1,10 +1,10 @@
 """A define.xml's dataset and variable metadata with CORE's column names, for the rule types that
-compare a submission with its define.xml (`Dataset Metadata Check against Define XML`, `Variable
-Metadata Check against Define XML`, `Domain Presence Check against Define XML`).
+compare a submission with its define.xml (the CORE rule types `... against Define XML`).
 
 Read from the tables of `define.tables` (Define-XML 1.0, 2.0 and 2.1): one row per ItemGroupDef
-(`define_dataset_*`) and one per ItemRef of an ItemGroupDef (`define_variable_*`, with the
-dataset it belongs to). Value-level ItemRefs are not variables of a dataset and are left out.
+(`define_dataset_*`), one per ItemRef of an ItemGroupDef (`define_variable_*`, with the dataset it
+belongs to) and one per value-level ItemRef (`define_vlm_*`, with its where clause), for `Value
+Check against Define XML VLM`.
 """
 
 from __future__ import annotations
@@ -27,11 +27,18 @@ VARIABLE_COLUMNS = ("define_variable_name", "define_variable_label", "define_var
                     "define_variable_has_method", "define_variable_has_comment", "define_variable_format")
 
 
+# One condition of a where clause: (variable, comparator, values), all of a clause's must hold.
+Condition = tuple[str, str, tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class DefineMetadata:
     file: str
     datasets: pd.DataFrame  # DATASET_COLUMNS, a row per ItemGroupDef
     variables: pd.DataFrame  # `dataset` + VARIABLE_COLUMNS, a row per ItemRef of an ItemGroupDef
+    # `dataset`, define_variable_name, the define_vlm_* columns and `where` (Conditions), a row per
+    # value-level ItemRef
+    value_level: pd.DataFrame
 
     def dataset(self, name: str) -> dict:
         """The define.xml's row of dataset `name`; every column empty when it has none."""
@@ -40,6 +47,9 @@ class DefineMetadata:
 
     def variables_of(self, name: str) -> pd.DataFrame:
         return self.variables[self.variables["dataset"] == name].drop(columns="dataset")
+
+    def value_level_of(self, name: str) -> pd.DataFrame:
+        return self.value_level[self.value_level["dataset"] == name].drop(columns="dataset")
 
 
 def read_define_metadata(path: str | Path) -> DefineMetadata:
@@ -80,4 +90,37 @@ def read_define_metadata(path: str | Path) -> DefineMetadata:
                                         for keys in groups["keys"]],
         "define_dataset_variables": [names.get(n.upper(), []) for n in groups["Name"]],
     })
-    return DefineMetadata(str(path), datasets, variables.reset_index(drop=True))
+    return DefineMetadata(str(path), datasets, variables.reset_index(drop=True), _value_level(tables))
+
+
+def _value_level(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each value-level ItemRef with its ItemDef, the variable and dataset it describes, and its
+    where clause as conditions on variable names."""
+    refs, items, clauses = tables["DEFINE_ITEMREFS"], tables["DEFINE_ITEMS"], tables["DEFINE_WHERECLAUSES"]
+    names = dict(zip(items["OID"], items["Name"], strict=True))
+    owners = items[items["ValueListOID"] != ""][["OID", "Name", "ValueListOID"]]
+    group_refs = refs[refs["parent"] == "ItemGroupDef"][["ItemOID", "parent_Name"]].rename(
+        columns={"parent_Name": "owner_dataset", "ItemOID": "owner_OID"})
+    owners = owners.merge(group_refs, left_on="OID", right_on="owner_OID")
+    conditions: dict[str, list[Condition]] = {}
+    if not clauses.empty:
+        for clause in clauses.itertuples():
+            values = tuple(clause.CheckValues.split("; ")) if clause.CheckValues else ()
+            conditions.setdefault(clause.OID, []).append((names.get(clause.ItemOID, ""), clause.Comparator,
+                                                           values))
+    vlm = refs[refs["parent"] == "ValueListDef"].merge(items.add_prefix("item_"), left_on="ItemOID",
+                                                       right_on="item_OID")
+    vlm = vlm.merge(owners[["ValueListOID", "Name", "owner_dataset"]], left_on="parent_OID",
+                    right_on="ValueListOID")
+    return pd.DataFrame({
+        "dataset": vlm["owner_dataset"].str.upper(),
+        "define_variable_name": vlm["Name"],
+        "define_vlm_name": vlm["item_Name"],
+        "define_vlm_label": vlm["item_Label"],
+        "define_vlm_data_type": vlm["item_DataType"],
+        "define_vlm_length": pd.to_numeric(vlm["item_Length"], errors="coerce"),
+        "define_vlm_mandatory": vlm["Mandatory"],
+        "define_vlm_has_codelist": vlm["item_CodeListOID"] != "",
+        "define_vlm_origin_type": vlm["item_OriginType"],
+        "where": [tuple(conditions.get(oid, ())) for oid in vlm["WhereClauseOID"]],
+    }).reset_index(drop=True)

@@ -184,3 +184,57 @@ def domain_presence_with_define(dataset: Dataset, submission: Submission) -> pd.
     found = datasets["define_dataset_name"].map(files)
     return datasets.assign(domain=found.where(found.isna(), datasets["define_dataset_name"]),
                            filename=found, **{RECORD: pd.NA})
+
+
+_TYPE_PATTERNS = {  # Define-XML data types a text value can be checked against
+    "integer": r"[-+]?\d+",
+    "float": r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?",
+    "date": r"\d{4}(-(\d{2}|-)(-(\d{2}|-))?)?",
+    "datetime": r"\d{4}(-(\d{2}|-)(-(\d{2}|-)(T(\d{2}|-)(:(\d{2}|-)(:\d{2}(\.\d+)?)?)?)?)?)?",
+    "time": r"\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?",
+}
+_COMPARATORS = {"EQ": "isin", "IN": "isin", "NE": "notin", "NOTIN": "notin"}
+
+
+def _where(frame: pd.DataFrame, where: tuple) -> pd.Series:
+    """The records a value-level where clause selects: all its conditions hold."""
+    selected = pd.Series(True, index=frame.index)
+    for variable, comparator, values in where:
+        if variable not in frame.columns:
+            return pd.Series(False, index=frame.index)
+        column = as_text(frame[variable])
+        if comparator in _COMPARATORS:
+            inside = column.isin(values)
+            selected &= inside if _COMPARATORS[comparator] == "isin" else ~inside
+        else:
+            number, limit = pd.to_numeric(column, errors="coerce"), float(values[0]) if values else np.nan
+            selected &= {"LT": number < limit, "LE": number <= limit, "GT": number > limit,
+                         "GE": number >= limit}.get(comparator, pd.Series(False, index=frame.index))
+    return selected
+
+
+@rule_type("Value Check against Define XML VLM")
+def values_with_define_vlm(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+    """A row per value a value-level definition describes (its where clause selects the record),
+    with that definition's metadata, `type_check` (the value fits its DataType) and `length_check`
+    (a text value fits its Length). Definitions without a where clause (Define-XML 1.0) select
+    nothing: which records they describe is not said."""
+    frame = dataset.frame
+    parts = []
+    for vlm in _define(submission).value_level_of(dataset.name).itertuples(index=False):
+        if not vlm.where or vlm.define_variable_name not in frame.columns:
+            continue
+        rows = np.flatnonzero(_where(frame, vlm.where).to_numpy())
+        values = as_text(frame[vlm.define_variable_name].iloc[rows]).reset_index(drop=True)
+        pattern = _TYPE_PATTERNS.get(vlm.define_vlm_data_type)
+        typed = values.str.fullmatch(pattern) if pattern else pd.Series(True, index=values.index)
+        long = (vlm.define_vlm_data_type == "text") & (values.str.len() > vlm.define_vlm_length)
+        parts.append(pd.DataFrame({
+            RECORD: rows + 1, "row_number": rows + 1, "variable_name": vlm.define_variable_name,
+            "variable_value": values, "variable_value_length": values.str.len(),
+            **{k: v for k, v in vlm._asdict().items() if k.startswith("define_")},
+            "type_check": typed | (values == ""), "length_check": ~long,
+        }))
+    if not parts:
+        return pd.DataFrame(columns=[RECORD, "row_number", "variable_name", "variable_value"])
+    return pd.concat(parts, ignore_index=True)

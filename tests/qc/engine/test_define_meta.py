@@ -29,3 +29,13 @@ def test_define_1_labels_are_attributes():
     ae = meta.variables_of("AE").set_index("define_variable_name")
     assert ae.loc["STUDYID", "define_variable_label"] == "Study Identifier"
     assert len(meta.datasets) == 22
+
+
+def test_value_level_metadata_with_its_where_clauses():
+    meta = read_define_metadata(reference("pilot3-adam", "define.xml"))
+    first = meta.value_level_of("ADADAS").iloc[0]
+    assert first["define_variable_name"] == "AVAL" and first["define_vlm_data_type"] == "float"
+    assert first["where"] == (("PARAMCD", "EQ", ("ACITM01",)),)
+    # Define-XML 1.0 value lists have no where clauses: which records they describe is not said
+    pilot = read_define_metadata(reference("cdisc-pilot01-sdtm", "define.xml"))
+    assert len(pilot.value_level) and set(pilot.value_level["where"]) == {()}
