@@ -3,7 +3,8 @@
 The fields are CORE's (Authorities, Check, Core, Description, Match Datasets, Operations, Outcome,
 Rule Type, Scope, Sensitivity, Grouping Variables). clinforge's own rules add two optional keys
 that CORE ignores: `Severity` (error, warning or notice; CORE rules have none and count as
-errors) and `Publisher Ids` (the Pinnacle 21 and FDA validator ids the rule implements).
+errors) and `Publisher Ids` (the Pinnacle 21 validator ids the rule implements, `P21`, and the
+published CORE rules that check the same, `CORE`).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Rule:
     cdisc_ids: tuple[str, ...] = ()  # CG0628 ...
     fda_ids: tuple[str, ...] = ()  # FB0606 ...
     p21_ids: tuple[str, ...] = ()  # SD0009 ...
+    core_ids: tuple[str, ...] = ()  # CORE-000022 ...: published CORE rules that check the same
     executability: str = ""
     path: str = ""  # the rule.yml it came from
 
@@ -74,9 +76,9 @@ class Rule:
     def ids(self) -> dict[str, str]:
         """Every identifier the rule carries, by authority, for findings and reports."""
         out = {"rule": self.id}
-        if self.id.startswith("CORE-"):
-            out["core"] = self.id
-        for key, values in (("cdisc", self.cdisc_ids), ("fda", self.fda_ids), ("p21", self.p21_ids)):
+        core = (self.id,) if self.id.startswith("CORE-") else self.core_ids
+        for key, values in (("core", core), ("cdisc", self.cdisc_ids), ("fda", self.fda_ids),
+                            ("p21", self.p21_ids)):
             if values:
                 out[key] = ", ".join(values)
         return out
@@ -116,6 +118,7 @@ def load_rule(path: str | Path) -> Rule:
         cdisc_ids=tuple(_authority_ids(authorities, "CDISC")),
         fda_ids=tuple(_authority_ids(authorities, "FDA")),
         p21_ids=tuple(str(v) for v in data.get("Publisher Ids", {}).get("P21", ()) or ()),
+        core_ids=tuple(str(v) for v in data.get("Publisher Ids", {}).get("CORE", ()) or ()),
         executability=str(data.get("Executability") or ""),
         path=str(source),
     )
