@@ -5,7 +5,7 @@ writes these frames next to the SDTM datasets.
 
 PP: one record per ADPP record. PPTESTCD/PPTEST are CDISC CT PKPARMCD/PKPARM; PPCAT is the
 analyte (PCTEST), PPSPEC the specimen; a value that could not be estimated has PPSTAT
-"NOT DONE" and PPREASND the engine's reason. AUCINT carries its interval in PPSTINT/PPENINT
+"NOT DONE", PPREASND the engine's reason and no units. AUCINT carries its interval in PPSTINT/PPENINT
 as ISO 8601 durations from PPRFTDTC (``P0D``, ``P30D``).
 
 RELREC: SDTMIG 3.4 section 8.2 relates records of a subject by --SEQ with RELTYPE blank
@@ -109,16 +109,17 @@ def build_pp(
     result = compute_result_text(pp["AVAL"])
     missing = pp["AVAL"].isna()
     reason = adpp["_PPREASND"].astype("string").to_numpy() if "_PPREASND" in adpp else pd.NA
+    unit = pp["AVALU"].where(~missing)  # no unit without a result (P21 SD0027, SD0030)
     pp = pp.assign(
         DOMAIN="PP",
         PPTESTCD=pp["PARAMCD"],
         PPTEST=pp["PARAMCD"].map(parameter_names).astype("string"),
         PPCAT=pp["PARCAT1"],
         PPORRES=result,
-        PPORRESU=pp["AVALU"],
+        PPORRESU=unit,
         PPSTRESC=result,
         PPSTRESN=pp["AVAL"].astype(float),
-        PPSTRESU=pp["AVALU"],
+        PPSTRESU=unit,
         PPSTAT=pd.Series("NOT DONE", index=pp.index, dtype="string").where(missing),
         PPREASND=pd.Series(reason, index=pp.index, dtype="string").where(missing),
         PPSPEC=pp["PCSPEC"],
