@@ -135,6 +135,7 @@ def build_adae(
     start_imputation: str = "M",
     end_imputation: str = "M",
     end_max_dates: AdslVars = ("DTHDT", "EOSDT"),
+    start_before_end: bool = False,
     trt_start_date: AdslVar = "TRTSDT",
     trt_start_datetime: AdslVar = "TRTSDTM",
     trt_end_date: AdslVar = "TRTEDT",
@@ -151,7 +152,9 @@ def build_adae(
     """ADAE from SDTM AE (+ SUPPAE) and ADSL.
 
     ASTDTM/ASTDTF/ASTTMF: AESTDTC imputed up to `start_imputation` (first day/month,
-    00:00:00), not before `trt_start_datetime` when the known parts allow it.
+    00:00:00), not before `trt_start_datetime` when the known parts allow it, and with
+    `start_before_end` not after AENDTM either (an AE ending before the infusion did not start
+    on its day; admiral's ADAE template leaves this out, so it is off by default).
     AENDTM/AENDTF/AENTMF: AEENDTC imputed to the last day/month and 23:59:59, not after
     `end_max_dates`. ASTDT/AENDT, ASTDY/AENDY (against `trt_start_date`), TRTEMFL
     (ASTDTM against `trt_start_datetime`, window `teae_window_days` after `trt_end_date`;
@@ -175,19 +178,20 @@ def build_adae(
     )
     adae = derive_vars_dtm(
         adae,
-        new_vars_prefix="AST",
-        dtc="AESTDTC",
-        highest_imputation=start_imputation,
-        min_dates=[trt_start_datetime],
-    )
-    adae = derive_vars_dtm(
-        adae,
         new_vars_prefix="AEN",
         dtc="AEENDTC",
         highest_imputation=end_imputation,
         date_imputation="last",
         time_imputation="last",
         max_dates=list(end_max_dates),
+    )
+    adae = derive_vars_dtm(
+        adae,
+        new_vars_prefix="AST",
+        dtc="AESTDTC",
+        highest_imputation=start_imputation,
+        min_dates=[trt_start_datetime],
+        max_dates=["AENDTM"] if start_before_end else None,
     )
     adae = derive_vars_dtm_to_dt(adae, ["ASTDTM", "AENDTM"])
     adae = derive_vars_dy(adae, reference_date=trt_start_date, source_vars=["ASTDT", "AENDT"])

@@ -305,3 +305,18 @@ def test_first_occurrence_flags_among_teaes(car_t_adae):
 
 def test_adsl_variables_joined(car_t_adae):
     assert car_t_adae["AGE"].tolist() == [50.0] * 4 + [60.0]
+
+
+@pytest.mark.parametrize("start_before_end, start_day", [(False, 1), (True, -2)])
+def test_a_partial_start_is_imputed_no_later_than_the_end_when_asked(start_before_end, start_day):
+    # Started some day in March, ended on 8 March, two days before the infusion on 10 March:
+    # admiral's template imputes the infusion (ASTDY 1 > AENDY -2); bounded by the end, it is 8 March.
+    ae = pd.DataFrame({"STUDYID": ["S"], "USUBJID": ["S-1"], "AESEQ": [1.0], "AESTDTC": ["2024-03"],
+                       "AEENDTC": ["2024-03-08"], "AETERM": ["A"], "AEDECOD": ["A"]})
+    adsl = pd.DataFrame({"STUDYID": ["S"], "USUBJID": ["S-1"], "TRTSDT": [pd.Timestamp("2024-03-10")],
+                         "TRTSDTM": [pd.Timestamp("2024-03-10 10:00")],
+                         "TRTEDT": [pd.Timestamp("2024-03-10")], "DTHDT": [pd.NaT], "EOSDT": [pd.NaT]})
+    out = build_adae(ae, adsl, teae_window_days=None, start_before_end=start_before_end, toxicity_grade=None,
+                     grading_scale=None, lymphodepletion_start=None, condition_flags={}, occurrence_flags={})
+    assert out.loc[0, "ASTDY"] == start_day and out.loc[0, "AENDY"] == -2
+    assert out.loc[0, "ASTDTF"] == "D" and pd.isna(out.loc[0, "TRTEMFL"])
