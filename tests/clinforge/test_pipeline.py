@@ -228,10 +228,11 @@ def test_the_simulator_plants_every_edge_case(planted):
         # a start without time on the infusion day: imputed to the infusion time, emergent
         "AE time imputed to the infusion": infusion_day & (adae["ASTTMF"] == "H")
         & (adae["ASTDTM"] == adae["TRTSDTM"]) & emergent,
-        # a partial start in the infusion month, imputed to the infusion, of an AE that ended
-        # before it: not emergent (the end-before-treatment rule comes first)
+        # a partial start in the infusion month of an AE that ended before the infusion: imputed
+        # no later than its end (start_before_end), so not emergent and ASTDY <= AENDY
         "AE ended before an imputed start": (adae["AENDT"] < adae["TRTSDT"])
-        & (adae["ASTDT"] >= adae["TRTSDT"]) & ~emergent,
+        & (adae["AESTDTC"].str.len() == 7) & (adae["AESTDTC"] == adae["TRTSDT"].dt.strftime("%Y-%m"))
+        & (adae["ASTDT"] <= adae["AENDT"]) & ~emergent,
         # Clast before the interval end and a BLQ sample after it: AUCINT adds the decline
         "AUCINT past Tlast": adpp["AUCINT"] > adpp["AUCLST"] * (1 + 1e-9),
         "age not collected": adsl["AGE"].isna(),

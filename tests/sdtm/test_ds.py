@@ -18,8 +18,9 @@ def test_consent_and_death_as_disposition(study):
     ds = ds_of(study, disposition=[{"SUBJID": "001", "DSDECOD": "Death", "DSSTDAT": "02 SEP 2024"}],
                death=[{"SUBJID": "001", "DTHDAT": "02 SEP 2024"}])
     assert ds[["DSSEQ", "DSCAT", "DSDECOD", "DSTERM", "DSSTDTC", "EPOCH"]].values.tolist() == [
+        # a protocol milestone is in no epoch (SDTMIG 3.4 DS, P21 SD1105)
         [1.0, "PROTOCOL MILESTONE", "INFORMED CONSENT OBTAINED", "INFORMED CONSENT OBTAINED", "2024-03-01",
-         "SCREENING"],
+         ""],
         # no specification collected: DSTERM is the status as collected
         [2.0, "DISPOSITION EVENT", "DEATH", "DEATH", "2024-09-02", "FOLLOW-UP"],
     ]
