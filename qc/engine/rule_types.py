@@ -15,12 +15,14 @@ import numpy as np
 import pandas as pd
 
 from qc.engine.data import Dataset, Submission
+from qc.engine.rule import Rule
 from qc.engine.table import NotRun
 from qc.engine.values import as_text, is_null
 
 RECORD = "_record"
 LONG_ROWS = 2_000_000  # rows of one part of a long (value per row) table
-Builder = Callable[[Dataset, Submission], pd.DataFrame | Iterable[pd.DataFrame]]
+# (dataset, submission, the rule being run) → its table, or the table in parts
+Builder = Callable[[Dataset, Submission, "Rule | None"], pd.DataFrame | Iterable[pd.DataFrame]]
 RULE_TYPES: dict[str, Builder] = {}
 # The same table for every dataset: findings about the study.
 STUDY_LEVEL = {"Domain Presence Check", "Domain Presence Check against Define XML"}
@@ -35,7 +37,7 @@ def rule_type(name: str) -> Callable[[Builder], Builder]:
 
 
 @rule_type("Record Data")
-def record_data(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+def record_data(dataset: Dataset, submission: Submission, rule: Rule | None = None) -> pd.DataFrame:
     # Built once per dataset for all rules: checks derive new frames, they never change this one.
     return dataset.memo("records", lambda: dataset.frame.assign(
         **{RECORD: np.arange(1, len(dataset.frame) + 1)}))
@@ -48,7 +50,7 @@ def _dataset_row(dataset: Dataset) -> dict:
 
 
 @rule_type("Dataset Metadata Check")
-def dataset_metadata(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+def dataset_metadata(dataset: Dataset, submission: Submission, rule: Rule | None = None) -> pd.DataFrame:
     # DOMAIN: the dataset's DOMAIN value, which rules compare the name with (CORE-000598).
     return pd.DataFrame([{**_dataset_row(dataset), "domain": dataset.domain, "DOMAIN": dataset.domain,
                           RECORD: 1}])
@@ -83,13 +85,14 @@ def _longest(values: pd.Series) -> int:
 
 
 @rule_type("Variable Metadata Check")
-def variable_metadata(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+def variable_metadata(dataset: Dataset, submission: Submission, rule: Rule | None = None) -> pd.DataFrame:
     rows = _variable_rows(dataset)
     return rows.assign(**{RECORD: np.arange(1, len(rows) + 1)})
 
 
 @rule_type("Variable Metadata Check against Library Metadata")
-def variable_metadata_with_library(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+def variable_metadata_with_library(dataset: Dataset, submission: Submission, rule: Rule | None = None
+                                   ) -> pd.DataFrame:
     library = submission.library
     if library is None:
         raise NotRun("needs the implementation guide's metadata (clinforge standards import)")
@@ -114,7 +117,8 @@ def variable_metadata_with_library(dataset: Dataset, submission: Submission) -> 
 
 
 @rule_type("Value Check with Dataset Metadata")
-def values_with_dataset_metadata(dataset: Dataset, submission: Submission) -> Iterator[pd.DataFrame]:
+def values_with_dataset_metadata(dataset: Dataset, submission: Submission, rule: Rule | None = None
+                                 ) -> Iterator[pd.DataFrame]:
     """Every value of the dataset as a row (row_number, variable_name, variable_value) with the
     dataset's metadata, in parts of a few variables: the long table of a large dataset would
     hold records × variables rows at once, and one part per variable costs small datasets a
@@ -122,8 +126,9 @@ def values_with_dataset_metadata(dataset: Dataset, submission: Submission) -> It
     frame = dataset.frame
     per_part = max(1, LONG_ROWS // max(len(frame), 1))
     metadata = _dataset_row(dataset)
-    for start in range(0, len(frame.columns), per_part):
-        columns = list(frame.columns[start:start + per_part])
+    chosen = _named_variables(rule, list(frame.columns))
+    for start in range(0, len(chosen), per_part):
+        columns = chosen[start:start + per_part]
         numbers = np.tile(np.arange(1, len(frame) + 1), len(columns))
         names = np.repeat(np.arange(len(columns), dtype=np.int32), len(frame))
         part = pd.DataFrame({
@@ -135,13 +140,29 @@ def values_with_dataset_metadata(dataset: Dataset, submission: Submission) -> It
         yield part
 
 
+def _named_variables(rule: Rule | None, columns: list[str]) -> list[str]:
+    """The variables whose values the rule can report: a regular expression on variable_name in
+    its check's top-level `all` rules the others out, so their values are never laid out (a flag
+    rule over a large BDS dataset then reads its flags, not its millions of other values)."""
+    check = rule.check if rule is not None else None
+    conditions = check.get("all", ()) if isinstance(check, dict) else check if isinstance(check, list) else ()
+    names = pd.Series(columns, dtype=object)
+    keep = pd.Series(True, index=names.index)
+    for condition in conditions:
+        if isinstance(condition, dict) and condition.get("name") == "variable_name" \
+                and condition.get("operator") in ("matches_regex", "not_matches_regex"):
+            matched = names.str.match(str(condition.get("value")))
+            keep &= matched if condition["operator"] == "matches_regex" else ~matched
+    return [c for c, k in zip(columns, keep, strict=True) if k]
+
+
 def _repeated(value: object, rows: int) -> pd.Categorical:
     """One value on every row, stored once (a category), not once per row."""
     return pd.Categorical.from_codes(np.zeros(rows, dtype=np.int8), categories=[value])
 
 
 @rule_type("Domain Presence Check")
-def domain_presence(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+def domain_presence(dataset: Dataset, submission: Submission, rule: Rule | None = None) -> pd.DataFrame:
     row = {}
     for found in submission.datasets.values():
         row.setdefault(found.unsplit_name, found.filename)
@@ -155,12 +176,14 @@ def _define(submission: Submission):
 
 
 @rule_type("Dataset Metadata Check against Define XML")
-def dataset_metadata_with_define(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+def dataset_metadata_with_define(dataset: Dataset, submission: Submission, rule: Rule | None = None
+                                 ) -> pd.DataFrame:
     return pd.DataFrame([{**_dataset_row(dataset), **_define(submission).dataset(dataset.name), RECORD: 1}])
 
 
 @rule_type("Variable Metadata Check against Define XML")
-def variable_metadata_with_define(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+def variable_metadata_with_define(dataset: Dataset, submission: Submission, rule: Rule | None = None
+                                  ) -> pd.DataFrame:
     """The dataset's variables in their order, then the define.xml's variables of the dataset that
     it lacks (variable_name empty), each with its define.xml metadata (empty where it has none)."""
     define = _define(submission)
@@ -177,7 +200,8 @@ def variable_metadata_with_define(dataset: Dataset, submission: Submission) -> p
 
 
 @rule_type("Domain Presence Check against Define XML")
-def domain_presence_with_define(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+def domain_presence_with_define(dataset: Dataset, submission: Submission, rule: Rule | None = None
+                                ) -> pd.DataFrame:
     """A row per dataset of the define.xml, with the submission's file of that name (null if none)."""
     datasets = _define(submission).datasets
     files = {d.name: d.filename for d in submission.datasets.values()}
@@ -214,7 +238,8 @@ def _where(frame: pd.DataFrame, where: tuple) -> pd.Series:
 
 
 @rule_type("Value Check against Define XML VLM")
-def values_with_define_vlm(dataset: Dataset, submission: Submission) -> pd.DataFrame:
+def values_with_define_vlm(dataset: Dataset, submission: Submission, rule: Rule | None = None
+                           ) -> pd.DataFrame:
     """A row per value a value-level definition describes (its where clause selects the record),
     with that definition's metadata, `type_check` (the value fits its DataType) and `length_check`
     (a text value fits its Length). Definitions without a where clause (Define-XML 1.0) select

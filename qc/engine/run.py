@@ -74,7 +74,7 @@ def run_rule(rule: Rule, submission: Submission) -> list[Outcome]:
 
 def _run_on(rule: Rule, dataset: Dataset, submission: Submission) -> Outcome:
     try:
-        built = RULE_TYPES[rule.rule_type](dataset, submission)
+        built = RULE_TYPES[rule.rule_type](dataset, submission, rule)
         parts = [built] if isinstance(built, pd.DataFrame) else built
         return _merged(rule, dataset, [_check(rule, dataset, submission, frame) for frame in parts])
     except NotRun as reason:
