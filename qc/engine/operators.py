@@ -114,8 +114,12 @@ def _mixed(target: pd.Series, other: pd.Series) -> bool:
 
 
 def _normal_text(values: pd.Series) -> pd.Series:
-    """Text without trailing zeros of decimals ('1.0' and '1' alike), for type-insensitive tests."""
+    """Text without trailing zeros of decimals ('1.0' and '1' alike), for type-insensitive tests.
+    A number padded with blanks ('   2', as XPT IDVARVAL often is) is the number, as CORE's
+    float() conversion reads it."""
     out = as_text(values)
+    stripped = out.str.strip()
+    out = out.where(~stripped.str.fullmatch(r"-?\d+(\.\d*)?"), stripped)
     return out.str.replace(r"^(-?\d+)\.0*$", r"\1", regex=True).str.replace(r"^(-?\d+\.\d*?)0+$", r"\1",
                                                                             regex=True)
 

@@ -57,6 +57,13 @@ def test_value_is_reference_names_the_variable_to_compare_and_a_missing_one_is_n
     assert flagged(check, data) == [2, 3]
 
 
+def test_a_number_padded_with_blanks_is_the_number_when_type_insensitive():
+    # the pilot's RELREC.IDVARVAL is right-aligned ("   2"); CORE reads it as 2 (CORE-000206)
+    data = submission(AE=ae(AESEQ=[2.0, 3.0, 4.0], IDVAR=["AESEQ"] * 3, IDVARVAL=["   2", " 3 ", " x4"]))
+    check = leaf("not_equal_to", "IDVARVAL", "IDVAR", value_is_reference=True, type_insensitive=True)
+    assert flagged(check, data) == [3]
+
+
 @pytest.mark.parametrize("operator, values, expected", [
     # a literal list
     ("is_contained_by", ["Y", "N", "X", ""], [1, 2]),
