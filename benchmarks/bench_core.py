@@ -29,12 +29,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pandas as pd
+from run import TreeSampler  # benchmarks/ is on the path when this script runs
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -292,28 +292,6 @@ def collect_core_rules(folder: Path) -> int:
 # Timing
 # ---------------------------------------------------------------------------------------------
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of `root` and all its descendants, from /proc (no psutil in either venv)."""
-    children: dict[int, list[int]] = defaultdict(list)
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children[int(fields[1])].append(int(entry))
-        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo.extend(children.get(pid, []))
-    return total
-
-
 def load() -> str:
     """The 1, 5 and 15 minute load averages, as `uptime` shows them."""
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -321,31 +299,24 @@ def load() -> str:
 
 def timed(command: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None) -> dict:
     """Run `command` as one process; wall and CPU (user+sys of it and its reaped children) time,
-    the largest single-process RSS and the peak RSS summed over its process tree (sampled)."""
+    the largest single-process RSS and the peak PSS summed over its process tree (run.py's
+    sampler: CORE's pool workers share pages after the fork, which summed RSS would count twice)."""
     load_before = load()
     start = time.perf_counter()
     with open(log, "w") as out:
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                                    env={**os.environ, **(env or {})})
-        peak = [0]
-        done = threading.Event()
-
-        def sample() -> None:
-            while not done.wait(0.05):
-                peak[0] = max(peak[0], _tree_rss(process.pid))
-
-        sampler = threading.Thread(target=sample, daemon=True)
+        sampler = TreeSampler(process.pid)
         sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
-        done.set()
-        sampler.join()
+        sampler.stop()
     wall = time.perf_counter() - start
     return {
         "command": " ".join(command), "exit": os.waitstatus_to_exitcode(status), "wall_s": round(wall, 2),
         # ru_* of wait4 covers the process and the descendants it waited for (CORE's pool workers).
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "max_process_rss_mib": round(usage.ru_maxrss / 1024),
-        "peak_tree_rss_mib": round(peak[0] / 2**20),
+        "peak_tree_pss_mib": round(max(sampler.peak_kib, usage.ru_maxrss) / 1024),
         "load_before": load_before, "load_after": load(),
     }
 
