@@ -30,11 +30,13 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
 from run import TreeSampler  # benchmarks/ is on the path when this script runs
+
+from qc.engine.library import vote_order
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -150,27 +152,10 @@ def _sdtm_model(variables: pd.DataFrame, ig_classes: list[dict]) -> dict:
     general = general.sort_values(["Dataset Name", "order"])
 
     def class_variables(rows: pd.DataFrame, exclude: set[str]) -> list[dict]:
-        # Order by majority vote over the domains: a variable goes before another when more
-        # domains have it first (greedy: take the one the fewest remaining ones should precede).
-        # Each domain's order is a sub-order of the model's, so this recovers --STDTC before
-        # --ENDTC and --TERM before --LLT, as the model has them.
-        sequences = [list(g["generic"]) for _, g in rows.groupby("Dataset Name")]
+        # The same majority vote over the domains' orders as clinforge's own library.
+        sequences = [[n for n in g["generic"] if n not in exclude] for _, g in rows.groupby("Dataset Name")]
         first = {row["generic"]: row for _, row in rows[::-1].iterrows()}  # each name's first row
-        names = [n for n in dict.fromkeys(rows["generic"]) if n not in exclude]
-        votes: Counter = Counter()
-        for sequence in sequences:
-            for i, a in enumerate(sequence):
-                for b in sequence[i + 1:]:
-                    votes[(a, b)] += 1
-        ordered: list[str] = []
-        remaining = set(names)
-        while remaining:
-            def before(name: str) -> tuple[int, int]:
-                beaten = sum(votes[(x, name)] > votes[(name, x)] for x in remaining if x != name)
-                return beaten, names.index(name)
-            best = min(remaining, key=before)
-            ordered.append(best)
-            remaining.remove(best)
+        ordered = vote_order(sequences)
         out = []
         for ordinal, name in enumerate(ordered, start=1):
             variable = _library_variable(first[name], name, ordinal)

@@ -6,6 +6,7 @@ Library export (`specs.library_csv`), or the standards clinforge ships (a subset
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -77,11 +78,10 @@ class Library:
     def model_variables(self, dataset: Dataset) -> list[ModelVariable]:
         """The variables the SDTM model allows in the dataset, in model order, `--` unexpanded.
 
-        The IG export has no model, so a general-class dataset gets its class's variables as
-        the union, in order of first appearance, of the IG domains of that class (Findings About
-        adds the Findings domains), grouped as the model groups them: identifiers, then topic
-        and qualifiers, then timing. Other datasets get their IG domain's variables (SUPP-- those
-        of SUPPQUAL). An associated-persons dataset trades USUBJID for the AP identifiers.
+        The IG export has no model, so a general-class dataset gets the model as derived from
+        the IG (`_class_variables`): the identifiers, then its class's topic and qualifiers, then
+        the timing variables. Other datasets get their IG domain's variables (SUPP-- those of
+        SUPPQUAL). An associated-persons dataset trades USUBJID for the AP identifiers.
         CORE reads the model (get_variables_metadata_from_standard_model), which also lists
         variables no IG domain uses (--XDY, --CHDY ...); those are missing here.
         """
@@ -105,23 +105,58 @@ class Library:
 
     @cached_property
     def _class_variables(self) -> dict[str, list[ModelVariable]]:
-        out = {}
-        for dataset_class in GENERAL_CLASSES:
-            classes = {dataset_class} | ({"FINDINGS"} if dataset_class == "FINDINGS ABOUT" else set())
-            seen: dict[str, ModelVariable] = {}
-            for name, spec in self.datasets.items():
-                if spec.dataset_class in classes:
-                    for v in spec.variables:
-                        generic = _generic(v.name, name)
-                        seen.setdefault(generic, ModelVariable(generic, v.role or ""))
-            found = list(seen.values())
-            out[dataset_class] = ([v for v in found if v.role == IDENTIFIER]
-                                  + [v for v in found if v.role not in (IDENTIFIER, TIMING)]
-                                  + [v for v in found if v.role == TIMING])
-        return out
+        """Each general class's variables as the SDTM model orders them, derived from the IG's
+        domains: the identifiers and timing variables of all general-class domains (the model's
+        General Observations class), around the class's own variables; Findings About puts its
+        own (--OBJ) after the Findings variables up to --TEST, as CORE merges the two classes."""
+        general = {name: spec for name, spec in self.datasets.items()
+                   if spec.dataset_class in GENERAL_CLASSES}
+        roles: dict[str, str] = {}
+        sequences: dict[str, list[str]] = {}
+        for name, spec in general.items():
+            sequences[name] = [_generic(v.name, name) for v in spec.variables]
+            for v in spec.variables:
+                roles.setdefault(_generic(v.name, name), v.role or "")
+
+        def ordered(domains: list[str], keep) -> list[ModelVariable]:
+            names = vote_order([[n for n in sequences[d] if keep(roles[n])] for d in domains])
+            return [ModelVariable(n, roles[n]) for n in names]
+
+        identifiers = ordered(list(general), lambda role: role == IDENTIFIER)
+        timing = ordered(list(general), lambda role: role == TIMING)
+        own = {c: ordered([n for n, s in general.items() if s.dataset_class == c],
+                          lambda role: role not in (IDENTIFIER, TIMING)) for c in GENERAL_CLASSES}
+        findings = own["FINDINGS"]
+        names = [v.name for v in findings]
+        cut = names.index("--TEST") + 1 if "--TEST" in names else len(names)
+        about = [v for v in own["FINDINGS ABOUT"] if v.name not in names]
+        own["FINDINGS ABOUT"] = findings[:cut] + about + findings[cut:]
+        return {c: identifiers + own[c] + timing for c in GENERAL_CLASSES}
 
     def class_domains(self, dataset_class: str) -> list[str]:
         return [name for name, spec in self.datasets.items() if spec.dataset_class == dataset_class]
+
+
+def vote_order(sequences: list[list[str]]) -> list[str]:
+    """One order of all names that agrees best with each sequence's order (each domain's
+    variables are a sub-order of the model's): a name goes before another when more sequences
+    have it first; greedily, the name the fewest remaining ones should precede comes next,
+    ties broken by first appearance. Recovers --STDTC before --ENDTC and VISITNUM before --DTC."""
+    names = list(dict.fromkeys(n for sequence in sequences for n in sequence))
+    votes: Counter = Counter()
+    for sequence in sequences:
+        for i, first in enumerate(sequence):
+            for second in sequence[i + 1:]:
+                votes[(first, second)] += 1
+    out: list[str] = []
+    remaining = dict.fromkeys(names)
+    while remaining:
+        def beaten(name: str) -> int:
+            return sum(votes[(other, name)] > votes[(name, other)] for other in remaining if other != name)
+        best = min(remaining, key=beaten)  # min keeps the first of equals: first appearance
+        out.append(best)
+        del remaining[best]
+    return out
 
 
 def infer_class(dataset: Dataset) -> str:

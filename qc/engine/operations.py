@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from qc.engine.data import Dataset
-from qc.engine.library import Library
+from qc.engine.library import GENERAL_CLASSES, Library
 from qc.engine.rule import expand
 from qc.engine.table import Grouped, NotRun, Table, Unsupported
 from qc.engine.values import as_text, date_parts, is_null, regex_part
@@ -291,7 +291,6 @@ def _core_variables(core: str | None) -> Operation:
 OPERATIONS["required_variables"] = _core_variables("Req")
 OPERATIONS["expected_variables"] = _core_variables("Exp")
 OPERATIONS["permissible_variables"] = _core_variables("Perm")
-OPERATIONS["get_column_order_from_library"] = _core_variables(None)
 
 
 def _model_names(table: Table, dataset: Dataset, spec: dict) -> list[str]:
@@ -306,6 +305,17 @@ def _model_names(table: Table, dataset: Dataset, spec: dict) -> list[str]:
 @operation("get_model_column_order")
 def model_column_order(table: Table, spec: dict) -> list[str]:
     return _model_names(table, table.dataset, {})
+
+
+@operation("get_column_order_from_library")
+def library_column_order(table: Table, spec: dict) -> list[str]:
+    """The order CORE checks variables against: for a general-class dataset the model's class
+    variables (identifiers, topic and qualifiers, timing), in which the IG domain's own are
+    merged; for any other dataset its IG domain's variables."""
+    library = _library(table)
+    if library.dataset_class(table.dataset) in GENERAL_CLASSES:
+        return _model_names(table, table.dataset, spec)
+    return _core_variables(None)(table, spec)
 
 
 @operation("get_model_filtered_variables")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from qc.engine.data import dataset_from_frame
-from qc.engine.library import adam_structure
+from qc.engine.library import adam_structure, vote_order
 from tests.qc.engine.build import library
 
 GUIDE = library(
@@ -40,6 +40,27 @@ def test_model_variables_of_other_datasets_are_their_guides():
     assert names(pd.DataFrame({"STUDYID": ["S"], "DOMAIN": ["DM"]}), "DM") == ["STUDYID", "USUBJID", "ARMCD"]
     supp = pd.DataFrame({"STUDYID": ["S"], "RDOMAIN": ["AE"]})
     assert names(supp, "SUPPAE") == ["STUDYID", "QNAM"]
+
+
+def test_vote_order_follows_the_majority_of_the_domains_orders():
+    # AE lists --DTC before VISITNUM once; DS and LB list VISITNUM first: the model order wins
+    domains = [["--SEQ", "--DTC", "VISITNUM"], ["--SEQ", "VISITNUM", "VISIT", "--DTC"],
+               ["VISITNUM", "--DTC", "--DY"]]
+    assert vote_order(domains) == ["--SEQ", "VISITNUM", "VISIT", "--DTC", "--DY"]
+    # first appearance decides between names no domain orders
+    assert vote_order([["B"], ["A"]]) == ["B", "A"]
+
+
+def test_model_timing_variables_of_all_general_classes_in_a_domains_order():
+    guide = library(
+        ("AE", "EVENTS", [("STUDYID", "Identifier", "Req"), ("AETERM", "Topic", "Req"),
+                          ("AEDTC", "Timing", "Perm")]),
+        ("LB", "FINDINGS", [("STUDYID", "Identifier", "Req"), ("LBTESTCD", "Topic", "Req"),
+                            ("VISITNUM", "Timing", "Exp"), ("LBDTC", "Timing", "Exp")]))
+    frame = pd.DataFrame({"STUDYID": ["S"], "DOMAIN": ["DS"], "DSTERM": ["X"]})
+    found = [v.name for v in guide.model_variables(dataset_from_frame("DS", frame))]
+    # VISITNUM comes from a Findings domain but is a timing variable of every general class
+    assert found == ["STUDYID", "--TERM", "VISITNUM", "--DTC"]
 
 
 def test_wildcard_variables_of_the_model():

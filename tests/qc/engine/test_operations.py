@@ -95,6 +95,20 @@ def test_model_column_order_and_its_filter_from_the_guides_class():
     assert found["$timing"] == ["CESTDTC", "EPOCH"]
 
 
+def test_library_column_order_is_the_models_for_a_general_class_and_the_guides_otherwise():
+    guide = library(
+        ("AE", "EVENTS", [("STUDYID", "Identifier", "Req"), ("AETERM", "Topic", "Req"),
+                          ("AESTDTC", "Timing", "Exp")]),
+        ("SV", "SPECIAL PURPOSE", [("STUDYID", "Identifier", "Req"), ("VISITNUM", "Timing", "Req")]),
+        ("LB", "FINDINGS", [("STUDYID", "Identifier", "Req"), ("LBTESTCD", "Topic", "Req"),
+                            ("VISITNUM", "Timing", "Exp"), ("LBDTC", "Timing", "Exp")]))
+    data = submission(guide, AE=frame("AE", AETERM=["X"]), SV=frame("SV", VISITNUM=[1]))
+    order = {"id": "$lib", "operator": "get_column_order_from_library"}
+    # CORE-000852: AE's order holds the model's timing variables (VISITNUM, --DTC) too
+    assert values(data, "AE", order)["$lib"] == ["STUDYID", "AETERM", "AESTDTC", "VISITNUM", "AEDTC"]
+    assert values(data, "SV", order)["$lib"] == ["STUDYID", "VISITNUM"]
+
+
 def test_parent_model_column_order_per_supp_record():
     guide = library(("AE", "EVENTS", [("STUDYID", "Identifier", "Req"), ("AETERM", "Topic", "Req")]),
                     ("LB", "FINDINGS", [("STUDYID", "Identifier", "Req"), ("LBTESTCD", "Topic", "Req")]))
