@@ -400,6 +400,17 @@ def compare(core: tuple[Cells, dict], clin: tuple[Cells, dict], rules: list[str]
 
 # ---------------------------------------------------------------------------------------------
 
+def clinforge_store(folder: Path) -> dict[str, str]:
+    """The environment for clinforge processes that use a store holding the same SDTMIG 3.4 and
+    CT 2025-03-28 as CORE's cache, imported from ../shared/reference on first use."""
+    env = {"CLINFORGE_DATA": str(folder), "PYTHONPATH": str(ROOT)}
+    if not (folder / "ig").exists():
+        for command in (["standards", "import", str(SDTMIG)], ["ct", "import", str(CT_FILE)]):
+            subprocess.run([sys.executable, "-m", "clinforge.cli", *command, "-q"],
+                           env={**os.environ, **env}, check=True)
+    return env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "core")
@@ -419,12 +430,8 @@ def main() -> None:
     build_core_cache(cache)  # about a second; always rebuilt so that it follows this code
     n_rules = collect_core_rules(out / "rules")
     rules = sorted(p.stem for p in (out / "rules").glob("*.yml"))
-    clinforge_data = out / "clinforge-data"
     clin = [sys.executable, "-m", "clinforge.cli"]
-    env = {"CLINFORGE_DATA": str(clinforge_data), "PYTHONPATH": str(ROOT)}
-    if not (clinforge_data / "ig").exists():  # the same SDTMIG 3.4 and CT 2025-03-28 for clinforge
-        for command in (["standards", "import", str(SDTMIG)], ["ct", "import", str(CT_FILE)]):
-            subprocess.run([*clin, *command, "-q"], env={**os.environ, **env}, check=True)
+    env = clinforge_store(out / "clinforge-data")
 
     results: dict = {"core_cli_commit": commit, "rules": n_rules, "cpus": os.cpu_count()}
     core_report = out / "core-report"

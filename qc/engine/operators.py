@@ -30,6 +30,7 @@ from qc.engine.values import (
     regex_part,
     timestamps,
 )
+from specs.vector import per_distinct
 
 Operator = Callable[[Table, dict], pd.Series]
 OPERATORS: dict[str, Operator] = {}
@@ -90,8 +91,11 @@ def _pair(table: Table, condition: dict) -> tuple[pd.Series, pd.Series, pd.Serie
             if table.has(name):
                 rows = names == name
                 other[rows] = table.column(name)[rows]
-    other = _series(table, other)
-    both_null = is_null(target) & is_null(other)
+    # A literal is prepared once, as a one-row column, and compared as a scalar: broadcast to
+    # every row it would cost a text conversion per record.
+    scalar = not isinstance(other, pd.Series | list | tuple | set | dict)
+    other = pd.Series([other], dtype=object) if scalar else _series(table, other)
+    both_null = is_null(target) & (bool(is_null(other).iloc[0]) if scalar else is_null(other))
     if condition.get("round_values"):
         target, other = as_number(target).round(), as_number(other).round()
     if condition.get("type_insensitive") or _mixed(target, other):
@@ -100,7 +104,7 @@ def _pair(table: Table, condition: dict) -> tuple[pd.Series, pd.Series, pd.Serie
         target, other = as_text(target), as_text(other)
     else:
         other = as_number(other)
-    return target, other, both_null
+    return target, (other.iloc[0] if scalar else other), both_null
 
 
 def _numeric(values: pd.Series) -> bool:
@@ -128,8 +132,9 @@ def _equality(case_insensitive: bool, negate: bool) -> Operator:
     def check(table: Table, condition: dict) -> pd.Series:
         target, other, both_null = _pair(table, condition)
         if case_insensitive:
-            target, other = as_text(target).str.lower(), as_text(other).str.lower()
-        same = (target == other).fillna(False).astype(bool)
+            target = as_text(target).str.lower()
+            other = as_text(other).str.lower() if isinstance(other, pd.Series) else str(other).lower()
+        same = pd.Series(target == other, index=target.index).fillna(False).astype(bool)
         return ~both_null & (~same if negate else same)
 
     return check
@@ -439,11 +444,9 @@ def _raw(table: Table, name: Any) -> Any:
 # --- dates --------------------------------------------------------------------------------------
 
 def _dates(compare: Callable, name: str) -> Operator:
-    def check(table: Table, condition: dict) -> pd.Series:
-        target = date_parts(_target(table, condition))
-        other = date_parts(_series(table, _comparator(table, condition)))
+    def compared(target: pd.Series, other: pd.Series, component: str | None) -> pd.Series:
+        target, other = date_parts(target), date_parts(other)
         comparable = target["valid"] & other["valid"] & (target["precision"] > 0) & (other["precision"] > 0)
-        component = condition.get("date_component")
         if component and component != "auto":
             left, right = target[component], other[component]
             result = compare(left, right) & left.notna() & right.notna()
@@ -461,6 +464,15 @@ def _dates(compare: Callable, name: str) -> Operator:
             differs = target["precision"] != other["precision"]
             result = (result & ~differs) if name == "eq" else (result | differs)
         return (comparable & result.fillna(False)).astype(bool)
+
+    def check(table: Table, condition: dict) -> pd.Series:
+        # Judged once per distinct pair of values: a large dataset holds few distinct dates, and
+        # its parsed parts and instants would otherwise be laid out per record.
+        component = condition.get("date_component")
+        target, other = as_text(_target(table, condition)), _comparator(table, condition)
+        if isinstance(other, pd.Series):
+            return per_distinct(lambda t, o: compared(t, o, component), target, as_text(other))
+        return per_distinct(lambda t: compared(t, as_text(constant(other, t.index)), component), target)
 
     return check
 

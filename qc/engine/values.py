@@ -10,6 +10,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from specs.vector import per_distinct
 
@@ -31,8 +33,11 @@ def is_null(values: pd.Series) -> pd.Series:
         return values.isna()
     missing = values.isna()
     if values.dtype == object:
-        if pd.api.types.infer_dtype(values, skipna=True) in ("integer", "floating", "boolean", "decimal"):
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind in ("integer", "floating", "boolean", "decimal"):
             return missing
+        if kind in ("string", "empty"):
+            return missing | (values == "")
         # .str.len() measures lists and sets as well as text; other objects give NaN.
         return missing | (values.str.len() == 0)
     return missing | (values.astype("str") == "")
@@ -44,15 +49,26 @@ def as_text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values):
         return values.astype(str)
     if pd.api.types.is_numeric_dtype(values):
-        numbers = values.astype("float64")
-        whole = numbers.notna() & np.isfinite(numbers) & (numbers == np.round(numbers))
-        out = numbers.astype(str).where(~whole, numbers.where(whole).round().astype("Int64").astype(str))
-        return out.where(numbers.notna(), "").astype(str)
+        return _number_text(values.astype("float64"))
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.dt.strftime("%Y-%m-%d").fillna("").astype(str)
     if values.dtype == object:
         return values.astype("str").where(values.notna(), "")
     return values.astype("str").fillna("")
+
+
+def _number_text(numbers: pd.Series) -> pd.Series:
+    """Whole numbers as integers (Arrow's integer cast; exact below 2**53), others as Python
+    writes them (once per distinct value); "" for missing."""
+    whole = (numbers.notna() & (numbers.abs() < 2.0 ** 53) & (numbers == np.round(numbers))).to_numpy()
+    out = np.full(len(numbers), "", dtype=object)
+    if whole.any():
+        integers = pa.array(numbers.to_numpy()[whole].astype(np.int64))
+        out[whole] = pc.cast(integers, pa.string()).to_numpy(zero_copy_only=False)
+    other = ~whole & numbers.notna().to_numpy()
+    if other.any():
+        out[other] = per_distinct(lambda v: v.astype(str), numbers[other]).to_numpy()
+    return pd.Series(out, index=numbers.index, dtype="str")
 
 
 def key_text(values: pd.Series) -> pd.Series:
