@@ -105,7 +105,10 @@ def _fill(sheet, header: list[str], rows: list[list]) -> None:
         values = [len(str(title))] + [len(str(r[position - 1])) for r in rows[:500]
                                       if r[position - 1] is not None]
         sheet.column_dimensions[get_column_letter(position)].width = min(MAX_WIDTH, max(values) + 2)
+    # Only a row with a wrapped (long) value is more than one line high, so only its cells need
+    # aligning to the top; styling every cell cost most of the report's time on large results.
     for line in sheet.iter_rows(min_row=2):
-        for cell in line:
-            cell.alignment = Alignment(vertical="top", wrap_text=isinstance(cell.value, str)
-                                       and len(cell.value) > MAX_WIDTH)
+        wrapped = [isinstance(cell.value, str) and len(cell.value) > MAX_WIDTH for cell in line]
+        if any(wrapped):
+            for cell, wrap in zip(line, wrapped, strict=True):
+                cell.alignment = Alignment(vertical="top", wrap_text=wrap)

@@ -125,7 +125,7 @@ def load_rule(path: str | Path) -> Rule:
 
 
 def load_rules(paths: Iterable[str | Path]) -> list[Rule]:
-    """Every rule.yml under each path (a rule file or a folder of rule folders), sorted by id.
+    """Every rule under each path (a rule file, a folder of rule folders or of rule files), by id.
 
     All malformed files are reported together.
     """
@@ -134,7 +134,13 @@ def load_rules(paths: Iterable[str | Path]) -> list[Rule]:
         if path.is_file():
             files.append(path)
         elif path.is_dir():
-            files += sorted(path.rglob("rule.yml"))
+            # A folder of rule folders (cdisc-open-rules), else of rule files (CORE's local rules).
+            found = sorted(path.rglob("rule.yml")) or sorted(p for p in path.rglob("*")
+                                                            if p.suffix in (".yml", ".yaml"))
+            if not found:
+                raise SpecError([Problem(str(path), 0, "no rule files in this folder (rule.yml in rule "
+                                                       "folders, or *.yml / *.yaml files)")])
+            files += found
         else:
             raise SpecError([Problem(str(path), 0, "no such rule file or folder")])
     rules, problems = [], []
