@@ -3,9 +3,10 @@
 Writes a simulated SDTM folder once (Parquet: DM with one record per subject, LB with `--records`
 records spread over the subjects, seeded), then runs `clinforge validate FOLDER --no-suites` as
 one whole process: clinforge's catalogue, the CT checks and the built-in rules, against SDTMIG 3.4
-and CDISC CT 2025-03-28 imported from ../shared/reference into a store of its own (as bench_core.py). Wall time, CPU time and peak
-memory (summed PSS of the process tree, `run.TreeSampler`) are printed; the targets are 120 s and
-8 GiB on the 2-core machine. A few records carry planted errors, so reporting is timed too.
+and CDISC CT 2025-03-28 imported from ../shared/reference into a store of its own (as
+bench_core.py). Wall time, CPU time and peak memory (summed PSS of the process tree,
+`run.TreeSampler`) are printed; the targets are 120 s and 8 GiB on the 2-core machine. A few
+records carry planted errors, so reporting is timed too.
 
     python benchmarks/bench_lb.py                          # 10,000,000 records, 20,000 subjects
     python benchmarks/bench_lb.py --records 100000 --subjects 200 --work /tmp/lb   # a quick try
@@ -87,7 +88,8 @@ def simulate(records: int, subjects: int, seed: int) -> dict[str, pd.DataFrame]:
         "LBSTRESU": unit, "LBSTNRLO": pick["lo"].astype(float), "LBSTNRHI": pick["hi"].astype(float),
         "LBNRIND": nrind, "LBBLFL": np.where(visit == 1, "Y", ""),
         "VISITNUM": np.array([v[0] for v in VISITS], dtype=float)[visit],
-        "VISIT": np.array([v[1] for v in VISITS])[visit], "EPOCH": np.where(visit == 0, "SCREENING", "TREATMENT"),
+        "VISIT": np.array([v[1] for v in VISITS])[visit],
+        "EPOCH": np.where(visit == 0, "SCREENING", "TREATMENT"),
         "LBDTC": np.datetime_as_string(date), "LBDY": (day + (planted & (test % 2 == 1))).astype(float),
     })
     return {"dm": dm, "lb": lb}
@@ -122,7 +124,8 @@ def validate(folder: Path, report: Path, env: dict[str, str]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=10_000_000)
     parser.add_argument("--subjects", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
