@@ -534,12 +534,18 @@ def is_unique_set(table: Table, condition: dict) -> pd.Series:
 
 @operator("is_not_unique_relationship", complement="is_unique_relationship")
 def is_not_unique_relationship(table: Table, condition: dict) -> pd.Series:
-    """A non-null value of either side maps to more than one value (null included) of the other."""
+    """A non-null value of either side maps to more than one value (null included) of the other;
+    with `within` (a variable or list), within each group of those variables' values (AVALC and
+    AVAL within PARAMCD)."""
     left = _columns(table, condition["name"])
     right = _columns(table, condition.get("value"))
+    within = _columns(table, condition.get("within"))
     keys = _key_frame(table, left + right)
     left_key = keys[left].agg("\x1f".join, axis=1) if len(left) > 1 else keys[left[0]]
     right_key = keys[right].agg("\x1f".join, axis=1) if len(right) > 1 else keys[right[0]]
+    if within:
+        group = _key_frame(table, within).agg("\x1f".join, axis=1)
+        left_key, right_key = group + "\x1e" + left_key, group + "\x1e" + right_key
     left_null = (keys[left] == "").any(axis=1)
     right_null = (keys[right] == "").any(axis=1)
     both_null = left_null & right_null

@@ -231,6 +231,22 @@ def test_is_not_unique_set_with_a_regex_compares_dates_to_the_day():
     assert flagged(check, submission(EG=eg), dataset="EG") == [1, 2]
 
 
+@pytest.mark.parametrize("within, expected", [
+    # NEG is 0 in test A and 1 in test B, which is no conflict; in test B NEG is also 3
+    ("LBTESTCD", [3, 5]),
+    # across tests NEG is 0, 1 and 3, and 1 is both POS and NEG
+    (None, [1, 2, 3, 4, 5]),
+])
+def test_is_not_unique_relationship_within_a_group(within, expected):
+    lb = pd.DataFrame({"STUDYID": ["S"] * 5, "DOMAIN": ["LB"] * 5, "USUBJID": ["1"] * 5,
+                       "LBTESTCD": ["A", "A", "B", "B", "B"],
+                       "LBSTRESC": ["NEG", "POS", "NEG", "POS", "NEG"],
+                       "LBSTRESN": [0.0, 1.0, 1.0, 2.0, 3.0]})
+    extra = {"within": within} if within else {}
+    check = leaf("is_not_unique_relationship", "LBSTRESC", "LBSTRESN", **extra)
+    assert flagged(check, submission(LB=lb), dataset="LB") == expected
+
+
 @pytest.mark.parametrize("operator, values, expected", [
     ("empty", ["", "Y", " "], [1]),
     # a blank is a value (CORE-000170 reports --LOBXFL " ")
