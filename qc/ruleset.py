@@ -90,17 +90,27 @@ def findings_of(outcome: Outcome, submission: Submission) -> list[Finding]:
     ids = _ids(rule)
     out = []
     for hit in outcome.hits.to_dict("records"):
-        values = [str(hit[n]) for n in names]
-        value = values[0] if len(values) == 1 else "; ".join(f"{n}={v}" for n, v in zip(names, values,
-                                                                                        strict=True))
+        variable, shown = _shown(names, hit)
+        value = shown[0][1] if len(shown) == 1 else "; ".join(f"{n}={v}" for n, v in shown)
         record = hit["record"]
         seq = hit["seq"]
         out.append(Finding(
-            rule=rule.id, severity=rule.severity, dataset=outcome.dataset, variable=", ".join(names),
+            rule=rule.id, severity=rule.severity, dataset=outcome.dataset, variable=variable,
             usubjid=str(hit["usubjid"] or ""), seq=None if pd.isna(seq) else float(seq),
             row=None if pd.isna(record) else int(record), value=value, message=message, **ids,
         ))
     return out
+
+
+def _shown(names: list[str], hit: dict) -> tuple[str, list[tuple[str, str]]]:
+    """The finding's variable and its (name, value) pairs. A value check reports the variable
+    whose value it judged (variable_name) and that value under its own name, not the names of
+    the engine's long table."""
+    if "variable_name" in names:
+        variable = str(hit["variable_name"])
+        return variable, [(variable if n == "variable_value" else n, str(hit[n]))
+                          for n in names if n != "variable_name"]
+    return ", ".join(names), [(n, str(hit[n])) for n in names]
 
 
 def rule_run(outcome: Outcome, findings: int) -> RuleRun:

@@ -536,7 +536,8 @@ def is_unique_set(table: Table, condition: dict) -> pd.Series:
 def is_not_unique_relationship(table: Table, condition: dict) -> pd.Series:
     """A non-null value of either side maps to more than one value (null included) of the other;
     with `within` (a variable or list), within each group of those variables' values (AVALC and
-    AVAL within PARAMCD)."""
+    AVAL within PARAMCD); with `ignore_null: true`, records with a null on either side are left
+    out (AVAL 3 with AVALC "3" here and no AVALC there is no conflict). Both are clinforge's."""
     left = _columns(table, condition["name"])
     right = _columns(table, condition.get("value"))
     within = _columns(table, condition.get("within"))
@@ -548,7 +549,7 @@ def is_not_unique_relationship(table: Table, condition: dict) -> pd.Series:
         left_key, right_key = group + "\x1e" + left_key, group + "\x1e" + right_key
     left_null = (keys[left] == "").any(axis=1)
     right_null = (keys[right] == "").any(axis=1)
-    both_null = left_null & right_null
+    both_null = (left_null | right_null) if condition.get("ignore_null") else left_null & right_null
 
     def violations(key: pd.Series, key_null: pd.Series, other: pd.Series) -> pd.Series:
         pairs = pd.DataFrame({"key": key, "other": other})[~key_null & ~both_null].drop_duplicates()

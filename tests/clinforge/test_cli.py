@@ -198,14 +198,14 @@ def test_json_summary_lists_the_warnings(tmp_path):
 
 
 def test_latin1_reads_the_pilot_ts_as_asked(tmp_path):
-    # Latin-1 reads 0x92 as a C1 control: no warning, and the finding names that character.
+    # Latin-1 reads 0x92 as a C1 control: no warning, and the finding shows that character.
     folder = _pilot_ts(tmp_path)
     report = tmp_path / "report"
     result = invoke("validate", folder, "--encoding", "latin-1", "--report", report, "--json")
     assert result.exit_code == 1, result.output
     assert "warnings" not in json.loads(result.output)
     (first, *_) = [f for f in json.loads((report / "findings.json").read_text()) if f["rule"] == "DS-ASCII"]
-    assert first["row"] == 9 and "(U+0092)" in first["message"]
+    assert first["row"] == 9 and first["variable"] == "TSVAL" and "\u0092" in first["value"]
 
 
 def test_unknown_encoding_is_a_usage_error():

@@ -247,6 +247,16 @@ def test_is_not_unique_relationship_within_a_group(within, expected):
     assert flagged(check, submission(LB=lb), dataset="LB") == expected
 
 
+@pytest.mark.parametrize("ignore_null, expected", [(False, [1, 2]), (True, [])])
+def test_is_not_unique_relationship_ignoring_nulls(ignore_null, expected):
+    # LBSTRESN 0 is NEG on one record and has no LBSTRESC on the other
+    lb = pd.DataFrame({"STUDYID": ["S"] * 2, "DOMAIN": ["LB"] * 2, "USUBJID": ["1"] * 2,
+                       "LBSTRESC": ["NEG", ""], "LBSTRESN": [0.0, 0.0]})
+    extra = {"ignore_null": True} if ignore_null else {}
+    check = leaf("is_not_unique_relationship", "LBSTRESN", "LBSTRESC", **extra)
+    assert flagged(check, submission(LB=lb), dataset="LB") == expected
+
+
 @pytest.mark.parametrize("operator, values, expected", [
     ("empty", ["", "Y", " "], [1]),
     # a blank is a value (CORE-000170 reports --LOBXFL " ")
