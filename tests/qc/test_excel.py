@@ -40,8 +40,8 @@ def test_sheets_and_cells(tmp_path: Path):
     rows = book["Issue Summary"].iter_rows(min_row=2, values_only=True)
     issue = [r for r in rows if r[0] == "XD-SUBJ-IN-DM"]
     assert issue == [("XD-SUBJ-IN-DM", "XD-SUBJ-IN-DM, CORE-000201, CG0029, SD0064", "error", "AE", "USUBJID",
-                      None, "USUBJID is not in DM: add the subject to DM or correct USUBJID.", 1, 0, "explained",
-                      None)]
+                      None, "USUBJID is not in DM: add the subject to DM or correct USUBJID.", 1, 0,
+                      "explained", None)]
     details = list(book["Details"].iter_rows(values_only=True))
     assert details[0][:6] == ("Dataset", "Record", "USUBJID", "Seq", "Variables", "Values")
     assert ("AE", 2, "S-9", 1, "USUBJID", "S-9") in [d[:6] for d in details]
