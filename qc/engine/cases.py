@@ -2,8 +2,9 @@
 
 A rule folder holds `rule.yml` and cases `positive/NN/` (no finding expected) and
 `negative/NN/` (the findings in `results/results.csv`: Dataset, Record, Variable, Value). A case's
-`data/` has one CSV per dataset, `_datasets.csv` (Filename, Label, and for ADaM Class, Subclass as
-define.xml would declare them), `_variables.csv` (dataset,
+`data/` has one CSV per dataset, `_datasets.csv` (Filename, Label, for ADaM Class, Subclass as
+define.xml would declare them, and optionally Size, the file size in bytes the dataset stands
+for), `_variables.csv` (dataset,
 variable, label, type, length), `.env` (PRODUCT, VERSION) and, for the rules that compare a
 submission with its define.xml, `define.xml`. clinforge's own catalogue uses the
 same layout, so one harness checks both.
@@ -69,7 +70,7 @@ def read_case(folder: Path, libraries: dict[str, Library] | None = None, standar
         ordered = tuple(infos.get(c) or VariableInfo(c, order=i) for i, c in enumerate(frame.columns))
         row = listed.get(stem, {})
         datasets[stem.upper()] = Dataset(name=stem.upper(), frame=frame, label=row.get("Label", ""),
-                                         filename=path.name, size=path.stat().st_size, variables=ordered,
+                                         filename=path.name, size=_size(row, path), variables=ordered,
                                          declared_class=(row.get("Class") or "").strip().upper(),
                                          declared_subclass=(row.get("Subclass") or "").strip().upper())
     standard = env.get("PRODUCT", standard).upper()
@@ -77,6 +78,13 @@ def read_case(folder: Path, libraries: dict[str, Library] | None = None, standar
     library = (libraries or {}).get(standard)
     define = read_define_metadata(data / "define.xml") if (data / "define.xml").is_file() else None
     return Submission(datasets=datasets, standard=standard, version=version, library=library, define=define)
+
+
+def _size(row: dict, path: Path) -> int:
+    """The file size the case's dataset stands for: `Size` in _datasets.csv (a case cannot hold
+    the 5 GB a size rule is about), else the CSV file's."""
+    given = (row.get("Size") or "").strip()
+    return int(given) if given.isdigit() else path.stat().st_size
 
 
 def expected_rows(folder: Path) -> list[Row]:
