@@ -5,7 +5,7 @@ A rule folder holds `rule.yml` and cases `positive/NN/` (no finding expected) an
 `data/` has one CSV per dataset, `_datasets.csv` (Filename, Label, for ADaM Class, Subclass as
 define.xml would declare them, and optionally Size, the file size in bytes the dataset stands
 for), `_variables.csv` (dataset,
-variable, label, type, length), `.env` (PRODUCT, VERSION) and, for the rules that compare a
+variable, label, type, length, and optionally format), `.env` (PRODUCT, VERSION) and, for the rules that compare a
 submission with its define.xml, `define.xml`. clinforge's own catalogue uses the
 same layout, so one harness checks both.
 """
@@ -50,9 +50,9 @@ def read_case(folder: Path, libraries: dict[str, Library] | None = None, standar
     listed = {r["Filename"].lower(): r for r in _csv(data / "_datasets.csv")}
     variables: dict[str, list[VariableInfo]] = {}
     for position, row in enumerate(_variable_rows(data / "_variables.csv")):
-        dataset, name, label, kind, length = row
+        dataset, name, label, kind, length, sas_format = row
         variables.setdefault(dataset.lower(), []).append(VariableInfo(
-            name=name, label=label, type=kind, order=position,
+            name=name, label=label, type=kind, order=position, format=sas_format,
             length=int(float(length)) if length.replace(".", "", 1).isdigit() else None))
     datasets = {}
     for path in sorted(data.glob("*.csv")):
@@ -149,14 +149,19 @@ def check_rule(folder: Path, libraries: dict[str, Library] | None = None) -> lis
     return [check_case(rule, case, libraries) for case in cases]
 
 
-def _variable_rows(path: Path) -> list[tuple[str, str, str, str, str]]:
-    """(dataset, variable, label, type, length) rows; some cases add the variable's order
-    after the dataset name, which the header does not list."""
+def _variable_rows(path: Path) -> list[tuple[str, str, str, str, str, str]]:
+    """(dataset, variable, label, type, length, format) rows. A header naming `format` gives
+    the variables' SAS formats (clinforge's cases of format rules); some of CORE's cases add the
+    variable's order after the dataset name, which their header does not list."""
     if not path.is_file():
         return []
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(handle))[1:]
-    return [tuple((r[:1] + r[2:6]) if len(r) == 6 else (r + [""] * 5)[:5]) for r in rows if r]
+        header, *rows = list(csv.reader(handle)) or [[]]
+    names = [h.strip().lower() for h in header]
+    if "format" in names:
+        at = [names.index(n) for n in ("dataset", "variable", "label", "type", "length", "format")]
+        return [tuple(r[i] if i < len(r) else "" for i in at) for r in rows if r]
+    return [tuple((r[:1] + r[2:6]) if len(r) == 6 else (r + [""] * 5)[:5]) + ("",) for r in rows if r]
 
 
 def _env(path: Path) -> dict[str, str]:
