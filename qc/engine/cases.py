@@ -2,12 +2,11 @@
 
 A rule folder holds `rule.yml` and cases `positive/NN/` (no finding expected) and
 `negative/NN/` (the findings in `results/results.csv`: Dataset, Record, Variable, Value). A case's
-`data/` has one CSV per dataset, `_datasets.csv` (Filename, Label, for ADaM Class, Subclass as
-define.xml would declare them, and optionally Size, the file size in bytes the dataset stands
-for), `_variables.csv` (dataset,
-variable, label, type, length, and optionally format), `.env` (PRODUCT, VERSION) and, for the rules that compare a
-submission with its define.xml, `define.xml`. clinforge's own catalogue uses the
-same layout, so one harness checks both.
+`data/` has one CSV per dataset, `_datasets.csv` (Filename, Label; for ADaM Class, Subclass as
+define.xml would declare them; optionally Size, the file size in bytes the dataset stands for),
+`_variables.csv` (dataset, variable, label, type, length, optionally format), `.env` (PRODUCT,
+VERSION) and, for the rules that compare a submission with its define.xml, `define.xml`.
+clinforge's own catalogue uses the same layout, so one harness checks both.
 """
 
 from __future__ import annotations

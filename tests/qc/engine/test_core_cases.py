@@ -21,8 +21,7 @@ import yaml
 
 from qc.engine.cases import PASS, check_rule
 from qc.engine.library import Library
-from specs.library_csv import read_adamig, read_sdtmig
-from tests.reference import reference
+from tests.reference import reference, reference_libraries
 
 RECORD = Path(__file__).with_name("core_pass_rate.json")
 KNOWN = Path(__file__).with_name("core_known_failures.yaml")  # rule id: why its cases fail
@@ -32,11 +31,7 @@ SUITES = {"SDTMIG": ("cdisc-open-rules", "Published"),
 
 @pytest.fixture(scope="module")
 def libraries() -> dict[str, Library]:
-    version, sdtm = read_sdtmig(reference("cdisc-standards", "sdtmig-3.4"))
-    adam_version, adam = read_adamig(reference("cdisc-standards", "adamig-1.3"))
-    sdtmig = Library("SDTMIG", version, sdtm)
-    adamig = Library("ADAMIG", adam_version, adam)
-    return {"SDTMIG": sdtmig, "SENDIG": sdtmig, "TIG": sdtmig, "ADAMIG": adamig}
+    return reference_libraries()
 
 
 def _rule_status(results) -> str:
