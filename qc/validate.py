@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from qc.baseline import changes, load_baseline
-from qc.conformance import RULES
 from qc.dispositions import Disposition, apply_dispositions, load_dispositions
 from qc.engine.library import Library
 from qc.engine.rule import load_rules
 from qc.findings import Finding, RuleText, ValidationResult, severity_rank
 from qc.metadata import define_in, folder_metadata
-from qc.rules import ConformanceRule, run_rules
+from qc.rules import run_rules
 from qc.ruleset import default_rules, rule_text, run_rule_files
 from qc.summary import issues
 from qc.terminology import terminology_rules
@@ -38,7 +37,6 @@ def validate_folder(
     specs: Study | str | Path | None = None,
     define: str | Path | None = None,
     suites_dir: str | Path | None = None,
-    rules: Iterable[ConformanceRule] = RULES,
     rule_files: Iterable[str | Path] | None = None,
     suites: bool = True,
     encoding: str = DEFAULT,
@@ -58,7 +56,7 @@ def validate_folder(
     `suites_dir`, by default `<folder>/expectations/` when `data` is a folder; for frames only
     when `suites_dir` is given; `suites=False` runs the rules alone (Great Expectations is not
     even imported). `rule_files` are CORE-format rule files or folders to run instead of the
-    default rules (clinforge's catalogue, the built-in rules and the CT checks). XPT files are
+    default rules (clinforge's catalogue and the CT checks). XPT files are
     read by `encoding` (specs.encoding); what reading them had to say (values read as
     Windows-1252) is in the result's `warnings`. `dispositions` (qc.dispositions)
     marks known findings explained, waived or to fix; `baseline` (an earlier findings.json)
@@ -77,16 +75,14 @@ def validate_folder(
     else:
         frames = dict(data)
     frames = {name.upper(): frame.reset_index(drop=True) for name, frame in frames.items()}
-    # Rule files named by the user replace the whole default rule set (the catalogue, the
-    # built-in rules and the CT checks): a run of CORE's rules is a run of CORE's rules.
-    rules = tuple(rules) if rule_files is None else ()
+    # Rule files named by the user replace the whole default rule set (the catalogue and the
+    # CT checks): a run of CORE's rules is a run of CORE's rules.
     catalogue = load_rules(default_rules() if rule_files is None else rule_files)
     decisions = Decisions.read(dispositions, baseline)
     metadata = folder_metadata(frames, specs=specs, define=define, folder=folder, store=store,
                                ct_version=ct_version)
-    if rule_files is None:
-        rules += tuple(terminology_rules(metadata.declared(), metadata.codelists, metadata.ct,
-                                         metadata.standard, load_ct_conditions()))
+    rules = () if rule_files is not None else tuple(terminology_rules(
+        metadata.declared(), metadata.codelists, metadata.ct, metadata.standard, load_ct_conditions()))
 
     timings: dict[str, float] = {}
     suite_findings, suite_runs, gx_results = [], [], {}
@@ -151,7 +147,7 @@ def _context(folder: Path | None, guides: dict[str, Library], catalogue: list, r
 
     sources = ", ".join(str(p) for p in rule_files) if rule_files is not None else "clinforge's catalogue"
     engine = [f"clinforge {version('clinforge')}",
-              f"{len(catalogue)} CORE-format rules ({sources})", f"{len(rules)} built-in rules"]
+              f"{len(catalogue)} CORE-format rules ({sources})", f"{len(rules)} CT rules"]
     if suites:
         engine.append(f"expectation suites (Great Expectations {version('great-expectations')})")
     return {

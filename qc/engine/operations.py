@@ -18,6 +18,8 @@ from qc.engine.library import GENERAL_CLASSES, Library
 from qc.engine.rule import expand
 from qc.engine.table import Grouped, NotRun, Table, Unsupported
 from qc.engine.values import as_text, date_parts, is_null, regex_part
+from qc.frames import as_date, as_datetime, seq_column
+from specs.vector import is_in
 
 Operation = Callable[[Table, dict], Any]
 OPERATIONS: dict[str, Operation] = {}
@@ -356,3 +358,87 @@ def dataset_filtered_variables(table: Table, spec: dict) -> list[str]:
 def regex_find_replace(table: Table, spec: dict) -> pd.Series:
     values = as_text(table.column(_target_name(table, spec)))
     return values.str.replace(spec.get("regex", ""), spec.get("replacement", ""), regex=True)
+
+
+# --- clinforge's own operations: checks the CORE format cannot state --------------------------
+
+def _per_record(table: Table, variable: str) -> pd.Series | None:
+    """`variable` on each record: the dataset's own column, else ADSL's value for the subject."""
+    frame = table.frame
+    if variable in frame.columns:
+        return frame[variable]
+    adsl = table.submission.datasets.get("ADSL")
+    if adsl is None or not {"USUBJID", variable} <= set(adsl.frame.columns) or "USUBJID" not in frame.columns:
+        return None
+    values = adsl.frame[variable].set_axis(as_text(adsl.frame["USUBJID"]))
+    return as_text(frame["USUBJID"]).map(values[~values.index.duplicated()])
+
+
+def _optional_date(frame: pd.DataFrame, variable: str) -> pd.Series:
+    if variable in frame.columns:
+        return as_date(frame[variable])
+    return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+
+
+@operation("treatment_emergence")
+def treatment_emergence(table: Table, spec: dict) -> pd.Series:
+    """What TRTEMFL must be on each record by admiral's derive_var_trtemfl: "N" where there is no
+    treatment start or the event ended before it; "Y" where it did not and the event started at
+    or after the treatment start and on or before TRTEDT, or has no start; "" where either may
+    be (a start before treatment that goes on after it). Date-times (ASTDTM, AENDTM, TRTSDTM) are
+    compared where the dataset has ASTDTM and the treatment start time is known, dates otherwise;
+    TRTSDTM, TRTSDT and TRTEDT come from the dataset, else from ADSL. "" on every record of a
+    dataset without TRTEMFL and ASTDT or ASTDTM."""
+    frame = table.frame
+    if "TRTEMFL" not in frame.columns or not {"ASTDT", "ASTDTM"} & set(frame.columns):
+        return pd.Series("", index=frame.index)
+    trtsdtm = _per_record(table, "TRTSDTM")
+    if "ASTDTM" in frame.columns and trtsdtm is not None:
+        start, first = as_datetime(frame["ASTDTM"]), as_datetime(trtsdtm)
+        # an end known to the day may be as late as 23:59:59 (end imputation)
+        end = as_datetime(frame["AENDTM"]) if "AENDTM" in frame.columns else \
+            _optional_date(frame, "AENDT") + pd.Timedelta(hours=23, minutes=59, seconds=59)
+    else:
+        trtsdt = _per_record(table, "TRTSDT")
+        if trtsdt is None or "ASTDT" not in frame.columns:
+            raise NotRun("neither TRTSDTM nor TRTSDT in the dataset or in ADSL "
+                         "(operation treatment_emergence)")
+        start, first, end = as_date(frame["ASTDT"]), as_date(trtsdt), _optional_date(frame, "AENDT")
+    last = _per_record(table, "TRTEDT")
+    last = as_date(last) if last is not None else pd.Series(pd.NaT, index=frame.index)
+    never = first.isna() | (end < first)
+    within = (start >= first) & (last.isna() | (start.dt.normalize() <= last))
+    out = pd.Series("", index=frame.index)
+    out[~never & (start.isna() | within)] = "Y"
+    out[never] = "N"
+    return out
+
+
+@operation("source_record")
+def source_record(table: Table, spec: dict) -> pd.Series:
+    """Why the record's SRCDOM, SRCVAR and SRCSEQ name no source record ("" when they do, and
+    when SRCDOM names a dataset the submission does not hold): SRCVAR is no variable of the
+    source dataset, or no source record of the subject has that --SEQ."""
+    frame = table.frame
+    problem = pd.Series("", index=frame.index)
+    if "SRCDOM" not in frame.columns:
+        return problem
+    domain = as_text(frame["SRCDOM"])
+    srcvar = as_text(frame["SRCVAR"]) if "SRCVAR" in frame.columns else problem
+    srcseq = pd.to_numeric(frame["SRCSEQ"], errors="coerce") if "SRCSEQ" in frame.columns else \
+        pd.Series(float("nan"), index=frame.index)
+    subjects = as_text(frame["USUBJID"]) if "USUBJID" in frame.columns else problem
+    for source in sorted(set(domain[domain != ""]) & set(table.submission.datasets)):
+        rows = domain == source
+        parent = table.submission.datasets[source].frame
+        unknown = rows & (srcvar != "") & ~srcvar.isin(parent.columns)
+        problem[unknown] = f"SRCVAR is not a variable of {source}"
+        seq = seq_column(source, parent)
+        with_seq = rows & srcseq.notna() & (problem == "")
+        if seq is None or "USUBJID" not in parent.columns:
+            problem[with_seq] = f"{source} has no sequence variable to match SRCSEQ"
+            continue
+        keys = as_text(parent["USUBJID"]) + "\x1f" + as_text(pd.to_numeric(parent[seq], errors="coerce"))
+        wanted = subjects + "\x1f" + as_text(srcseq)
+        problem[with_seq & ~is_in(wanted, keys)] = f"no {source} record of the subject with {seq} = SRCSEQ"
+    return problem

