@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from qc.engine.operations import run_operations
-from qc.engine.table import Grouped, Table
+from qc.engine.table import Grouped, NotRun, Table
 from tests.qc.engine.build import library, rule, submission
 
 
@@ -116,3 +117,27 @@ def test_parent_model_column_order_per_supp_record():
     data = submission(guide, SUPPAE=supp, AE=frame("AE", AETERM=["X"]))
     found = values(data, "SUPPAE", {"id": "$m", "operator": "get_parent_model_column_order"})
     assert found["$m"].tolist() == [["STUDYID", "AETERM"], ["STUDYID", "AETERM"]]
+
+
+def test_treatment_emergence_from_adsl_dates_and_not_run_without_a_treatment_start():
+    adsl = pd.DataFrame({"USUBJID": ["1"], "TRTSDT": pd.to_datetime(["2024-05-14"]),
+                         "TRTEDT": pd.to_datetime(["2024-06-14"])})
+    adae = pd.DataFrame({"USUBJID": ["1"] * 4, "TRTEMFL": ["", "", "", ""],
+                         "ASTDT": pd.to_datetime(["2024-05-20", "2024-05-01", "2024-05-01", None]),
+                         "AENDT": pd.to_datetime(["2024-05-21", "2024-05-02", "2024-05-30", None])})
+    found = values(submission(ADSL=adsl, ADAE=adae), "ADAE", {"id": "$e", "operator": "treatment_emergence"})
+    # within treatment; ended before it; started before and goes on (not judged); no start
+    assert found["$e"].tolist() == ["Y", "N", "", "Y"]
+    without = submission(ADSL=adsl.drop(columns=["TRTSDT"]), ADAE=adae)
+    with pytest.raises(NotRun, match="neither TRTSDTM nor TRTSDT"):
+        values(without, "ADAE", {"id": "$e", "operator": "treatment_emergence"})
+
+
+def test_source_record_says_why_a_source_is_not_found():
+    ae = frame("AE", USUBJID=["1"], AESEQ=[1.0])
+    adtte = pd.DataFrame({"USUBJID": ["1"] * 4, "SRCDOM": ["AE", "AE", "AE", "DS"],
+                          "SRCVAR": ["AESEQ", "XX", "AESEQ", "DSSTDTC"], "SRCSEQ": [1.0, 1.0, 2.0, 9.0]})
+    found = values(submission(AE=ae, ADTTE=adtte), "ADTTE", {"id": "$s", "operator": "source_record"})
+    # DS is not among the datasets: not judged
+    assert found["$s"].tolist() == ["", "SRCVAR is not a variable of AE",
+                                    "no AE record of the subject with AESEQ = SRCSEQ", ""]
