@@ -91,8 +91,13 @@ def analysis_sdtm(study: Study, sdtm: dict[str, pd.DataFrame]) -> dict[str, pd.D
     nca = replace(study, adam={k: study.adam[k] for k in ("ADSL", "ADPC", "ADPP")})
     adam_frames = build_adam(nca, sdtm)
     names = {t.value: t.decode or t.value for t in study.codelists["PKPARMCD"].terms}
-    pp = build_pp(adam_frames["ADPP"], adam_frames["ADPC"], parameter_names=names)
-    return {"PP": pp, "RELREC": build_pp_relrec(pp, adam_frames["ADPC"])}
+    adpc = adam_frames["ADPC"]
+    pc = sdtm.get("PC")
+    if pc is not None and "PCTPTREF" in pc and "PCTPTREF" not in adpc:
+        # PPRFTDTC is the reference point PC names in PCTPTREF (SDTMIG: --RFTDTC goes with --TPTREF).
+        adpc = adpc.assign(PCTPTREF=adpc["USUBJID"].map(pc.groupby("USUBJID")["PCTPTREF"].first()))
+    pp = build_pp(adam_frames["ADPP"], adpc, parameter_names=names)
+    return {"PP": pp, "RELREC": build_pp_relrec(pp, adpc)}
 
 
 def adam(study_name: str | Path, sdtm_dir: Path, out: Path, *, output: Output,
