@@ -16,17 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_core import clinforge_store  # benchmarks/ is on the path when this script runs
-from run import TreeSampler
+from bench_core import clinforge_store, timed  # benchmarks/ is on the path when this script runs
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS, TARGET_GIB = 120.0, 8.0
@@ -86,7 +82,7 @@ def simulate(records: int, subjects: int, seed: int) -> dict[str, pd.DataFrame]:
         "LBORRES": text, "LBORRESU": unit, "LBORNRLO": pick["lo"].astype(str),
         "LBORNRHI": pick["hi"].astype(str), "LBSTRESC": text, "LBSTRESN": value,
         "LBSTRESU": unit, "LBSTNRLO": pick["lo"].astype(float), "LBSTNRHI": pick["hi"].astype(float),
-        "LBNRIND": nrind, "LBBLFL": np.where(visit == 1, "Y", ""),
+        "LBNRIND": nrind, "LBBLFL": np.where(within // len(TESTS) == 1, "Y", ""),  # first DAY 1 visit
         "VISITNUM": np.array([v[0] for v in VISITS], dtype=float)[visit],
         "VISIT": np.array([v[1] for v in VISITS])[visit],
         "EPOCH": np.where(visit == 0, "SCREENING", "TREATMENT"),
@@ -102,25 +98,14 @@ def write(frames: dict[str, pd.DataFrame], folder: Path) -> None:
 
 
 def validate(folder: Path, report: Path, env: dict[str, str]) -> dict:
-    """One `clinforge validate` process: wall and CPU seconds, peak MiB, exit status."""
+    """One `clinforge validate` process, timed as bench_core.py times its processes."""
     command = [sys.executable, "-m", "clinforge.cli", "validate", str(folder), "--no-suites", "--quiet",
                "--ct", "2025-03-28", "--report", str(report)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env={**os.environ, **env})
-    sampler = TreeSampler(process.pid)
-    sampler.start()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    sampler.stop()
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):  # 1: findings at or above error, a completed run
-        raise SystemExit(f"clinforge validate failed (exit {code}):\n{process.stderr.read().decode()}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"seconds": seconds, "cpu": cpu, "peak_mib": max(sampler.peak_kib, usage.ru_maxrss) / 1024,
-            "exit": code}
+    log = report.with_suffix(".log")
+    result = timed(command, ROOT, log, env)
+    if result["exit"] not in (0, 1):  # 1: findings at or above error, a completed run
+        raise SystemExit(f"clinforge validate failed (exit {result['exit']}): see {log}")
+    return result
 
 
 def main() -> None:
@@ -138,14 +123,14 @@ def main() -> None:
         print(f"simulated {args.records:,} LB records for {args.subjects:,} subjects in "
               f"{time.perf_counter() - started:.1f} s: {folder}")
     env = clinforge_store(args.work / "clinforge-data")
-    load = os.getloadavg()
     result = validate(folder, args.work / f"report-{args.records}", env)
     summary = json.loads((args.work / f"report-{args.records}" / "summary.json").read_text())
-    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    print(f"clinforge validate --no-suites: {result['seconds']:.1f} s wall, {result['cpu']:.1f} s CPU, "
-          f"peak {result['peak_mib']:,.0f} MiB, exit {result['exit']}")
-    print(f"targets: {TARGET_SECONDS:.0f} s ({'met' if result['seconds'] <= TARGET_SECONDS else 'NOT met'}), "
-          f"{TARGET_GIB:.0f} GiB ({'met' if result['peak_mib'] <= TARGET_GIB * 1024 else 'NOT met'})")
+    print(f"load average before: {result['load_before']}, after: {result['load_after']}")
+    print(f"clinforge validate --no-suites: {result['wall_s']:.1f} s wall, {result['cpu_s']:.1f} s CPU, "
+          f"peak {result['peak_tree_pss_mib']:,} MiB (summed PSS), exit {result['exit']}")
+    met = result["wall_s"] <= TARGET_SECONDS, result["peak_tree_pss_mib"] <= TARGET_GIB * 1024
+    print(f"targets: {TARGET_SECONDS:.0f} s ({'met' if met[0] else 'NOT met'}), "
+          f"{TARGET_GIB:.0f} GiB ({'met' if met[1] else 'NOT met'})")
     print("findings:", summary["findings"], "by rule:", summary["by_rule"])
     print("not run:", sorted({(r["rule"], r["dataset"]) for r in summary["not_run"]}))
 
