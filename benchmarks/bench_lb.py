@@ -2,7 +2,7 @@
 
 Writes a simulated SDTM folder once (Parquet: DM with one record per subject, LB with `--records`
 records spread over the subjects, seeded), then runs `clinforge validate FOLDER --no-suites` as
-one whole process: clinforge's catalogue, the CT checks and the built-in rules, against SDTMIG 3.4
+one whole process: clinforge's catalogue and the CT checks, against SDTMIG 3.4
 and CDISC CT 2025-03-28 imported from ../shared/reference into a store of its own (as
 bench_core.py). Wall time, CPU time and peak memory (summed PSS of the process tree,
 `run.TreeSampler`) are printed; the targets are 120 s and 8 GiB on the 2-core machine. A few
