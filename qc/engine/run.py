@@ -87,12 +87,44 @@ def _run_on(rule: Rule, dataset: Dataset, submission: Submission) -> Outcome:
 def _check(rule: Rule, dataset: Dataset, submission: Submission, frame: pd.DataFrame) -> Outcome:
     table = Table(rule, dataset, submission, frame)
     if rule.rule_type == "Record Data":
+        lacking = _lacking(rule, table)
+        if lacking:
+            # A condition of the top-level `all` on a variable that neither the dataset nor a
+            # dataset it joins holds is false on every row: the join (a 10-million-record LB
+            # joined to DM for an --STRF it lacks) would be work for nothing.
+            return Outcome(rule, dataset.name, PASSED, f"{lacking} not in the dataset or its joins")
         table.frame = match_datasets(table)
     run_operations(table)
     if table.frame.empty:
         return Outcome(rule, dataset.name, PASSED, "no records to check")
     mask = evaluate(for_every_variable(rule.check, table), table)
     return _outcome(rule, table, mask)
+
+
+def _lacking(rule: Rule, table: Table) -> str:
+    """A variable named by a condition of the check's top-level `all` that no column of the
+    dataset or of the datasets its Match Datasets join can supply; "" when there is none or when
+    Operations, or a SUPP--, RELREC or Child join, may supply columns of other names."""
+    if rule.operations:
+        return ""
+    sources = [set(table.frame.columns)]
+    for match in rule.match_datasets:
+        name = str(match.get("Name", ""))
+        if match.get("Child") or name == "RELREC" or name.startswith(("SUPP", "SQ")):
+            return ""
+        sources += [set(d.frame.columns) for d in table.submission.by_domain(name)]
+    check = rule.check
+    conditions = check if isinstance(check, list) else check.get("all") if isinstance(check, dict) else None
+    for condition in conditions or ():
+        if not isinstance(condition, dict) or {"all", "any", "not"} & set(condition) \
+                or condition.get("operator") in ("exists", "not_exists"):
+            continue
+        name = condition.get("name")
+        if isinstance(name, str) and name and not name.startswith("$") and "." not in name:
+            column = table.name(name)
+            if not any(column in columns for columns in sources):
+                return column
+    return ""
 
 
 def _merged(rule: Rule, dataset: Dataset, outcomes: list[Outcome]) -> Outcome:
