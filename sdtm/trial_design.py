@@ -107,7 +107,13 @@ def study_facts(study: Study) -> dict[str, Any]:
     cart = study.treatments.get("cart", {})
     constructs = [c["name"] for c in cart.get("constructs", ())]
     low, high = study.age_range
+    protocol = study.protocol
     return {
+        **protocol,
+        # One arm is a single-group design; more arms are parallel unless the protocol says otherwise.
+        "intervention_model": protocol.get("intervention_model")
+        or ("SINGLE GROUP" if len(study.arms) == 1 else "PARALLEL"),
+        "pediatric": "Y" if low < 18 else "N",
         "title": study.title,
         "sponsor": study.sponsor,
         "phase": study.phase,
@@ -182,7 +188,7 @@ def build_ts(study: Study, dm: pd.DataFrame | None = None, *, spec_name: str = "
     `data_facts`). `codelist` codes the value through CDISC CT (TSVALCD = C-code,
     TSVCDREF `CDISC CT`, TSVCDVER = `parameters.ct_version`, else the release of the SDTM CT
     package the study's codelists come from); otherwise `ref` names the
-    reference (ISO 8601, ISO 3166-1 Alpha-3, ClinicalTrials.gov …) and `code: value`
+    reference (ISO 8601, ISO 3166, ClinicalTrials.gov …) and `code: value`
     makes the value its own code. A list gives one record per value (TSSEQ 1, 2 …). A
     value that is not available gets TSVALNF from the entry's `null_flavor` (default NI);
     an entry with `optional: true` is left out instead.

@@ -335,6 +335,7 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
         registry_id=s.get("registry_id", ""), planned_subjects=s["planned_subjects"],
         sites=tuple(s["sites"]), countries=tuple(s["countries"]),
         age_range=tuple(s.get("age_range", (18, 99))), sex_population=s.get("sex_population", "BOTH"),
+        protocol=dict(s.get("protocol", {})),
         standards=dict(s["standards"]), forms=study_forms,
         arms=tuple(Arm(a["armcd"], a["arm"], tuple(a["elements"])) for a in meta["arms"]),
         elements=tuple(

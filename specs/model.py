@@ -373,6 +373,7 @@ class Study:
     adam: dict[str, DatasetSpec]
     folder: str = ""
     ct: dict[str, str] = _field(default_factory=dict)  # CT packages study.yaml names: sdtm → date
+    protocol: dict[str, Any] = _field(default_factory=dict)  # protocol facts TS reports
     terminology: tuple = ()  # specs.terminology.Choice per standard: the packages used, and why
     # The implementation guides the specs were completed from (imported, else shipped), by kind.
     guides: dict[str, dict[str, DatasetSpec]] = _field(default_factory=dict)

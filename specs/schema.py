@@ -227,6 +227,13 @@ STUDY_FILE = obj(
              "indication": str, "planned_subjects": int, "sites": STRS, "countries": STRS,
              "standards": AnyMap(str)},
             {"registry_id": str, "age_range": Seq(int), "sex_population": str,
+             # What the protocol states and TS reports (sdtm.trial_design.study_facts).
+             "protocol": obj({}, {"therapeutic_area": str, "primary_objective": str,
+                                  "secondary_objectives": STRS, "primary_outcome_measures": STRS,
+                                  "stop_rules": str, "pharmacologic_class": str,
+                                  "trial_length": str, "intervention_model": str,
+                                  "intervention_type": str, "rare_disease": str},
+                             {"rare_disease": ("Y", "N")}),
              # The CDISC CT packages (NCI EVS release dates) the study's values come from.
              "ct": obj({}, {"sdtm": (str, date), "adam": (str, date)})},
             {"sex_population": ("F", "M", "BOTH")},

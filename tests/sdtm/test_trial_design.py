@@ -142,3 +142,20 @@ def test_ts_unknown_parameter_needs_parm(ovarian):
     # A sponsor-defined parameter names its TSPARM.
     ok = build_ts(_with_ts(ovarian, [{"parmcd": "XYZ", "parm": "Sponsor Parameter", "value": "1"}]))
     assert ok["TSPARM"].tolist() == ["Sponsor Parameter"]
+
+
+def test_ts_holds_every_parameter_the_fda_expects(ovarian):
+    ts = build_ts(ovarian).set_index("TSPARMCD")
+    # Protocol facts from study.yaml; the design from the arms; pediatric from the minimum age.
+    assert ts.loc["THERAREA", "TSVAL"] == "ONCOLOGY"
+    assert ts.loc["LENGTH", "TSVAL"] == "P13M"
+    assert (ts.loc["INTMODEL", "TSVAL"], ts.loc["INTMODEL", "TSVALCD"]) == ("SINGLE GROUP", "C82640")
+    assert ts.loc["PDSTIND", "TSVAL"] == "N"
+    assert (ts.loc["FCNTRY", "TSVAL"], ts.loc["FCNTRY", "TSVCDREF"]) == ("CHN", "ISO 3166")
+    assert len(ts.loc[["OBJSEC"]]) == 4
+    # a fact the study does not state is a record with a null flavour, not a missing parameter
+    bare = dataclasses.replace(ovarian, protocol={}, arms=ovarian.arms * 2, age_range=(12, 75))
+    ts = build_ts(bare).set_index("TSPARMCD")
+    assert (ts.loc["STOPRULE", "TSVAL"], ts.loc["STOPRULE", "TSVALNF"]) == ("", "NI")
+    assert ts.loc["INTMODEL", "TSVAL"] == "PARALLEL"
+    assert ts.loc["PDSTIND", "TSVAL"] == "Y"
