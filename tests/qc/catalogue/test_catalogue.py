@@ -32,6 +32,8 @@ def test_every_rule_has_its_own_id_and_both_kinds_of_case():
     for folder, rule in RULES.items():
         assert rule.id == folder.name
         assert any((folder / "positive").glob("*/data")) and any((folder / "negative").glob("*/data")), folder
+        for results in (folder / "negative").glob("*/results/results.csv"):  # a negative case finds something
+            assert len(results.read_text(encoding="utf-8").strip().splitlines()) > 1, results
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
