@@ -11,8 +11,9 @@ From SDTM LB (LBCAT ``CYTOKINES``) and ADSL:
   per analysis visit (admiral ADLB template);
 - per test two derived parameters: the peak post-infusion value (``<code>PK``, the first
   time it is reached, DTYPE MAXIMUM) and the peak fold change from baseline (``<code>FC`` =
-  peak / BASE, missing when BASE is 0 or missing). Codes are the test code's first six
-  characters plus PK/FC (FERRITIN → FERRITPK), unless ``derived_paramcd`` names them.
+  peak / BASE, missing when BASE is 0 or missing); neither carries BASE (no baseline record of
+  its own, ADaMIG rule 127). Codes are the test code's first six characters plus PK/FC
+  (FERRITIN → FERRITPK), unless ``derived_paramcd`` names them.
 """
 
 from __future__ import annotations
@@ -140,8 +141,9 @@ def build_adlb(
         filter="_window and AVAL.notna()", paramcd=peak_codes,
     )
     test = peaks["LBTEST"].astype("string")
-    summary_drop = {"CHG": np.nan, "PCHG": np.nan, "ABLFL": pd.NA, "AVISIT": pd.NA, "AVISITN": np.nan,
-                    "ANRIND": pd.NA}
+    # A derived parameter has no baseline record of its own, so no BASE either (ADaMIG rule 127).
+    summary_drop = {"BASE": np.nan, "CHG": np.nan, "PCHG": np.nan, "ABLFL": pd.NA, "AVISIT": pd.NA,
+                    "AVISITN": np.nan, "ANRIND": pd.NA}
     peak_rows = peaks.assign(
         PARAM="Peak post-infusion " + test + (" (" + peaks["AVALU"].astype("string") + ")").fillna(""),
         DTYPE="MAXIMUM", ANL01FL="Y", **summary_drop,
