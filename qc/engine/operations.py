@@ -240,6 +240,37 @@ def variable_count(table: Table, spec: dict) -> int:
     return sum(seen.values())
 
 
+def _domain_parts(table: Table) -> list[Dataset]:
+    """The datasets (files) of the checked dataset's domain: its split parts, or itself alone."""
+    domain = table.dataset.domain
+    parts = [d for d in table.submission.datasets.values() if domain and d.domain == domain]
+    return parts or [table.dataset]
+
+
+@operation("domain_dataset_count")
+def domain_dataset_count(table: Table, spec: dict) -> int:
+    """How many datasets hold the checked dataset's domain: more than one for a split domain
+    (clinforge's: P21 SD1095 asks that no part of a split domain be named as the domain)."""
+    return len(_domain_parts(table))
+
+
+@operation("domain_variable_sizes")
+def domain_variable_sizes(table: Table, spec: dict) -> pd.Series:
+    """For each row of a variable metadata table, how many different lengths its variable has
+    in the datasets of the checked dataset's domain (clinforge's: the parts of a split domain
+    keep one length per variable, P21 SD1116). Variables without a length count none."""
+    if "variable_name" not in table.frame.columns:
+        raise NotRun("operation domain_variable_sizes needs a variable metadata table")
+    lengths: dict[str, set[int]] = {}
+    for part in _domain_parts(table):
+        for column in part.frame.columns:
+            size = part.variable(column).length
+            if size is not None:
+                lengths.setdefault(column, set()).add(int(size))
+    names = as_text(table.frame["variable_name"])
+    return names.map(lambda name: len(lengths.get(name, ()))).astype(int)
+
+
 @operation("get_column_order_from_dataset")
 def column_order(table: Table, spec: dict) -> list[str]:
     return list(table.dataset.frame.columns)

@@ -141,3 +141,30 @@ def test_source_record_says_why_a_source_is_not_found():
     # DS is not among the datasets: not judged
     assert found["$s"].tolist() == ["", "SRCVAR is not a variable of AE",
                                     "no AE record of the subject with AESEQ = SRCSEQ", ""]
+
+
+def _sized(name: str, frame_: pd.DataFrame, lengths: dict[str, int]):
+    from qc.engine.data import Dataset, VariableInfo
+
+    return Dataset(name=name, frame=frame_, variables=tuple(VariableInfo(c, length=lengths.get(c))
+                                                            for c in frame_.columns))
+
+
+def test_domain_dataset_count_counts_the_parts_of_a_split_domain():
+    data = submission(LB=frame("LB", LBSEQ=[1.0]), LBCH=frame("LB", LBSEQ=[1.0]), AE=frame("AE", AESEQ=[1.0]))
+    assert values(data, "LB", {"id": "$n", "operator": "domain_dataset_count"})["$n"] == 2
+    assert values(data, "AE", {"id": "$n", "operator": "domain_dataset_count"})["$n"] == 1
+
+
+def test_domain_variable_sizes_counts_the_lengths_a_variable_has_across_split_parts():
+    from qc.engine.data import Submission
+    from qc.engine.rule_types import variable_metadata
+
+    lbch = _sized("LBCH", frame("LB", LBTESTCD=["ALT"], LBORRES=["5"]), {"LBTESTCD": 8, "LBORRES": 20})
+    lbhe = _sized("LBHE", frame("LB", LBTESTCD=["HGB"], LBORRES=["5"]), {"LBTESTCD": 8, "LBORRES": 40})
+    data = Submission({"LBCH": lbch, "LBHE": lbhe}, standard="SDTMIG")
+    rows = variable_metadata(lbch, data)
+    table = Table(rule({}, operations=({"id": "$n", "operator": "domain_variable_sizes"},)), lbch, data, rows)
+    run_operations(table)
+    found = dict(zip(rows["variable_name"], table.values["$n"], strict=True))
+    assert found["LBTESTCD"] == 1 and found["LBORRES"] == 2
