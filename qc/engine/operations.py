@@ -8,16 +8,18 @@ a grouped `distinct` stays a set per group (`Grouped`). Each operation is regist
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from qc.engine.data import Dataset
 from qc.engine.library import GENERAL_CLASSES, Library
 from qc.engine.rule import expand
 from qc.engine.table import Grouped, NotRun, Table, Unsupported
-from qc.engine.values import as_text, date_parts, is_null, regex_part
+from qc.engine.values import as_number, as_text, date_parts, is_null, regex_part
 from qc.frames import as_date, as_datetime, seq_column
 from specs.vector import is_in
 
@@ -361,6 +363,28 @@ def regex_find_replace(table: Table, spec: dict) -> pd.Series:
 
 
 # --- clinforge's own operations: checks the CORE format cannot state --------------------------
+
+_FORMULA = re.compile(r"^[A-Za-z0-9_.+\-*/() ]*$")
+
+
+@operation("formula")
+def formula(table: Table, spec: dict) -> pd.Series:
+    """A number per record from `expression`: the record's variables (as numbers), numbers,
+    + - * / and parentheses, and abs() (CHG - (AVAL - BASE)); NaN where a value it needs is
+    missing or a division is by 0."""
+    expression = str(spec.get("expression") or "")
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)) - {"abs"}
+    if not expression or not _FORMULA.match(expression):
+        raise Unsupported(f"formula {expression!r}: only variables, numbers, + - * / ( ) and abs()")
+    missing = sorted(n for n in names if n not in table.frame.columns)
+    if missing:
+        raise NotRun(f"{', '.join(missing)} not in {table.dataset.name} (operation formula)")
+    frame = pd.DataFrame({n: as_number(table.frame[n]) for n in names}, index=table.frame.index)
+    with np.errstate(all="ignore"):
+        result = frame.eval(expression, engine="python") if names else pd.Series(
+            float(pd.eval(expression, engine="python")), index=table.frame.index)
+    return pd.Series(result, index=table.frame.index, dtype="float64").replace([np.inf, -np.inf], np.nan)
+
 
 def _per_record(table: Table, variable: str) -> pd.Series | None:
     """`variable` on each record: the dataset's own column, else ADSL's value for the subject."""

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from qc.engine.operations import run_operations
-from qc.engine.table import Grouped, NotRun, Table
+from qc.engine.table import Grouped, NotRun, Table, Unsupported
 from tests.qc.engine.build import library, rule, submission
 
 
@@ -141,3 +141,20 @@ def test_source_record_says_why_a_source_is_not_found():
     # DS is not among the datasets: not judged
     assert found["$s"].tolist() == ["", "SRCVAR is not a variable of AE",
                                     "no AE record of the subject with AESEQ = SRCSEQ", ""]
+
+
+def test_formula_computes_a_number_per_record():
+    from qc.engine.operations import OPERATIONS
+
+    frame = pd.DataFrame({"AVAL": [5.0, 3.0, None, 4.0], "BASE": [2.0, 0.0, 1.0, 2.0],
+                          "CHG": [3.0, 3.0, 1.0, 1.0]})
+    data = submission(standard="ADAMIG", ADLB=frame)
+    table = Table(rule({}), data.datasets["ADLB"], data, frame)
+    diff = OPERATIONS["formula"](table, {"expression": "abs(CHG - (AVAL - BASE))"})
+    assert diff.tolist()[:2] == [0.0, 0.0] and pd.isna(diff[2]) and diff[3] == 1.0
+    ratio = OPERATIONS["formula"](table, {"expression": "AVAL / BASE"})
+    assert ratio[0] == 2.5 and pd.isna(ratio[1])  # division by 0: NaN
+    with pytest.raises(NotRun):
+        OPERATIONS["formula"](table, {"expression": "AVAL - PCHG"})
+    with pytest.raises(Unsupported):
+        OPERATIONS["formula"](table, {"expression": "__import__('os')"})
