@@ -371,14 +371,15 @@ _FORMULA = re.compile(r"^[A-Za-z0-9_.+\-*/() ]*$")
 def formula(table: Table, spec: dict) -> pd.Series:
     """A number per record from `expression`: the record's variables (as numbers), numbers,
     + - * / and parentheses, and abs() (CHG - (AVAL - BASE)); NaN where a value it needs is
-    missing or a division is by 0."""
+    missing or a division is by 0, and on every record when the dataset lacks a variable it names
+    (a check on CHG then holds nowhere in a dataset without CHG, as a condition on a missing
+    variable does)."""
     expression = str(spec.get("expression") or "")
     names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)) - {"abs"}
     if not expression or not _FORMULA.match(expression):
         raise Unsupported(f"formula {expression!r}: only variables, numbers, + - * / ( ) and abs()")
-    missing = sorted(n for n in names if n not in table.frame.columns)
-    if missing:
-        raise NotRun(f"{', '.join(missing)} not in {table.dataset.name} (operation formula)")
+    if any(n not in table.frame.columns for n in names):
+        return pd.Series(np.nan, index=table.frame.index, dtype="float64")
     frame = pd.DataFrame({n: as_number(table.frame[n]) for n in names}, index=table.frame.index)
     with np.errstate(all="ignore"):
         result = frame.eval(expression, engine="python") if names else pd.Series(
