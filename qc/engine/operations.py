@@ -244,6 +244,10 @@ def variable_count(table: Table, spec: dict) -> int:
 
 @operation("get_column_order_from_dataset")
 def column_order(table: Table, spec: dict) -> list[str]:
+    """The dataset's variables in order; with `domain`, those of the dataset it names (ADSL's,
+    for a BDS rule), not run when the submission lacks it."""
+    if spec.get("domain"):
+        return list(_source(table, {**spec, "filter": None}).columns)
     return list(table.dataset.frame.columns)
 
 
@@ -364,20 +368,20 @@ def regex_find_replace(table: Table, spec: dict) -> pd.Series:
 
 # --- clinforge's own operations: checks the CORE format cannot state --------------------------
 
-_FORMULA = re.compile(r"^[A-Za-z0-9_.+\-*/() ]*$")
+_FORMULA = re.compile(r"^[A-Za-z0-9_.+\-*/%() ]*$")
 
 
 @operation("formula")
 def formula(table: Table, spec: dict) -> pd.Series:
-    """A number per record from `expression`: the record's variables (as numbers), numbers,
-    + - * / and parentheses, and abs() (CHG - (AVAL - BASE)); NaN where a value it needs is
-    missing or a division is by 0, and on every record when the dataset lacks a variable it names
-    (a check on CHG then holds nowhere in a dataset without CHG, as a condition on a missing
-    variable does)."""
+    """A number per record from `expression`: the record's variables as numbers (dates and times
+    in seconds), numbers, + - * / % and parentheses, and abs() (CHG - (AVAL - BASE)); NaN where a
+    value it needs is missing or a division is by 0, and on every record when the dataset lacks a
+    variable it names (a check on CHG then holds nowhere in a dataset without CHG, as a condition
+    on a missing variable does)."""
     expression = str(spec.get("expression") or "")
     names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)) - {"abs"}
     if not expression or not _FORMULA.match(expression):
-        raise Unsupported(f"formula {expression!r}: only variables, numbers, + - * / ( ) and abs()")
+        raise Unsupported(f"formula {expression!r}: only variables, numbers, + - * / % ( ) and abs()")
     if any(n not in table.frame.columns for n in names):
         return pd.Series(np.nan, index=table.frame.index, dtype="float64")
     frame = pd.DataFrame({n: as_number(table.frame[n]) for n in names}, index=table.frame.index)

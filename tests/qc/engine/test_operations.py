@@ -157,3 +157,17 @@ def test_formula_computes_a_number_per_record():
     assert OPERATIONS["formula"](table, {"expression": "AVAL - PCHG"}).isna().all()  # no PCHG
     with pytest.raises(Unsupported):
         OPERATIONS["formula"](table, {"expression": "__import__('os')"})
+
+
+def test_formula_takes_the_remainder_and_column_order_reads_another_dataset():
+    from qc.engine.operations import OPERATIONS
+
+    frame = pd.DataFrame({"ADTM": pd.to_datetime(["2024-01-05T10:30:00"]),
+                          "ATM": pd.to_timedelta(["10:30:00"])})
+    data = submission(standard="ADAMIG", ADLB=frame, ADSL=pd.DataFrame({"USUBJID": ["1"], "TRT01P": ["A"]}))
+    table = Table(rule({}), data.datasets["ADLB"], data, frame)
+    assert OPERATIONS["formula"](table, {"expression": "ADTM % 86400 - ATM"}).tolist() == [0.0]
+    assert OPERATIONS["get_column_order_from_dataset"](table, {"domain": "ADSL"}) == ["USUBJID", "TRT01P"]
+    assert OPERATIONS["get_column_order_from_dataset"](table, {}) == ["ADTM", "ATM"]
+    with pytest.raises(NotRun):
+        OPERATIONS["get_column_order_from_dataset"](table, {"domain": "ADAE"})
