@@ -371,6 +371,17 @@ def regex_find_replace(table: Table, spec: dict) -> pd.Series:
 _FORMULA = re.compile(r"^[A-Za-z0-9_.+\-*/%() ]*$")
 
 
+@operation("max_across_variables")
+def max_across_variables(table: Table, spec: dict) -> pd.Series:
+    """The largest value per record of the variables whose names match `regex` (TR01EDT, TR02EDT
+    ...), as numbers (dates in seconds); NaN where none is populated or none matches."""
+    pattern = re.compile(str(spec.get("regex") or ""))
+    names = [c for c in table.frame.columns if pattern.fullmatch(str(c))]
+    if not names:
+        return pd.Series(np.nan, index=table.frame.index, dtype="float64")
+    return pd.DataFrame({n: as_number(table.frame[n]) for n in names}, index=table.frame.index).max(axis=1)
+
+
 @operation("formula")
 def formula(table: Table, spec: dict) -> pd.Series:
     """A number per record from `expression`: the record's variables as numbers (dates and times

@@ -171,3 +171,15 @@ def test_formula_takes_the_remainder_and_column_order_reads_another_dataset():
     assert OPERATIONS["get_column_order_from_dataset"](table, {}) == ["ADTM", "ATM"]
     with pytest.raises(NotRun):
         OPERATIONS["get_column_order_from_dataset"](table, {"domain": "ADAE"})
+
+
+def test_max_across_variables_per_record():
+    from qc.engine.operations import OPERATIONS
+
+    frame = pd.DataFrame({"TR01EDT": pd.to_datetime(["1960-01-02", None, None]),
+                          "TR02EDT": pd.to_datetime(["1960-01-03", "1960-01-02", None]), "TRTEDT": [0, 0, 0]})
+    data = submission(standard="ADAMIG", ADSL=frame)
+    table = Table(rule({}), data.datasets["ADSL"], data, frame)
+    found = OPERATIONS["max_across_variables"](table, {"regex": r"TR\d\dEDT"})
+    assert found.tolist()[:2] == [2 * 86400.0, 86400.0] and pd.isna(found[2])
+    assert OPERATIONS["max_across_variables"](table, {"regex": "AP.*"}).isna().all()
