@@ -8,16 +8,18 @@ a grouped `distinct` stays a set per group (`Grouped`). Each operation is regist
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from qc.engine.data import Dataset
 from qc.engine.library import GENERAL_CLASSES, Library
 from qc.engine.rule import expand
 from qc.engine.table import Grouped, NotRun, Table, Unsupported
-from qc.engine.values import as_text, date_parts, is_null, regex_part
+from qc.engine.values import as_number, as_text, date_parts, is_null, regex_part
 from qc.frames import as_date, as_datetime, seq_column
 from specs.vector import is_in
 
@@ -273,6 +275,10 @@ def domain_variable_sizes(table: Table, spec: dict) -> pd.Series:
 
 @operation("get_column_order_from_dataset")
 def column_order(table: Table, spec: dict) -> list[str]:
+    """The dataset's variables in order; with `domain`, those of the dataset it names (ADSL's,
+    for a BDS rule), not run when the submission lacks it."""
+    if spec.get("domain"):
+        return list(_source(table, {**spec, "filter": None}).columns)
     return list(table.dataset.frame.columns)
 
 
@@ -392,6 +398,40 @@ def regex_find_replace(table: Table, spec: dict) -> pd.Series:
 
 
 # --- clinforge's own operations: checks the CORE format cannot state --------------------------
+
+_FORMULA = re.compile(r"^[A-Za-z0-9_.+\-*/%() ]*$")
+
+
+@operation("max_across_variables")
+def max_across_variables(table: Table, spec: dict) -> pd.Series:
+    """The largest value per record of the variables whose names match `regex` (TR01EDT, TR02EDT
+    ...), as numbers (dates in seconds); NaN where none is populated or none matches."""
+    pattern = re.compile(str(spec.get("regex") or ""))
+    names = [c for c in table.frame.columns if pattern.fullmatch(str(c))]
+    if not names:
+        return pd.Series(np.nan, index=table.frame.index, dtype="float64")
+    return pd.DataFrame({n: as_number(table.frame[n]) for n in names}, index=table.frame.index).max(axis=1)
+
+
+@operation("formula")
+def formula(table: Table, spec: dict) -> pd.Series:
+    """A number per record from `expression`: the record's variables as numbers (dates and times
+    in seconds), numbers, + - * / % and parentheses, and abs() (CHG - (AVAL - BASE)); NaN where a
+    value it needs is missing or a division is by 0, and on every record when the dataset lacks a
+    variable it names (a check on CHG then holds nowhere in a dataset without CHG, as a condition
+    on a missing variable does)."""
+    expression = str(spec.get("expression") or "")
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)) - {"abs"}
+    if not expression or not _FORMULA.match(expression):
+        raise Unsupported(f"formula {expression!r}: only variables, numbers, + - * / % ( ) and abs()")
+    if any(n not in table.frame.columns for n in names):
+        return pd.Series(np.nan, index=table.frame.index, dtype="float64")
+    frame = pd.DataFrame({n: as_number(table.frame[n]) for n in names}, index=table.frame.index)
+    with np.errstate(all="ignore"):
+        result = frame.eval(expression, engine="python") if names else pd.Series(
+            float(pd.eval(expression, engine="python")), index=table.frame.index)
+    return pd.Series(result, index=table.frame.index, dtype="float64").replace([np.inf, -np.inf], np.nan)
+
 
 def _per_record(table: Table, variable: str) -> pd.Series | None:
     """`variable` on each record: the dataset's own column, else ADSL's value for the subject."""

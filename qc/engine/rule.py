@@ -3,14 +3,17 @@
 The fields are CORE's (Authorities, Check, Core, Description, Match Datasets, Operations, Outcome,
 Rule Type, Scope, Sensitivity, Grouping Variables). clinforge's own rules add two optional keys
 that CORE ignores: `Severity` (error, warning or notice; CORE rules have none and count as
-errors) and `Publisher Ids` (the Pinnacle 21 validator ids the rule implements, `P21`, and the
-published CORE rules that check the same, `CORE`).
+errors), `Publisher Ids` (the Pinnacle 21 validator ids the rule implements, `P21`, and the
+published CORE rules that check the same, `CORE`) and `Variables Matching` (a regular expression
+with named groups: the rule is run once per variable whose name matches, each `{group}` in its
+check, operations, message, output and grouping variables standing for what the group matched,
+for families such as *FL and *FN, TRTxxP and TRTxxPN).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +60,24 @@ class Rule:
     core_ids: tuple[str, ...] = ()  # CORE-000022 ...: published CORE rules that check the same
     executability: str = ""
     path: str = ""  # the rule.yml it came from
+    variables_matching: str = ""  # clinforge's: run once per variable whose name matches
+
+    def for_match(self, groups: dict[str, str]) -> Rule:
+        """The rule for one variable that `variables_matching` matched: `{group}` filled in."""
+        def fill(value: Any) -> Any:
+            if isinstance(value, str):
+                for key, found in groups.items():
+                    value = value.replace("{" + key + "}", found)
+                return value
+            if isinstance(value, list | tuple):
+                return type(value)(fill(v) for v in value)
+            if isinstance(value, dict):
+                return {k: fill(v) for k, v in value.items()}
+            return value
+
+        return replace(self, check=fill(self.check), operations=fill(self.operations),
+                       message=fill(self.message), output_variables=fill(self.output_variables),
+                       grouping_variables=fill(self.grouping_variables), variables_matching="")
 
     @property
     def is_adam(self) -> bool:
@@ -121,6 +142,7 @@ def load_rule(path: str | Path) -> Rule:
         core_ids=tuple(str(v) for v in data.get("Publisher Ids", {}).get("CORE", ()) or ()),
         executability=str(data.get("Executability") or ""),
         path=str(source),
+        variables_matching=str(data.get("Variables Matching") or ""),
     )
 
 

@@ -9,6 +9,7 @@ an outcome "not run" with the reason; nothing is counted as passed that did not 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -64,12 +65,27 @@ def run_rule(rule: Rule, submission: Submission) -> list[Outcome]:
                       if isinstance(c, dict) and c.get("operator") not in OPERATORS})
     if missing:
         return [Outcome(rule, "", NOT_RUN, f"operator {', '.join(map(repr, missing))} is not supported")]
-    outcomes = [_run_on(rule, dataset, submission) for dataset in _in_scope(rule, submission)]
+    outcomes = [outcome for dataset in _in_scope(rule, submission)
+                for outcome in _run_per_match(rule, dataset, submission)]
     if rule.sensitivity == "Study" or rule.rule_type in STUDY_LEVEL:
         outcomes = _collapse(rule, outcomes)
     spent = time.perf_counter() - started
     return [Outcome(o.rule, o.dataset, o.status, o.reason, o.variables, o.hits, spent / max(len(outcomes), 1))
             for o in outcomes]
+
+
+def _run_per_match(rule: Rule, dataset: Dataset, submission: Submission) -> list[Outcome]:
+    """The rule on one dataset; with `Variables Matching`, once per variable whose name matches
+    (the rule's `{group}` filled in): an outcome per match that failed, else one outcome."""
+    if not rule.variables_matching:
+        return [_run_on(rule, dataset, submission)]
+    pattern = re.compile(rule.variables_matching)
+    matches = [m for m in map(pattern.fullmatch, map(str, dataset.frame.columns)) if m]
+    if not matches:
+        return [Outcome(rule, dataset.name, PASSED, f"no variable matches {rule.variables_matching}")]
+    outcomes = [_run_on(rule.for_match(m.groupdict()), dataset, submission) for m in matches]
+    failed = [o for o in outcomes if o.status == FAILED]
+    return failed or [next((o for o in outcomes if o.status == NOT_RUN), outcomes[0])]
 
 
 def _run_on(rule: Rule, dataset: Dataset, submission: Submission) -> Outcome:

@@ -106,8 +106,15 @@ def shown(values: pd.Series) -> pd.Series:
 
 
 def as_number(values: pd.Series) -> pd.Series:
+    """Values as float64, NaN where not a number. Dates and datetimes (datetime64, as the readers
+    give variables with a SAS date format) are seconds since 1960-01-01 and times (timedelta64)
+    seconds, so that ADaM dates compare in order (ASTDT > AENDT) as their SAS numbers do."""
     if pd.api.types.is_numeric_dtype(values):
         return values.astype("float64")
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return (values - pd.Timestamp("1960-01-01")).dt.total_seconds()
+    if pd.api.types.is_timedelta64_dtype(values):
+        return values.dt.total_seconds()
     return pd.to_numeric(as_text(values).str.strip(), errors="coerce")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from qc.engine.data import Submission, dataset_from_frame
 from qc.engine.rule import Scope
-from qc.engine.run import FAILED, NOT_RUN, PASSED, applies
+from qc.engine.run import FAILED, NOT_RUN, PASSED, applies, run_rule
 from tests.qc.engine.build import flagged, outcomes, rule, submission
 
 
@@ -117,3 +117,25 @@ def test_nothing_in_scope_nothing_to_check():
     check = {"all": [{"name": "AETERM", "operator": "empty"}]}
     assert [o.status for o in outcomes(check, submission(AE=frame))] == [PASSED]
     assert outcomes(check, submission(AE=frame), scope=Scope(domains=("LB",))) == []
+
+
+def test_variables_matching_runs_the_rule_once_per_matching_variable():
+    # *FL = Y and *FN != 1, for every *FN: each pair reports its own variables
+    data = submission(standard="ADAMIG", ADSL=pd.DataFrame({
+        "USUBJID": ["1", "2", "3"], "SAFFL": ["Y", "Y", "N"], "SAFFN": [1, 0, 0],
+        "ITTFL": ["Y", "Y", "Y"], "ITTFN": [1, 1, 0], "FASFL": ["Y", "Y", "Y"]}))
+    check = {"all": [{"name": "{x}FL", "operator": "equal_to", "value": "Y"},
+                     {"name": "{x}FN", "operator": "not_equal_to", "value": 1}]}
+    paired = replace(rule(check, output=("{x}FL", "{x}FN")), variables_matching="(?P<x>.+)FN",
+                     message="{x}FL is Y but {x}FN is not 1")
+    found = run_rule(paired, data)
+    assert [(o.status, o.variables, list(o.hits["record"]), o.rule.message) for o in found] == [
+        (FAILED, ("SAFFL", "SAFFN"), [2], "SAFFL is Y but SAFFN is not 1"),
+        (FAILED, ("ITTFL", "ITTFN"), [3], "ITTFL is Y but ITTFN is not 1")]
+    # no variable matches: passed, with the reason
+    alone = run_rule(replace(paired, variables_matching="(?P<x>.+)GRN"), data)
+    assert [(o.status, o.reason) for o in alone] == [(PASSED, "no variable matches (?P<x>.+)GRN")]
+    # every match passes: one outcome
+    clean = submission(standard="ADAMIG", ADSL=pd.DataFrame({"SAFFL": ["Y"], "SAFFN": [1], "ITTFL": ["N"],
+                                                              "ITTFN": [0]}))
+    assert [o.status for o in run_rule(paired, clean)] == [PASSED]

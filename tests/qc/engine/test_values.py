@@ -61,3 +61,13 @@ def test_date_parts(value, valid, precision):
 def test_shown_values_as_core_reports_them():
     assert shown(pd.Series([151.0, np.nan])).tolist() == ["151.0", ""]
     assert shown(pd.Series([["A", "B"], " ", None], dtype=object)).tolist() == ["['A', 'B']", "", ""]
+
+
+def test_dates_and_times_are_numbers_in_order():
+    from qc.engine.values import as_number
+
+    dates = pd.Series(pd.to_datetime(["1960-01-02T00:00:00", "2024-01-05T10:30:00", None]))
+    assert as_number(dates).tolist()[:2] == [86400.0, 23380 * 86400.0 + 37800]
+    assert pd.isna(as_number(dates)[2])
+    times = pd.Series(pd.to_timedelta(["10:30:00", None]))
+    assert as_number(times).tolist()[0] == 37800.0 and pd.isna(as_number(times)[1])
