@@ -22,9 +22,11 @@ dispositions:
 
 
 def _result(tmp_path: Path):
-    dm = pd.DataFrame({"STUDYID": ["S"], "DOMAIN": ["DM"], "USUBJID": ["S-1"]})
+    dm = pd.DataFrame({"STUDYID": ["S"], "DOMAIN": ["DM"], "USUBJID": ["S-1"], "SUBJID": ["1"],
+                       "SITEID": ["01"], "SEX": ["F"], "COUNTRY": ["USA"]})
     ae = pd.DataFrame({"STUDYID": ["S", "S"], "DOMAIN": ["AE", "AE"], "USUBJID": ["S-1", "S-9"],
-                       "AESEQ": [1.0, 1.0], "AETERM": ["HEADACHE", "NAUSEA"]})
+                       "AESEQ": [1.0, 1.0], "AETERM": ["HEADACHE", "NAUSEA"],
+                       "AEDECOD": ["Headache", "Nausea"]})
     (tmp_path / "d.yaml").write_text(DISPOSITIONS)
     return validate_folder({"DM": dm, "AE": ae}, suites=False, dispositions=tmp_path / "d.yaml")
 
