@@ -118,7 +118,8 @@ def build_pp(
         PPORRES=result,
         PPORRESU=unit,
         PPSTRESC=result,
-        PPSTRESN=pp["AVAL"].astype(float),
+        # the number PPSTRESC shows, so the two agree (P21 SD1212) and ADPP's AVAL is what PP says
+        PPSTRESN=pd.to_numeric(result, errors="coerce").astype(float),
         PPSTRESU=unit,
         PPSTAT=pd.Series("NOT DONE", index=pp.index, dtype="string").where(missing),
         PPREASND=pd.Series(reason, index=pp.index, dtype="string").where(missing),
