@@ -133,7 +133,7 @@ def build_adtte(
     """ADTTE with OS, PFS and duration of response (RSD) for responders.
 
     OS: death, else censored at the last date known alive (or the start date, whichever is
-    later). PFS: `derive_param_pfs`. RSD starts at the first response of
+    later), for the subjects with a start date. PFS: `derive_param_pfs`. RSD starts at the first response of
     `response_paramcd` (RSP: unconfirmed, CRSP: confirmed) and ends at PD or death,
     censored at the last adequate assessment, with the same FDA rules as PFS.
     """
@@ -145,8 +145,11 @@ def build_adtte(
         "max_missed_assessments": max_missed_assessments,
         "subject_keys": keys,
     }
+    # A subject without a start date (never infused) has no time at risk: no OS record, as for
+    # PFS, rather than one with CNSR but no STARTDT or AVAL (ADaMIG rules 247-249).
+    at_risk = adsl[adsl[start_date].notna()]
     os_records = derive_param_tte(
-        adsl,
+        at_risk,
         {"adsl": adsl, "adrs": adrs},
         start_date=start_date,
         event_conditions=[DEATH_EVENT],
