@@ -42,15 +42,14 @@ TESTS = (
     ("PLAT", "Platelets", "HEMATOLOGY", "10^9/L", 150, 400, 250, 60),
     ("NEUT", "Neutrophils", "HEMATOLOGY", "10^9/L", 1.8, 7.5, 4.0, 1.5),
 )
-VISITS = ((1, "SCREENING", -14), (2, "DAY 1", 1), (3, "WEEK 2", 15), (4, "WEEK 4", 29), (5, "WEEK 8", 57),
-          (6, "WEEK 12", 85), (7, "WEEK 16", 113), (8, "WEEK 24", 169), (9, "WEEK 36", 253),
-          (10, "WEEK 52", 365))
+VISIT_EVERY = 6  # days between visits after DAY 1: about 50 visits per subject within the year
 PLANTED = 1e-4  # share of LB records with a planted error (a --DY off by one, a missing unit)
 
 
 def simulate(records: int, subjects: int, seed: int) -> dict[str, pd.DataFrame]:
-    """DM and LB as an SDTM conversion would write them: records cycle through visits and tests
-    per subject, values drawn around each test's mean."""
+    """DM and LB as an SDTM conversion would write them: records cycle through the tests, one
+    visit per cycle (screening, DAY 1, then every VISIT_EVERY days), so that no two records of a
+    subject share test, visit and date; values drawn around each test's mean."""
     rng = np.random.default_rng(seed)
     ids = np.array([f"{STUDY}-{i // 100 + 1:03d}-{i + 1:05d}" for i in range(subjects)])
     start = np.datetime64("2024-01-08") + rng.integers(0, 365, subjects).astype("timedelta64[D]")
@@ -65,12 +64,12 @@ def simulate(records: int, subjects: int, seed: int) -> dict[str, pd.DataFrame]:
     first = np.searchsorted(subject, np.arange(subjects))
     within = np.arange(records) - first[subject]  # the record's position within its subject
     test = within % len(TESTS)
-    visit = (within // len(TESTS)) % len(VISITS)
+    visit = within // len(TESTS)
     table = pd.DataFrame(TESTS, columns=["cd", "name", "cat", "unit", "lo", "hi", "mean", "sd"])
     pick = table.iloc[test].reset_index(drop=True)
     value = np.round(pick["mean"].to_numpy() + pick["sd"].to_numpy() * rng.standard_normal(records), 1)
     value = np.abs(value)
-    day = np.array([v[2] for v in VISITS])[visit]
+    day = np.where(visit == 0, -14, 1 + VISIT_EVERY * (visit - 1))
     date = start[subject] + (day - (day > 0)).astype("timedelta64[D]")
     text = value.astype(str)
     nrind = np.where(value < pick["lo"], "LOW", np.where(value > pick["hi"], "HIGH", "NORMAL"))
@@ -83,8 +82,8 @@ def simulate(records: int, subjects: int, seed: int) -> dict[str, pd.DataFrame]:
         "LBORNRHI": pick["hi"].astype(str), "LBSTRESC": text, "LBSTRESN": value,
         "LBSTRESU": unit, "LBSTNRLO": pick["lo"].astype(float), "LBSTNRHI": pick["hi"].astype(float),
         "LBNRIND": nrind, "LBBLFL": np.where(within // len(TESTS) == 1, "Y", ""),  # first DAY 1 visit
-        "VISITNUM": np.array([v[0] for v in VISITS], dtype=float)[visit],
-        "VISIT": np.array([v[1] for v in VISITS])[visit],
+        "VISITNUM": (visit + 1).astype(float),
+        "VISIT": np.where(visit == 0, "SCREENING", "DAY " + day.astype(str)),
         "EPOCH": np.where(visit == 0, "SCREENING", "TREATMENT"),
         "LBDTC": np.datetime_as_string(date), "LBDY": (day + (planted & (test % 2 == 1))).astype(float),
     })
