@@ -90,6 +90,28 @@ def _referenced(table: Table, name: str) -> set[str]:
     return names
 
 
+def _named(table: Table) -> set[str] | None:
+    """Every name the rule's check, output and grouping variables use (`--` expanded); None when
+    it has Operations, whose results may name variables only the data tell."""
+    rule = table.rule
+    if rule.operations:
+        return None
+    names: set[str] = set()
+
+    def collect(value: object) -> None:
+        if isinstance(value, str):
+            names.update((value, table.name(value)))
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                collect(item)
+
+    collect([rule.check, list(rule.output_variables), list(rule.grouping_variables or ())])
+    return names
+
+
 # --- plain joins ---------------------------------------------------------------------------------
 
 def _key_join(table: Table, frame: pd.DataFrame, name: str, keys: list, how: str) -> pd.DataFrame:
@@ -103,6 +125,11 @@ def _key_join(table: Table, frame: pd.DataFrame, name: str, keys: list, how: str
     right = [_side(k, "right", others[0].wildcard) for k in keys]
     _require(frame, left, table.dataset.name)
     _require(other, right, name)
+    named = _named(table)
+    if named is not None:
+        # Only the other dataset's columns the rule names: joining all of DM's to 10,000,000 LB
+        # rows for one RFSTDTC cost gigabytes.
+        other = other[[c for c in other.columns if c in right or c in named or f"{c}.{name}" in named]]
     own = table.dataset if frame is table.dataset.memoized("records") else None
     left_keys = _keyed(frame, left, own)
     right_keys = _keyed(other, right, others[0] if len(others) == 1 else None)

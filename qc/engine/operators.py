@@ -25,6 +25,7 @@ from qc.engine.values import (
     as_number,
     as_text,
     date_parts,
+    holds_lists,
     is_complete_date,
     is_null,
     regex_part,
@@ -166,8 +167,9 @@ for _name, _compare in (("less_than", op.lt), ("less_than_or_equal_to", op.le),
 def _regex(table: Table, condition: dict, part: Callable[[pd.Series], pd.Series], negate: bool
            ) -> pd.Series:
     target = _target(table, condition)
-    text = part(as_text(target))
-    matched = text.str.match(str(condition.get("value")), na=False)
+    pattern = str(condition.get("value"))
+    # once per distinct value: a column of a large dataset holds few
+    matched = _per_value(lambda values: part(as_text(values)).str.match(pattern, na=False), target)
     present = ~target.isna()
     return present & (~matched if negate else matched)
 
@@ -290,7 +292,7 @@ def _contained(table: Table, condition: dict, *, lower: bool = False,
         values = as_text(values).str.lower()
     if isinstance(other, Grouped):
         return other.contains(table.frame, values)
-    if isinstance(other, pd.Series) and _holds_lists(other):
+    if isinstance(other, pd.Series) and holds_lists(other):
         # A list per row (an operation's result per group): membership row by row, exploded.
         members = _exploded(other)
         if lower or not _numeric(values):
@@ -307,18 +309,16 @@ def _contained(table: Table, condition: dict, *, lower: bool = False,
     return values.isin(members) & ~target.isna()
 
 
+def _per_value(fn: Callable[[pd.Series], pd.Series], values: pd.Series) -> pd.Series:
+    """`fn(values)` once per distinct value (a column of a large dataset holds few); lists, which
+    have no identity to share, one by one."""
+    return fn(values) if holds_lists(values) else per_distinct(fn, values)
+
+
 def _literal_text(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value) if isinstance(value, int | float) else value
-
-
-def _holds_lists(values: Any) -> bool:
-    """Whether a column holds a list per row (CORE's is_column_of_iterables; its first value tells)."""
-    if not isinstance(values, pd.Series) or values.dtype != object:
-        return False
-    present = values.dropna()
-    return len(present) > 0 and isinstance(present.iloc[0], list | set | tuple | frozenset)
 
 
 def _exploded(values: pd.Series) -> pd.Series:
@@ -360,7 +360,7 @@ def contains(table: Table, condition: dict) -> pd.Series:
     (a literal), or equals the target (a column)."""
     target = _target(table, condition)
     other = _comparator(table, condition)
-    if _holds_lists(target):
+    if holds_lists(target):
         items = as_text(_exploded(target))
         wanted = as_text(other).reindex(items.index) if isinstance(other, pd.Series) else _literal_text(other)
         return (items == wanted).groupby(level=0).any().reindex(target.index, fill_value=False)
@@ -376,7 +376,7 @@ def contains_all(table: Table, condition: dict) -> pd.Series:
     other = _list_operand(table, _comparator(table, condition))
     wanted = set(as_text(other)) if isinstance(other, pd.Series) else {
         str(_literal_text(v)) for v in (other if isinstance(other, list) else [other])}
-    present = set(as_text(_exploded(target) if _holds_lists(target) else target).unique())
+    present = set(as_text(_exploded(target) if holds_lists(target) else target).unique())
     return pd.Series(wanted <= present, index=table.frame.index)
 
 
@@ -403,7 +403,7 @@ def shares_no_elements_with(table: Table, condition: dict) -> pd.Series:
 def _items(table: Table, value: Any) -> pd.Series:
     """A list-per-row or value-per-row operand as text items, indexed by row; blanks left out."""
     values = _series(table, value)
-    items = as_text(_exploded(values) if _holds_lists(values) else values)
+    items = as_text(_exploded(values) if holds_lists(values) else values)
     return items[items != ""]
 
 
@@ -685,4 +685,5 @@ def is_numeric(table: Table, condition: dict) -> pd.Series:
     target = _target(table, condition)
     if _numeric(target):
         return target.notna()
-    return as_text(target).str.strip().str.match(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", na=False)
+    return _per_value(lambda values: as_text(values).str.strip().str.match(
+        r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", na=False), target)

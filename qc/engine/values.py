@@ -43,6 +43,14 @@ def is_null(values: pd.Series) -> pd.Series:
     return missing | (values.astype("str") == "")
 
 
+def holds_lists(values: object) -> bool:
+    """Whether a column holds a list per row (CORE's is_column_of_iterables; its first value tells)."""
+    if not isinstance(values, pd.Series) or values.dtype != object:
+        return False
+    present = values.dropna()
+    return len(present) > 0 and isinstance(present.iloc[0], list | set | tuple | frozenset)
+
+
 def as_text(values: pd.Series) -> pd.Series:
     """Values as text ("" for missing); whole numbers without '.0' (CORE reads 3.0 as '3'); flags
     as Python writes them ("True", "False"), so that a flag equals the YAML literal `false`."""
@@ -115,7 +123,13 @@ def as_number(values: pd.Series) -> pd.Series:
         return (values - pd.Timestamp("1960-01-01")).dt.total_seconds()
     if pd.api.types.is_timedelta64_dtype(values):
         return values.dt.total_seconds()
-    return pd.to_numeric(as_text(values).str.strip(), errors="coerce")
+    if holds_lists(values):
+        return _text_number(values)  # lists: no number, and no identity to share
+    return per_distinct(_text_number, values)
+
+
+def _text_number(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(as_text(values).str.strip(), errors="coerce").astype("float64")
 
 
 def date_parts(values: pd.Series) -> pd.DataFrame:

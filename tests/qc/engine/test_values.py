@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qc.engine.values import as_text, date_parts, is_null, key_text, regex_part, shown
+from qc.engine.values import as_number, as_text, date_parts, is_null, key_text, regex_part, shown
 
 
 def test_is_null_on_text_numbers_and_lists():
@@ -71,3 +71,10 @@ def test_dates_and_times_are_numbers_in_order():
     assert pd.isna(as_number(dates)[2])
     times = pd.Series(pd.to_timedelta(["10:30:00", None]))
     assert as_number(times).tolist()[0] == 37800.0 and pd.isna(as_number(times)[1])
+
+
+def test_numbers_from_text_once_per_distinct_value_and_none_from_lists():
+    text = pd.Series(["1.5", " 2", "x", "", None, "1.5"] * 3, dtype="string")
+    assert as_number(text).tolist()[:6] == pytest.approx([1.5, 2.0, float("nan"), float("nan"), float("nan"),
+                                                          1.5], nan_ok=True)
+    assert as_number(pd.Series([["1"], ["2"]], dtype=object)).isna().all()
