@@ -193,7 +193,7 @@ def test_run_log_says_every_step_in_a_fixed_order(package):
 CLEAN_SUBJECTS, CLEAN_SEED = 250, 20261122
 # The warnings the simulator plants on purpose (README, "Planted data issues"): rule → variables.
 PLANTED_WARNINGS = {"XD-AESER-CRITERION": {"AESER"}, "DS-ADAM-REQ-NULL": {"AGE", "AGEU"},
-                    "SD-AGE-WITH-BRTHDTC": {"AGE", "BRTHDTC"}}
+                    "SD-AGE-WITH-BRTHDTC": {"BRTHDTC, AGE"}}
 
 
 @pytest.fixture(scope="module", params=["ovarian", "cervical"])

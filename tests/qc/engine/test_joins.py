@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from qc.engine.joins import match_datasets
 from qc.engine.rule_types import record_data
-from qc.engine.table import Table
+from qc.engine.table import NotRun, Table
 from tests.qc.engine.build import library, rule, submission
 
 
@@ -81,3 +82,16 @@ def test_relrec_joins_single_records_by_idvarval():
     frame = joined(submission(PP=pp, PC=pc, RELREC=relrec), "PP", {"Name": "RELREC", "Wildcard": "PC"})
     assert frame["_record"].tolist() == [1]
     assert frame["RELREC.PCTEST"].tolist() == ["DRUG B"]
+
+
+def test_a_join_takes_only_the_columns_the_rule_names_and_needs_the_dataset_it_compares_with():
+    ae = pd.DataFrame({"STUDYID": ["S"] * 2, "DOMAIN": ["AE"] * 2, "USUBJID": ["1", "2"]})
+    dm = pd.DataFrame({"STUDYID": ["S", "S"], "DOMAIN": ["DM", "DM"], "USUBJID": ["1", "2"],
+                       "RFSTDTC": ["2020-01-01", "2020-02-01"], "SEX": ["F", "M"]})
+    check = {"all": [{"name": "RFSTDTC", "operator": "non_empty"}]}
+    frame = joined(submission(AE=ae, DM=dm), "AE", {"Name": "DM", "Keys": ["USUBJID"]}, check=check)
+    assert "RFSTDTC" in frame.columns and "SEX" not in frame.columns
+    # without SV, "SV.VISIT" is no literal to compare with: the rule cannot run
+    compared = {"all": [{"name": "USUBJID", "operator": "not_equal_to", "value": "SV.VISIT"}]}
+    with pytest.raises(NotRun, match="SV is not in the submission"):
+        joined(submission(AE=ae, DM=dm), "AE", {"Name": "SV", "Keys": ["USUBJID"]}, check=compared)
