@@ -245,8 +245,7 @@ def variable_count(table: Table, spec: dict) -> int:
 def _domain_parts(table: Table) -> list[Dataset]:
     """The datasets (files) of the checked dataset's domain: its split parts, or itself alone."""
     domain = table.dataset.domain
-    parts = [d for d in table.submission.datasets.values() if domain and d.domain == domain]
-    return parts or [table.dataset]
+    return (table.submission.by_domain(domain) if domain else []) or [table.dataset]
 
 
 @operation("domain_dataset_count")
@@ -399,9 +398,6 @@ def regex_find_replace(table: Table, spec: dict) -> pd.Series:
 
 # --- clinforge's own operations: checks the CORE format cannot state --------------------------
 
-_FORMULA = re.compile(r"^[A-Za-z0-9_.+\-*/%() ]*$")
-
-
 @operation("max_across_variables")
 def max_across_variables(table: Table, spec: dict) -> pd.Series:
     """The largest value per record of the variables whose names match `regex` (TR01EDT, TR02EDT
@@ -411,6 +407,9 @@ def max_across_variables(table: Table, spec: dict) -> pd.Series:
     if not names:
         return pd.Series(np.nan, index=table.frame.index, dtype="float64")
     return pd.DataFrame({n: as_number(table.frame[n]) for n in names}, index=table.frame.index).max(axis=1)
+
+
+_FORMULA = re.compile(r"^[A-Za-z0-9_.+\-*/%() ]*$")
 
 
 @operation("formula")

@@ -28,6 +28,7 @@ from qc.engine.values import (
     holds_lists,
     is_complete_date,
     is_null,
+    per_value,
     regex_part,
     timestamps,
 )
@@ -169,7 +170,7 @@ def _regex(table: Table, condition: dict, part: Callable[[pd.Series], pd.Series]
     target = _target(table, condition)
     pattern = str(condition.get("value"))
     # once per distinct value: a column of a large dataset holds few
-    matched = _per_value(lambda values: part(as_text(values)).str.match(pattern, na=False), target)
+    matched = per_value(lambda values: part(as_text(values)).str.match(pattern, na=False), target)
     present = ~target.isna()
     return present & (~matched if negate else matched)
 
@@ -307,12 +308,6 @@ def _contained(table: Table, condition: dict, *, lower: bool = False,
     if not _numeric(values):
         members = [_literal_text(m) for m in members]
     return values.isin(members) & ~target.isna()
-
-
-def _per_value(fn: Callable[[pd.Series], pd.Series], values: pd.Series) -> pd.Series:
-    """`fn(values)` once per distinct value (a column of a large dataset holds few); lists, which
-    have no identity to share, one by one."""
-    return fn(values) if holds_lists(values) else per_distinct(fn, values)
 
 
 def _literal_text(value: Any) -> Any:
@@ -685,5 +680,5 @@ def is_numeric(table: Table, condition: dict) -> pd.Series:
     target = _target(table, condition)
     if _numeric(target):
         return target.notna()
-    return _per_value(lambda values: as_text(values).str.strip().str.match(
+    return per_value(lambda values: as_text(values).str.strip().str.match(
         r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", na=False), target)

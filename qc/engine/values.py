@@ -7,6 +7,7 @@ Every helper takes a whole column and works once per distinct value where parsin
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,12 @@ def holds_lists(values: object) -> bool:
         return False
     present = values.dropna()
     return len(present) > 0 and isinstance(present.iloc[0], list | set | tuple | frozenset)
+
+
+def per_value(fn: Callable[[pd.Series], pd.Series], values: pd.Series) -> pd.Series:
+    """`fn(values)` once per distinct value (a column of a large dataset holds few); lists, which
+    have no identity to share, one by one."""
+    return fn(values) if holds_lists(values) else per_distinct(fn, values)
 
 
 def as_text(values: pd.Series) -> pd.Series:
@@ -123,9 +130,7 @@ def as_number(values: pd.Series) -> pd.Series:
         return (values - pd.Timestamp("1960-01-01")).dt.total_seconds()
     if pd.api.types.is_timedelta64_dtype(values):
         return values.dt.total_seconds()
-    if holds_lists(values):
-        return _text_number(values)  # lists: no number, and no identity to share
-    return per_distinct(_text_number, values)
+    return per_value(_text_number, values)
 
 
 def _text_number(values: pd.Series) -> pd.Series:
