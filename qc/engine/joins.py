@@ -116,14 +116,13 @@ def _named(table: Table) -> set[str] | None:
 
 def _key_join(table: Table, frame: pd.DataFrame, name: str, keys: list, how: str) -> pd.DataFrame:
     others = _others(table, name)
+    wanted = _referenced(table, name)
     if not others:
-        wanted = sorted(_referenced(table, name))
         if wanted:  # the check compares with the other dataset's values, which are not there
-            used = ", ".join(f"{name}.{v}" for v in wanted)
+            used = ", ".join(f"{name}.{v}" for v in sorted(wanted))
             raise NotRun(f"{name} is not in the submission (the check uses {used})")
         return frame
     other = _stacked(others)
-    wanted = _referenced(table, name)
     other = other.rename(columns={c: f"{name}.{c}" for c in other.columns if c in wanted})
     left = [_side(k, "left", table.wildcard) for k in keys]
     right = [_side(k, "right", others[0].wildcard) for k in keys]
