@@ -416,7 +416,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "core")
     parser.add_argument("--core-src", type=Path, default=DEFAULT_CORE_SRC,
                         help="checkout (work tree or bare git dir) of cdisc-org/cdisc-rules-engine")
-    parser.add_argument("--pool-size", type=int, default=2, help="CORE's worker processes (2 cores)")
+    parser.add_argument("--pool-size", type=int, default=2,
+                        help="CORE's worker processes and clinforge's --jobs (2 cores)")
     parser.add_argument("--core-encoding", default="cp1252",
                         help="CORE's --encoding; with utf-8 CORE fails on ts.xpt's 0x92 bytes")
     parser.add_argument("--skip-core-run", action="store_true", help="reuse the last CORE report")
@@ -439,10 +440,17 @@ def main() -> None:
         results["core"] = json.loads((out / "results.json").read_text()).get("core")
     # clinforge first: CORE's two busy cores would otherwise still show in the 1-minute load.
     report_dir = out / "clinforge-report"
-    base = [*clin, "validate", str(PILOT), "--rules", str(RULES), "--ct", "2025-03-28", "-q"]
+    # clinforge runs its rules in as many processes as CORE's pool has workers (--jobs), and once
+    # in a single process for comparison.
+    base = [*clin, "validate", str(PILOT), "--rules", str(RULES), "--ct", "2025-03-28", "-q",
+            "--jobs", str(args.pool_size)]
     results["clinforge_no_suites"] = timed([*base, "--no-suites", "--report", str(report_dir)], ROOT,
                                            out / "clinforge.log", env)
     print("clinforge --no-suites:", results["clinforge_no_suites"], flush=True)
+    results["clinforge_one_process"] = timed(
+        [*base[:-1], "1", "--no-suites", "--report", str(out / "clinforge-report-one")], ROOT,
+        out / "clinforge-one.log", env)
+    print("clinforge --no-suites --jobs 1:", results["clinforge_one_process"], flush=True)
     results["clinforge_default"] = timed([*base, "--report", str(out / "clinforge-report-suites")], ROOT,
                                          out / "clinforge-suites.log", env)
     print("clinforge (suites on):", results["clinforge_default"], flush=True)
@@ -463,7 +471,7 @@ def main() -> None:
     results["clinforge_not_run_on_some_dataset"] = sorted(
         rule for rule, rule_cells in summary["per_rule"].items() if any(c[5] != "ran" for c in rule_cells))
     if results.get("core"):
-        for case in ("clinforge_no_suites", "clinforge_default"):
+        for case in ("clinforge_no_suites", "clinforge_one_process", "clinforge_default"):
             results[f"ratio_{case}"] = round(results["core"]["wall_s"] / results[case]["wall_s"], 1)
     (out / "results.json").write_text(json.dumps({**results, **summary}, indent=1, default=str))
     print(json.dumps(results, indent=1))

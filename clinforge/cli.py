@@ -267,6 +267,9 @@ def validate(
         "--ct", help="CDISC CT release (YYYY-MM-DD) to check against, instead of the one the metadata names.")
     ] = None,
     ct_dir: CtDir = None,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", min=1, help="Processes that run the conformance rules (forked; each may need the "
+                              "datasets' memory again on very large folders).")] = 1,
     quiet: Quiet = False,
     json: Json = False,
     *,
@@ -296,7 +299,7 @@ def validate(
         result = pipeline.validate(data, output=out, study_name=study, define_file=define_file, report=report,
                                    encoding=encoding, rules=rules or None, suites=suites,
                                    dispositions=dispositions, baseline=baseline, store=ct_dir,
-                                   ct_version=ct)
+                                   ct_version=ct, jobs=jobs)
     found = issues(result.findings)
     rows = [[i.rule, i.dataset, i.variable + (f" = {i.value}" if i.value else ""), i.count,
              i.disposition or ("open" if i.open else ""), result.changes.get(i.key, "")] for i in found]

@@ -175,14 +175,15 @@ def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = 
              label: str | None = None, frames: Mapping[str, pd.DataFrame] | None = None,
              encoding: str = DEFAULT, rules: list[Path] | None = None, suites: bool = True,
              dispositions: Path | None = None, baseline: Path | None = None, store: Path | None = None,
-             ct_version: str | None = None):
+             ct_version: str | None = None, jobs: int = 1):
     """Expectation suites, conformance rules and CDISC CT checks over a folder (XPT text read by
     `encoding`; or `frames`, the datasets as read from it); reports into `report` when given.
 
     `rules` are CORE-format rule files or folders (default: clinforge's catalogue); `suites=False`
     leaves out the expectation suites; `dispositions` marks known findings, `baseline` (an earlier
     findings.json) marks what changed. `store` holds the imported CDISC packages, `ct_version` is
-    a CT release to check against instead of the one the metadata names. `label` names the folder
+    a CT release to check against instead of the one the metadata names, `jobs` the processes
+    that run the conformance rules. `label` names the folder
     in messages (the package log must not name temporary paths).
     """
     from qc.reports import write_data_docs, write_reports
@@ -194,7 +195,7 @@ def validate(data_dir: Path, *, output: Output, study_name: str | Path | None = 
                              suites_dir=Path(report) / "expectations" if report and suites else None,
                              encoding=encoding, rule_files=rules, suites=suites,
                              dispositions=dispositions, baseline=baseline, store=store,
-                             ct_version=ct_version)
+                             ct_version=ct_version, jobs=jobs)
     for warning in result.warnings:
         output.warning(warning)
     for note in result.notes:

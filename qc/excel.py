@@ -23,6 +23,8 @@ from specs.ooxml import save_stable
 HEADER = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 MAX_WIDTH = 60
+# Shared by every aligned cell: openpyxl stores one style per distinct value either way.
+TOP = {wrap: Alignment(vertical="top", wrap_text=wrap) for wrap in (False, True)}
 
 
 def write_excel(result: ValidationResult, path: str | Path) -> Path:
@@ -111,4 +113,4 @@ def _fill(sheet, header: list[str], rows: list[list]) -> None:
         wrapped = [isinstance(cell.value, str) and len(cell.value) > MAX_WIDTH for cell in line]
         if any(wrapped):
             for cell, wrap in zip(line, wrapped, strict=True):
-                cell.alignment = Alignment(vertical="top", wrap_text=wrap)
+                cell.alignment = TOP[wrap]

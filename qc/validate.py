@@ -44,6 +44,7 @@ def validate_folder(
     baseline: str | Path | None = None,
     store: str | Path | None = None,
     ct_version: str | None = None,
+    jobs: int = 1,
 ) -> ValidationResult:
     """Run every dataset's expectation suite, every conformance rule and the CDISC CT checks
     (`qc.terminology`, against the packages `qc.metadata` chooses); collect all findings.
@@ -60,7 +61,8 @@ def validate_folder(
     read by `encoding` (specs.encoding); what reading them had to say (values read as
     Windows-1252) is in the result's `warnings`. `dispositions` (qc.dispositions)
     marks known findings explained, waived or to fix; `baseline` (an earlier findings.json)
-    marks each issue new or persisting and lists the resolved ones. Raises InputError when a
+    marks each issue new or persisting and lists the resolved ones. `jobs` processes run the
+    conformance rules (qc.ruleset.run_rule_files). Raises InputError when a
     dataset file or the baseline cannot be read, SpecError when a rule or dispositions file is
     malformed; all files are read before any check runs.
     """
@@ -98,7 +100,8 @@ def validate_folder(
     rule_findings, rule_runs, rule_seconds = run_rules(frames, rules)
     guides = libraries(metadata.guides)
     core_findings, core_runs, core_seconds = run_rule_files(catalogue, frames, files=files, libraries=guides,
-                                                            define=_define_metadata(define, folder))
+                                                            define=_define_metadata(define, folder),
+                                                            jobs=jobs)
     timings |= {f"rule {k}": v for k, v in (rule_seconds | core_seconds).items()}
     timings["rules total"] = time.perf_counter() - started
 

