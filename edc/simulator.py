@@ -1,7 +1,8 @@
 """The EDC export simulator: one frame per form the study collects, as the EDC exports it.
 
 `simulate(study, n_subjects, seed)` draws the subjects and their course once, lets each module
-write its forms from that shared story, then adds the system fields, numbers unscheduled
+write its forms from that shared story (a form no module knows is drawn as its fields declare,
+edc.fields), then adds the system fields, numbers unscheduled
 visits, sorts and numbers the records. Same study, N and seed → the same frames.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from edc import disposition, history, kinetics, questionnaire, safety, subjects, timeline, tumour
+from edc import disposition, fields, history, kinetics, questionnaire, safety, subjects, timeline, tumour
 from specs.model import Study
 
 MAX_SUBJECTS = 20_000
@@ -52,6 +53,9 @@ def simulate(study: Study, n_subjects: int, seed: int) -> dict[str, pd.DataFrame
         if form_name in study.forms:
             rows[form_name] = questionnaire.qlq_form(instrument, study.forms[form_name], subj, schedule, end,
                                                      tum.progression_day, ae.crs_grade, seed)
+    for name, form in study.forms.items():  # the study's own forms, as their fields declare
+        if name not in rows and name != "visit":
+            rows[name] = fields.simulate_form(form, study.form_choices, subj, schedule, end, seed)
     unscheduled = _number_unscheduled(rows)
     rows["visit"] = timeline.visit_form(subj, schedule, end, unscheduled)
     return {name: _frame(rows[name], form, subj) for name, form in study.forms.items() if name in rows}

@@ -249,7 +249,8 @@ def _forms(data: LMap) -> tuple[dict[str, Form], dict[str, tuple[str, ...]]]:
     def fields(entries: list) -> tuple[CrfField, ...]:
         return tuple(
             CrfField(name=f["name"], type=f["type"], label=f["label"],
-                     choices=f.get("choices"), required=f.get("required", False))
+                     choices=f.get("choices"), required=f.get("required", False),
+                     simulate=_plain(f.get("simulate") or {}))
             for f in entries
         )
 
@@ -261,13 +262,80 @@ def _forms(data: LMap) -> tuple[dict[str, Form], dict[str, tuple[str, ...]]]:
         for name, form in data["forms"].items() for f in form["fields"]
         if f.get("choices") and f["choices"] not in choices
     ]
+    if not problems:
+        problems = [p for name, form in data["forms"].items()
+                    for p in _simulation_problems(name, form, choices)]
     if problems:
         raise SpecError(problems)
     forms = {
-        name: Form(name=name, label=form["label"], fields=system + fields(form["fields"]))
+        name: Form(name=name, label=form["label"], fields=system + fields(form["fields"]),
+                   simulate=_plain(form.get("simulate") or {}))
         for name, form in data["forms"].items()
     }
     return forms, choices
+
+
+def _simulation_problems(name: str, form: LMap, choices: Mapping[str, tuple[str, ...]]) -> list[Problem]:
+    """What makes a form's `simulate:` declarations impossible to draw from (edc.fields)."""
+    fields = {f["name"]: f for f in form["fields"]}
+    problems: list[Problem] = []
+
+    def answers_of(node: LMap, key: str) -> tuple[str, ...] | None:
+        target = fields.get(node[key])
+        if target is None or not target.get("choices"):
+            listed = ", ".join(sorted(n for n, f in fields.items() if f.get("choices"))) or "(none)"
+            problems.append(Problem(*_at(node, key), f"forms.{name}: {key}: {node[key]!r} is not a field "
+                                    f"of this form with an answer list; one of {listed}"))
+            return None
+        return choices[target["choices"]]
+
+    def check_draw(field: LMap, draw: LMap, where: str) -> None:
+        def problem(key: str, text: str) -> None:
+            problems.append(Problem(*_at(draw, key),
+                                    f"forms.{name}: field {field['name']}: {where}{key} {text}"))
+
+        kinds = [k for k in ("range", "normal", "values", "value") if k in draw]
+        if len(kinds) > 1:
+            problem(kinds[1], f"and {kinds[0]} both given; a draw is one of range, normal, values, value")
+        for key in ("range", "normal", "limits"):
+            if key in draw and len(draw[key]) != 2:
+                problem(key, f"takes two numbers, got {list(draw[key])}")
+        if "range" in draw and len(draw["range"]) == 2 and draw["range"][0] > draw["range"][1]:
+            problem("range", f"{list(draw['range'])}: the low end comes first")
+        if "normal" in draw and len(draw["normal"]) == 2 and draw["normal"][1] < 0:
+            problem("normal", f"{list(draw['normal'])}: [mean, standard deviation ≥ 0]")
+        if ("range" in draw or "normal" in draw) and field["type"] not in ("integer", "float"):
+            problem(kinds[0], f"draws numbers, but the field's type is {field['type']} (integer or float)")
+        listed = draw.get("values") or (choices.get(field.get("choices"), ()) if not kinds else ())
+        if field.get("choices") and "values" in draw:
+            outside = [v for v in draw["values"] if v not in choices[field["choices"]]]
+            if outside:
+                problem("values", f"{outside} not in the answer list {field['choices']}")
+        if "weights" in draw and len(draw["weights"]) != len(listed):
+            problem("weights", f"gives {len(draw['weights'])} weights for {len(listed)} values")
+        if "missing" in draw and not 0 <= draw["missing"] <= 1:
+            problem("missing", f"{draw['missing']} is not a share between 0 and 1")
+
+    if "simulate" in form and "per" in form["simulate"]:
+        answers_of(form["simulate"], "per")
+    for field in form["fields"]:
+        declared = field.get("simulate")
+        if not declared:
+            continue
+        if ("by" in declared) != ("cases" in declared):
+            problems.append(Problem(*_at(declared), f"forms.{name}: field {field['name']}: `by` and `cases` "
+                                    "go together (the draw of each answer of another field)"))
+            continue
+        if "by" in declared:
+            answers = answers_of(declared, "by")
+            for case, draw in declared["cases"].items():
+                if answers is not None and case not in answers:
+                    problems.append(Problem(*_at(declared["cases"], case),
+                                            f"forms.{name}: field {field['name']}: case {case!r} is not "
+                                            f"an answer of {declared['by']}{schema.closest(case, answers)}"))
+                check_draw(field, draw, f"case {case}: ")
+        check_draw(field, declared, "")
+    return problems
 
 
 # --- one study ------------------------------------------------------------------------------
@@ -301,7 +369,7 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
     sdtm_std = study_guide("sdtm", shipped_sdtm, standards.get("sdtmig"), store).datasets
     adam_std = study_guide("adam", shipped_adam, standards.get("adamig"), store).datasets
 
-    forms, _choices = library
+    forms, form_choices = library
     path = str(folder / "study.yaml")
     study_forms = {}
     for i, name in enumerate(meta["forms"]):
@@ -354,7 +422,7 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
         parameters=_plain(meta["parameters"]), codelists=codelists,
         sdtm=datasets["sdtm"], adam=datasets["adam"], folder=str(folder),
         ct=named or {}, terminology=choices, guides={"sdtm": sdtm_std, "adam": adam_std},
-        analysis_plan=plan, spec_files=_spec_files(folder, read),
+        analysis_plan=plan, form_choices=form_choices, spec_files=_spec_files(folder, read),
     )
 
 

@@ -93,6 +93,8 @@ class CrfField:
     label: str
     choices: str | None = None
     required: bool = False
+    # How `clinforge synth` draws it when no simulator module writes its form (edc.fields).
+    simulate: Mapping[str, Any] = _field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class Form:
     name: str
     label: str
     fields: tuple[CrfField, ...]  # system fields first, then the form's own
+    # `per: FIELD`: one record per answer of FIELD at each visit, when synth simulates the form.
+    simulate: Mapping[str, Any] = _field(default_factory=dict)
 
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
@@ -378,6 +382,8 @@ class Study:
     # The implementation guides the specs were completed from (imported, else shipped), by kind.
     guides: dict[str, dict[str, DatasetSpec]] = _field(default_factory=dict)
     analysis_plan: AnalysisPlan | None = None  # analyses.yaml, when the study has one
+    # The EDC answer lists its forms use (the CRF library's, with the study's forms.yaml over them).
+    form_choices: dict[str, tuple[str, ...]] = _field(default_factory=dict)
     # Every spec file the study was loaded from: its own, the library files its specs extend, and
     # the shared CRF library, standards and CT (what the package manifest's specs hash covers).
     spec_files: tuple[str, ...] = ()

@@ -209,14 +209,19 @@ CT_CONDITIONS_FILE = obj({"variables": Seq(obj(
 ))})
 
 # --- sponsor CRF library (specs/crf) ------------------------------------------------------
+# How `clinforge synth` draws a field of a form no simulator module knows (edc.fields).
+_DRAW = {"range": Seq(NUM), "normal": Seq(NUM), "limits": Seq(NUM), "decimals": int, "values": STRS,
+         "weights": Seq(NUM), "value": (str, int, float), "missing": NUM}
 CRF_FIELD = obj(
     {"name": str, "type": str, "label": str},
-    {"choices": str, "required": bool},
+    {"choices": str, "required": bool,
+     "simulate": obj({}, {**_DRAW, "by": str, "cases": AnyMap(obj({}, _DRAW))})},
     {"type": ("text", "integer", "float", "date", "time", "choice")},
 )
 CRF_FILE = obj(
     {"system_fields": Seq(CRF_FIELD, identity=("name",)), "choices": AnyMap(STRS),
-     "forms": AnyMap(obj({"label": str, "fields": Seq(CRF_FIELD, identity=("name",))}))},
+     "forms": AnyMap(obj({"label": str, "fields": Seq(CRF_FIELD, identity=("name",))},
+                         {"simulate": obj({}, {"per": str})}))},
 )
 
 # --- study.yaml -----------------------------------------------------------------------------

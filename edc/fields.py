@@ -1,0 +1,106 @@
+"""Forms no simulator module knows, simulated from their CRF fields' `simulate:` declarations.
+
+The seed studies' forms (adverse events, kinetics, tumours ...) are written by modules that tell
+one story per subject. A form a study adds (vital signs, an ECG, a lab panel) is simulated here
+from its declaration alone: one record at every visit whose `activities` name the form and that
+the subject attended (one record per answer of the form's `per:` field, for a form with one test
+per record), each field drawn as declared:
+
+- a number: `range: [lo, hi]` (uniform) or `normal: [mean, sd]` (clipped to `limits: [lo, hi]`),
+  written with `decimals:` decimals (0 for an integer field);
+- a choice or text field: one of `values:` (the field's answer list when it has one), with
+  `weights:`; or the constant `value:`;
+- any field: `missing:`, the share of records left blank (an EDC export is never complete);
+- `by: FIELD` with `cases: {ANSWER: draw}`: the draw depends on another field's answer (the
+  result of each test its own range, the unit of each test its own value).
+
+A date field without a declaration is the visit's date, a time field a time of day between 08:00
+and 17:59; other undeclared fields stay blank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from edc.calendar import date_text, number_text, time_text
+from edc.streams import pick, stream
+from edc.subjects import Subjects
+from edc.timeline import Schedule
+from specs.model import CrfField, Form
+
+NUMERIC = ("integer", "float")
+DAY_START, DAY_MINUTES = 8 * 60, 10 * 60
+
+
+def simulate_form(form: Form, choices: Mapping[str, tuple[str, ...]], subjects: Subjects,
+                  schedule: Schedule, end: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """The records of `form` (form name → text columns plus `_S`, `_K`, `FOLDER`)."""
+    rng = stream(seed, f"form {form.name}")
+    attended = schedule.attended(end) & schedule.with_activity(form.name)[None, :]
+    s, v = np.nonzero(attended)
+    per = form.simulate.get("per")
+    answers = choices[_field(form, per).choices] if per else ("",)
+    k = len(answers)
+    s, v = np.repeat(s, k), np.repeat(v, k)
+    day = schedule.day[s, v]
+    rows: dict[str, np.ndarray] = {
+        "_S": s, "_K": day + np.tile(np.arange(k) / (k + 1), len(s) // k),
+        "FOLDER": np.array([schedule.visits[i].folder for i in v], dtype=object).astype(str),
+    }
+    if per:
+        rows[per] = np.tile(np.asarray(answers), len(s) // k)
+    for field in form.fields:
+        if field.name in rows or field.name in ("STUDYID", "SITEID", "SUBJID", "RECNUM"):
+            continue
+        rows[field.name] = _field_values(field, choices, rows, subjects.day0[s] + day, rng)
+    return rows
+
+
+def _field(form: Form, name: str) -> CrfField:
+    return next(f for f in form.fields if f.name == name)
+
+
+def _field_values(field: CrfField, choices: Mapping[str, tuple[str, ...]], rows: dict[str, np.ndarray],
+                  dates: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    declared = field.simulate
+    n = len(dates)
+    if not declared:
+        if field.type == "date":
+            return date_text(dates)
+        if field.type == "time":
+            return time_text(DAY_START + rng.integers(0, DAY_MINUTES, size=n))
+        return np.full(n, "")
+    if "by" in declared:
+        out = np.full(n, "", dtype=object)
+        answer = rows[declared["by"]]
+        for case, draw in declared["cases"].items():
+            chosen = answer == case
+            out[chosen] = _draw(field, draw, choices, int(chosen.sum()), rng)
+        values = out.astype(str)
+    else:
+        values = _draw(field, declared, choices, n, rng)
+    blank = rng.random(n) < float(declared.get("missing", 0))
+    return np.where(blank, "", values)
+
+
+def _draw(field: CrfField, draw: Mapping[str, Any], choices: Mapping[str, tuple[str, ...]], n: int,
+          rng: np.random.Generator) -> np.ndarray:
+    if "value" in draw:
+        return np.full(n, str(draw["value"]))
+    if "range" in draw or "normal" in draw:
+        if "range" in draw:
+            low, high = draw["range"]
+            numbers = rng.uniform(low, high, size=n)
+        else:
+            mean, sd = draw["normal"]
+            low, high = draw.get("limits", (-np.inf, np.inf))
+            numbers = np.clip(rng.normal(mean, sd, size=n), low, high)
+        decimals = 0 if field.type == "integer" else int(draw.get("decimals", 1))
+        return number_text(numbers, decimals)
+    values = draw.get("values") or (choices[field.choices] if field.choices else ())
+    if not values:
+        return np.full(n, "")
+    return pick(rng, list(values), n, draw.get("weights"))
