@@ -37,25 +37,30 @@ DAY_START, DAY_MINUTES = 8 * 60, 10 * 60
 
 def simulate_form(form: Form, choices: Mapping[str, tuple[str, ...]], subjects: Subjects,
                   schedule: Schedule, end: np.ndarray, seed: int) -> dict[str, np.ndarray]:
-    """The records of `form` (form name → text columns plus `_S`, `_K`, `FOLDER`)."""
+    """The records of `form` (text columns plus `_S`, `_K`, `FOLDER`). The records of one visit
+    share what is not drawn per answer (one ECG's time and position serve all its measurements)."""
     rng = stream(seed, f"form {form.name}")
     attended = schedule.attended(end) & schedule.with_activity(form.name)[None, :]
     s, v = np.nonzero(attended)
     per = form.simulate.get("per")
     answers = choices[_field(form, per).choices] if per else ("",)
     k = len(answers)
-    s, v = np.repeat(s, k), np.repeat(v, k)
     day = schedule.day[s, v]
     rows: dict[str, np.ndarray] = {
-        "_S": s, "_K": day + np.tile(np.arange(k) / (k + 1), len(s) // k),
-        "FOLDER": np.array([schedule.visits[i].folder for i in v], dtype=object).astype(str),
+        "_S": np.repeat(s, k), "_K": (day[:, None] + np.arange(k) / (k + 1)).ravel(),
+        "FOLDER": np.repeat(np.array([x.folder for x in schedule.visits])[v], k),
     }
     if per:
-        rows[per] = np.tile(np.asarray(answers), len(s) // k)
-    for field in form.fields:
+        rows[per] = np.tile(np.asarray(answers), len(s))
+    dates = subjects.day0[s] + day
+    # A field drawn `by` another comes after it: the others first, in their order.
+    for field in sorted(form.fields, key=lambda f: "by" in f.simulate):
         if field.name in rows or field.name in ("STUDYID", "SITEID", "SUBJID", "RECNUM"):
             continue
-        rows[field.name] = _field_values(field, choices, rows, subjects.day0[s] + day, rng)
+        if "by" in field.simulate:
+            rows[field.name] = _field_values(field, choices, rows, np.repeat(dates, k), rng)
+        else:
+            rows[field.name] = np.repeat(_field_values(field, choices, rows, dates, rng), k)
     return rows
 
 

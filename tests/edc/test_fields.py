@@ -99,6 +99,8 @@ def test_each_test_drawn_as_declared(vitals):
     # About one result in ten left blank; the position mostly sitting; an undeclared text blank.
     assert 0.03 < (frame["VSORRES"] == "").mean() < 0.2
     assert 0.6 < (frame["VSPOS"] == "Sitting").mean() < 0.9 and set(frame["VSPOS"]) == {"Sitting", "Supine"}
+    # One visit's measurements share their time and position.
+    assert (frame.groupby(["SUBJID", "FOLDER"])[["VSTIM", "VSPOS"]].nunique() == 1).all().all()
     assert (frame["VSCOMM"] == "").all() and frame["VSTIM"].str.fullmatch(r"(0[89]|1[0-7]):[0-5]\d").all()
 
 
