@@ -15,7 +15,8 @@ per record), each field drawn as declared:
   result of each test its own range, the unit of each test its own value).
 
 A date field without a declaration is the visit's date, a time field a time of day between 08:00
-and 17:59; other undeclared fields stay blank.
+and 17:59; other undeclared fields stay blank. A field a study adds to a form a module writes (its
+`forms.yaml` over the CRF library) is drawn the same way, on the module's records (`fill_fields`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from edc.subjects import Subjects
 from edc.timeline import Schedule
 from specs.model import CrfField, Form
 
-NUMERIC = ("integer", "float")
+# Fields the simulator's frame writes for every form (edc.simulator._frame).
+SYSTEM = ("STUDYID", "SITEID", "SUBJID", "FOLDER", "RECNUM")
 DAY_START, DAY_MINUTES = 8 * 60, 10 * 60
 
 
@@ -55,13 +57,29 @@ def simulate_form(form: Form, choices: Mapping[str, tuple[str, ...]], subjects: 
     dates = subjects.day0[s] + day
     # A field drawn `by` another comes after it: the others first, in their order.
     for field in sorted(form.fields, key=lambda f: "by" in f.simulate):
-        if field.name in rows or field.name in ("STUDYID", "SITEID", "SUBJID", "RECNUM"):
+        if field.name in rows or field.name in SYSTEM:
             continue
         if "by" in field.simulate:
             rows[field.name] = _field_values(field, choices, rows, np.repeat(dates, k), rng)
         else:
             rows[field.name] = np.repeat(_field_values(field, choices, rows, dates, rng), k)
     return rows
+
+
+def fill_fields(form: Form, choices: Mapping[str, tuple[str, ...]], rows: dict[str, np.ndarray],
+                subjects: Subjects, seed: int) -> dict[str, np.ndarray]:
+    """`rows` of a form a simulator module wrote, with the fields it does not know (a study's
+    own additions to a library form) drawn as declared; a date is the record's protocol day."""
+    missing = [f for f in form.fields if f.name not in rows and f.name not in SYSTEM]
+    if not missing:
+        return rows
+    rng = stream(seed, f"fields {form.name}")
+    s = np.asarray(rows["_S"], dtype=np.int64)
+    dates = subjects.day0[s] + np.floor(np.asarray(rows.get("_K", np.zeros(len(s))), dtype=float))
+    out = dict(rows)
+    for field in sorted(missing, key=lambda f: "by" in f.simulate):
+        out[field.name] = _field_values(field, choices, out, dates, rng)
+    return out
 
 
 def _field(form: Form, name: str) -> CrfField:

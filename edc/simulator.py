@@ -58,7 +58,8 @@ def simulate(study: Study, n_subjects: int, seed: int) -> dict[str, pd.DataFrame
             rows[name] = fields.simulate_form(form, study.form_choices, subj, schedule, end, seed)
     unscheduled = _number_unscheduled(rows)
     rows["visit"] = timeline.visit_form(subj, schedule, end, unscheduled)
-    return {name: _frame(rows[name], form, subj) for name, form in study.forms.items() if name in rows}
+    return {name: _frame(fields.fill_fields(form, study.form_choices, rows[name], subj, seed), form, subj)
+            for name, form in study.forms.items() if name in rows}
 
 
 def _number_unscheduled(rows: dict[str, dict[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

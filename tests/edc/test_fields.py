@@ -133,3 +133,16 @@ def test_impossible_declarations_are_refused_at_their_line(tmp_path, old, new, m
     path = folder / "forms.yaml"
     line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if new in text)
     assert found[0].startswith(f"{path}:{line}:")
+
+
+def test_a_field_added_to_a_library_form_is_drawn_on_its_records(tmp_path):
+    forms = FORMS + """\
+  ae:
+    fields:
+      - {name: AESPID, type: text, label: Sponsor AE number, simulate: {values: [S1, S2]}}
+      - {name: AEREPDAT, type: date, label: Date reported to the sponsor}
+"""
+    study = load_study(_study(tmp_path, forms))
+    ae = simulate(study, 30, seed=2)["ae"]
+    assert len(ae) > 0 and set(ae["AESPID"]) == {"S1", "S2"}
+    assert ae["AEREPDAT"].str.fullmatch(r"\d\d [A-Z]{3} \d{4}").all()
