@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from clinforge.atomic import atomic_folder
 from specs.errors import Problem, SpecError
 from specs.workbook import write_workbook
@@ -43,16 +41,12 @@ def import_spec(workbook: Path, out: Path, store: Path | None = None) -> dict[st
     """Write the study spec folder a workbook describes, flat (no `extends:`), and load it before
     moving it into place: files by folder (sdtm, adam, the study's own)."""
     from specs.loader import load_study
-    from specs.workbook_import import study_files
+    from specs.workbook_import import study_files, write_files
 
     files = study_files(workbook, store)
     out = Path(out)
     with atomic_folder(out) as work:
-        for name, tree in sorted(files.items()):
-            path = work / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(yaml.safe_dump(tree, sort_keys=False, allow_unicode=True, width=100),
-                            encoding="utf-8")
+        write_files(files, work)
         try:
             load_study(work, store)
         except SpecError as exc:

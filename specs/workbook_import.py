@@ -16,6 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from specs.errors import Problem, SpecError
 from specs.model import CORES, ORIGINS, Codelist, Term
 from specs.terminology import Codelists
@@ -112,6 +114,15 @@ def study_files(path: str | Path, store: str | Path | None = None) -> Files:
     if reading.problems:
         raise SpecError(reading.problems)
     return files
+
+
+def write_files(files: Files, folder: Path) -> None:
+    """The spec files as YAML in `folder` (which exists)."""
+    for name, tree in sorted(files.items()):
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = yaml.safe_dump(tree, sort_keys=False, allow_unicode=True, width=100)
+        path.write_text(text, encoding="utf-8")
 
 
 def _baseline(study: Mapping[str, Any], store: str | Path | None) -> Codelists:
