@@ -162,10 +162,15 @@ def header_of(sheet: str, field: str) -> str:
 
 # --- values in cells ----------------------------------------------------------------------------
 
+# libyaml's C loader and dumper when PyYAML has them (a full CT codelist has thousands of cells).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def yaml_text(value: Any) -> str:
     """A value as one line of YAML (flow style), as a cell holds it."""
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, sort_keys=False,
-                          width=float("inf"))
+    text = yaml.dump(value, Dumper=_DUMPER, default_flow_style=True, allow_unicode=True,
+                     sort_keys=False, width=1 << 30)
     return text.removesuffix("\n...\n").rstrip("\n")
 
 
@@ -200,7 +205,7 @@ def from_cell(value: Any, column: Column) -> Any:
     text = _text(value)
     if kind == YAML:
         try:
-            return yaml.safe_load(text)
+            return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem", None) or "not YAML"
             raise ValueError(f"{text[:60]!r} is not a YAML value ({mark})") from None
@@ -272,50 +277,59 @@ def write_workbook(tables: Tables, path: str | Path) -> Path:
     """Every sheet of `SHEETS` (in order) with its header and `tables`' rows; the same tables give
     the same bytes (specs.ooxml.save_stable)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)  # streamed: a full CT codelist has thousands of rows
+    bold = Font(bold=True)
     for name, columns in SHEETS.items():
         sheet = book.create_sheet(name)
-        sheet.append([c.header for c in columns])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in tables.get(name, ()):
-            sheet.append([to_cell(row.get(c.field), c.kind) if c.field else None for c in columns])
-            for cell in sheet[sheet.max_row]:
-                # Text starting with '=' is text here (a where clause), never a formula to compute.
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"
         sheet.freeze_panes = "A2"
+        header = []
+        for column in columns:
+            cell = WriteOnlyCell(sheet, value=column.header)
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        for row in tables.get(name, ()):
+            sheet.append([_cell(sheet, to_cell(row.get(c.field), c.kind) if c.field else None)
+                          for c in columns])
     return save_stable(book.save, path)
+
+
+def _cell(sheet: Any, value: Any) -> Any:
+    """Text starting with '=' (a where clause) as text, never a formula for Excel to compute."""
+    if isinstance(value, str) and value.startswith("="):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
 
 
 def read_workbook(path: str | Path, sheets: tuple[str, ...] = REQUIRED_SHEETS) -> dict[str, list[Row]]:
     """The rows of every known sheet of a workbook; SpecError naming sheet, row and column for a
     missing sheet (of `sheets`) or column, or a value that is not of its column's kind."""
-    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
 
     file = str(path)
+    if not Path(path).is_file():
+        raise SpecError([Problem(file, 0, "file not found")])
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise SpecError([Problem(file, 0, "file not found")]) from None
-    except Exception as exc:  # openpyxl raises zip, XML and its own errors for a file it cannot read
+        book = CalamineWorkbook.from_path(file)
+        found = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                 for name in SHEETS if name in book.sheet_names}
+    except Exception as exc:  # noqa: BLE001 - calamine raises its own types for damaged files
         raise SpecError([Problem(file, 0, f"not an Excel workbook (.xlsx) that can be read: {exc}")],
                         ) from None
     problems = [Problem(file, 0, f"sheet {name} is missing (the workbook has "
-                                 f"{', '.join(book.sheetnames)})")
-                for name in sheets if name not in book.sheetnames]
+                                 f"{', '.join(book.sheet_names)})")
+                for name in sheets if name not in found]
     out: dict[str, list[Row]] = {}
     for name, columns in SHEETS.items():
-        if name not in book.sheetnames:
-            out[name] = []
-            continue
-        rows, found = _sheet_rows(file, name, columns, book[name].iter_rows(values_only=True))
-        out[name] = rows
-        problems += found
-    book.close()
+        out[name], more = _sheet_rows(file, name, columns, iter(found.get(name, ())))
+        problems += more
     if problems:
         raise SpecError(problems)
     return out
@@ -323,7 +337,9 @@ def read_workbook(path: str | Path, sheets: tuple[str, ...] = REQUIRED_SHEETS) -
 
 def _sheet_rows(file: str, name: str, columns: tuple[Column, ...],
                 cells: Iterator[tuple]) -> tuple[list[Row], list[Problem]]:
-    header = next(cells, ())
+    header = next(cells, None)
+    if header is None:
+        return [], []
     at = {str(h).strip(): i for i, h in enumerate(header) if h is not None}
     problems = [Problem(file, 0, f"sheet {name}, row 1: required column {c.header!r} is missing")
                 for c in columns if c.required and c.header not in at]

@@ -162,15 +162,17 @@ def _codelists(reading: _Import, baseline: Codelists) -> _Codelists:
     entries = []
     for name, group in grouped.items():
         first = group[0]
-        terms = []
+        terms: list[Term] = []
+        values: set[str] = set()
         with_terms = [r for r in group if r.get("value") is not None]
         for row in sorted(with_terms, key=lambda r: r.get("order") or 0):
             synonyms = row.get("synonyms") or []
             if not isinstance(synonyms, list) or not all(isinstance(s, str) for s in synonyms):
                 reading.fail(row, "synonyms", f"expected a YAML list of texts, found {synonyms!r}")
                 synonyms = []
-            if any(t.value == row["value"] for t in terms):
+            if row["value"] in values:
                 reading.fail(row, "value", f"term {row['value']!r} repeats in codelist {name}")
+            values.add(row["value"])
             terms.append(Term(row["value"], row.get("term_c_code"), row.get("decode"), tuple(synonyms)))
         data_type = reading.choice(first, "data_type", ("text", "integer", "float")) or "text"
         wanted = Codelist(name=name, label=first.get("label") or name, terms=tuple(terms),
