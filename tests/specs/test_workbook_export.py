@@ -36,8 +36,8 @@ def from_define(request, ovarian, tmp_path_factory) -> tuple[Path, dict]:
 def test_define_datasets_and_variables_match(from_define):
     define, rows = from_define
     datasets, _ = read_define(define)
-    assert [(r["dataset"], r.get("label"), r.get("class"), r.get("keys") or ()) for r in rows["Datasets"]] == [
-        (s.name, s.label, s.dataset_class, s.keys) for s in datasets.values()]
+    found = [(r["dataset"], r.get("label"), r.get("class"), r.get("keys") or ()) for r in rows["Datasets"]]
+    assert found == [(s.name, s.label, s.dataset_class, s.keys) for s in datasets.values()]
     by_dataset = defaultdict(list)
     for r in rows["Variables"]:
         by_dataset[r["dataset"]].append(r)
@@ -100,7 +100,8 @@ def test_study_sheets(ovarian):
     assert {r["codelist"] for r in tables["Variables"] if r.get("codelist")} <= listed
     assert set(study_codelists(ovarian)) == listed
     # Mapping rules, qualifiers and study.yaml travel in clinforge's sheets.
-    assert len(tables["clinforge Sources"]) == sum(len(b.map) for s in ovarian.sdtm.values() for b in s.sources)
+    rules = sum(len(b.map) for s in ovarian.sdtm.values() for b in s.sources)
+    assert len(tables["clinforge Sources"]) == rules
     assert {r["key"] for r in tables["clinforge Study"]} >= {"study.studyid", "visits[]", "arms[]"}
     ae = next(r for r in tables["Variables"] if (r["dataset"], r["name"]) == ("AE", "AESEQ"))
     assert ae["algorithm"] == "seq" and ae["origin"] == "Derived"
