@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from specs.errors import Problem, SpecError
 from specs.model import Codelist, DatasetSpec, Study, Variable
 from specs.workbook import EXTRA, Tables, flatten
 from specs.yamlio import read_yaml
@@ -74,6 +75,13 @@ def dataset_tables(tables: Tables, spec: DatasetSpec, standard: str) -> None:
     add(tables, "Variables", [variable_row(tables, name, v) for v in spec.variables])
     for i, vl in enumerate(spec.value_level, start=1):
         where = f"WC.{name}.{i}"
+        commas = [v for values in vl.where.values() for v in values if "," in v]
+        if commas:
+            # P21's Value column separates the values of an IN condition by commas.
+            file, line = spec.place("value_level")
+            raise SpecError([Problem(file, line, f"{name} value_level {vl.variable}: the where value "
+                                                 f"{commas[0]!r} holds a comma, which the workbook's "
+                                                 f"WhereClauses sheet cannot tell from a separator")])
         add(tables, "WhereClauses", [
             {"id": where, "dataset": name, "variable": var, "value": values,
              "comparator": "EQ" if len(values) == 1 else "IN"}

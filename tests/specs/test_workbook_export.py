@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from clinforge.pipeline import methods
 from define.reader import read_define, read_study_header
 from define.writer import write_define
+from specs.errors import SpecError
 from specs.loader import load_study
 from specs.workbook import read_workbook, write_workbook
 from specs.workbook_export import define_tables, study_codelists, study_tables
@@ -105,3 +107,13 @@ def test_study_sheets(ovarian):
     assert {r["key"] for r in tables["clinforge Study"]} >= {"study.studyid", "visits[]", "arms[]"}
     ae = next(r for r in tables["Variables"] if (r["dataset"], r["name"]) == ("AE", "AESEQ"))
     assert ae["algorithm"] == "seq" and ae["origin"] == "Derived"
+
+
+def test_a_where_value_with_a_comma_is_refused(ovarian):
+    # P21's WhereClauses Value separates IN values by commas: such a value could not come back.
+    lb = ovarian.sdtm["LB"]
+    vl = dataclasses.replace(lb.value_level[0], where={"LBTESTCD": ("A,B",)})
+    lb = dataclasses.replace(lb, value_level=(vl,))
+    study = dataclasses.replace(ovarian, sdtm={**ovarian.sdtm, "LB": lb})
+    with pytest.raises(SpecError, match="LB value_level .*'A,B' holds a comma"):
+        study_tables(study)
