@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from clinforge.atomic import atomic_folder
-from specs.errors import Problem, SpecError
+from specs.errors import InputError, Problem, SpecError
 from specs.workbook import write_workbook
 
 
@@ -15,7 +15,9 @@ def export_spec(source: str | Path, out: Path, store: Path | None = None) -> tup
     the workbook's path and its rows by sheet."""
     from specs.workbook_export import define_tables, study_tables
 
-    if str(source).lower().endswith(".xml") and Path(source).is_file():
+    if str(source).lower().endswith(".xml"):
+        if not Path(source).is_file():
+            raise InputError(f"{source}: no such define.xml file")
         from define.reader import read_define, read_study_header
 
         datasets, codelists = read_define(source)

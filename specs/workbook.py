@@ -72,10 +72,9 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         Column("Variable", "variable", required=True), Column("Where Clause", "where", required=True),
         Column("Description", "label"), Column("Data Type", "data_type", required=True),
         Column("Length", "length", INT), Column("Significant Digits", "significant_digits", INT),
-        Column("Format", "format"), *_p21("Mandatory", "Assigned Value"), Column("Codelist", "codelist"),
-        Column("Origin", "origin"), Column("Source", "source"), *_p21("Pages"),
-        Column("Method", "method"), Column("Predecessor", "predecessor"), Column("Comment", "comment"),
-        *_p21("Developer Notes"), Column(EXTRA + "Unit", "unit"),
+        *_p21("Format", "Mandatory", "Assigned Value"), Column("Codelist", "codelist"),
+        Column("Origin", "origin"), *_p21("Source", "Pages"), Column("Method", "method"),
+        *_p21("Predecessor", "Comment", "Developer Notes"), Column(EXTRA + "Unit", "unit"),
     ),
     "WhereClauses": (
         Column("ID", "id", required=True), Column("Dataset", "dataset"),

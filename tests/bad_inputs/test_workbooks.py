@@ -130,3 +130,9 @@ def test_export_of_a_broken_define_xml(tmp_path):
     define.write_text("<ODM><Study/></ODM>")
     out = tmp_path / "x.xlsx"
     assert_refused(invoke("spec", "export", define, "--out", out), out, ("not a Define-XML document",))
+
+
+def test_export_of_a_missing_define_xml(tmp_path):
+    out = tmp_path / "x.xlsx"
+    assert_refused(invoke("spec", "export", tmp_path / "define.xml", "--out", out), out,
+                   ("define.xml: no such define.xml file",))
