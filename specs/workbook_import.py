@@ -20,6 +20,7 @@ import yaml
 
 from specs.errors import Problem, SpecError
 from specs.model import CORES, ORIGINS, Codelist, Term
+from specs.nci_evs import DATE
 from specs.terminology import Codelists
 from specs.workbook import EXTRA, Row, place, read_workbook, unflatten
 
@@ -107,10 +108,11 @@ def study_files(path: str | Path, store: str | Path | None = None) -> Files:
                                         "workbook does not carry study.yaml (one exported from a "
                                         "define.xml describes datasets, not a study)"))
         raise SpecError(reading.problems)
-    ct = _codelists(reading, _baseline(study, store))
-    files |= _datasets(reading, _Known({row["id"] for row in rows["Codelists"]}, ct.known))
-    if ct.entries:
-        files["codelists.yaml"] = {"codelists": ct.entries}
+    baseline = _baseline(study, store)
+    entries = _codelist_entries(reading, baseline)
+    files |= _datasets(reading, _Known({row["id"] for row in rows["Codelists"]}, baseline))
+    if entries:
+        files["codelists.yaml"] = {"codelists": entries}
     if reading.problems:
         raise SpecError(reading.problems)
     return files
@@ -129,8 +131,10 @@ def _baseline(study: Mapping[str, Any], store: str | Path | None) -> Codelists:
     """The codelists a study has before its codelists.yaml: those of the CT packages it names."""
     from specs.loader import study_terminology
 
-    named = {k: v.isoformat() if isinstance(v, date) else str(v) for k, v in (study.get("ct") or {}).items()}
-    return study_terminology(named, store)[0]
+    named = study.get("ct") if isinstance(study.get("ct"), dict) else {}
+    texts = {k: v.isoformat() if isinstance(v, date) else str(v) for k, v in named.items()}
+    # A release that is no date is the loader's to refuse, at its line of study.yaml.
+    return study_terminology({k: v for k, v in texts.items() if DATE.fullmatch(v)}, store)[0]
 
 
 class _Known:
@@ -146,13 +150,7 @@ class _Known:
         return iter(sorted(self.names))
 
 
-class _Codelists:
-    def __init__(self, entries: list[dict[str, Any]], known: Codelists):
-        self.entries = entries
-        self.known = known
-
-
-def _codelists(reading: _Import, baseline: Codelists) -> _Codelists:
+def _codelist_entries(reading: _Import, baseline: Codelists) -> list[dict[str, Any]]:
     """codelists.yaml entries for the workbook's codelists that differ from the CT the study names:
     an `extends:` of a CDISC codelist when adding terms and synonyms to it gives the workbook's,
     else the whole codelist."""
@@ -183,7 +181,7 @@ def _codelists(reading: _Import, baseline: Codelists) -> _Codelists:
         if base is not None and _same(base, wanted):
             continue
         entries.append(_extension(base, wanted) if base is not None else _whole(wanted))
-    return _Codelists(entries, baseline)
+    return entries
 
 
 def _same(base: Codelist, wanted: Codelist) -> bool:
