@@ -445,7 +445,7 @@ def spec_export(
     target = out_file or Path(f"{Path(source).stem if source.endswith('.xml') else Path(source).name}.xlsx")
     path, counts = export_spec(source, target, ct_dir)
     out.summary(f"Spec workbook {path}", ["sheet", "rows"], [[k, v] for k, v in counts.items()],
-                {"workbook": str(path), "rows": counts})
+                {"workbook": str(path), "sheets": counts})
 
 
 @spec_app.command("import")
