@@ -419,6 +419,60 @@ standards_app = typer.Typer(help="SDTMIG / ADaMIG metadata (CDISC Library CSV ex
 app.add_typer(standards_app, name="standards")
 
 
+spec_app = typer.Typer(help="Study specs as a Pinnacle 21 define-spec workbook (Excel) and back.",
+                       no_args_is_help=True)
+app.add_typer(spec_app, name="spec")
+
+
+@spec_app.command("export")
+@guarded
+def spec_export(
+    source: Annotated[str, typer.Argument(
+        help="A shipped study, a study spec folder, or a define.xml file.")],
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Path of the workbook to write (default: <study>.xlsx here).")] = None,
+    ct_dir: CtDir = None,
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """Write the P21 define-spec workbook of a study (its resolved specs, mapping rules and study
+    design) or of a define.xml (the P21 sheets it can fill).
+
+    Example: `clinforge spec export ovarian --out ovarian.xlsx` or
+    `clinforge spec export sdtm/ovarian/define.xml --out ovarian-define.xlsx`
+    """
+    from clinforge.workbooks import export_spec
+
+    target = out_file or Path(f"{Path(source).stem if source.endswith('.xml') else Path(source).name}.xlsx")
+    path, counts = export_spec(source, target, ct_dir)
+    out.summary(f"Spec workbook {path}", ["sheet", "rows"], [[k, v] for k, v in counts.items()],
+                {"workbook": str(path), "sheets": counts})
+
+
+@spec_app.command("import")
+@guarded
+def spec_import(
+    workbook: Annotated[Path, typer.Argument(help="A workbook `clinforge spec export` wrote (or edited).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the study's spec files.")],
+    ct_dir: CtDir = None,
+    quiet: Quiet = False,
+    json: Json = False,
+    *,
+    out: Output,
+) -> None:
+    """Write the study spec folder a P21 define-spec workbook describes (flat: no `extends:`).
+
+    Example: `clinforge spec import ovarian.xlsx --out specs/ovarian-edited`
+    """
+    from clinforge.workbooks import import_spec
+
+    counts = import_spec(workbook, out_dir, ct_dir)
+    out.summary(f"Study specs in {out_dir}", ["folder", "files"], [[k, v] for k, v in sorted(counts.items())],
+                {"folder": str(out_dir), "files": counts})
+
+
 @ct_app.command("import")
 @guarded
 def ct_import(

@@ -37,6 +37,7 @@ from define.odm import (
     NCI_CONTEXT,
     ODM,
     ODM_V12,
+    XLINK,
     DefineError,
     declared_def_namespace,
     safe_parse,
@@ -356,3 +357,24 @@ def read_ct_versions(path: str | Path) -> dict[str, str]:
         if publishing_set and standard.get("Version"):
             out.setdefault(publishing_set, standard.get("Version"))
     return out
+
+
+def read_study_header(path: str | Path) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """A Define-XML file's GlobalVariables (StudyName, StudyDescription, ProtocolName) and its
+    documents (def:leaf: ID, title, href), for what `read_define` leaves out."""
+    root = safe_parse(Path(path)).getroot()
+    ns = {"odm": etree.QName(root).namespace or ODM, "xlink": XLINK}
+    study = root.find("odm:Study", ns)
+    if study is None:
+        return {}, []
+    header = {etree.QName(e).localname: (e.text or "").strip()
+              for e in study.iterfind("odm:GlobalVariables/*", ns)}
+    mdv = study.find("odm:MetaDataVersion", ns)
+    namespace = declared_def_namespace(mdv) if mdv is not None else None
+    if namespace is None:
+        return header, []
+    ns["def"] = namespace
+    documents = [{"id": leaf.get("ID"), "href": leaf.get(f"{{{XLINK}}}href"),
+                  "title": (leaf.findtext("def:title", namespaces=ns) or "").strip()}
+                 for leaf in mdv.iterfind("def:leaf", ns)]
+    return header, documents

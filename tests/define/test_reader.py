@@ -9,7 +9,7 @@ import pytest
 
 from define.datatypes import ISO_DATE_TYPES, compute_data_type
 from define.odm import DefineError
-from define.reader import read_define
+from define.reader import read_define, read_study_header
 from define.writer import origin_source, write_define
 from specs.loader import load_study, study_names
 
@@ -414,3 +414,14 @@ def test_not_define_xml_is_refused(tmp_path):
     path.write_text("<ODM")
     with pytest.raises(DefineError, match="not well-formed"):
         read_define(path)
+
+
+def test_study_header_and_documents(study, data, tmp_path):
+    # GlobalVariables as written, and the supporting documents as def:leaf ID, title and href.
+    path = tmp_path / "define.xml"
+    write_define(study, "sdtm", data["sdtm"], path, documents={"Annotated CRF": "acrf.pdf"})
+    header, documents = read_study_header(path)
+    assert header == {"StudyName": study.studyid, "StudyDescription": study.title,
+                      "ProtocolName": study.studyid}
+    assert [(d["title"], d["href"]) for d in documents] == [("Annotated CRF", "acrf.pdf")]
+    assert documents[0]["id"]
