@@ -8,9 +8,6 @@ from edc.calendar import UNKNOWN_DAY, date_text
 from edc.streams import pick, stream
 from edc.subjects import (
     ADVERSE_EVENT,
-    DEATH_CRS,
-    DEATH_EMBOLISM,
-    DEATH_SEPSIS,
     LOST,
     PHYSICIAN,
     WITHDREW,
@@ -20,8 +17,6 @@ from edc.subjects import (
 DEATH_AFTER_PROGRESSION_SHARE = 0.55
 PROGRESSION_CAUSES = ("Disease progression", "Progressive disease", "disease progression",
                       "Progression of underlying cancer", "PD")
-EARLY_CAUSES = {DEATH_CRS: "Cytokine release syndrome", DEATH_SEPSIS: "Sepsis",
-                DEATH_EMBOLISM: "Pulmonary embolism"}
 WITHDRAWAL_TERMS = ("Subject withdrew consent", "Withdrew consent ", "patient decision",
                     "Patient withdrew consent")
 PHYSICIAN_TERMS = ("Rapid disease progression before infusion", "No longer eligible",
@@ -59,7 +54,8 @@ def disposition_form(subjects: Subjects, end: np.ndarray, died: np.ndarray,
 def death_form(subjects: Subjects, day: np.ndarray, seed: int) -> dict[str, np.ndarray]:
     rng = stream(seed, "death_form")
     s = np.flatnonzero(np.isfinite(day))
-    cause = np.array([EARLY_CAUSES.get(c, "") for c in subjects.early_death[s]], dtype=object)
+    causes = ("", *subjects.early_causes)
+    cause = np.array([causes[c] for c in subjects.early_death[s]], dtype=object)
     cause = np.where(cause == "", pick(rng, PROGRESSION_CAUSES, len(s), p=[0.6, 0.2, 0.1, 0.05, 0.05]), cause)
     precision = np.where(rng.random(len(s)) < 0.03, UNKNOWN_DAY, 0)
     return {"_S": s, "FOLDER": np.full(len(s), ""), "DTHDAT": date_text(subjects.day0[s] + day[s], precision),

@@ -1,4 +1,6 @@
-"""Adverse events: CRS and ICANS graded by ASTCT 2019, the rest by CTCAE v4.03, coded to MedDRA.
+"""Adverse events, coded to MedDRA, as the study's simulation file lists them
+(specs/library/simulation/<name>.yaml; for CAR-T: CRS and ICANS graded by ASTCT 2019, the rest by
+CTCAE v4.03).
 
 One loop over the event catalogue (not over subjects): each event type is drawn for all
 subjects at once. Deaths not caused by the disease get their fatal event here.
@@ -12,10 +14,9 @@ import numpy as np
 
 from edc.calendar import UNKNOWN_DAY, UNKNOWN_MONTH, date_text, number_text, time_text
 from edc.streams import pick, stream
-from edc.subjects import DEATH_CRS, DEATH_EMBOLISM, DEATH_SEPSIS, LOST, Subjects
+from edc.subjects import LOST, Subjects
 
 ASTCT, CTCAE = "ASTCT 2019", "CTCAE v4.03"
-CRS = "Cytokine release syndrome"
 RELATED = ("Not related", "Unlikely related", "Possibly related", "Probably related", "Definitely related")
 # Share of AE terms that carry the narrative below, which makes them longer than 200 characters.
 NARRATIVE_SHARE = 0.003
@@ -27,6 +28,8 @@ NARRATIVE = (" - started in the evening, patient seen by the on-call physician, 
 
 @dataclass(frozen=True)
 class EventType:
+    """One adverse event of the simulation file (specs/library/simulation/*.yaml explains each)."""
+
     decod: str  # MedDRA preferred term
     bodsys: str  # MedDRA system organ class
     verbatim: tuple[str, ...]  # as sites write it, typos included
@@ -39,70 +42,17 @@ class EventType:
     needs_infusion: bool = True
     recurrence: float = 0.0  # share of subjects with the event who have a second episode
     timed: float = 0.15  # share with a start time recorded
+    cytokine_release: bool = False  # the CRS event: its first episode drives cytokines and QLQ
+    serious: tuple[tuple[int, float], ...] = ()  # (grade, share serious) where the default differs
 
 
-CATALOGUE = (
-    EventType(CRS, "Immune system disorders",
-              ("Cytokine release syndrome", "CRS", "cytokine release syndrom", "Cytokine Release Syndrome",
-               "CRS grade 2"), 0.55, (1, 7), (0.6, 0.28, 0.09, 0.03), 5, (0, 0, 0.1, 0.4, 0.5),
-              scale=ASTCT, timed=0.6),
-    EventType("Immune effector cell-associated neurotoxicity syndrome", "Nervous system disorders",
-              ("ICANS", "Immune effector cell-associated neurotoxicity syndrome", "neurotoxicity (ICANS)",
-               "Immune effector cell assoc. neurotoxicity"), 0.12, (3, 10), (0.55, 0.3, 0.12, 0.03), 4,
-              (0, 0, 0.15, 0.45, 0.4), scale=ASTCT, timed=0.5),
-    EventType("Neutrophil count decreased", "Investigations",
-              ("Neutropenia", "neutrophil count decreased", "Neutrophils decreased", "neutropaenia"),
-              0.7, (-3, 3), (0.05, 0.15, 0.45, 0.35), 14, (0.2, 0.2, 0.4, 0.15, 0.05), needs_infusion=False),
-    EventType("Lymphocyte count decreased", "Investigations",
-              ("Lymphopenia", "Lymphocyte count decreased", "lymphopaenia"),
-              0.6, (-4, 0), (0.02, 0.08, 0.4, 0.5), 21, (0.3, 0.2, 0.35, 0.1, 0.05), needs_infusion=False),
-    EventType("Anaemia", "Blood and lymphatic system disorders", ("Anemia", "Anaemia", "anaemia ", "ANEMIA"),
-              0.45, (-3, 14), (0.3, 0.45, 0.25, 0.0), 20, (0.4, 0.3, 0.25, 0.05, 0.0), needs_infusion=False),
-    EventType("Platelet count decreased", "Investigations",
-              ("Thrombocytopenia", "Platelets decreased", "thrombocytopaenia", "Low platelets"),
-              0.35, (-2, 10), (0.35, 0.3, 0.25, 0.1), 14, (0.3, 0.2, 0.35, 0.15, 0.0), needs_infusion=False),
-    EventType("Febrile neutropenia", "Blood and lymphatic system disorders",
-              ("Febrile neutropenia", "Neutropenic fever", "febrile neutropaenia"),
-              0.1, (1, 12), (0.0, 0.0, 0.9, 0.1), 5, (0.3, 0.3, 0.3, 0.1, 0.0)),
-    EventType("Pyrexia", "General disorders and administration site conditions",
-              ("Fever", "Pyrexia", "fever ", "Fevers"), 0.2, (1, 60), (0.7, 0.25, 0.05, 0.0), 2,
-              (0.3, 0.3, 0.3, 0.1, 0.0), recurrence=0.2),
-    EventType("Fatigue", "General disorders and administration site conditions",
-              ("Fatigue", "tiredness", "Fatigue ", "FATIGUE"), 0.3, (1, 120), (0.6, 0.35, 0.05, 0.0), 30,
-              (0.4, 0.3, 0.25, 0.05, 0.0), recurrence=0.1),
-    EventType("Nausea", "Gastrointestinal disorders", ("Nausea", "nausea", "Nausia", "Nausea "),
-              0.35, (-5, -2), (0.7, 0.27, 0.03, 0.0), 3, (0.9, 0.1, 0, 0, 0), needs_infusion=False),
-    EventType("Vomiting", "Gastrointestinal disorders", ("Vomiting", "vomitting", "Emesis"),
-              0.15, (-5, -2), (0.7, 0.27, 0.03, 0.0), 2, (0.9, 0.1, 0, 0, 0), needs_infusion=False),
-    EventType("Decreased appetite", "Metabolism and nutrition disorders",
-              ("Decreased appetite", "Anorexia", "poor appetite", "Loss of appetite"),
-              0.2, (-5, 60), (0.6, 0.35, 0.05, 0.0), 20, (0.5, 0.3, 0.2, 0, 0), needs_infusion=False),
-    EventType("Hypokalaemia", "Metabolism and nutrition disorders",
-              ("Hypokalemia", "Low potassium", "hypokalaemia"),
-              0.15, (1, 30), (0.6, 0.3, 0.1, 0.0), 5, (0.5, 0.3, 0.2, 0, 0), recurrence=0.2),
-    EventType("Hypotension", "Vascular disorders", ("Hypotension", "low blood pressure", "Hypotension "),
-              0.12, (1, 10), (0.3, 0.5, 0.18, 0.02), 3, (0.1, 0.1, 0.4, 0.3, 0.1)),
-    EventType("Headache", "Nervous system disorders", ("Headache", "headache", "Head ache"),
-              0.15, (-5, 90), (0.75, 0.22, 0.03, 0.0), 2, (0.5, 0.3, 0.2, 0, 0), needs_infusion=False,
-              recurrence=0.2),
-    EventType("Diarrhoea", "Gastrointestinal disorders", ("Diarrhea", "Diarrhoea", "loose stools"),
-              0.15, (1, 90), (0.7, 0.25, 0.05, 0.0), 4, (0.5, 0.3, 0.2, 0, 0), recurrence=0.15),
-    EventType("Abdominal pain", "Gastrointestinal disorders", ("Abdominal pain", "abdo pain", "Pain abdomen"),
-              0.2, (1, 300), (0.5, 0.4, 0.1, 0.0), 10, (0.7, 0.25, 0.05, 0, 0), recurrence=0.2),
-    EventType("Pneumonia", "Infections and infestations", ("Pneumonia", "Lung infection", "pneumonia "),
-              0.06, (10, 200), (0.0, 0.3, 0.6, 0.1), 14, (0.3, 0.3, 0.3, 0.1, 0)),
-    EventType("Urinary tract infection", "Infections and infestations", ("UTI", "Urinary tract infection",
-              "urinary infection"), 0.08, (5, 300), (0.3, 0.6, 0.1, 0.0), 7, (0.6, 0.3, 0.1, 0, 0)),
-    EventType("Upper respiratory tract infection", "Infections and infestations",
-              ("URTI", "Upper respiratory tract infection", "common cold"), 0.1, (10, 300),
-              (0.6, 0.38, 0.02, 0.0), 7, (0.7, 0.25, 0.05, 0, 0), recurrence=0.2),
-)
-# The fatal event of each death the disease did not cause: (term, SOC, verbatim, days before death).
-FATAL = {
-    DEATH_SEPSIS: ("Sepsis", "Infections and infestations", "Sepsis", (1, 6)),
-    DEATH_EMBOLISM: ("Pulmonary embolism", "Respiratory, thoracic and mediastinal disorders",
-                     "Pulmonary embolism", (0, 1)),
-}
+def catalogue(profile: dict) -> tuple[EventType, ...]:
+    """The adverse events of a simulation file, in its order (the order the draws are made in)."""
+    return tuple(
+        EventType(**{**event, "verbatim": tuple(event["verbatim"]), "onset": tuple(event["onset"]),
+                     "grades": tuple(event["grades"]), "related": tuple(event["related"]),
+                     "serious": tuple((int(g), float(v)) for g, v in event.get("serious", {}).items())})
+        for event in profile["adverse_events"])
 
 
 @dataclass(frozen=True)
@@ -112,17 +62,21 @@ class Safety:
     crs_grade: np.ndarray  # 0: none
 
 
-def simulate_safety(subjects: Subjects, end: np.ndarray, death_day: np.ndarray, seed: int) -> Safety:
-    """Adverse events up to each subject's end of participation; `death_day` is inf for subjects
-    alive at their end."""
+def simulate_safety(subjects: Subjects, end: np.ndarray, death_day: np.ndarray, seed: int,
+                    profile: dict) -> Safety:
+    """Adverse events up to each subject's end of participation, drawn from `profile` (a simulation
+    file); `death_day` is inf for subjects alive at their end."""
     rng = stream(seed, "safety")
     n = subjects.n
+    events = catalogue(profile)
+    early = profile["early_deaths"]
     parts = []
     crs_onset, crs_grade = np.full(n, np.nan), np.zeros(n, dtype=np.int64)
     dies = np.isfinite(death_day)
-    crs_death = dies & (subjects.early_death == DEATH_CRS)
-    for code, event in enumerate(CATALOGUE):
+    for code, event in enumerate(events):
         eligible = subjects.infused if event.needs_infusion else subjects.ld_days > 0
+        # Deaths whose fatal event this is: its first episode, at grade 5, ending in death.
+        fatal = [(i + 1, d.get("latest_onset")) for i, d in enumerate(early) if d["event"] == event.decod]
         for episode in (0, 1):
             share = event.share if episode == 0 else event.share * event.recurrence
             occurs = eligible & (rng.random(n) < share)
@@ -133,20 +87,28 @@ def simulate_safety(subjects: Subjects, end: np.ndarray, death_day: np.ndarray, 
             grade = rng.choice(np.arange(1, 5), size=n, p=event.grades)
             length = np.maximum(1, np.round(rng.lognormal(np.log(event.days), 0.6, n)))
             stop = onset + length
-            if event.decod == CRS and episode == 0:
-                occurs |= crs_death
-                grade = np.where(crs_death, 5, grade)
-                onset = np.where(crs_death, np.minimum(onset, 4), onset)
-                stop = np.where(crs_death, death_day, stop)
-                crs_onset = np.where(occurs & (onset <= end), onset, np.nan)
-                crs_grade = np.where(occurs & (onset <= end), grade, 0)
+            if episode == 0:
+                for cause, latest in fatal:
+                    died = dies & (subjects.early_death == cause)
+                    occurs |= died
+                    grade = np.where(died, 5, grade)
+                    onset = np.where(died, np.minimum(onset, latest), onset) if latest is not None else onset
+                    stop = np.where(died, death_day, stop)
+                if event.cytokine_release:
+                    crs_onset = np.where(occurs & (onset <= end), onset, np.nan)
+                    crs_grade = np.where(occurs & (onset <= end), grade, 0)
             occurs &= onset <= end
             parts.append(_Events(np.flatnonzero(occurs), code, onset, grade, stop, event))
-    for cause, (decod, bodsys, verbatim, (a, b)) in FATAL.items():
+    for cause, death in enumerate(early, start=1):
+        own = death["event"]
+        if not isinstance(own, dict):
+            continue
         s = np.flatnonzero(dies & (subjects.early_death == cause))
+        a, b = own["before"]
         onset = death_day - rng.integers(a, b + 1, n)
-        event = EventType(decod, bodsys, (verbatim,), 0, (0, 0), (1, 0, 0, 0), 1, (0.5, 0.3, 0.2, 0, 0))
-        parts.append(_Events(s, len(CATALOGUE), onset, np.full(n, 5), death_day.copy(), event))
+        event = EventType(own["decod"], own["bodsys"], (own["verbatim"],), 0, (0, 0), (1, 0, 0, 0), 1,
+                          (0.5, 0.3, 0.2, 0, 0))
+        parts.append(_Events(s, len(events), onset, np.full(n, 5), death_day.copy(), event))
     form = _ae_rows(parts, subjects, end, death_day, rng)
     return Safety(form=form, crs_onset=crs_onset, crs_grade=crs_grade)
 
@@ -193,8 +155,12 @@ def _ae_rows(parts: list[_Events], subjects: Subjects, end: np.ndarray, death_da
         "Recovered/Resolved with sequelae")
 
     chance = np.array([0.0, 0.02, 0.15, 0.6, 0.9, 1.0])[grade]
-    # CRS of grade 2 usually means a hospital stay.
-    chance = np.where((per_event("decod") == CRS) & (grade == 2), 0.5, chance)
+    # Events whose grades are serious more or less often than the default (CRS of grade 2 usually
+    # means a hospital stay).
+    decod = per_event("decod")
+    for event in dict.fromkeys(p.event for p in parts if p.event.serious):
+        for level, share in event.serious:
+            chance = np.where((decod == event.decod) & (grade == level), share, chance)
     serious = rng.random(m) < chance
     u = rng.random((6, m))
     # A few serious events come without any criterion ticked: a query the data manager must raise.

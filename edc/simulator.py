@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from edc import disposition, fields, history, kinetics, questionnaire, safety, subjects, timeline, tumour
+from specs.loader import load_simulation
 from specs.model import Study
 
 MAX_SUBJECTS = 20_000
@@ -30,7 +31,7 @@ def simulate(study: Study, n_subjects: int, seed: int) -> dict[str, pd.DataFrame
     end = timeline.end_day(subj, schedule, death)
     died = np.isfinite(death) & (death <= end)
     death = np.where(died, death, np.inf)
-    ae = safety.simulate_safety(subj, end, death, seed)
+    ae = safety.simulate_safety(subj, end, death, seed, load_simulation(study.simulation))
     cytokine = kinetics.cytokine_form(study, subj, schedule, end, ae.crs_onset, ae.crs_grade, seed)
     rows = {
         "enrol": subjects.enrol_form(subj, seed),

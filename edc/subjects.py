@@ -14,6 +14,7 @@ import numpy as np
 
 from edc.calendar import UNKNOWN_MONTH, date_text, day_number, number_text
 from edc.streams import pick, planted, stream
+from specs.loader import load_simulation
 from specs.model import Study
 
 ACCRUAL_START = day_number("2023-03-01")
@@ -26,8 +27,9 @@ CLASS_SHARES = (0.05, 0.25, 0.35, 0.35)
 
 # How a subject's participation ends early (codes shared with disposition).
 STAYS, WITHDREW, LOST, PHYSICIAN, ADVERSE_EVENT = 0, 1, 2, 3, 4
-# Deaths the disease did not cause; each has its fatal adverse event (codes shared with safety).
-NO_EARLY_DEATH, DEATH_CRS, DEATH_SEPSIS, DEATH_EMBOLISM = 0, 1, 2, 3
+# No death the disease did not cause; such deaths are numbered from 1 in the order of the study's
+# simulation file (`early_deaths`), each with its fatal adverse event (edc.safety).
+NO_EARLY_DEATH = 0
 
 NOT_INFUSED_SHARE = 0.05
 WITHDRAWAL_SHARE = 0.06
@@ -64,8 +66,9 @@ class Subjects:
     progression_day: np.ndarray  # latent day the disease starts to progress (inf: never)
     dropout_kind: np.ndarray  # STAYS, WITHDREW, LOST, PHYSICIAN, ADVERSE_EVENT
     dropout_day: np.ndarray  # protocol day (inf: stays)
-    early_death: np.ndarray  # NO_EARLY_DEATH or a DEATH_* cause
+    early_death: np.ndarray  # NO_EARLY_DEATH, or 1 + the index of the cause in `early_causes`
     early_death_day: np.ndarray  # protocol day (inf: none)
+    early_causes: tuple[str, ...] = ()  # the causes of the deaths the disease did not cause
 
     @property
     def study_end(self) -> np.ndarray:
@@ -130,13 +133,13 @@ def make_subjects(study: Study, n: int, seed: int) -> Subjects:
     kind = np.where(infused, kind, before_infusion)
     dropout_day = np.where(infused, dropout_day, first_treatment_day(study) - 1 + ld_days)
 
-    cause = pick(rng, [NO_EARLY_DEATH, DEATH_CRS, DEATH_SEPSIS, DEATH_EMBOLISM], n,
-                 p=[0.975, 0.006, 0.011, 0.008])
+    early = load_simulation(study.simulation)["early_deaths"]
+    shares = [d["share"] for d in early]
+    cause = pick(rng, np.arange(len(early) + 1), n, p=[1 - sum(shares), *shares])
     cause = np.where(infused, cause, NO_EARLY_DEATH)
     death_day = np.select(
-        [cause == DEATH_CRS, cause == DEATH_SEPSIS, cause == DEATH_EMBOLISM],
-        [rng.integers(6, 15, size=n), rng.integers(8, 60, size=n),
-         rng.integers(20, END_OF_STUDY_DAY, size=n)], np.inf).astype(float)
+        [cause == code for code in range(1, len(early) + 1)],
+        [rng.integers(d["days"][0], d["days"][1] + 1, size=n) for d in early], np.inf).astype(float)
     death_day = np.where(death_day < dropout_day, death_day, np.inf)
     cause = np.where(np.isfinite(death_day), cause, NO_EARLY_DEATH)
 
@@ -146,7 +149,7 @@ def make_subjects(study: Study, n: int, seed: int) -> Subjects:
         bsa=bsa, weight=weight, markers=markers, marker_names=marker_names, infused=infused,
         ld_days=ld_days, response_class=response_class, progression_day=progression_day,
         dropout_kind=kind, dropout_day=dropout_day.astype(float), early_death=cause,
-        early_death_day=death_day,
+        early_death_day=death_day, early_causes=tuple(d["cause"] for d in early),
     )
 
 

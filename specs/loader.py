@@ -185,6 +185,41 @@ def load_ct() -> dict[str, Codelist]:
     return out
 
 
+SIMULATION = LIBRARY / "simulation"
+
+
+def simulation_file(name: str, folder: Path) -> Path:
+    """The simulation file a study names: one of specs/library/simulation/ by name, or a .yaml
+    path relative to the study folder (a sponsor's own)."""
+    return folder / name if name.endswith((".yaml", ".yml")) else SIMULATION / f"{name}.yaml"
+
+
+@cache
+def load_simulation(file: str | Path) -> dict[str, Any]:
+    """A simulation file as plain values: what synth draws for a kind of therapy (edc.safety)."""
+    path = Path(file)
+    data = _validated(path, schema.SIMULATION_FILE)
+    events = {e["decod"] for e in data["adverse_events"]}
+    problems = []
+    for death in data["early_deaths"]:
+        event = death["event"]
+        own = isinstance(event, dict) and "before" in event
+        if own and not {"bodsys", "verbatim"} <= set(event):
+            problems.append(Problem(*_at(death, "event"), "an event of its own (`before`) also gives bodsys "
+                                                          "and verbatim"))
+        if not own and (event if isinstance(event, str) else event["decod"]) not in events:
+            problems.append(Problem(*_at(death, "event"), f"{event!r} is no adverse event of this file; "
+                                                          "name one, or give the event with bodsys, "
+                                                          "verbatim and before"))
+    if problems:
+        raise SpecError(problems)
+    plain = _plain(data)
+    for death in plain["early_deaths"]:  # an event of the list stands as its decod
+        if isinstance(death["event"], dict) and "before" not in death["event"]:
+            death["event"] = death["event"]["decod"]
+    return plain
+
+
 @cache
 def load_ct_conditions() -> dict[tuple[str, str], CtCondition]:
     """specs/ct/conditions.yaml by (domain, variable)."""
@@ -380,6 +415,10 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
                                     f"forms: {name!r} is neither in the CRF library nor in the "
                                     f"study's {STUDY_FORMS}{schema.closest(name, forms)}"))
     problems += _check_study_meta(meta, path, codelists)
+    simulation = simulation_file(meta.get("simulation", "car-t"), folder)
+    if simulation.is_file():
+        attempt(load_simulation, simulation)
+        read.append(simulation)
 
     datasets: dict[str, dict[str, DatasetSpec]] = {}
     for kind, std in (("sdtm", sdtm_std), ("adam", adam_std)):
@@ -418,7 +457,7 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
         ),
         treatments=_plain(meta.get("treatments", {})), reference=dict(meta["reference"]),
         kinetics=_plain(meta.get("kinetics", {})), tumor=_plain(meta.get("tumor", {})),
-        questionnaires=tuple(meta.get("questionnaires", ())),
+        questionnaires=tuple(meta.get("questionnaires", ())), simulation=str(simulation),
         parameters=_plain(meta["parameters"]), codelists=codelists,
         sdtm=datasets["sdtm"], adam=datasets["adam"], folder=str(folder),
         ct=named or {}, terminology=choices, guides={"sdtm": sdtm_std, "adam": adam_std},
@@ -542,6 +581,12 @@ def _plain(value: Any) -> Any:
 
 def _check_study_meta(meta: LMap, path: str, codelists: dict[str, Codelist]) -> list[Problem]:
     problems = []
+    if "simulation" in meta and not simulation_file(meta["simulation"], Path(path).parent).is_file():
+        names = sorted(p.stem for p in SIMULATION.glob("*.yaml"))
+        problems.append(Problem(path, _line(meta, "simulation"),
+                                f"simulation: {meta['simulation']!r} is neither a file of the library "
+                                f"({', '.join(names)}{schema.closest(meta['simulation'], names)}) nor a "
+                                ".yaml file beside study.yaml"))
     etcds = {e["etcd"] for e in meta["elements"]}
     for arm in meta["arms"]:
         problems += [

@@ -382,6 +382,8 @@ class Study:
     # The implementation guides the specs were completed from (imported, else shipped), by kind.
     guides: dict[str, dict[str, DatasetSpec]] = _field(default_factory=dict)
     analysis_plan: AnalysisPlan | None = None  # analyses.yaml, when the study has one
+    # The file of what synth draws for the study's kind of therapy (specs.loader.simulation_file).
+    simulation: str = ""
     # The EDC answer lists its forms use (the CRF library's, with the study's forms.yaml over them).
     form_choices: dict[str, tuple[str, ...]] = _field(default_factory=dict)
     # Every spec file the study was loaded from: its own, the library files its specs extend, and

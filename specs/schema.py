@@ -256,6 +256,8 @@ STUDY_FILE = obj(
         "parameters": AnyMap(),
     },
     {
+        # What synth draws for the study's kind of therapy: a file of specs/library/simulation/.
+        "simulation": str,
         "treatments": obj(
             {"lymphodepletion": Seq(obj(
                 {"name": str, "dose": NUM, "unit": str, "route": str, "days": Seq(int)})),
@@ -333,3 +335,20 @@ ANALYSES_FILE = obj(
         "figures": Seq(obj({"id": str, "kind": str}, {"parameters": AnyMap()})),
     },
 )
+
+
+# --- specs/library/simulation/<name>.yaml: what synth draws for a kind of therapy (edc.safety) -------
+_EVENT = {"decod": str, "bodsys": str}
+SIMULATION_FILE = obj({
+    "adverse_events": Seq(obj(
+        {**_EVENT, "verbatim": STRS, "share": NUM, "onset": Seq(int), "grades": Seq(NUM), "days": NUM,
+         "related": Seq(NUM)},
+        {"scale": str, "needs_infusion": bool, "recurrence": NUM, "timed": NUM, "cytokine_release": bool,
+         "serious": AnyMap(NUM)})),
+    # The fatal event: an adverse event of the list (its decod), or one of its own with `before`.
+    "early_deaths": Seq(obj(
+        {"cause": str, "share": NUM, "days": Seq(int),
+         "event": obj({"decod": str}, {"bodsys": str, "verbatim": str, "before": Seq(int)},
+                      shorthand="decod")},
+        {"latest_onset": int})),
+})
