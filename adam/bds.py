@@ -237,3 +237,30 @@ def compute_ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = numerator / denominator
     return ratio.where(denominator != 0)
+
+
+def derive_var_ontrtfl(
+    dataset: pd.DataFrame,
+    *,
+    start_date: str = "ADT",
+    ref_start_date: str = "TRTSDT",
+    ref_end_date: str | None = "TRTEDT",
+    ref_end_window: int = 0,
+    filter_pre_timepoint: Condition = None,
+    new_var: str = "ONTRTFL",
+) -> pd.DataFrame:
+    """On-treatment flag (admiral derive_var_ontrtfl): Y when ``start_date`` is on or after
+    ``ref_start_date`` and on or before ``ref_end_date`` + ``ref_end_window`` days (no upper
+    limit when ``ref_end_date`` is None). A record on the start date that meets
+    ``filter_pre_timepoint`` (a pre-dose time point) is not on treatment. Records without a
+    date get no flag."""
+    date = _as_datetime(dataset[start_date]).dt.normalize()
+    start = _as_datetime(dataset[ref_start_date]).dt.normalize()
+    on = date >= start
+    if ref_end_date is not None:
+        end = _as_datetime(dataset[ref_end_date]).dt.normalize() + pd.Timedelta(days=ref_end_window)
+        on &= date <= end
+    if filter_pre_timepoint is not None:
+        on &= ~((date == start) & compute_condition(dataset, filter_pre_timepoint))
+    flag = pd.Series(pd.NA, index=dataset.index, dtype="string")
+    return dataset.assign(**{new_var: flag.mask(on.fillna(False).astype(bool), "Y")})
