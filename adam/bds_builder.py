@@ -422,7 +422,8 @@ def describe_bds(spec: DatasetSpec, parameters: Mapping[str, Any]) -> dict[str, 
         else:
             derivation = PARAM_DERIVATIONS[d.derivation]
             arguments = derivation.arguments() | dict(d.arguments)
-            paramcd[d.paramcd] = f"Derived parameter ({d.derivation})."
+            sources = " and ".join(str(arguments[source]) for source in derivation.sources)
+            paramcd[d.paramcd] = f"Computed from {sources} ({d.derivation})."
             aval[d.paramcd] = derivation.describe(arguments)
     return {"PARAMCD": _paragraphs(paramcd), "AVAL": _paragraphs(aval)}
 

