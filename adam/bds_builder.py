@@ -184,7 +184,8 @@ def build_bds(
     ONTRTFL: ADT from ``reference_date`` to ``trt_end_date`` + ``trt_end_window_days``, except
     records on the start date meeting ``pre_treatment_filter``. ABLFL: the last record by
     ``baseline_order`` per parameter and ``baseline_by`` that ``baseline_rule`` admits; BASE and
-    BNRIND from it, CHG and PCHG for the records with a BASE that meet ``change_filter``. ANL01FL: the last record by
+    BNRIND from it, CHG and PCHG for the records with a BASE that meet ``change_filter``.
+    ANL01FL: the last record by
     ``anl01fl_order`` per parameter and ``anl01fl_by`` among records meeting ``anl01fl_filter``.
     ASEQ numbers each subject's records by ``aseq_order``. PARAM: ``param_names`` (filled from
     the PARAMCD codelist's decodes, not set in the spec).
@@ -259,12 +260,13 @@ def bds_reads(parameters: Mapping[str, Any]) -> Reads:
     where = {name for value in parameters.get("analysis_parameters") or () if isinstance(value, Mapping)
              for name in (value.get("where") or {})}
     return Reads(
-        variables={prefix: (f"{prefix}TESTCD", f"{prefix}STRESN", f"{prefix}DTC")},
+        variables={prefix: (f"{prefix}TESTCD", f"{prefix}STRESN", f"{prefix}DTC", *sorted(where))},
         # Each has a fallback: no time points, ranges, result text or unit, visits as missing.
         optional={prefix: (f"{prefix}STRESC", f"{prefix}STRESU", f"{prefix}TPT", f"{prefix}TPTNUM",
-                           f"{prefix}STNRLO", f"{prefix}STNRHI", "VISIT", "VISITNUM", *sorted(where))},
+                           f"{prefix}STNRLO", f"{prefix}STNRHI", "VISIT", "VISITNUM")},
         named_by={name: on(prefix) for name in ("derived_filter", "pre_treatment_filter", "baseline_order",
-                                                 "baseline_by", "change_filter", "anl01fl_by", "anl01fl_order",
+                                                 "baseline_by", "change_filter", "anl01fl_by",
+                                                 "anl01fl_order",
                                                  "anl01fl_filter", "aseq_order")},
     )
 
@@ -360,8 +362,10 @@ def _declaration_problems(entry: Any, where: str, declared: Sequence[str], known
     if has_test and ("with" in entry):
         found.append((f"{where}.with",
                       f"{where}.with: arguments belong to a derivation; a testcd takes where"))
+    # Checked against the domain's variables where clinforge knows them (its SDTM spec or SDTMIG);
+    # otherwise the input check refuses SDTM without the variable before anything is built.
     for variable in entry.get("where") or {}:
-        if variable not in known:
+        if known and variable not in known:
             found.append((f"{where}.where.{variable}", f"{where}.where: {variable} is not a variable of "
                                                        f"{domain}{closest(variable, known)}"))
     if entry.get("range") is not None:

@@ -210,7 +210,8 @@ def _close(differs):
 def test_advs_has_the_reference_records_without_dtype(ours, advs_reference):
     mine = ours["ADVS"][ADVS_KEYS]
     merged = mine.merge(advs_reference[ADVS_KEYS], on=ADVS_KEYS, how="outer", indicator=True)
-    assert merged["_merge"].value_counts().to_dict() == {"both": ADVS_RECORDS, "left_only": 0, "right_only": 0}
+    counts = merged["_merge"].value_counts().to_dict()
+    assert counts == {"both": ADVS_RECORDS, "left_only": 0, "right_only": 0}
     assert ours["ADVS"]["PARAMCD"].value_counts().to_dict() == {
         "SYSBP": 8208, "DIABP": 8207, "MAP": 8205, "PULSE": 8204, "TEMP": 2720, "BMI": 2050, "BSA": 2050,
         "WEIGHT": 2050, "HEIGHT": 254}
