@@ -185,10 +185,9 @@ def build_bds(
     records on the start date meeting ``pre_treatment_filter``. ABLFL: the last record by
     ``baseline_order`` per parameter and ``baseline_by`` that ``baseline_rule`` admits; BASE and
     BNRIND from it, CHG and PCHG for the records with a BASE that meet ``change_filter``.
-    ANL01FL: the last record by
-    ``anl01fl_order`` per parameter and ``anl01fl_by`` among records meeting ``anl01fl_filter``.
-    ASEQ numbers each subject's records by ``aseq_order``. PARAM: ``param_names`` (filled from
-    the PARAMCD codelist's decodes, not set in the spec).
+    ANL01FL: the last record by ``anl01fl_order`` per parameter and ``anl01fl_by`` among records
+    meeting ``anl01fl_filter``. ASEQ numbers each subject's records by ``aseq_order``. PARAM:
+    ``param_names`` (filled from the PARAMCD codelist's decodes, not set in the spec).
     """
     keys = list(subject_keys)
     prefix = domain.upper()
