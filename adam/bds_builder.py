@@ -37,7 +37,7 @@ from adam.bds import (
 )
 from adam.dates import compute_dt, derive_vars_dy
 from adam.flags import derive_var_extreme_flag
-from adam.inputs import Reads, known_variables, on
+from adam.inputs import Reads, known_variables, variable_names
 from adam.param_derivations import PARAM_DERIVATIONS
 from adam.params import AdslVar, AdslVars, OptionalAdslVar
 from adam.sources import Condition, compute_condition
@@ -46,6 +46,9 @@ from specs.model import DatasetSpec, Study
 from specs.schema import closest
 
 DECLARATION_KEYS = ("paramcd", "testcd", "where", "derivation", "with", "range")
+# The builder parameters that name variables (queries, by and order variables).
+NAMING_PARAMETERS = ("derived_filter", "pre_treatment_filter", "baseline_by", "baseline_order",
+                     "change_filter", "anl01fl_by", "anl01fl_order", "anl01fl_filter", "aseq_order")
 # Filled from the spec's PARAMCD codelist, never written in the spec.
 IMPLIED = "param_names"
 
@@ -254,19 +257,20 @@ def bds_datasets(parameters: Mapping[str, Any]) -> dict[str, str]:
 
 
 def bds_reads(parameters: Mapping[str, Any]) -> Reads:
-    """The SDTM variables build_bds reads from the domain the spec names (adam.inputs)."""
+    """The SDTM variables build_bds reads from the domain the spec names (adam.inputs).
+
+    Variables of the domain (its prefix) that the `where:` of a declaration or a query or order
+    parameter names are required: the builder cannot run its filters without them."""
     prefix = str(parameters.get("domain", "")).upper()
     where = {name for value in parameters.get("analysis_parameters") or () if isinstance(value, Mapping)
              for name in (value.get("where") or {})}
+    named = variable_names([parameters.get(name) for name in NAMING_PARAMETERS])
     return Reads(
-        variables={prefix: (f"{prefix}TESTCD", f"{prefix}STRESN", f"{prefix}DTC", *sorted(where))},
+        variables={prefix: (f"{prefix}TESTCD", f"{prefix}STRESN", f"{prefix}DTC",
+                            *sorted(where | {n for n in named if n.startswith(prefix)}))},
         # Each has a fallback: no time points, ranges, result text or unit, visits as missing.
         optional={prefix: (f"{prefix}STRESC", f"{prefix}STRESU", f"{prefix}TPT", f"{prefix}TPTNUM",
                            f"{prefix}STNRLO", f"{prefix}STNRHI", "VISIT", "VISITNUM")},
-        named_by={name: on(prefix) for name in ("derived_filter", "pre_treatment_filter", "baseline_order",
-                                                 "baseline_by", "change_filter", "anl01fl_by",
-                                                 "anl01fl_order",
-                                                 "anl01fl_filter", "aseq_order")},
     )
 
 

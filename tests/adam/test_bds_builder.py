@@ -261,3 +261,15 @@ def test_the_named_builder_and_the_structure_builder_are_chosen_by_the_spec():
     renamed = dataclasses.replace(study.adam["ADVS"], name="ADEGX")
     assert plan(dataclasses.replace(study, adam={"ADSL": study.adam["ADSL"], "ADEGX": renamed}))[1].builder \
         .function is build_bds
+
+
+def test_define_method_text_of_the_study_comes_from_its_declarations():
+    from adam.methods import methods
+
+    texts = methods(load_study("pharmaverse"))
+    aval = texts[("ADVS", "AVAL")].split("\n\n")
+    assert aval[0] == "PARAMCD = SYSBP: VSSTRESN where VSTESTCD = 'SYSBP'."
+    assert aval[6] == ("PARAMCD = MAP: (SYSBP + 2 x DIABP) / 3 at the same time point "
+                       "(admiral derive_param_map).")
+    paramcd = texts[("ADVS", "PARAMCD")].split("\n\n")
+    assert paramcd[8] == "PARAMCD = BSA: Computed from WEIGHT and HEIGHT (bsa)."
