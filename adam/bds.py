@@ -264,3 +264,44 @@ def derive_var_ontrtfl(
         on &= ~((date == start) & compute_condition(dataset, filter_pre_timepoint))
     flag = pd.Series(pd.NA, index=dataset.index, dtype="string")
     return dataset.assign(**{new_var: flag.mask(on.fillna(False).astype(bool), "Y")})
+
+
+# The statistics a summary record may take (admiral derive_summary_records' set_values_to), by name.
+SUMMARY_STATISTICS = ("mean", "median", "min", "max")
+
+
+def derive_summary_records(
+    dataset: pd.DataFrame,
+    by_vars: Sequence[str],
+    *,
+    filter: Condition = None,
+    statistic: str = "mean",
+    dtype: str = "AVERAGE",
+    source_var: str = "AVAL",
+) -> pd.DataFrame:
+    """New records summarising ``source_var`` per ``by_vars`` (e.g. the mean of a visit's time
+    points) among records meeting ``filter``, with DTYPE = ``dtype`` (admiral
+    derive_summary_records). A missing by-value forms its own group. Returns only the new rows,
+    holding the by-variables, ``source_var`` and DTYPE."""
+    if statistic not in SUMMARY_STATISTICS:
+        raise ValueError(f"statistic must be one of {', '.join(SUMMARY_STATISTICS)}, got {statistic!r}")
+    by = list(by_vars)
+    rows = dataset[compute_condition(dataset, filter)]
+    new = rows.groupby(by, dropna=False, sort=True)[source_var].agg(statistic).reset_index()
+    return new.assign(DTYPE=pd.Series(dtype, index=new.index, dtype="string"))
+
+
+def derive_extreme_records(
+    dataset: pd.DataFrame,
+    by_vars: Sequence[str],
+    order: Sequence[str],
+    *,
+    mode: str = "last",
+    filter: Condition = None,
+    set_values_to: Mapping[str, object] | None = None,
+) -> pd.DataFrame:
+    """New records: a copy of the first (or last) record by ``order`` per ``by_vars`` among records
+    meeting ``filter``, with ``set_values_to`` (admiral derive_extreme_records; e.g. the last
+    on-treatment value as an "End of Treatment" visit). Returns only the new rows."""
+    chosen = select_extreme_records(dataset, by_vars, order, mode=mode, filter=filter)
+    return chosen.assign(**dict(set_values_to or {})).reset_index(drop=True)

@@ -29,7 +29,10 @@ import pandas as pd
 from adam.adlb import compute_anrind
 from adam.adsl import convert_blanks_to_na
 from adam.bds import (
+    SUMMARY_STATISTICS,
     compute_on_or_before,
+    derive_extreme_records,
+    derive_summary_records,
     derive_var_base,
     derive_var_chg,
     derive_var_ontrtfl,
@@ -47,8 +50,11 @@ from specs.schema import closest
 
 DECLARATION_KEYS = ("paramcd", "testcd", "where", "derivation", "with", "range")
 # The builder parameters that name variables (queries, by and order variables).
-NAMING_PARAMETERS = ("derived_filter", "pre_treatment_filter", "baseline_by", "baseline_order",
-                     "change_filter", "anl01fl_by", "anl01fl_order", "anl01fl_filter", "aseq_order")
+NAMING_PARAMETERS = ("derived_filter", "pre_treatment_filter", "summary_records", "baseline_by",
+                     "baseline_order", "baseline_filter", "change_filter", "anl01fl_by", "anl01fl_order",
+                     "anl01fl_filter", "extreme_records", "aseq_order")
+SUMMARY_KEYS = ("by", "filter", "statistic", "dtype")
+EXTREME_KEYS = ("by", "order", "mode", "filter", "set_values_to")
 # Filled from the spec's PARAMCD codelist, never written in the spec.
 IMPLIED = "param_names"
 
@@ -167,14 +173,17 @@ def build_bds(
     derived_by: Sequence[str] = ("VISITNUM", "VISIT", "ADT", "ATPTN", "ATPT"),
     derived_filter: str | None = None,
     analysis_visits: Mapping[str, Sequence[Any]] | None = None,
+    summary_records: Mapping[str, Any] | None = None,
     baseline_rule: str = "last_on_or_before",
+    baseline_filter: str | None = None,
     baseline_by: Sequence[str] = (),
     baseline_order: Sequence[str] = ("ADT",),
     change_filter: str | None = None,
     anl01fl_by: Sequence[str] = ("AVISIT",),
     anl01fl_order: Sequence[str] = ("ADT", "AVAL"),
     anl01fl_filter: str | None = "AVISITN.notna() and ONTRTFL == 'Y'",
-    aseq_order: Sequence[str] = ("PARAMCD", "ADT", "AVISITN", "VISITNUM", "ATPTN"),
+    extreme_records: Sequence[Mapping[str, Any]] = (),
+    aseq_order: Sequence[str] = ("PARAMCD", "ADT", "AVISITN", "VISITNUM", "ATPTN", "DTYPE"),
     subject_keys: Sequence[str] = ("STUDYID", "USUBJID"),
 ) -> pd.DataFrame:
     """A BDS dataset from the findings ``domain`` (VS, EG, LB ...) and ADSL, one parameter per
@@ -184,12 +193,18 @@ def build_bds(
     from --TPT/--TPTNUM, ANRLO/ANRHI from the declaration's ``range`` else --STNRLO/--STNRHI.
     Derived parameters are computed per ``derived_by`` (after the subject keys) among records
     meeting ``derived_filter``. AVISIT/AVISITN: ``analysis_visits`` (VISIT → [AVISITN, AVISIT]).
+    ``summary_records`` (`{by, filter, statistic, dtype}`) adds a record per parameter and ``by``
+    group holding the ``statistic`` of AVAL, with DTYPE = ``dtype`` (default AVERAGE).
     ONTRTFL: ADT from ``reference_date`` to ``trt_end_date`` + ``trt_end_window_days``, except
     records on the start date meeting ``pre_treatment_filter``. ABLFL: the last record by
-    ``baseline_order`` per parameter and ``baseline_by`` that ``baseline_rule`` admits; BASE and
+    ``baseline_order`` per parameter and ``baseline_by`` that ``baseline_rule`` admits among records
+    meeting ``baseline_filter``; BASE and
     BNRIND from it, CHG and PCHG for the records with a BASE that meet ``change_filter``.
     ANL01FL: the last record by ``anl01fl_order`` per parameter and ``anl01fl_by`` among records
-    meeting ``anl01fl_filter``. ASEQ numbers each subject's records by ``aseq_order``. PARAM:
+    meeting ``anl01fl_filter``. Each of ``extreme_records`` (`{by, order, mode, filter,
+    set_values_to}`) then adds a copy of the first or last record per parameter and ``by`` group
+    with new values (an "End of Treatment" visit). ASEQ numbers each subject's records by
+    ``aseq_order``. PARAM:
     ``param_names`` (filled from the PARAMCD codelist's decodes, not set in the spec).
     """
     keys = list(subject_keys)
@@ -217,23 +232,32 @@ def build_bds(
                                          **declaration.arguments))
     bds = pd.concat(parts, ignore_index=True)
     bds["PARAMCD"] = bds["PARAMCD"].astype("string")
-    ranges = {d.paramcd: d.range for d in declarations(analysis_parameters) if d.range is not None}
-    for bound, position in (("ANRLO", 0), ("ANRHI", 1)):
-        declared = bds["PARAMCD"].map({code: r[position] for code, r in ranges.items()}).astype("float64")
-        bds[bound] = declared.where(bds["PARAMCD"].isin(list(ranges)), bds[bound])
+    bds["DTYPE"] = pd.Series(pd.NA, index=bds.index, dtype="string")
 
     wanted = [v for v in dict.fromkeys([*adsl_vars, reference_date, trt_end_date]) if v and v in adsl]
     bds = bds.drop(columns=[v for v in wanted if v in bds]).merge(
         adsl[[*keys, *wanted]], on=keys, how="left", validate="many_to_one")
     bds = derive_vars_dy(bds, reference_date=reference_date, source_vars=["ADT"])
     bds = derive_vars_analysis_visit(bds, analysis_visits)
+    if summary_records:
+        # the subject's ADSL variables go along (admiral puts them in the by-variables)
+        by = [*keys, "PARAMCD", *summary_records.get("by", ()), *wanted]
+        new = derive_summary_records(bds, by, filter=summary_records.get("filter"),
+                                     statistic=summary_records.get("statistic", "mean"),
+                                     dtype=summary_records.get("dtype", "AVERAGE"))
+        bds = pd.concat([bds, new], ignore_index=True)
+    # Ranges by parameter apply to every record of it, summary records included.
+    ranges = {d.paramcd: d.range for d in declarations(analysis_parameters) if d.range is not None}
+    for bound, position in (("ANRLO", 0), ("ANRHI", 1)):
+        declared = bds["PARAMCD"].map({code: r[position] for code, r in ranges.items()}).astype("float64")
+        bds[bound] = declared.where(bds["PARAMCD"].isin(list(ranges)), bds[bound])
     bds["ANRIND"] = compute_anrind(bds["AVAL"], bds["ANRLO"], bds["ANRHI"])
     bds = derive_var_ontrtfl(bds, ref_start_date=reference_date, ref_end_date=trt_end_date,
                              ref_end_window=trt_end_window_days, filter_pre_timepoint=pre_treatment_filter)
 
     group = [*keys, "PARAMCD", *baseline_by]
     bds = derive_var_ablfl_by_rule(bds, group, baseline_order, rule=baseline_rule,
-                                   reference_date=reference_date)
+                                   reference_date=reference_date, filter=baseline_filter)
     bds = derive_var_base(bds, group)
     bds = derive_var_base(bds, group, source_var="ANRIND", new_var="BNRIND")
     bds["BNRIND"] = bds["BNRIND"].astype("string")
@@ -241,6 +265,11 @@ def build_bds(
     bds = derive_var_pchg(bds, filter=change_filter)
     bds = derive_var_extreme_flag(bds, [*keys, "PARAMCD", *anl01fl_by], anl01fl_order, "ANL01FL",
                                   mode="last", filter=anl01fl_filter)
+    for extreme in extreme_records:
+        new = derive_extreme_records(bds, [*keys, "PARAMCD", *extreme.get("by", ())], extreme["order"],
+                                     mode=extreme.get("mode", "last"), filter=extreme.get("filter"),
+                                     set_values_to=extreme.get("set_values_to"))
+        bds = pd.concat([bds, new], ignore_index=True)
 
     order = [*keys, *[v for v in aseq_order if v in bds]]
     bds = bds.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
@@ -292,6 +321,7 @@ def check_bds(spec: DatasetSpec, study: Study, parameters: Mapping[str, Any]
                 f"parameters.baseline_rule: no baseline rule {rule!r}{closest(rule, BASELINE_RULES)} "
                 f"(rules: {', '.join(BASELINE_RULES)})")
     problems += _visit_problems(spec, parameters.get("analysis_visits"))
+    problems += _records_problems(spec, parameters)
     domain = str(parameters.get("domain", "")).upper()
     names: dict[str, str] = {}
     codelist = None
@@ -328,6 +358,39 @@ def check_bds(spec: DatasetSpec, study: Study, parameters: Mapping[str, Any]
             else:
                 names[code] = term.decode
     return {IMPLIED: names}, problems
+
+
+def _records_problems(spec: DatasetSpec, parameters: Mapping[str, Any]) -> list[Problem]:
+    """Problems of `summary_records` and `extreme_records`: their keys, statistic and mode."""
+    found: list[tuple[str, str]] = []
+
+    def keys(value: Any, where: str, valid: tuple[str, ...], required: tuple[str, ...] = ()) -> None:
+        if not isinstance(value, Mapping):
+            found.append((where, f"{where}: expected a mapping with keys {', '.join(valid)}"))
+            return
+        found.extend((f"{where}.{key}", f"{where}: unknown key {key!r}{closest(key, valid)} "
+                                        f"(valid keys: {', '.join(valid)})")
+                     for key in value if key not in valid)
+        found.extend((where, f"{where}: missing {key}") for key in required if key not in value)
+
+    summary = parameters.get("summary_records")
+    if summary is not None:
+        keys(summary, "parameters.summary_records", SUMMARY_KEYS)
+        statistic = summary.get("statistic", "mean") if isinstance(summary, Mapping) else "mean"
+        if statistic not in SUMMARY_STATISTICS:
+            found.append(("parameters.summary_records.statistic",
+                          f"parameters.summary_records.statistic: {statistic!r} is not one of "
+                          f"{', '.join(SUMMARY_STATISTICS)}{closest(statistic, SUMMARY_STATISTICS)}"))
+    extremes = parameters.get("extreme_records") or []
+    if not isinstance(extremes, list):
+        found.append(("parameters.extreme_records", "parameters.extreme_records: expected a list"))
+        extremes = []
+    for i, extreme in enumerate(extremes):
+        where = f"parameters.extreme_records[{i}]"
+        keys(extreme, where, EXTREME_KEYS, required=("order",))
+        if isinstance(extreme, Mapping) and extreme.get("mode", "last") not in ("first", "last"):
+            found.append((f"{where}.mode", f"{where}.mode: {extreme['mode']!r} is not one of first, last"))
+    return [Problem(*spec.place(part), text) for part, text in found]
 
 
 def _visit_problems(spec: DatasetSpec, visits: Any) -> list[Problem]:

@@ -99,6 +99,30 @@ def test_baseline_rule_and_change_filter_from_the_spec():
     assert qt.index[qt["CHG"].notna()].tolist() == [5]
 
 
+def test_summary_and_end_of_treatment_records():
+    records = _build(
+        summary_records={"by": ["AVISITN", "AVISIT", "ADT"], "filter": "AVAL.notna()", "statistic": "max",
+                         "dtype": "MAXIMUM"},
+        baseline_filter="DTYPE.isna()",
+        anl01fl_by=["AVISIT", "DTYPE"],
+        extreme_records=[{"order": ["ADT"], "mode": "last", "filter": "ANL01FL == 'Y' and DTYPE.isna()",
+                          "set_values_to": {"AVISIT": "End of Treatment", "AVISITN": 99, "DTYPE": "LOV"}}])
+    qt = records[records["PARAMCD"] == "QTSUP"]
+    summary = qt[qt["DTYPE"] == "MAXIMUM"]
+    # one per visit date with a value (Week 4's record has none); only the by-variables are kept
+    assert summary["ADT"].tolist() == [T("2024-01-02"), T("2024-01-10"), T("2024-01-20"), T("2024-01-24")]
+    assert summary["AVAL"].tolist() == [400, 410, 450, 430] and summary["EGSEQ"].isna().all()
+    # a summary record is never baseline, but takes its parameter's BASE and flags
+    assert summary["ABLFL"].isna().all() and summary["BASE"].eq(410).all()
+    assert summary["ANL01FL"].fillna("").tolist() == ["", "Y", "", "Y"]
+    # End of Treatment: a copy of the last analysis record of each parameter
+    end = records[records["DTYPE"] == "LOV"]
+    assert end[["PARAMCD", "EGSEQ", "AVISITN", "AVISIT"]].values.tolist() == [
+        ["HR", 8, 99, "End of Treatment"], ["QTSUP", 6, 99, "End of Treatment"]]
+    # ASEQ orders DTYPE after the records of the same date and visit
+    assert records["ASEQ"].tolist() == list(range(1, len(records) + 1))
+
+
 def test_derived_parameter_after_its_sources():
     declared = [{"paramcd": "SYSBP", "testcd": "SYSBP"}, {"paramcd": "DIABP", "testcd": "DIABP"},
                 {"paramcd": "MAP", "derivation": "map"}]
@@ -216,6 +240,19 @@ def test_unknown_baseline_rule(study_copy):
                               "baseline_rule: last_on_or_befor")
     assert message == (f"{place}parameters.baseline_rule: no baseline rule 'last_on_or_befor'; did you mean "
                        "'last_on_or_before'? (rules: last_on_or_before, last_before)")
+
+
+def test_summary_and_extreme_records_are_checked(study_copy):
+    message, place = _refused(study_copy, "statistic: mean,", "statistic: average,")
+    assert message == (f"{place}parameters.summary_records.statistic: 'average' is not one of mean, median, "
+                       "min, max")
+    spec = study_copy / "adam" / "ADVS.yaml"
+    spec.write_text(spec.read_text().replace("statistic: average,", "statistic: mean,")
+                    .replace("      mode: last\n", "      mode: latest\n      sort: [ADT]\n"))
+    with pytest.raises(SpecError) as error:
+        plan(load_study(study_copy))
+    assert "parameters.extreme_records[0].mode: 'latest' is not one of first, last" in str(error.value)
+    assert "parameters.extreme_records[0]: unknown key 'sort'" in str(error.value)
 
 
 def test_reserved_and_unknown_structures(study_copy):
