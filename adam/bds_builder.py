@@ -42,7 +42,7 @@ from adam.dates import compute_dt, derive_vars_dy
 from adam.flags import derive_var_extreme_flag
 from adam.inputs import Reads, known_variables, variable_names
 from adam.param_derivations import PARAM_DERIVATIONS
-from adam.params import AdslVar, AdslVars, OptionalAdslVar
+from adam.params import AdslVar, AdslVars, OptionalAdslVar, ParameterError
 from adam.sources import Condition, compute_condition
 from specs.errors import Problem
 from specs.model import DatasetSpec, Study
@@ -127,6 +127,15 @@ def derive_var_ablfl_by_rule(
 
 # --- the builder ------------------------------------------------------------------------------
 
+def _named(data: pd.DataFrame, parameter: str, names: Sequence[str]) -> list[str]:
+    """`names` (order variables may start with "-"), once each is a variable of the data."""
+    for name in names:
+        if str(name).lstrip("-") not in data:
+            made = [c for c in data.columns if not str(c).startswith("_")]
+            raise ParameterError(parameter, f"no variable {str(name).lstrip('-')}{closest(name, made)}")
+    return list(names)
+
+
 def _column(data: pd.DataFrame, name: str, kind: str = "string") -> pd.Series:
     if name not in data:
         return pd.Series(np.nan if kind == "float" else pd.NA, index=data.index,
@@ -198,14 +207,16 @@ def build_bds(
     ONTRTFL: ADT from ``reference_date`` to ``trt_end_date`` + ``trt_end_window_days``, except
     records on the start date meeting ``pre_treatment_filter``. ABLFL: the last record by
     ``baseline_order`` per parameter and ``baseline_by`` that ``baseline_rule`` admits among records
-    meeting ``baseline_filter``; BASE and
-    BNRIND from it, CHG and PCHG for the records with a BASE that meet ``change_filter``.
-    ANL01FL: the last record by ``anl01fl_order`` per parameter and ``anl01fl_by`` among records
-    meeting ``anl01fl_filter``. Each of ``extreme_records`` (`{by, order, mode, filter,
-    set_values_to}`) then adds a copy of the first or last record per parameter and ``by`` group
-    with new values (an "End of Treatment" visit). ASEQ numbers each subject's records by
-    ``aseq_order``. PARAM:
-    ``param_names`` (filled from the PARAMCD codelist's decodes, not set in the spec).
+    meeting ``baseline_filter``; BASE and BNRIND from it, CHG and PCHG for the records with a BASE
+    that meet ``change_filter``. ANL01FL: the last record by ``anl01fl_order`` per parameter and
+    ``anl01fl_by`` among records meeting ``anl01fl_filter``. Each of ``extreme_records`` (`{by,
+    order, mode, filter, set_values_to}`) then adds a copy of the first or last record per
+    parameter and ``by`` group with new values (an "End of Treatment" visit). ASEQ numbers each
+    subject's records by ``aseq_order``. PARAM: ``param_names`` (filled from the PARAMCD
+    codelist's decodes, not set in the spec).
+
+    A by or order variable the data lacks, or by-variables of a derived parameter that leave two
+    records of a source parameter together, is a ParameterError naming the parameter.
     """
     keys = list(subject_keys)
     prefix = domain.upper()
@@ -228,8 +239,11 @@ def build_bds(
         so_far = pd.concat(parts, ignore_index=True)
         derivation = PARAM_DERIVATIONS[declaration.derivation]
         by = [*keys, *[v for v in derived_by if v in so_far]]
-        parts.append(derivation.function(so_far, by, paramcd=declaration.paramcd, filter=derived_filter,
-                                         **declaration.arguments))
+        try:
+            parts.append(derivation.function(so_far, by, paramcd=declaration.paramcd, filter=derived_filter,
+                                             **declaration.arguments))
+        except ValueError as error:  # a by-group holding a source parameter twice
+            raise ParameterError("derived_by", f"{declaration.paramcd}: {error}") from None
     bds = pd.concat(parts, ignore_index=True)
     bds["PARAMCD"] = bds["PARAMCD"].astype("string")
     bds["DTYPE"] = pd.Series(pd.NA, index=bds.index, dtype="string")
@@ -241,7 +255,7 @@ def build_bds(
     bds = derive_vars_analysis_visit(bds, analysis_visits)
     if summary_records:
         # the subject's ADSL variables go along (admiral puts them in the by-variables)
-        by = [*keys, "PARAMCD", *summary_records.get("by", ()), *wanted]
+        by = [*keys, "PARAMCD", *_named(bds, "summary_records", summary_records.get("by", ())), *wanted]
         new = derive_summary_records(bds, by, filter=summary_records.get("filter"),
                                      statistic=summary_records.get("statistic", "mean"),
                                      dtype=summary_records.get("dtype", "AVERAGE"))
@@ -255,7 +269,8 @@ def build_bds(
     bds = derive_var_ontrtfl(bds, ref_start_date=reference_date, ref_end_date=trt_end_date,
                              ref_end_window=trt_end_window_days, filter_pre_timepoint=pre_treatment_filter)
 
-    group = [*keys, "PARAMCD", *baseline_by]
+    group = [*keys, "PARAMCD", *_named(bds, "baseline_by", baseline_by)]
+    _named(bds, "baseline_order", baseline_order)
     bds = derive_var_ablfl_by_rule(bds, group, baseline_order, rule=baseline_rule,
                                    reference_date=reference_date, filter=baseline_filter)
     bds = derive_var_base(bds, group)
@@ -263,9 +278,12 @@ def build_bds(
     bds["BNRIND"] = bds["BNRIND"].astype("string")
     bds = derive_var_chg(bds, filter=change_filter)
     bds = derive_var_pchg(bds, filter=change_filter)
-    bds = derive_var_extreme_flag(bds, [*keys, "PARAMCD", *anl01fl_by], anl01fl_order, "ANL01FL",
+    _named(bds, "anl01fl_order", anl01fl_order)
+    bds = derive_var_extreme_flag(bds, [*keys, "PARAMCD", *_named(bds, "anl01fl_by", anl01fl_by)],
+                                  anl01fl_order, "ANL01FL",
                                   mode="last", filter=anl01fl_filter)
     for extreme in extreme_records:
+        _named(bds, "extreme_records", [*extreme.get("by", ()), *extreme["order"]])
         new = derive_extreme_records(bds, [*keys, "PARAMCD", *extreme.get("by", ())], extreme["order"],
                                      mode=extreme.get("mode", "last"), filter=extreme.get("filter"),
                                      set_values_to=extreme.get("set_values_to"))

@@ -51,6 +51,7 @@ from adam.inputs import (
     checked_inputs,
 )
 from adam.params import (
+    ParameterError,
     adsl_reads,
     check_parameters,
     dataset_inputs,
@@ -236,7 +237,11 @@ def build_adam(
             arg: available[dataset] for arg, dataset in step.builder.datasets(step.parameters).items()
             if dataset in available
         }
-        made = step.builder.function(**arguments, **step.parameters)
+        try:
+            made = step.builder.function(**arguments, **step.parameters)
+        except ParameterError as error:
+            raise SpecError([Problem(*step.spec.place(f"parameters.{error.parameter}"),
+                                     f"{name}: parameters.{error.parameter}: {error}")]) from None
         adam[name] = select_variables(made, step.spec, step.builder.function.__name__)
     return adam
 

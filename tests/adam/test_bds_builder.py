@@ -255,6 +255,39 @@ def test_summary_and_extreme_records_are_checked(study_copy):
     assert "parameters.extreme_records[0]: unknown key 'sort'" in str(error.value)
 
 
+def _built(folder, vs):
+    from adam.build import build_adam
+    from tests.adam.test_build import _sdtm
+
+    study = load_study(folder)
+    study = dataclasses.replace(study, adam={name: study.adam[name] for name in ("ADSL", "ADVS")})
+    columns = {"VSSTAT": "", "VSSTRESC": "", "VSSEQ": range(1, len(vs) + 1), "VISIT": "BASELINE",
+               "VISITNUM": 3.0, "VSTPTNUM": vs["VSTPT"].factorize()[0] + 1.0}
+    return build_adam(study, {**_sdtm(), "VS": vs.assign(STUDYID="S", USUBJID="01", VSDTC="2024-01-02",
+                                                          **columns)})
+
+
+def test_by_variables_that_leave_records_together_are_refused_at_their_line(study_copy):
+    # two time points of the same visit date: MAP needs ATPT among its by-variables
+    vs = pd.DataFrame({"VSTESTCD": ["SYSBP", "SYSBP", "DIABP", "DIABP"], "VSSTRESN": [120.0, 124, 80, 82],
+                       "VSTPT": ["LYING", "STANDING", "LYING", "STANDING"]})
+    mean = _built(study_copy, vs)["ADVS"].query("PARAMCD == 'MAP' and DTYPE.isna()")
+    assert mean["AVAL"].tolist() == pytest.approx([280 / 3, 288 / 3])
+    spec = study_copy / "adam" / "ADVS.yaml"
+    text = spec.read_text()
+    old = "  derived_by: [VISITNUM, VISIT, ADT, ATPTN, ATPT]"
+    spec.write_text(text.replace(old, "  derived_by: [VISITNUM, VISIT, ADT]"))
+    line = 1 + text.splitlines().index(old)
+    with pytest.raises(SpecError) as error:
+        _built(study_copy, vs)
+    assert str(error.value).startswith(
+        f"{spec}:{line}: ADVS: parameters.derived_by: MAP: parameter SYSBP has more than one record for ")
+    # a by-variable no record has
+    spec.write_text(text.replace("  baseline_by: [ATPT]", "  baseline_by: [ATPTX]"))
+    with pytest.raises(SpecError, match=r"parameters.baseline_by: no variable ATPTX; did you mean 'ATPT'"):
+        _built(study_copy, vs)
+
+
 def test_reserved_and_unknown_structures(study_copy):
     message, place = _refused(study_copy, "data_structure: BDS", "data_structure: OCCDS")
     assert message == (f"{place}data_structure: OCCDS is reserved and not built yet; clinforge builds by "
