@@ -237,3 +237,71 @@ def compute_ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = numerator / denominator
     return ratio.where(denominator != 0)
+
+
+def derive_var_ontrtfl(
+    dataset: pd.DataFrame,
+    *,
+    start_date: str = "ADT",
+    ref_start_date: str = "TRTSDT",
+    ref_end_date: str | None = "TRTEDT",
+    ref_end_window: int = 0,
+    filter_pre_timepoint: Condition = None,
+    new_var: str = "ONTRTFL",
+) -> pd.DataFrame:
+    """On-treatment flag (admiral derive_var_ontrtfl): Y when ``start_date`` is on or after
+    ``ref_start_date`` and on or before ``ref_end_date`` + ``ref_end_window`` days (no upper
+    limit when ``ref_end_date`` is None). A record on the start date that meets
+    ``filter_pre_timepoint`` (a pre-dose time point) is not on treatment. Records without a
+    date get no flag."""
+    date = _as_datetime(dataset[start_date]).dt.normalize()
+    start = _as_datetime(dataset[ref_start_date]).dt.normalize()
+    on = date >= start
+    if ref_end_date is not None:
+        end = _as_datetime(dataset[ref_end_date]).dt.normalize() + pd.Timedelta(days=ref_end_window)
+        on &= date <= end
+    if filter_pre_timepoint is not None:
+        on &= ~((date == start) & compute_condition(dataset, filter_pre_timepoint))
+    flag = pd.Series(pd.NA, index=dataset.index, dtype="string")
+    return dataset.assign(**{new_var: flag.mask(on.fillna(False).astype(bool), "Y")})
+
+
+# The statistics a summary record may take (admiral derive_summary_records' set_values_to), by name.
+SUMMARY_STATISTICS = ("mean", "median", "min", "max")
+
+
+def derive_summary_records(
+    dataset: pd.DataFrame,
+    by_vars: Sequence[str],
+    *,
+    filter: Condition = None,
+    statistic: str = "mean",
+    dtype: str = "AVERAGE",
+    source_var: str = "AVAL",
+) -> pd.DataFrame:
+    """New records summarising ``source_var`` per ``by_vars`` (e.g. the mean of a visit's time
+    points) among records meeting ``filter``, with DTYPE = ``dtype`` (admiral
+    derive_summary_records). A missing by-value forms its own group. Returns only the new rows,
+    holding the by-variables, ``source_var`` and DTYPE."""
+    if statistic not in SUMMARY_STATISTICS:
+        raise ValueError(f"statistic must be one of {', '.join(SUMMARY_STATISTICS)}, got {statistic!r}")
+    by = list(by_vars)
+    rows = dataset[compute_condition(dataset, filter)]
+    new = rows.groupby(by, dropna=False, sort=True)[source_var].agg(statistic).reset_index()
+    return new.assign(DTYPE=pd.Series(dtype, index=new.index, dtype="string"))
+
+
+def derive_extreme_records(
+    dataset: pd.DataFrame,
+    by_vars: Sequence[str],
+    order: Sequence[str],
+    *,
+    mode: str = "last",
+    filter: Condition = None,
+    set_values_to: Mapping[str, object] | None = None,
+) -> pd.DataFrame:
+    """New records: a copy of the first (or last) record by ``order`` per ``by_vars`` among records
+    meeting ``filter``, with ``set_values_to`` (admiral derive_extreme_records; e.g. the last
+    on-treatment value as an "End of Treatment" visit). Returns only the new rows."""
+    chosen = select_extreme_records(dataset, by_vars, order, mode=mode, filter=filter)
+    return chosen.assign(**dict(set_values_to or {})).reset_index(drop=True)

@@ -3,7 +3,9 @@
 `BUILDERS` maps an ADaM dataset name to its builder. A builder's DataFrame arguments are the
 datasets it reads, named in lower case (`dm`, `suppae`, `adsl`); its other keyword arguments
 are analysis parameters, set by the dataset spec's `parameters:` (see adam.params for the
-`{study: NAME}` reference to study.yaml). Datasets run in dependency order (ADSL first), and
+`{study: NAME}` reference to study.yaml). A spec that names its ADaM data structure
+(`data_structure: BDS`) is built by that structure's generic builder (`STRUCTURES`) instead,
+whatever its name. Datasets run in dependency order (ADSL first), and
 each later dataset reads the earlier ones as published: with exactly their spec's variables
 (plus internal `_` columns, which are never written).
 
@@ -34,6 +36,7 @@ from adam.adrs import build_adrs
 from adam.adsl import ADMIRAL_LAST_ALIVE_DTC, adsl_needs, build_adsl
 from adam.adtr import build_adtr
 from adam.adtte import build_adtte
+from adam.bds_builder import bds_datasets, bds_reads, build_bds, check_bds
 from adam.inputs import (
     ADAE_READS,
     ADLB_READS,
@@ -48,6 +51,7 @@ from adam.inputs import (
     checked_inputs,
 )
 from adam.params import (
+    ParameterError,
     adsl_reads,
     check_parameters,
     dataset_inputs,
@@ -56,7 +60,7 @@ from adam.params import (
 )
 from specs.errors import InputError, Problem, SpecError
 from specs.model import DatasetSpec, Study
-from specs.schema import closest
+from specs.schema import DATA_STRUCTURES, closest
 
 
 def _adsl_needs(parameters: Mapping[str, Any]) -> set[str]:
@@ -75,11 +79,26 @@ class Builder:
     needs: Callable[[Mapping[str, Any]], set[str]] | None = None
     # The SDTM variables it reads (adam.inputs), checked before any dataset is built.
     reads: Reads = NO_SDTM
+    # A builder by structure: the dataset each argument reads, which its parameters name (BDS:
+    # `findings` is the `domain`), and what it reads from it. None: the argument names the dataset.
+    datasets_of: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
+    reads_of: Callable[[Mapping[str, Any]], Reads] | None = None
+    # Checks of the spec beyond the signature, and the parameters the spec implies (PARAM decodes).
+    prepare: Callable[[DatasetSpec, Study, Mapping[str, Any]],
+                      tuple[dict[str, Any], list[Problem]]] | None = None
 
     def inputs(self, parameters: Mapping[str, Any]) -> dict[str, bool]:
         """Dataset arguments by lower-case name, True where this run cannot do without it."""
         needed = self.needs(parameters) if self.needs else set()
         return {name: required or name in needed for name, required in dataset_inputs(self.function).items()}
+
+    def datasets(self, parameters: Mapping[str, Any]) -> dict[str, str]:
+        """The dataset (upper-case name) each dataset argument reads."""
+        named = self.datasets_of(parameters) if self.datasets_of else {}
+        return {arg: named.get(arg, arg.upper()) for arg in self.inputs(parameters)}
+
+    def reads_for(self, parameters: Mapping[str, Any]) -> Reads:
+        return self.reads_of(parameters) if self.reads_of else self.reads
 
 
 BUILDERS: dict[str, Builder] = {
@@ -93,6 +112,18 @@ BUILDERS: dict[str, Builder] = {
     "ADQS": Builder(build_adqs, reads=ADQS_READS),
     "ADLB": Builder(build_adlb, reads=ADLB_READS),
 }
+# Generic builders by ADaM data structure (a spec's `data_structure:`); the other structures of
+# specs.schema.DATA_STRUCTURES are reserved.
+STRUCTURES: dict[str, Builder] = {
+    "BDS": Builder(build_bds, datasets_of=bds_datasets, reads_of=bds_reads, prepare=check_bds),
+}
+
+
+def builder_for(spec: DatasetSpec) -> Builder | None:
+    """The builder of a dataset spec: its structure's, when it names one, else its name's."""
+    if spec.data_structure:
+        return STRUCTURES.get(spec.data_structure)
+    return BUILDERS.get(spec.name)
 
 
 @dataclass(frozen=True)
@@ -112,24 +143,41 @@ def plan(study: Study) -> list[Step]:
     problems: list[Problem] = []
     steps: dict[str, Step] = {}
     for name, spec in study.adam.items():
-        builder = BUILDERS.get(name)
+        builder = builder_for(spec)
+        if builder is None and spec.data_structure:
+            problems.append(Problem(*spec.place("data_structure"),
+                                    f"data_structure: {spec.data_structure} is "
+                                    f"reserved and not built yet; clinforge builds by structure "
+                                    f"{', '.join(STRUCTURES)} (of {', '.join(DATA_STRUCTURES)})"))
+            continue
         if builder is None:
             problems.append(Problem(spec.file, 0, f"no ADaM builder for dataset {name}; clinforge builds "
-                                                  f"{', '.join(BUILDERS)}{closest(name, BUILDERS)}"))
+                                                  f"{', '.join(BUILDERS)}{closest(name, BUILDERS)}, and any "
+                                                  f"dataset whose spec says data_structure: "
+                                                  f"{' or '.join(STRUCTURES)}"))
             continue
         found = check_parameters(spec, builder.function)
         if found:
             problems += found
             continue
         try:
-            steps[name] = Step(spec, builder, resolve_parameters(spec, study))
+            parameters = resolve_parameters(spec, study)
         except SpecError as error:
             problems += error.problems
+            continue
+        if builder.prepare:
+            implied, found = builder.prepare(spec, study, parameters)
+            if found:
+                problems += found
+                continue
+            parameters |= implied
+        steps[name] = Step(spec, builder, parameters)
     problems += _adsl_problems(study, steps.values())
     graph: dict[str, set[str]] = {}
     for name, step in steps.items():
-        upstream = {arg.upper() for arg in step.builder.inputs(step.parameters) if arg.upper() in BUILDERS}
-        required = {arg.upper() for arg, needed in step.builder.inputs(step.parameters).items() if needed}
+        datasets = step.builder.datasets(step.parameters)
+        upstream = {dataset for dataset in datasets.values() if dataset in BUILDERS}
+        required = {datasets[arg] for arg, needed in step.builder.inputs(step.parameters).items() if needed}
         problems += [
             Problem(step.spec.file, 0, f"{name} reads {other}, but the study has no ADaM spec for {other}")
             for other in sorted(upstream & required) if other not in study.adam
@@ -186,10 +234,14 @@ def build_adam(
             progress(name)
         available = frames | adam
         arguments = {
-            arg: available[arg.upper()] for arg in step.builder.inputs(step.parameters)
-            if arg.upper() in available
+            arg: available[dataset] for arg, dataset in step.builder.datasets(step.parameters).items()
+            if dataset in available
         }
-        made = step.builder.function(**arguments, **step.parameters)
+        try:
+            made = step.builder.function(**arguments, **step.parameters)
+        except ParameterError as error:
+            raise SpecError([Problem(*step.spec.place(f"parameters.{error.parameter}"),
+                                     f"{name}: parameters.{error.parameter}: {error}")]) from None
         adam[name] = select_variables(made, step.spec, step.builder.function.__name__)
     return adam
 
@@ -209,9 +261,10 @@ def _check_sdtm(steps: list[Step], frames: Mapping[str, pd.DataFrame], folder: s
     """One InputError naming every ADaM dataset whose SDTM input is missing, and the folder."""
     missing: dict[str, list[str]] = {}
     for step in steps:
+        datasets = step.builder.datasets(step.parameters)
         for arg, required in step.builder.inputs(step.parameters).items():
-            if required and arg.upper() not in BUILDERS and arg.upper() not in frames:
-                missing.setdefault(step.spec.name, []).append(arg.upper())
+            if required and datasets[arg] not in BUILDERS and datasets[arg] not in frames:
+                missing.setdefault(step.spec.name, []).append(datasets[arg])
     if missing:
         where = f"the SDTM folder {folder}" if folder else "the SDTM given"
         needs = "; ".join(f"{name} needs {', '.join(domains)}" for name, domains in missing.items())
@@ -230,8 +283,10 @@ def uses(steps: list[Step], available: Collection[str]) -> list[Use]:
     for step in steps:
         defaults = {name: value for name, value in keyword_parameters(step.builder.function).items()
                     if value is not inspect.Parameter.empty}
-        given = [arg.upper() for arg in step.builder.inputs(step.parameters) if arg.upper() in available]
-        found.append(Use(step.builder.reads, defaults | step.parameters, step.spec, given))
+        datasets = step.builder.datasets(step.parameters).values()
+        given = [dataset for dataset in datasets if dataset in available]
+        reads = step.builder.reads_for(step.parameters)
+        found.append(Use(reads, defaults | step.parameters, step.spec, given))
     return found
 
 

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from adam.adrs import WINDOW_PARAMS
-from adam.build import BUILDERS
+from adam.bds_builder import describe_bds
+from adam.build import BUILDERS, STRUCTURES
 from adam.params import effective_parameters
 from adam.sources import (
     DEATH_EVENT,
@@ -40,7 +41,8 @@ TTE_RULE = (
 
 
 def methods(study: Study) -> dict[tuple[str, str], str]:
-    """Method text by (dataset, variable) for the study's ADAE, ADRS and ADTTE, where specified.
+    """Method text by (dataset, variable) for the study's ADAE, ADRS and ADTTE, where specified,
+    and PARAMCD and AVAL of every dataset built by structure BDS.
 
     Per-parameter rules (ADRS AVALC, ADTTE CNSR) come as one text with a paragraph per
     PARAMCD, each starting "PARAMCD = X:".
@@ -52,6 +54,11 @@ def methods(study: Study) -> dict[tuple[str, str], str]:
         found[("ADRS", "AVALC")] = _response(_parameters(study, "ADRS"))
     if "ADTTE" in study.adam:
         found[("ADTTE", "CNSR")] = _time_to_event(_parameters(study, "ADTTE"))
+    # A BDS dataset's PARAMCD and AVAL: from the same parameter declarations the builder runs.
+    for name, spec in study.adam.items():
+        if spec.data_structure == "BDS":
+            parameters = effective_parameters(spec, study, STRUCTURES["BDS"].function)
+            found |= {(name, variable): text for variable, text in describe_bds(spec, parameters).items()}
     return found
 
 

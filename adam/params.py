@@ -43,6 +43,15 @@ AdslVars = Annotated[Sequence[str], ADSL_VARIABLE]
 CODELIST_REFERENCE = "codelist"
 
 
+class ParameterError(ValueError):
+    """A builder parameter the data cannot be derived with (a by-variable no record has, by-groups
+    that do not tell records apart): adam.build reports it at the parameter's spec line."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(message)
+        self.parameter = parameter
+
+
 @cache
 def dataset_inputs(function: Callable[..., pd.DataFrame]) -> dict[str, bool]:
     """The builder's dataset arguments (annotated DataFrame) by name, True where required.

@@ -813,6 +813,7 @@ def _dataset(path: Path, kind: str, standard: dict[str, DatasetSpec],
         variables=tuple(variables), sources=tuple(sources), value_level=tuple(value_level),
         supplemental=supplemental, parameters=_plain(data.get("parameters", {})),
         comment=data.get("comment"), file=str(path), places=_places(data),
+        data_structure=data.get("data_structure"),
     )
 
 
@@ -820,8 +821,23 @@ def _places(data: LMap) -> dict[str, tuple[str, int]]:
     """Where the parts of a dataset spec are written: each top-level key, each parameter, each
     variable (by name), for messages of the layers that read the spec."""
     places = {key: _at(data, key) for key in data}
-    places |= {f"parameters.{key}": _at(data["parameters"], key) for key in data.get("parameters", {})}
+    places |= _nested_places(data.get("parameters", {}), "parameters")
     places |= {f"variables.{v['name']}": _at(data["variables"], i) for i, v in enumerate(data["variables"])}
+    return places
+
+
+def _nested_places(node: Any, where: str) -> dict[str, tuple[str, int]]:
+    """Where each key and list item under `node` is written: `parameters.NAME`,
+    `parameters.NAME[2].with.KEY` (a builder's declarations are checked item by item)."""
+    places: dict[str, tuple[str, int]] = {}
+    if isinstance(node, LMap):
+        for key, value in node.items():
+            places[f"{where}.{key}"] = _at(node, key)
+            places |= _nested_places(value, f"{where}.{key}")
+    elif isinstance(node, LSeq):
+        for i, value in enumerate(node):
+            places[f"{where}[{i}]"] = _at(node, i)
+            places |= _nested_places(value, f"{where}[{i}]")
     return places
 
 

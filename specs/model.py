@@ -244,6 +244,9 @@ class DatasetSpec:
     # Where parts of the spec are written, as (file, line): "parameters", "parameters.<NAME>",
     # "variables", "keys" ...; a part inherited through `extends:` names the library file.
     places: dict[str, tuple[str, int]] = _field(default_factory=dict)
+    # The ADaM data structure (BDS ...) whose generic builder makes the dataset; None: the
+    # dataset's own builder (by name).
+    data_structure: str | None = None
 
     def place(self, part: str) -> tuple[str, int]:
         """(file, line) of `part` ("parameters.teae_window_days"), else of the nearest part that

@@ -300,6 +300,10 @@ QUALIFIER = obj(
     {"qnam": str, "qlabel": str, "field": str},
     {"qorig": str, "qeval": str, "codelist": str, "optional": bool},
 )
+# ADaM data structures (ADaMIG 1.3 section 2): a dataset spec that names one is built by the generic
+# builder of that structure (adam.build.STRUCTURES) from the spec alone. `structure:` stays the
+# define.xml def:Structure text ("One record per subject per parameter per analysis date").
+DATA_STRUCTURES = ("ADSL", "OCCDS", "BDS", "TTE")
 # What a file that extends another may remove from it (specs.extends): items by name, parameters.
 DROP = obj({}, {"variables": STRS, "supplemental": STRS, "sources": STRS, "value_level": STRS,
                 "parameters": STRS})
@@ -310,7 +314,8 @@ DATASET_FILE = obj(
                     identity=("form", "where", "distinct")),
      "value_level": Seq(VALUE_LEVEL, identity=("variable", "where")),
      "supplemental": Seq(QUALIFIER, identity=("qnam",)), "parameters": AnyMap(),
-     "extends": str, "drop": DROP},
+     "extends": str, "drop": DROP, "data_structure": str},
+    {"data_structure": DATA_STRUCTURES},
 )
 
 # --- analyses.yaml: the analysis plan as data (ARS-shaped) -----------------------------------

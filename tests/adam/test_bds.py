@@ -157,3 +157,26 @@ def test_peak_record_and_ratio():
     # ratio to a baseline of 0 or missing is not defined
     ratio = compute_ratio(pd.Series([8.0, 8.0, 8.0]), pd.Series([2.0, 0.0, NA]))
     np.testing.assert_array_equal(ratio, [4.0, NA, NA])
+
+
+# ---- on-treatment flag (admiral derive_var_ontrtfl) -------------------------------------------
+
+def test_ontrtfl_from_start_to_end_of_treatment():
+    from adam.bds import derive_var_ontrtfl
+
+    data = pd.DataFrame({
+        "ADT": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-05", "2024-01-20", "2024-01-25", None]),
+        "TRTSDT": pd.to_datetime(["2024-01-05"] * 6),
+        "TRTEDT": pd.to_datetime(["2024-01-20"] * 6),
+        "AVISIT": ["Screening", "Baseline", "Week 1", "Week 2", "Follow-up", "Week 3"],
+    })
+    # before start: no; start day: yes unless a pre-dose (Baseline) record; end day: yes; after: no;
+    # no date: no flag
+    flags = derive_var_ontrtfl(data, filter_pre_timepoint="AVISIT == 'Baseline'")["ONTRTFL"]
+    assert flags.fillna("").tolist() == ["", "", "Y", "Y", "", ""]
+    # a 5-day window after the end takes the follow-up record in
+    windowed = derive_var_ontrtfl(data, ref_end_window=5)["ONTRTFL"]
+    assert windowed.fillna("").tolist() == ["", "Y", "Y", "Y", "Y", ""]
+    # no end date: everything from the start on
+    open_ended = derive_var_ontrtfl(data, ref_end_date=None)["ONTRTFL"]
+    assert open_ended.fillna("").tolist() == ["", "Y", "Y", "Y", "Y", ""]

