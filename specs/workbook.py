@@ -53,7 +53,7 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         Column("Key Variables", "keys", LIST), Column("Standard", "standard"), *_p21("Has No Data"),
         Column("Repeating", "repeating"), Column("Reference Data", "reference_data"),
         Column("Comment", "comment"), *_p21("Developer Notes"),
-        Column(EXTRA + "Parameters", "parameters", YAML),
+        Column(EXTRA + "Parameters", "parameters", YAML), Column(EXTRA + "Data Structure", "data_structure"),
     ),
     "Variables": (
         Column("Order", "order", INT, required=True), Column("Dataset", "dataset", required=True),

@@ -70,7 +70,7 @@ def dataset_tables(tables: Tables, spec: DatasetSpec, standard: str) -> None:
         "repeating": "Yes" if spec.repeating else "No",
         "reference_data": "Yes" if spec.is_reference_data else "No",
         "comment": note(tables, "Comments", f"COM.{name}", spec.comment),
-        "parameters": spec.parameters or None,
+        "parameters": spec.parameters or None, "data_structure": spec.data_structure,
     }])
     add(tables, "Variables", [variable_row(tables, name, v) for v in spec.variables])
     for i, vl in enumerate(spec.value_level, start=1):

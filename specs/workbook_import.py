@@ -261,7 +261,7 @@ def _datasets(reading: _Import, codelists: _Known) -> Files:
             "dataset": name, "label": row.get("label"), "class": row.get("class"),
             "structure": row.get("structure"), "keys": list(row.get("keys") or ()),
             "comment": reading.lookup(row, "comment", reading.comments, "comment"),
-            "parameters": row.get("parameters"),
+            "parameters": row.get("parameters"), "data_structure": row.get("data_structure"),
             "variables": _variables(reading, own, codelists),
             "sources": _sources(reading, sources.get(name, []), names) or None,
             "value_level": [_value_level(reading, r, names, codelists)
