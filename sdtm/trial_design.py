@@ -108,11 +108,15 @@ def study_facts(study: Study) -> dict[str, Any]:
     constructs = [c["name"] for c in cart.get("constructs", ())]
     low, high = study.age_range
     protocol = study.protocol
+    single = len(study.arms) == 1
     return {
         **protocol,
         # One arm is a single-group design; more arms are parallel unless the protocol says otherwise.
         "intervention_model": protocol.get("intervention_model")
-        or ("SINGLE GROUP" if len(study.arms) == 1 else "PARALLEL"),
+        or ("SINGLE GROUP" if single else "PARALLEL"),
+        # One arm is neither randomised nor controlled; with more, only the protocol can say.
+        "randomised": protocol.get("randomised") or ("N" if single else None),
+        "control": protocol.get("control") or ("NONE" if single else None),
         "pediatric": "Y" if low < 18 else "N",
         "title": study.title,
         "sponsor": study.sponsor,
@@ -126,9 +130,17 @@ def study_facts(study: Study) -> dict[str, Any]:
         "sex_population": study.sex_population,
         "countries": list(study.countries),
         "sdtmig": study.standards.get("sdtmig", ""),
-        "treatment": (constructs or [cart["name"]]) if cart else [],
+        "treatment": ((constructs or [cart["name"]]) if cart else []) + arm_treatment_names(study),
         "lymphodepletion": [t["name"] for t in study.treatments.get("lymphodepletion", ())],
     }
+
+
+def arm_treatment_names(study: Study) -> list[str]:
+    """The names of the treatments study.yaml gives the arms (`treatments.arms`), in arm order,
+    each once."""
+    given = study.treatments.get("arms", {})
+    names = [t["name"] for arm in study.arms for t in given.get(arm.armcd, ())]
+    return list(dict.fromkeys(names))
 
 
 def data_facts(dm: pd.DataFrame | None) -> dict[str, Any]:
@@ -226,6 +238,26 @@ def build_ts(study: Study, dm: pd.DataFrame | None = None, *, spec_name: str = "
     return frame
 
 
+def subject_arms(dm: pd.DataFrame) -> pd.Series:
+    """The arm whose elements each DM row went through: the actual arm (ACTARMCD), else the planned
+    one (ARMCD) for a subject never treated, else ""."""
+    planned = dm["ARMCD"].astype("string").fillna("") if "ARMCD" in dm else pd.Series("", index=dm.index)
+    actual = dm["ACTARMCD"].astype("string").fillna("") if "ACTARMCD" in dm else pd.Series("", index=dm.index)
+    return actual.where(actual != "", planned).astype("string")
+
+
+def _of_own_arm(se: pd.DataFrame, dm: pd.DataFrame, study: Study) -> pd.Series:
+    """Which candidate SE rows are elements of their subject's own arm (study.yaml `arms`). Without
+    this, in a study of several arms every subject got every arm's elements: the other arm's, and
+    a zero-length one of its own where both start on the same DM date. A subject without an arm of
+    the study (a screen failure) keeps the elements every arm shares (screening)."""
+    by_arm = {a.armcd: set(a.elements) for a in study.arms}
+    shared = set.intersection(*by_arm.values()) if by_arm else set()
+    arms = dict(zip(dm["USUBJID"].astype("string"), subject_arms(dm), strict=True))
+    allowed = [by_arm.get(arms.get(u, ""), shared) for u in se["USUBJID"].astype("string")]
+    return pd.Series([e in ok for e, ok in zip(se["ETCD"], allowed, strict=True)], index=se.index)
+
+
 def build_se(dm: pd.DataFrame, study: Study, *, spec_name: str = "SE") -> pd.DataFrame:
     """SE: each subject's actual elements, placed on the calendar from DM's reference dates.
 
@@ -236,8 +268,10 @@ def build_se(dm: pd.DataFrame, study: Study, *, spec_name: str = "SE") -> pd.Dat
     An element is present when its start is known and not after the end of participation;
     it ends where the subject's next present element starts, the last one at the end of
     participation. So a subject never infused has no CAR-T or follow-up element and stops
-    at lymphodepletion (or screening, when lymphodepletion never started).
-    TAETORD is the element's position in the subject's planned arm (blank outside it).
+    at lymphodepletion (or screening, when lymphodepletion never started). Only the elements
+    of the subject's own arm count (`subject_arms`: ACTARMCD, else ARMCD), so in a study of
+    several arms each subject gets its arm's elements and no other's.
+    TAETORD is the element's position in the subject's arm (blank outside it).
     Returns the rows without SESEQ/SESTDY/SEENDY, which the shared derivations add.
     """
     params = study.sdtm[spec_name].parameters
@@ -251,10 +285,11 @@ def build_se(dm: pd.DataFrame, study: Study, *, spec_name: str = "SE") -> pd.Dat
             shifted = pd.to_datetime(date_part(start), format="%Y-%m-%d") + pd.Timedelta(days=rule["days"])
             start = shifted.dt.strftime("%Y-%m-%d").astype("string").fillna("")
         pieces.append(pd.DataFrame({
-            "STUDYID": dm["STUDYID"], "USUBJID": dm["USUBJID"], "ARMCD": dm.get("ARMCD", ""),
+            "STUDYID": dm["STUDYID"], "USUBJID": dm["USUBJID"], "ARMCD": subject_arms(dm),
             "ETCD": rule["etcd"], "SESTDTC": start, "_END": end, "_ORDER": order,
         }))
     se = pd.concat(pieces, ignore_index=True)
+    se = se[_of_own_arm(se, dm, study)]
     start_day, end_day = date_part(se["SESTDTC"]), date_part(se["_END"])
     after_end = (start_day > end_day).fillna(False).astype(bool)
     se = se[(se["SESTDTC"] != "") & ~after_end].sort_values(["USUBJID", "_ORDER"], kind="stable")

@@ -308,7 +308,8 @@ def test_study_forms_are_checked_line_by_line(study_copy):
 def test_a_new_form_needs_label_and_fields(study_copy):
     path = study_copy / "forms.yaml"
     path.write_text("forms:\n  vitals:\n    fields: []\n")
-    assert problems(study_copy) == [f"{path}:2: forms.forms.vitals: missing required key 'label'"]
+    assert problems(study_copy) == [f"{path}:2: forms.forms.vitals: missing required key 'label' "
+                                    f"(expected text)"]
 
 
 def test_study_codelists_extend_library_codelist_files(study_copy):
