@@ -30,7 +30,6 @@ import pyarrow.csv as pacsv
 from edc.calendar import MONTHS
 from specs.encoding import DEFAULT, LOSSLESS, STRICT_UTF8, Warn, decode_columns, read_sas, tell
 from specs.errors import InputError
-from specs.loader import load_crf_library
 from specs.model import Form, Study
 from specs.schema import closest
 from specs.vector import is_in
@@ -203,7 +202,6 @@ def _check_values(file: Path | str, frame: pd.DataFrame, form: Form) -> pd.DataF
     A field the file lacks stays absent: the SDTM engine refuses an export without a column its
     spec maps (sdtm.raw_columns), rather than reading it as blank.
     """
-    choices = load_crf_library()[1]
     frame = frame[[name for name in form.field_names() if name in frame.columns]].copy()
     rows = np.arange(1, len(frame) + 1)
     problems: list[Problem] = []
@@ -216,7 +214,7 @@ def _check_values(file: Path | str, frame: pd.DataFrame, form: Form) -> pd.DataF
             problems += [Problem(int(r), field.name, "", "required value is blank", f"a {field.type} value")
                          for r in rows[blank]]
         if field.type == "choice":
-            allowed = choices[field.choices]
+            allowed = field.allowed  # the study's answer list (CRF library and forms.yaml)
             bad = ~values.isin(allowed).to_numpy() & ~blank
             expected = f"one of {', '.join(allowed)}"
             message = f"value is not one of the choices {field.choices}"

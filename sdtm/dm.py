@@ -48,8 +48,7 @@ def _assigned_codes(data: pd.DataFrame, call: Call, ctx: Context) -> pd.Series:
                 file=f"{form}.csv", row=rows_of(raw, unknown)[0], column=field,
                 value=values[unknown].iloc[0],
                 expected="one of " + ", ".join(f"{a.armcd} ({a.arm})" for a in arms))
-    collected = per_subject(data, Call(call.target, "per_subject", None,
-                                       {"form": form, "field": field}, call.form), ctx)
+    collected = per_subject(data, Call(call.target, "per_subject", field, {"form": form}, call.form), ctx)
     return collected.str.upper().map(by_name).astype("string").fillna("")
 
 

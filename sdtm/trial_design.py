@@ -270,7 +270,8 @@ def build_se(dm: pd.DataFrame, study: Study, *, spec_name: str = "SE") -> pd.Dat
     participation. So a subject never infused has no CAR-T or follow-up element and stops
     at lymphodepletion (or screening, when lymphodepletion never started). Only the elements
     of the subject's own arm count (`subject_arms`: ACTARMCD, else ARMCD), so in a study of
-    several arms each subject gets its arm's elements and no other's.
+    several arms each subject gets its arm's elements and no other's; an element that would end
+    where it starts is left out (but a subject's first).
     TAETORD is the element's position in the subject's arm (blank outside it).
     Returns the rows without SESEQ/SESTDY/SEENDY, which the shared derivations add.
     """
@@ -295,6 +296,11 @@ def build_se(dm: pd.DataFrame, study: Study, *, spec_name: str = "SE") -> pd.Dat
     se = se[(se["SESTDTC"] != "") & ~after_end].sort_values(["USUBJID", "_ORDER"], kind="stable")
     following = se.groupby("USUBJID")["SESTDTC"].shift(-1)
     se["SEENDTC"] = following.where(following.notna(), se["_END"]).fillna("")
+    # An element that ends where it starts (follow-up due on the day participation ended) has no
+    # time in it: the subject never entered it. The subject's first element is kept whatever its
+    # length, so that every subject has one.
+    zero_length = (se["SEENDTC"] == se["SESTDTC"]) & (se.groupby("USUBJID").cumcount() > 0)
+    se = se[~zero_length]
 
     planned = build_ta(study)[["ARMCD", "ETCD", "TAETORD"]]
     se = se.merge(planned, on=["ARMCD", "ETCD"], how="left")

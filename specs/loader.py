@@ -246,15 +246,17 @@ def _study_forms(folder: Path, read: list[Path]) -> tuple[dict[str, Form], dict[
 
 
 def _forms(data: LMap) -> tuple[dict[str, Form], dict[str, tuple[str, ...]]]:
+    choices = {k: tuple(v) for k, v in data["choices"].items()}
+
     def fields(entries: list) -> tuple[CrfField, ...]:
         return tuple(
             CrfField(name=f["name"], type=f["type"], label=f["label"],
-                     choices=f.get("choices"), required=f.get("required", False))
+                     choices=f.get("choices"), required=f.get("required", False),
+                     allowed=choices.get(f.get("choices"), ()))
             for f in entries
         )
 
     system = fields(data["system_fields"])
-    choices = {k: tuple(v) for k, v in data["choices"].items()}
     problems = [
         Problem(*_at(f), f"forms.{name}: field {f['name']} uses unknown choices "
                 f"{f['choices']!r}{schema.closest(f['choices'], choices)}")
@@ -507,17 +509,19 @@ def _check_arm_treatments(meta: LMap, path: str) -> list[Problem]:
     `days` or `every_days` with `doses`."""
     given = meta.get("treatments", {}).get("arms", {})
     armcds = [a["armcd"] for a in meta["arms"]]
-    problems = [Problem(path, _line(given, armcd), f"treatments.arms: {armcd!r} is not an ARMCD of "
-                                                   f"arms ({', '.join(armcds)}){schema.closest(armcd, armcds)}")
+    problems = [Problem(path, _line(given, armcd),
+                        f"treatments.arms: {armcd!r} is not an ARMCD of arms ({', '.join(armcds)})"
+                        f"{schema.closest(armcd, armcds)}")
                 for armcd in given if armcd not in armcds]
     for armcd, treatments in given.items():
         for i, t in enumerate(treatments):
             where = f"treatments.arms.{armcd}[{i}] ({t['name']})"
             listed, repeated = "days" in t, "every_days" in t or "doses" in t
             if listed == repeated:
+                both = "both" if listed else "neither"
                 problems.append(Problem(path, _line(treatments, i),
                                         f"{where}: give its schedule as `days: [protocol days]` or as "
-                                        f"`every_days: N` with `doses: N`, not {'both' if listed else 'neither'}"))
+                                        f"`every_days: N` with `doses: N`, not {both}"))
             elif repeated and not ("every_days" in t and "doses" in t):
                 missing = "doses" if "every_days" in t else "every_days"
                 problems.append(Problem(path, _line(treatments, i),

@@ -93,6 +93,9 @@ class CrfField:
     label: str
     choices: str | None = None
     required: bool = False
+    # The answers of `choices` as the study's CRF library and forms.yaml give them (a study may
+    # add an answer list or replace one), for checking the raw exports.
+    allowed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
