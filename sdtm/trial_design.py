@@ -15,8 +15,12 @@ from typing import Any
 import pandas as pd
 
 from sdtm.algorithms import Context, builder
-from specs.errors import InputError
+from specs.errors import InputError, Problem, SpecError
 from specs.model import Study
+from specs.schema import STUDY_FILE, closest
+
+# The facts a TS entry may take from study.yaml `study.protocol` (present or not).
+PROTOCOL_FACTS = tuple(STUDY_FILE.keys["study"].kind.keys["protocol"].kind.keys)
 
 # Where a TS value code comes from when the spec names a reference dictionary (SDTMIG TS
 # assumptions): CDISC CT terms carry their C-code; ISO 8601 values carry none; identifiers
@@ -192,6 +196,34 @@ def _coded(study: Study, entry: Mapping[str, Any], value: str, ct_version: str) 
     return code, ref, str(entry.get("version", ""))
 
 
+DATA_FACTS = ("subjects", "first_consent", "last_participation")
+
+
+def _check_summary(study: Study, spec_name: str) -> None:
+    """Every TS entry names `parmcd` and exactly one source of its value, and a `study` or `data`
+    fact that exists; else a SpecError at the entry's line listing what is valid."""
+    spec = study.sdtm[spec_name]
+    file, line = spec.place("parameters.summary")
+    facts = sorted(set(study_facts(study)) | set(PROTOCOL_FACTS))
+    problems = []
+    for i, entry in enumerate(spec.parameters.get("summary", [])):
+        where = f"{spec_name}.parameters.summary[{i}]"
+        sources = [k for k in ("value", "study", "data") if k in entry]
+        if "parmcd" not in entry:
+            problems.append(f"{where}: missing required key 'parmcd' (expected a TSPARMCD)")
+        if len(sources) != 1:
+            problems.append(f"{where} ({entry.get('parmcd', '?')}): give exactly one of value, study, data; "
+                            f"found {', '.join(sources) or 'none'}")
+        elif "study" in entry and entry["study"] not in facts:
+            problems.append(f"{where} ({entry.get('parmcd')}): unknown study fact {entry['study']!r}"
+                            f"{closest(entry['study'], facts)} (valid: {', '.join(facts)})")
+        elif "data" in entry and entry["data"] not in DATA_FACTS:
+            problems.append(f"{where} ({entry.get('parmcd')}): unknown data fact {entry['data']!r}"
+                            f"{closest(entry['data'], DATA_FACTS)} (valid: {', '.join(DATA_FACTS)})")
+    if problems:
+        raise SpecError([Problem(file, line, p) for p in problems])
+
+
 def build_ts(study: Study, dm: pd.DataFrame | None = None, *, spec_name: str = "TS") -> pd.DataFrame:
     """TS: the trial summary parameters listed in the TS spec's `parameters.summary`.
 
@@ -206,6 +238,7 @@ def build_ts(study: Study, dm: pd.DataFrame | None = None, *, spec_name: str = "
     an entry with `optional: true` is left out instead.
     """
     params = study.sdtm[spec_name].parameters
+    _check_summary(study, spec_name)
     ct_version = str(params.get("ct_version") or next(
         (c.source.version for c in study.terminology if c.standard == "sdtm"), ""))
     facts = {"study": study_facts(study), "data": data_facts(dm)}
@@ -258,6 +291,40 @@ def _of_own_arm(se: pd.DataFrame, dm: pd.DataFrame, study: Study) -> pd.Series:
     return pd.Series([e in ok for e, ok in zip(se["ETCD"], allowed, strict=True)], index=se.index)
 
 
+def _check_element_rules(study: Study, spec_name: str, dm: pd.DataFrame) -> None:
+    """SE.yaml `parameters.elements`: each entry an element of study.yaml starting on a DM
+    variable, `days` a whole number; `end` a DM variable. A SpecError at the spec's line otherwise."""
+    spec = study.sdtm[spec_name]
+    file, line = spec.place("parameters.elements")
+    etcds = [e.etcd for e in study.elements]
+    columns = list(dm.columns)
+    problems = []
+    end = spec.parameters.get("end", "RFPENDTC")
+    if end not in columns:
+        problems.append(f"{spec_name}.parameters.end: {end!r} is not a DM variable{closest(end, columns)}")
+    for i, rule in enumerate(spec.parameters.get("elements") or []):
+        where = f"{spec_name}.parameters.elements[{i}]"
+        if not isinstance(rule, Mapping):
+            problems.append(f"{where}: expected {{etcd, start, days}}, found {rule!r}")
+            continue
+        problems += [f"{where}: missing required key {k!r} (expected {what})"
+                     for k, what in (("etcd", "an ETCD of study.yaml elements"), ("start", "a DM variable"))
+                     if k not in rule]
+        if "etcd" in rule and rule["etcd"] not in etcds:
+            problems.append(f"{where}: etcd {rule['etcd']!r} is not an element of study.yaml"
+                            f"{closest(rule['etcd'], etcds)} (elements: {', '.join(etcds)})")
+        if "start" in rule and rule["start"] not in columns:
+            problems.append(f"{where}: start {rule['start']!r} is not a DM variable"
+                            f"{closest(rule['start'], columns)}")
+        if "days" in rule and (not isinstance(rule["days"], int) or isinstance(rule["days"], bool)):
+            problems.append(f"{where}: days must be a whole number of days, found {rule['days']!r}")
+    if not spec.parameters.get("elements"):
+        problems.append(f"{spec_name}.parameters.elements: missing or empty (expected a list of "
+                        f"{{etcd, start, days}}, one per element, in planned order)")
+    if problems:
+        raise SpecError([Problem(file, line, p) for p in problems])
+
+
 def build_se(dm: pd.DataFrame, study: Study, *, spec_name: str = "SE") -> pd.DataFrame:
     """SE: each subject's actual elements, placed on the calendar from DM's reference dates.
 
@@ -278,6 +345,7 @@ def build_se(dm: pd.DataFrame, study: Study, *, spec_name: str = "SE") -> pd.Dat
     params = study.sdtm[spec_name].parameters
     end_var = params.get("end", "RFPENDTC")
     elements = {e.etcd: e for e in study.elements}
+    _check_element_rules(study, spec_name, dm)
     end = dm[end_var].astype("string").fillna("")
     pieces = []
     for order, rule in enumerate(params["elements"]):

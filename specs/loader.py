@@ -534,6 +534,18 @@ def _check_arm_treatments(meta: LMap, path: str) -> list[Problem]:
     return problems
 
 
+def study_yaml_place(study: Study, *keys: str) -> tuple[str, int]:
+    """(file, line) of the deepest of `keys` (a path such as `treatments`, `cart`) that study.yaml
+    holds, for messages about a key a step needs and the study lacks (line 1: none of them)."""
+    path = Path(study.folder) / "study.yaml"
+    node, line = read_yaml(path), 1
+    for key in keys:
+        if not isinstance(node, LMap) or key not in node:
+            break
+        line, node = _line(node, key), node[key]
+    return str(path), line
+
+
 def dose_days(treatment: Mapping[str, Any]) -> tuple[int, ...]:
     """The protocol days of one arm treatment of study.yaml: `days`, or `doses` doses
     `every_days` apart from `first_day` (default 0)."""

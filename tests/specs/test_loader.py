@@ -323,7 +323,7 @@ def test_study_codelists_extend_library_codelist_files(study_copy):
     edit(path, "extends: [cart, qlq-c15-pal]", "extends: [cart, qlq-c15]")
     assert problems(study_copy) == [f"{path}:{line_of(path, 'extends:')}: extends: 'qlq-c15' is neither a "
                                     f"codelists file of the library ({LIBRARY / 'codelists'}: cart, "
-                                    f"qlq-c15-pal) nor a file; did you mean 'qlq-c15-pal'?"]
+                                    f"common, qlq-c15-pal) nor a file; did you mean 'qlq-c15-pal'?"]
     edit(path, "extends: [cart, qlq-c15]", "extends: cart")
     found = problems(study_copy)
     qs = LIBRARY / "sdtm" / "QS.yaml"
