@@ -77,20 +77,22 @@ def _findings(tmp_path: Path) -> dict:
 def test_following_the_walkthrough_gives_a_validated_sdtm_package(tmp_path):
     _follow(tmp_path, dict(os.environ))
     # The README's files are the fixture study's, file for file (tests/sdtm/test_arms.py uses it).
-    written = sorted(p.relative_to(tmp_path / "walk" / "melanoma")
-                     for p in (tmp_path / "walk" / "melanoma").rglob("*.yaml"))
-    assert written == sorted(p.relative_to(FIXTURES / "melanoma") for p in (FIXTURES / "melanoma").rglob("*.yaml"))
+    study, fixture = tmp_path / "walk" / "melanoma", FIXTURES / "melanoma"
+    written = sorted(p.relative_to(study) for p in study.rglob("*.yaml"))
+    assert written == sorted(p.relative_to(fixture) for p in fixture.rglob("*.yaml"))
     for name in written:
-        assert (tmp_path / "walk" / "melanoma" / name).read_text() == (FIXTURES / "melanoma" / name).read_text(), name
+        assert (study / name).read_text() == (fixture / name).read_text(), name
     sdtm = tmp_path / "walk" / "sdtm"
     assert sorted(p.stem for p in sdtm.glob("*.xpt")) == [
-        "ae", "dm", "ds", "ex", "lb", "rs", "se", "suppae", "sv", "ta", "te", "ti", "tr", "ts", "tu", "tv", "vs"]
+        "ae", "dm", "ds", "ex", "lb", "rs", "se", "suppae", "sv", "ta", "te", "ti", "tr", "ts", "tu", "tv",
+        "vs"]
     assert (sdtm / "define.xml").is_file() and (sdtm / "define.html").is_file()
     summary = _findings(tmp_path)
     assert summary["findings"] == {"error": 0, "warning": 0, "notice": 0}, summary["by_rule"]
     package = tmp_path / "walk" / "package"
     assert (package / "manifest.json").is_file()
-    assert json.loads((package / "reports" / "sdtm" / "summary.json").read_text())["findings"]["error"] == 0
+    package_summary = json.loads((package / "reports" / "sdtm" / "summary.json").read_text())
+    assert package_summary["findings"]["error"] == 0
     assert not (package / "m5" / "datasets" / "PD1-MEL-301" / "analysis").exists()
 
 
@@ -103,7 +105,8 @@ def test_the_walkthrough_validates_against_the_full_cdisc_packages(tmp_path, ct_
 
 @pytest.mark.parametrize(("command", "says"), [
     ("clinforge synth walk/melanoma --out walk/synth",
-     "synth simulates the CAR-T seed design only, and study.yaml lacks the key(s) treatments.lymphodepletion"),
+     "synth simulates the CAR-T seed design only, and study.yaml lacks the key(s) "
+     "treatments.lymphodepletion"),
     ("clinforge adam walk/melanoma --sdtm walk/sdtm --out walk/adam", "has no ADaM specs"),
 ])
 def test_what_the_study_cannot_do_yet_is_refused_with_exit_2(tmp_path, command, says):

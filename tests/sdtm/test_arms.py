@@ -93,7 +93,8 @@ def test_no_element_has_zero_length(sdtm):
     assert not (se["SESTDTC"] == se["SEENDTC"]).any()
     # 101-003 left the study on the day its follow-up would have started (last dose + 21 days): no FU.
     assert _subject(se, "101-003").sort_values("SESEQ")["ETCD"].tolist() == ["SCRN", "PD1"]
-    assert _subject(se, "101-003").sort_values("SESEQ")["SEENDTC"].tolist() == ["2024-01-29T09:30", "2024-03-11"]
+    ends = _subject(se, "101-003").sort_values("SESEQ")["SEENDTC"].tolist()
+    assert ends == ["2024-01-29T09:30", "2024-03-11"]
 
 
 def test_ex_has_a_record_per_dose_in_the_treatment_epoch(sdtm):
