@@ -38,10 +38,12 @@ class StepResult:
 def synth(study_name: str | Path, out: Path, *, subjects: int, seed: int,
           output: Output) -> StepResult:
     """Simulate the study's EDC exports into `out` (replaced only when complete)."""
+    from edc.design import check_simulable
     from edc.simulator import simulate
     from edc.writer import write_raw
 
     study = load_study(study_name)
+    check_simulable(study)
     output.info(f"Simulating {subjects} subjects of {study.studyid} (seed {seed})")
     frames = simulate(study, subjects, seed)
     with atomic_folder(out) as work:

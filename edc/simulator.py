@@ -11,30 +11,9 @@ import numpy as np
 import pandas as pd
 
 from edc import disposition, history, kinetics, questionnaire, safety, subjects, timeline, tumour
-from specs.errors import InputError
-from specs.loader import study_yaml_place
 from specs.model import Study
 
 MAX_SUBJECTS = 20_000
-# What the simulator draws from study.yaml: it simulates the CAR-T seed design (lymphodepletion,
-# then one infusion), and refuses a study without it rather than failing half-way.
-NEEDED = ({"treatments": ("lymphodepletion", "cart")}, "kinetics")
-
-
-def check_simulable(study: Study) -> None:
-    """An InputError naming study.yaml, the line and the key when the study lacks what the
-    simulator needs."""
-    missing = [("treatments", key) for key in NEEDED[0]["treatments"] if key not in study.treatments]
-    missing += [(NEEDED[1],)] if not study.kinetics else []
-    if missing:
-        file, line = study_yaml_place(study, *missing[0])
-        keys = ", ".join(".".join(m) for m in missing)
-        raise InputError(
-            f"synth simulates the CAR-T seed design only, and study.yaml lacks the key(s) {keys}",
-            file=file, line=line,
-            expected="treatments.lymphodepletion, treatments.cart and kinetics as in a shipped study "
-                     "(specs/studies/ovarian/study.yaml); for another design, bring your own raw exports "
-                     "to `clinforge sdtm`")
 
 
 def simulate(study: Study, n_subjects: int, seed: int) -> dict[str, pd.DataFrame]:
@@ -42,7 +21,6 @@ def simulate(study: Study, n_subjects: int, seed: int) -> dict[str, pd.DataFrame
     fields in order, "" for blank) plus `_ROW`, the 1-based data row of the export file."""
     if not 1 <= n_subjects <= MAX_SUBJECTS:
         raise ValueError(f"n_subjects must be between 1 and {MAX_SUBJECTS}, got {n_subjects}")
-    check_simulable(study)
     subj = subjects.make_subjects(study, n_subjects, seed)
     schedule = timeline.make_schedule(study, subj, seed)
     bound = np.minimum(subj.study_end, schedule.day[:, -1])

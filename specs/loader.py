@@ -246,17 +246,15 @@ def _study_forms(folder: Path, read: list[Path]) -> tuple[dict[str, Form], dict[
 
 
 def _forms(data: LMap) -> tuple[dict[str, Form], dict[str, tuple[str, ...]]]:
-    choices = {k: tuple(v) for k, v in data["choices"].items()}
-
     def fields(entries: list) -> tuple[CrfField, ...]:
         return tuple(
             CrfField(name=f["name"], type=f["type"], label=f["label"],
-                     choices=f.get("choices"), required=f.get("required", False),
-                     allowed=choices.get(f.get("choices"), ()))
+                     choices=f.get("choices"), required=f.get("required", False))
             for f in entries
         )
 
     system = fields(data["system_fields"])
+    choices = {k: tuple(v) for k, v in data["choices"].items()}
     problems = [
         Problem(*_at(f), f"forms.{name}: field {f['name']} uses unknown choices "
                 f"{f['choices']!r}{schema.closest(f['choices'], choices)}")
@@ -303,7 +301,7 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
     sdtm_std = study_guide("sdtm", shipped_sdtm, standards.get("sdtmig"), store).datasets
     adam_std = study_guide("adam", shipped_adam, standards.get("adamig"), store).datasets
 
-    forms, _choices = library
+    forms, form_choices = library
     path = str(folder / "study.yaml")
     study_forms = {}
     for i, name in enumerate(meta["forms"]):
@@ -356,7 +354,7 @@ def load_study(study: str | Path, store: str | Path | None = None) -> Study:
         parameters=_plain(meta["parameters"]), codelists=codelists,
         sdtm=datasets["sdtm"], adam=datasets["adam"], folder=str(folder),
         ct=named or {}, terminology=choices, guides={"sdtm": sdtm_std, "adam": adam_std},
-        analysis_plan=plan, spec_files=_spec_files(folder, read),
+        analysis_plan=plan, form_choices=form_choices, spec_files=_spec_files(folder, read),
     )
 
 

@@ -93,9 +93,6 @@ class CrfField:
     label: str
     choices: str | None = None
     required: bool = False
-    # The answers of `choices` as the study's CRF library and forms.yaml give them (a study may
-    # add an answer list or replace one), for checking the raw exports.
-    allowed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -381,6 +378,8 @@ class Study:
     # The implementation guides the specs were completed from (imported, else shipped), by kind.
     guides: dict[str, dict[str, DatasetSpec]] = _field(default_factory=dict)
     analysis_plan: AnalysisPlan | None = None  # analyses.yaml, when the study has one
+    # The EDC answer lists its forms use (the CRF library's, with the study's forms.yaml over them).
+    form_choices: dict[str, tuple[str, ...]] = _field(default_factory=dict)
     # Every spec file the study was loaded from: its own, the library files its specs extend, and
     # the shared CRF library, standards and CT (what the package manifest's specs hash covers).
     spec_files: tuple[str, ...] = ()
