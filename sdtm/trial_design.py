@@ -86,6 +86,30 @@ def build_tv(study: Study) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _check_eligibility(study: Study, spec_name: str) -> None:
+    """Each TI criterion has `category` INCLUSION or EXCLUSION and a `text`; else a SpecError at
+    the spec's line naming the entry and what is expected."""
+    spec = study.sdtm[spec_name]
+    problems = []
+    for i, entry in enumerate(spec.parameters.get("eligibility") or []):
+        where = f"{spec_name}.parameters.eligibility[{i}]"
+        if not isinstance(entry, Mapping):
+            problems.append(f"{where}: expected {{category, text, testcd}}, found {entry!r}")
+            continue
+        if entry.get("category") not in ("INCLUSION", "EXCLUSION"):
+            problems.append(f"{where}: category {entry.get('category')!r} is not INCLUSION or EXCLUSION")
+        if not entry.get("text"):
+            problems.append(f"{where}: missing required key 'text' (expected the criterion as the "
+                            f"protocol states it)")
+        unknown = sorted(set(entry) - {"category", "text", "testcd"})
+        if unknown:
+            problems.append(f"{where}: unknown key(s) {', '.join(unknown)} "
+                            f"(valid keys: category, text, testcd)")
+    if problems:
+        file, line = spec.place("parameters.eligibility")
+        raise SpecError([Problem(file, line, p) for p in problems])
+
+
 def build_ti(study: Study, *, spec_name: str = "TI") -> pd.DataFrame:
     """TI: the eligibility criteria listed in the TI spec's `parameters.eligibility`.
 
@@ -94,6 +118,7 @@ def build_ti(study: Study, *, spec_name: str = "TI") -> pd.DataFrame:
     `parameters.version` gives TIVERS (the protocol version of the criteria).
     """
     params = study.sdtm[spec_name].parameters
+    _check_eligibility(study, spec_name)
     criteria = pd.DataFrame(params.get("eligibility", []), columns=["category", "text", "testcd"])
     prefix = criteria["category"].map({"INCLUSION": "INCL", "EXCLUSION": "EXCL"})
     number = criteria.groupby("category").cumcount() + 1

@@ -123,3 +123,29 @@ def test_trial_summary_states_the_randomised_design(sdtm):
     assert ts["TRT"] == ["ANTI-PD-1 ANTIBODY", "DACARBAZINE"]
     assert ts["SEXPOP"] == ["BOTH"] and ts["TTYPE"] == ["EFFICACY", "SAFETY"]
     assert ts["INTMODEL"] == ["PARALLEL"]
+
+
+@pytest.mark.parametrize(("spec", "parameters", "says"), [
+    ("SE", {"elements": [{"etcd": "SCRN", "start": "RFICDT"}]},
+     "SE.parameters.elements[0]: start 'RFICDT' is not a DM variable; did you mean 'RFICDTC'?"),
+    ("SE", {"elements": [{"etcd": "SCREEN", "start": "RFICDTC"}]},
+     "SE.parameters.elements[0]: etcd 'SCREEN' is not an element of study.yaml; did you mean 'SCRN'?"),
+    ("SE", {"elements": [{"start": "RFICDTC"}]},
+     "SE.parameters.elements[0]: missing required key 'etcd' (expected an ETCD of study.yaml elements)"),
+    ("TS", {"summary": [{"parmcd": "TTYPE", "study": "trial_typs"}]},
+     "TS.parameters.summary[0] (TTYPE): unknown study fact 'trial_typs'; did you mean 'trial_types'?"),
+    ("TS", {"summary": [{"parmcd": "TTYPE"}]},
+     "TS.parameters.summary[0] (TTYPE): give exactly one of value, study, data; found none"),
+    ("TI", {"eligibility": [{"category": "INCLUDE", "text": "Adults"}]},
+     "TI.parameters.eligibility[0]: category 'INCLUDE' is not INCLUSION or EXCLUSION"),
+    ("TI", {"eligibility": [{"category": "INCLUSION"}]},
+     "TI.parameters.eligibility[0]: missing required key 'text'"),
+])
+def test_a_wrong_builder_input_names_the_spec_and_what_is_expected(study, raw, spec, parameters, says):
+    from dataclasses import replace
+
+    changed = replace(study.sdtm[spec], parameters=study.sdtm[spec].parameters | parameters)
+    with pytest.raises(SpecError) as error:
+        convert(replace(study, sdtm=study.sdtm | {spec: changed}), raw)
+    assert any(says in str(p) for p in error.value.problems), error.value.problems
+    assert all(p.file.endswith(f"{spec}.yaml") for p in error.value.problems)
