@@ -7,7 +7,7 @@ null for a subject never assigned. ACTARMCD/ACTARM are the planned arm for a sub
 any study treatment (`treated`, a DM date such as RFXSTDTC, is not blank) and null otherwise. A
 null arm gets its reason in ARMNRS (SDTMIG 3.4 section 5.2, DM assumption 4): `NOT ASSIGNED`
 where no arm was assigned, `ASSIGNED, NOT TREATED` where one was but no treatment followed
-(docs/decisions.md D1, D10). A subject who stops part-way through the arm stays in it: the actual
+(docs/decisions.md D1, D11). A subject who stops part-way through the arm stays in it: the actual
 arm describes the path started, not its completion.
 """
 
