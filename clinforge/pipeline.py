@@ -14,6 +14,7 @@ from clinforge.atomic import atomic_folder
 from clinforge.console import Output
 from clinforge.package import Layout, hash_tree, write_manifest
 from specs.encoding import DEFAULT
+from specs.errors import InputError
 from specs.loader import load_study, study_folder
 from specs.model import Study
 
@@ -37,10 +38,12 @@ class StepResult:
 def synth(study_name: str | Path, out: Path, *, subjects: int, seed: int,
           output: Output) -> StepResult:
     """Simulate the study's EDC exports into `out` (replaced only when complete)."""
+    from edc.design import check_simulable
     from edc.simulator import simulate
     from edc.writer import write_raw
 
     study = load_study(study_name)
+    check_simulable(study)
     output.info(f"Simulating {subjects} subjects of {study.studyid} (seed {seed})")
     frames = simulate(study, subjects, seed)
     with atomic_folder(out) as work:
@@ -108,6 +111,11 @@ def adam(study_name: str | Path, sdtm_dir: Path, out: Path, *, output: Output,
     from adam.build import build_adam
 
     study = load_study(study_name, store)
+    if not study.adam:
+        raise InputError(f"study {study.name} has no ADaM specs, so there is no ADaM to build",
+                         file=str(Path(study.folder) / "adam"),
+                         expected="one adam/<DATASET>.yaml per analysis dataset (`extends: ADSL` ...), "
+                                  "as in specs/studies/ovarian/adam")
     frames = _read(sdtm_dir, sdtm, encoding, output)
     with output.progress("ADaM", len(study.adam)) as step:
         datasets = build_adam(study, frames, progress=step, sdtm_folder=sdtm_dir)
@@ -427,22 +435,29 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
 
         step("sdtm", lambda: sdtm(study_name, raw, layout.sdtm, output=output, formats=formats,
                                   encoding=encoding, store=store))
+        # A study without ADaM specs (adam/*.yaml) gets an SDTM package: define.xml and validation.
+        with_adam = bool(study.adam)
+        if not with_adam:
+            output.info(f"{study.studyid}: no ADaM specs (adam/*.yaml): the package holds SDTM only")
         # ADaM is built also from SDTM datasets without records (a study without adverse events).
-        step("adam", lambda: adam(study_name, layout.sdtm, layout.adam, output=output, formats=formats,
-                                  sdtm=made["sdtm"], store=store))
+        if with_adam:
+            step("adam", lambda: adam(study_name, layout.sdtm, layout.adam, output=output, formats=formats,
+                                      sdtm=made["sdtm"], store=store))
         # The SDTM validation needs nothing the later steps make: it runs on the second core
         # meanwhile, and its messages join the log after the ADaM validation's.
         sdtm_check = Child(lambda out: replace(check("sdtm", layout.sdtm, out), gx_results={}))
         try:
             step("define sdtm", lambda: define(study_name, layout.sdtm, layout.sdtm / "define.xml",
                                                output=output, frames=files("sdtm"), store=store))
-            step("define adam", lambda: define(study_name, layout.adam, layout.adam / "define.xml",
-                                               output=output, frames=files("adam"), store=store))
-            if study.analysis_plan is not None:
+            if with_adam:
+                step("define adam", lambda: define(study_name, layout.adam, layout.adam / "define.xml",
+                                                   output=output, frames=files("adam"), store=store))
+            if with_adam and study.analysis_plan is not None:
                 step("results", lambda: analyse(study_name, layout.adam, layout.results, output=output,
                                                 frames=files("adam"), store=store,
                                                 label=layout.adam.relative_to(work).as_posix()))
-            step("validate adam", lambda: check("adam", layout.adam))
+            if with_adam:
+                step("validate adam", lambda: check("adam", layout.adam))
             step("validate sdtm", lambda: sdtm_check.result(output))
         finally:
             sdtm_check.stop()

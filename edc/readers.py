@@ -38,6 +38,8 @@ from specs.vector import is_in
 SYSTEM_FIELDS = ("STUDYID", "SITEID", "SUBJID", "FOLDER", "RECNUM")
 # (SUBJID, FOLDER, RECNUM) identifies a raw record (the CRF library's system fields).
 RECORD_KEY = ("SUBJID", "FOLDER", "RECNUM")
+# Answer list name → its answers (the CRF library's, or a study's: Study.form_choices).
+Choices = dict[str, tuple[str, ...]]
 # Forms that register a subject: a subject anywhere else must have a record in each of them
 # (those the study collects), or its SDTM rows would belong to nobody in DM.
 REGISTRATION_FORMS = ("enrol", "dm")
@@ -94,18 +96,19 @@ def _raise(file: Path | str, problems: list[Problem]) -> None:
 # --- CSV --------------------------------------------------------------------------------------
 
 def read_form(path: str | Path, form: Form, *, encoding: str = DEFAULT,
-              warn: Warn | None = None) -> pd.DataFrame:
+              warn: Warn | None = None, choices: Choices | None = None) -> pd.DataFrame:
     """One form's export (CSV, SAS7BDAT or XPT by file suffix) as text columns plus `_ROW`.
 
     `encoding` (specs.encoding) reads its text; `warn` is told of each value read as Windows-1252
-    because it was not UTF-8.
+    because it was not UTF-8. `choices` are the answer lists the values are checked against (the
+    study's, Study.form_choices; default the CRF library's).
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"no export file for form {form.name} ({form.label})", file=str(path),
                          expected=f"{form.name}.csv in the raw folder")
     if path.suffix.lower() in (".sas7bdat", ".xpt"):
-        return _read_sas(path, form, encoding, warn)
+        return _read_sas(path, form, encoding, warn, choices)
     data = path.read_bytes()
     if not data.strip():
         raise InputError("the file is empty", file=str(path),
@@ -139,7 +142,7 @@ def read_form(path: str | Path, form: Form, *, encoding: str = DEFAULT,
     if per_value:
         frame, recoded = decode_columns(frame, list(frame.columns), encoding, str(path))
         tell(warn, recoded)
-    return _check_values(path, frame, form)
+    return _check_values(path, frame, form, choices)
 
 
 def _utf8_body(path: Path, data: bytes, encoding: str) -> tuple[bytes, bool]:
@@ -197,13 +200,14 @@ def _check_header(path: Path, header: list[str], form: Form) -> None:
 
 # --- values -----------------------------------------------------------------------------------
 
-def _check_values(file: Path | str, frame: pd.DataFrame, form: Form) -> pd.DataFrame:
+def _check_values(file: Path | str, frame: pd.DataFrame, form: Form,
+                  choices: Choices | None = None) -> pd.DataFrame:
     """Check every value against its field; return the frame in library column order with `_ROW`.
 
     A field the file lacks stays absent: the SDTM engine refuses an export without a column its
     spec maps (sdtm.raw_columns), rather than reading it as blank.
     """
-    choices = load_crf_library()[1]
+    choices = load_crf_library()[1] if choices is None else choices
     frame = frame[[name for name in form.field_names() if name in frame.columns]].copy()
     rows = np.arange(1, len(frame) + 1)
     problems: list[Problem] = []
@@ -265,7 +269,8 @@ def _check_unique(file: Path | str, frame: pd.DataFrame) -> None:
 
 # --- SAS exports ------------------------------------------------------------------------------
 
-def _read_sas(path: Path, form: Form, encoding: str, warn: Warn | None) -> pd.DataFrame:
+def _read_sas(path: Path, form: Form, encoding: str, warn: Warn | None,
+              choices: Choices | None = None) -> pd.DataFrame:
     import pyreadstat
 
     reader = pyreadstat.read_sas7bdat if path.suffix.lower() == ".sas7bdat" else pyreadstat.read_xport
@@ -281,7 +286,7 @@ def _read_sas(path: Path, form: Form, encoding: str, warn: Warn | None) -> pd.Da
     _check_header(path, list(data.columns), form)
     text = {c: _sas_text(data[c]) for c in data.columns}
     frame = pd.DataFrame({c: pd.array(v, dtype="str") for c, v in text.items()}, index=range(len(data)))
-    return _check_values(path, frame, form)
+    return _check_values(path, frame, form, choices)
 
 
 def _sas_text(column: pd.Series) -> np.ndarray:
@@ -353,7 +358,7 @@ def read_odm(path: str | Path, study: Study) -> dict[str, pd.DataFrame]:
         absent = [field for field in form.field_names() if field not in frame.columns]
         frame = frame.assign(**dict.fromkeys(absent, "")).fillna("").astype(str)
         _check_header(path, list(frame.columns), form)
-        out[name] = _check_values(f"{path} [{name}]", frame, form)
+        out[name] = _check_values(f"{path} [{name}]", frame, form, study.form_choices or None)
     return out
 
 
@@ -394,7 +399,8 @@ def read_raw(folder: str | Path, study: Study, *, encoding: str = DEFAULT,
                      if p.is_file()), folder / f"{name}.csv")
         sources[name] = str(path)
         try:
-            frames[name] = read_form(path, form, encoding=encoding, warn=warn)
+            frames[name] = read_form(path, form, encoding=encoding, warn=warn,
+                                     choices=study.form_choices or None)
         except InputError as exc:
             errors.append(exc)
     _raise_all(folder, errors or _check_across_forms(frames, study, sources))

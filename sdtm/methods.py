@@ -242,14 +242,23 @@ def _stresn(rule: Rule, spec: DatasetSpec, target: str) -> str:
 
 def _arm(rule: Rule, spec: DatasetSpec, target: str) -> str:
     part = rule.params.get("value", "ARMCD")
-    text = f"{part} of the study's single arm"
+    form, field = rule.params.get("form"), rule.params.get("field")
+    if form:
+        text = (f"{part} of the arm collected in {form}.{field} (an ARMCD or ARM of the trial "
+                f"design); null when none")
+    else:
+        text = f"{part} of the study's single arm"
     if rule.params.get("actual"):
         text += f" when {rule.params.get('treated', 'RFXSTDTC')} is not null, else null"
     return text
 
 
 def _armnrs(rule: Rule, spec: DatasetSpec, target: str) -> str:
-    return f"ASSIGNED, NOT TREATED when {rule.params.get('treated', 'RFXSTDTC')} is null"
+    text = f"ASSIGNED, NOT TREATED when {rule.params.get('treated', 'RFXSTDTC')} is null"
+    if rule.params.get("form"):
+        text = (f"NOT ASSIGNED when {rule.params['form']}.{rule.params.get('field')} gives no arm; "
+                f"else {text}")
+    return text
 
 
 def _blq(rule: Rule, spec: DatasetSpec, target: str) -> str:

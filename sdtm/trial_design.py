@@ -15,8 +15,12 @@ from typing import Any
 import pandas as pd
 
 from sdtm.algorithms import Context, builder
-from specs.errors import InputError
+from specs.errors import InputError, Problem, SpecError
 from specs.model import Study
+from specs.schema import STUDY_FILE, closest
+
+# The facts a TS entry may take from study.yaml `study.protocol` (present or not).
+PROTOCOL_FACTS = tuple(STUDY_FILE.keys["study"].kind.keys["protocol"].kind.keys)
 
 # Where a TS value code comes from when the spec names a reference dictionary (SDTMIG TS
 # assumptions): CDISC CT terms carry their C-code; ISO 8601 values carry none; identifiers
@@ -82,6 +86,30 @@ def build_tv(study: Study) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _check_eligibility(study: Study, spec_name: str) -> None:
+    """Each TI criterion has `category` INCLUSION or EXCLUSION and a `text`; else a SpecError at
+    the spec's line naming the entry and what is expected."""
+    spec = study.sdtm[spec_name]
+    problems = []
+    for i, entry in enumerate(spec.parameters.get("eligibility") or []):
+        where = f"{spec_name}.parameters.eligibility[{i}]"
+        if not isinstance(entry, Mapping):
+            problems.append(f"{where}: expected {{category, text, testcd}}, found {entry!r}")
+            continue
+        if entry.get("category") not in ("INCLUSION", "EXCLUSION"):
+            problems.append(f"{where}: category {entry.get('category')!r} is not INCLUSION or EXCLUSION")
+        if not entry.get("text"):
+            problems.append(f"{where}: missing required key 'text' (expected the criterion as the "
+                            f"protocol states it)")
+        unknown = sorted(set(entry) - {"category", "text", "testcd"})
+        if unknown:
+            problems.append(f"{where}: unknown key(s) {', '.join(unknown)} "
+                            f"(valid keys: category, text, testcd)")
+    if problems:
+        file, line = spec.place("parameters.eligibility")
+        raise SpecError([Problem(file, line, p) for p in problems])
+
+
 def build_ti(study: Study, *, spec_name: str = "TI") -> pd.DataFrame:
     """TI: the eligibility criteria listed in the TI spec's `parameters.eligibility`.
 
@@ -90,6 +118,7 @@ def build_ti(study: Study, *, spec_name: str = "TI") -> pd.DataFrame:
     `parameters.version` gives TIVERS (the protocol version of the criteria).
     """
     params = study.sdtm[spec_name].parameters
+    _check_eligibility(study, spec_name)
     criteria = pd.DataFrame(params.get("eligibility", []), columns=["category", "text", "testcd"])
     prefix = criteria["category"].map({"INCLUSION": "INCL", "EXCLUSION": "EXCL"})
     number = criteria.groupby("category").cumcount() + 1
@@ -108,11 +137,15 @@ def study_facts(study: Study) -> dict[str, Any]:
     constructs = [c["name"] for c in cart.get("constructs", ())]
     low, high = study.age_range
     protocol = study.protocol
+    single = len(study.arms) == 1
     return {
         **protocol,
         # One arm is a single-group design; more arms are parallel unless the protocol says otherwise.
         "intervention_model": protocol.get("intervention_model")
-        or ("SINGLE GROUP" if len(study.arms) == 1 else "PARALLEL"),
+        or ("SINGLE GROUP" if single else "PARALLEL"),
+        # One arm is neither randomised nor controlled; with more, only the protocol can say.
+        "randomised": protocol.get("randomised") or ("N" if single else None),
+        "control": protocol.get("control") or ("NONE" if single else None),
         "pediatric": "Y" if low < 18 else "N",
         "title": study.title,
         "sponsor": study.sponsor,
@@ -126,9 +159,17 @@ def study_facts(study: Study) -> dict[str, Any]:
         "sex_population": study.sex_population,
         "countries": list(study.countries),
         "sdtmig": study.standards.get("sdtmig", ""),
-        "treatment": (constructs or [cart["name"]]) if cart else [],
+        "treatment": ((constructs or [cart["name"]]) if cart else []) + arm_treatment_names(study),
         "lymphodepletion": [t["name"] for t in study.treatments.get("lymphodepletion", ())],
     }
+
+
+def arm_treatment_names(study: Study) -> list[str]:
+    """The names of the treatments study.yaml gives the arms (`treatments.arms`), in arm order,
+    each once."""
+    given = study.treatments.get("arms", {})
+    names = [t["name"] for arm in study.arms for t in given.get(arm.armcd, ())]
+    return list(dict.fromkeys(names))
 
 
 def data_facts(dm: pd.DataFrame | None) -> dict[str, Any]:
@@ -180,6 +221,34 @@ def _coded(study: Study, entry: Mapping[str, Any], value: str, ct_version: str) 
     return code, ref, str(entry.get("version", ""))
 
 
+DATA_FACTS = ("subjects", "first_consent", "last_participation")
+
+
+def _check_summary(study: Study, spec_name: str) -> None:
+    """Every TS entry names `parmcd` and exactly one source of its value, and a `study` or `data`
+    fact that exists; else a SpecError at the entry's line listing what is valid."""
+    spec = study.sdtm[spec_name]
+    file, line = spec.place("parameters.summary")
+    facts = sorted(set(study_facts(study)) | set(PROTOCOL_FACTS))
+    problems = []
+    for i, entry in enumerate(spec.parameters.get("summary", [])):
+        where = f"{spec_name}.parameters.summary[{i}]"
+        sources = [k for k in ("value", "study", "data") if k in entry]
+        if "parmcd" not in entry:
+            problems.append(f"{where}: missing required key 'parmcd' (expected a TSPARMCD)")
+        if len(sources) != 1:
+            problems.append(f"{where} ({entry.get('parmcd', '?')}): give exactly one of value, study, data; "
+                            f"found {', '.join(sources) or 'none'}")
+        elif "study" in entry and entry["study"] not in facts:
+            problems.append(f"{where} ({entry.get('parmcd')}): unknown study fact {entry['study']!r}"
+                            f"{closest(entry['study'], facts)} (valid: {', '.join(facts)})")
+        elif "data" in entry and entry["data"] not in DATA_FACTS:
+            problems.append(f"{where} ({entry.get('parmcd')}): unknown data fact {entry['data']!r}"
+                            f"{closest(entry['data'], DATA_FACTS)} (valid: {', '.join(DATA_FACTS)})")
+    if problems:
+        raise SpecError([Problem(file, line, p) for p in problems])
+
+
 def build_ts(study: Study, dm: pd.DataFrame | None = None, *, spec_name: str = "TS") -> pd.DataFrame:
     """TS: the trial summary parameters listed in the TS spec's `parameters.summary`.
 
@@ -194,6 +263,7 @@ def build_ts(study: Study, dm: pd.DataFrame | None = None, *, spec_name: str = "
     an entry with `optional: true` is left out instead.
     """
     params = study.sdtm[spec_name].parameters
+    _check_summary(study, spec_name)
     ct_version = str(params.get("ct_version") or next(
         (c.source.version for c in study.terminology if c.standard == "sdtm"), ""))
     facts = {"study": study_facts(study), "data": data_facts(dm)}
@@ -226,6 +296,60 @@ def build_ts(study: Study, dm: pd.DataFrame | None = None, *, spec_name: str = "
     return frame
 
 
+def subject_arms(dm: pd.DataFrame) -> pd.Series:
+    """The arm whose elements each DM row went through: the actual arm (ACTARMCD), else the planned
+    one (ARMCD) for a subject never treated, else ""."""
+    planned = dm["ARMCD"].astype("string").fillna("") if "ARMCD" in dm else pd.Series("", index=dm.index)
+    actual = dm["ACTARMCD"].astype("string").fillna("") if "ACTARMCD" in dm else pd.Series("", index=dm.index)
+    return actual.where(actual != "", planned).astype("string")
+
+
+def _of_own_arm(se: pd.DataFrame, dm: pd.DataFrame, study: Study) -> pd.Series:
+    """Which candidate SE rows are elements of their subject's own arm (study.yaml `arms`). Without
+    this, in a study of several arms every subject got every arm's elements: the other arm's, and
+    a zero-length one of its own where both start on the same DM date. A subject without an arm of
+    the study (a screen failure) keeps the elements every arm shares (screening)."""
+    by_arm = {a.armcd: set(a.elements) for a in study.arms}
+    shared = set.intersection(*by_arm.values()) if by_arm else set()
+    arms = dict(zip(dm["USUBJID"].astype("string"), subject_arms(dm), strict=True))
+    allowed = [by_arm.get(arms.get(u, ""), shared) for u in se["USUBJID"].astype("string")]
+    return pd.Series([e in ok for e, ok in zip(se["ETCD"], allowed, strict=True)], index=se.index)
+
+
+def _check_element_rules(study: Study, spec_name: str, dm: pd.DataFrame) -> None:
+    """SE.yaml `parameters.elements`: each entry an element of study.yaml starting on a DM
+    variable, `days` a whole number; `end` a DM variable. A SpecError at the spec's line otherwise."""
+    spec = study.sdtm[spec_name]
+    file, line = spec.place("parameters.elements")
+    etcds = [e.etcd for e in study.elements]
+    columns = list(dm.columns)
+    problems = []
+    end = spec.parameters.get("end", "RFPENDTC")
+    if end not in columns:
+        problems.append(f"{spec_name}.parameters.end: {end!r} is not a DM variable{closest(end, columns)}")
+    for i, rule in enumerate(spec.parameters.get("elements") or []):
+        where = f"{spec_name}.parameters.elements[{i}]"
+        if not isinstance(rule, Mapping):
+            problems.append(f"{where}: expected {{etcd, start, days}}, found {rule!r}")
+            continue
+        problems += [f"{where}: missing required key {k!r} (expected {what})"
+                     for k, what in (("etcd", "an ETCD of study.yaml elements"), ("start", "a DM variable"))
+                     if k not in rule]
+        if "etcd" in rule and rule["etcd"] not in etcds:
+            problems.append(f"{where}: etcd {rule['etcd']!r} is not an element of study.yaml"
+                            f"{closest(rule['etcd'], etcds)} (elements: {', '.join(etcds)})")
+        if "start" in rule and rule["start"] not in columns:
+            problems.append(f"{where}: start {rule['start']!r} is not a DM variable"
+                            f"{closest(rule['start'], columns)}")
+        if "days" in rule and (not isinstance(rule["days"], int) or isinstance(rule["days"], bool)):
+            problems.append(f"{where}: days must be a whole number of days, found {rule['days']!r}")
+    if not spec.parameters.get("elements"):
+        problems.append(f"{spec_name}.parameters.elements: missing or empty (expected a list of "
+                        f"{{etcd, start, days}}, one per element, in planned order)")
+    if problems:
+        raise SpecError([Problem(file, line, p) for p in problems])
+
+
 def build_se(dm: pd.DataFrame, study: Study, *, spec_name: str = "SE") -> pd.DataFrame:
     """SE: each subject's actual elements, placed on the calendar from DM's reference dates.
 
@@ -236,13 +360,17 @@ def build_se(dm: pd.DataFrame, study: Study, *, spec_name: str = "SE") -> pd.Dat
     An element is present when its start is known and not after the end of participation;
     it ends where the subject's next present element starts, the last one at the end of
     participation. So a subject never infused has no CAR-T or follow-up element and stops
-    at lymphodepletion (or screening, when lymphodepletion never started).
-    TAETORD is the element's position in the subject's planned arm (blank outside it).
+    at lymphodepletion (or screening, when lymphodepletion never started). Only the elements
+    of the subject's own arm count (`subject_arms`: ACTARMCD, else ARMCD), so in a study of
+    several arms each subject gets its arm's elements and no other's; an element that would end
+    where it starts is left out (but a subject's first).
+    TAETORD is the element's position in the subject's arm (blank outside it).
     Returns the rows without SESEQ/SESTDY/SEENDY, which the shared derivations add.
     """
     params = study.sdtm[spec_name].parameters
     end_var = params.get("end", "RFPENDTC")
     elements = {e.etcd: e for e in study.elements}
+    _check_element_rules(study, spec_name, dm)
     end = dm[end_var].astype("string").fillna("")
     pieces = []
     for order, rule in enumerate(params["elements"]):
@@ -251,15 +379,21 @@ def build_se(dm: pd.DataFrame, study: Study, *, spec_name: str = "SE") -> pd.Dat
             shifted = pd.to_datetime(date_part(start), format="%Y-%m-%d") + pd.Timedelta(days=rule["days"])
             start = shifted.dt.strftime("%Y-%m-%d").astype("string").fillna("")
         pieces.append(pd.DataFrame({
-            "STUDYID": dm["STUDYID"], "USUBJID": dm["USUBJID"], "ARMCD": dm.get("ARMCD", ""),
+            "STUDYID": dm["STUDYID"], "USUBJID": dm["USUBJID"], "ARMCD": subject_arms(dm),
             "ETCD": rule["etcd"], "SESTDTC": start, "_END": end, "_ORDER": order,
         }))
     se = pd.concat(pieces, ignore_index=True)
+    se = se[_of_own_arm(se, dm, study)]
     start_day, end_day = date_part(se["SESTDTC"]), date_part(se["_END"])
     after_end = (start_day > end_day).fillna(False).astype(bool)
     se = se[(se["SESTDTC"] != "") & ~after_end].sort_values(["USUBJID", "_ORDER"], kind="stable")
     following = se.groupby("USUBJID")["SESTDTC"].shift(-1)
     se["SEENDTC"] = following.where(following.notna(), se["_END"]).fillna("")
+    # An element that ends where it starts (follow-up due on the day participation ended) has no
+    # time in it: the subject never entered it. The subject's first element is kept whatever its
+    # length, so that every subject has one.
+    zero_length = (se["SEENDTC"] == se["SESTDTC"]) & (se.groupby("USUBJID").cumcount() > 0)
+    se = se[~zero_length]
 
     planned = build_ta(study)[["ARMCD", "ETCD", "TAETORD"]]
     se = se.merge(planned, on=["ARMCD", "ETCD"], how="left")

@@ -594,6 +594,7 @@ def _check_study_meta(meta: LMap, path: str, codelists: dict[str, Codelist]) -> 
                     f"arms.{arm['armcd']}: element {e!r} is not declared{schema.closest(e, etcds)}")
             for e in arm["elements"] if e not in etcds
         ]
+    problems += _check_arm_treatments(meta, path)
     epochs = codelists.get("EPOCH")
     seen_num, seen_folder = {}, {}
     for v in meta["visits"]:
@@ -612,6 +613,57 @@ def _check_study_meta(meta: LMap, path: str, codelists: dict[str, Codelist]) -> 
                                                     f"{seen[v[key]]}"))
             seen[v[key]] = line
     return problems
+
+
+def _check_arm_treatments(meta: LMap, path: str) -> list[Problem]:
+    """`treatments.arms`: each key an ARMCD of `arms`, each treatment with one schedule, either
+    `days` or `every_days` with `doses`."""
+    given = meta.get("treatments", {}).get("arms", {})
+    armcds = [a["armcd"] for a in meta["arms"]]
+    problems = [Problem(path, _line(given, armcd),
+                        f"treatments.arms: {armcd!r} is not an ARMCD of arms ({', '.join(armcds)})"
+                        f"{schema.closest(armcd, armcds)}")
+                for armcd in given if armcd not in armcds]
+    for armcd, treatments in given.items():
+        for i, t in enumerate(treatments):
+            where = f"treatments.arms.{armcd}[{i}] ({t['name']})"
+            listed, repeated = "days" in t, "every_days" in t or "doses" in t
+            if listed == repeated:
+                both = "both" if listed else "neither"
+                problems.append(Problem(path, _line(treatments, i),
+                                        f"{where}: give its schedule as `days: [protocol days]` or as "
+                                        f"`every_days: N` with `doses: N`, not {both}"))
+            elif repeated and not ("every_days" in t and "doses" in t):
+                missing = "doses" if "every_days" in t else "every_days"
+                problems.append(Problem(path, _line(treatments, i),
+                                        f"{where}: missing required key {missing!r} (expected a whole "
+                                        f"number) beside {'every_days' if missing == 'doses' else 'doses'}"))
+            elif repeated and (t["every_days"] < 1 or t["doses"] < 1):
+                problems.append(Problem(path, _line(treatments, i),
+                                        f"{where}: every_days and doses must be 1 or more, found "
+                                        f"{t['every_days']} and {t['doses']}"))
+    return problems
+
+
+def study_yaml_place(study: Study, *keys: str) -> tuple[str, int]:
+    """(file, line) of the deepest of `keys` (a path such as `treatments`, `cart`) that study.yaml
+    holds, for messages about a key a step needs and the study lacks (line 1: none of them)."""
+    path = Path(study.folder) / "study.yaml"
+    node, line = read_yaml(path), 1
+    for key in keys:
+        if not isinstance(node, LMap) or key not in node:
+            break
+        line, node = _line(node, key), node[key]
+    return str(path), line
+
+
+def dose_days(treatment: Mapping[str, Any]) -> tuple[int, ...]:
+    """The protocol days of one arm treatment of study.yaml: `days`, or `doses` doses
+    `every_days` apart from `first_day` (default 0)."""
+    if "days" in treatment:
+        return tuple(treatment["days"])
+    first = treatment.get("first_day", 0)
+    return tuple(first + i * treatment["every_days"] for i in range(treatment["doses"]))
 
 
 def _named_ct(meta: LMap, path: Path) -> dict[str, str]:

@@ -118,12 +118,14 @@ def check(value: Any, kind: Kind, file: str, line: int, where: str,
             key_file, key_line = value.where(key) if isinstance(value, LMap) else (file, line)
             if key not in kind.keys:
                 problems.append(Problem(
-                    key_file, key_line, f"{where}: unknown key {key!r}{closest(key, kind.keys)}"
+                    key_file, key_line, f"{where}: unknown key {key!r}{closest(key, kind.keys)} "
+                                        f"(valid keys: {', '.join(kind.keys)})"
                 ))
                 continue
             problems += _check_key(val, kind.keys[key], key_file, key_line, f"{where}.{key}", partial)
         if not partial:
-            problems += [Problem(file, line, f"{where}: missing required key {key!r}")
+            problems += [Problem(file, line, f"{where}: missing required key {key!r} "
+                                             f"(expected {_kind_name(spec.kind)})")
                          for key, spec in kind.keys.items() if spec.required and key not in value]
         return problems
     if isinstance(kind, Seq):
@@ -225,6 +227,12 @@ CRF_FILE = obj(
 )
 
 # --- study.yaml -----------------------------------------------------------------------------
+# One treatment of an arm and its schedule in protocol days: `days` listed, or `every_days` from
+# `first_day` (default 0) for `doses` doses (specs.loader checks that exactly one is given).
+ARM_TREATMENT = obj(
+    {"name": str, "dose": NUM, "unit": str, "route": str},
+    {"days": Seq(int), "every_days": int, "doses": int, "first_day": int, "form": str},
+)
 STUDY_FILE = obj(
     {
         "study": obj(
@@ -237,8 +245,9 @@ STUDY_FILE = obj(
                                   "secondary_objectives": STRS, "primary_outcome_measures": STRS,
                                   "stop_rules": str, "pharmacologic_class": str,
                                   "trial_length": str, "intervention_model": str,
-                                  "intervention_type": str, "rare_disease": str},
-                             {"rare_disease": ("Y", "N")}),
+                                  "intervention_type": str, "rare_disease": str,
+                                  "randomised": str, "control": str, "trial_types": STRS},
+                             {"rare_disease": ("Y", "N"), "randomised": ("Y", "N")}),
              # The CDISC CT packages (NCI EVS release dates) the study's values come from.
              "ct": obj({}, {"sdtm": (str, date), "adam": (str, date)})},
             {"sex_population": ("F", "M", "BOTH")},
@@ -258,9 +267,14 @@ STUDY_FILE = obj(
     {
         # What synth draws for the study's kind of therapy: a file of specs/library/simulation/.
         "simulation": str,
+        # What each arm gives (`arms`, by ARMCD: several doses on a schedule), and the CAR-T
+        # studies' lymphodepletion and infusion (what the simulator and ADaM's lymphodepletion
+        # phase read); each part is optional.
         "treatments": obj(
-            {"lymphodepletion": Seq(obj(
-                {"name": str, "dose": NUM, "unit": str, "route": str, "days": Seq(int)})),
+            {},
+            {"arms": AnyMap(Seq(ARM_TREATMENT)),
+             "lymphodepletion": Seq(obj(
+                 {"name": str, "dose": NUM, "unit": str, "route": str, "days": Seq(int)})),
              "cart": obj({"name": str, "dose": NUM, "unit": str, "route": str, "day": int},
                          {"constructs": Seq(obj({"marker": str, "name": str}))})},
         ),

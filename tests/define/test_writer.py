@@ -390,13 +390,13 @@ def test_every_cdisc_codelist_and_term_carries_its_c_code(ct_store, kind):
 
 
 def test_an_imported_guide_makes_every_sdtmig_domain_standard(ct_store):
-    # Vital signs are not among the shipped standards' domains; SDTMIG 3.4 imported knows VS.
+    # Physical examination is not among the shipped standards' domains; SDTMIG 3.4 imported knows PE.
     study = load_study("ovarian", ct_store)
-    vs = dataclasses.replace(study.guides["sdtm"]["VS"], keys=("STUDYID", "USUBJID", "VSTESTCD"))
-    with_vs = dataclasses.replace(study, sdtm={**study.sdtm, "VS": vs})
-    group = one(build_define(with_vs, "sdtm"), ".//odm:ItemGroupDef[@Name='VS']")
+    pe = dataclasses.replace(study.guides["sdtm"]["PE"], keys=("STUDYID", "USUBJID", "PETESTCD"))
+    with_pe = dataclasses.replace(study, sdtm={**study.sdtm, "PE": pe})
+    group = one(build_define(with_pe, "sdtm"), ".//odm:ItemGroupDef[@Name='PE']")
     assert group.get(f"{{{DEF}}}StandardOID") == "STD.IG.SDTMIG"
     assert group.get(f"{{{DEF}}}IsNonStandard") is None
-    shipped_only = dataclasses.replace(with_vs, guides={})
-    group = one(build_define(shipped_only, "sdtm"), ".//odm:ItemGroupDef[@Name='VS']")
+    shipped_only = dataclasses.replace(with_pe, guides={})
+    group = one(build_define(shipped_only, "sdtm"), ".//odm:ItemGroupDef[@Name='PE']")
     assert group.get(f"{{{DEF}}}IsNonStandard") == "Yes"

@@ -298,3 +298,29 @@ def test_odm_with_doctype_is_refused(tmp_path, cervical):
     path.write_text(ODM.format(doctype='<!DOCTYPE ODM [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'))
     with pytest.raises(InputError, match="DOCTYPE"):
         read_odm(path, cervical)
+
+
+def test_values_are_checked_against_the_studys_own_answer_lists(tmp_path):
+    # The walk-through study adds `Progressive disease` to DSDECOD (forms.yaml) and answer lists of
+    # its own forms: the exports are checked against those, not only the CRF library's.
+    import shutil
+    from pathlib import Path
+
+    from edc.readers import read_raw
+    from specs.errors import InputError as Refused
+    from specs.loader import load_study
+
+    walk = Path(__file__).resolve().parents[1] / "clinforge" / "walkthrough"
+    study = load_study(walk / "melanoma")
+    frames = read_raw(walk / "raw", study)
+    assert "Progressive disease" in set(frames["disposition"]["DSDECOD"])
+    assert set(frames["dosing"]["EXTRT"]) == {"Anti-PD-1 antibody", "Dacarbazine"}
+    raw = tmp_path / "raw"
+    shutil.copytree(walk / "raw", raw)
+    text = (raw / "dosing.csv").read_text().replace("Dacarbazine", "Cisplatin", 1)
+    (raw / "dosing.csv").write_text(text)
+    with pytest.raises(Refused) as error:
+        read_raw(raw, study)
+    message = str(error.value)
+    assert "dosing.csv" in message and "EXTRT" in message and "'Cisplatin'" in message
+    assert "one of Anti-PD-1 antibody, Dacarbazine" in message

@@ -159,8 +159,8 @@ def test_metadata_from_define_xml(tmp_path):
 
     study = load_study("ovarian")
     write_define(study, "sdtm", None, tmp_path / "define.xml")
-    frames = {"AE": pd.DataFrame({"USUBJID": ["S1"]}), "VS": pd.DataFrame({"USUBJID": ["S1"]})}
+    frames = {"AE": pd.DataFrame({"USUBJID": ["S1"]}), "PE": pd.DataFrame({"USUBJID": ["S1"]})}
     metadata = folder_metadata(frames, folder=tmp_path)
     assert metadata.sources["AE"] == f"define.xml {tmp_path / 'define.xml'}"
-    assert metadata.sources["VS"] == "none"
+    assert metadata.sources["PE"] == "none"  # not among the shipped standard's domains
     assert metadata.datasets["AE"].variable_names() == study.sdtm["AE"].variable_names()

@@ -81,14 +81,14 @@ def test_reports(tmp_path, result):
 
 
 def test_study_specs_describe_their_datasets(folder):
-    # The ovarian study specifies TS; VS is neither in its specs nor in the shipped standard.
+    # The ovarian study specifies TS; PE is neither in its specs nor in the shipped standard.
     ts = pd.DataFrame({"STUDYID": ["MESO-OV-101"], "DOMAIN": ["TS"], "TSSEQ": [1.0], "TSPARMCD": ["TITLE"],
                        "TSPARM": ["Trial Title"], "TSVAL": ["x"]})
-    vs = pd.DataFrame({"USUBJID": ["S1"], "VSSEQ": [1.0]})
-    result = validate_folder({"TS": ts, "VS": vs}, specs="ovarian")
-    assert result.metadata_source == {"TS": "study ovarian", "VS": "none"}
+    pe = pd.DataFrame({"USUBJID": ["S1"], "PESEQ": [1.0]})
+    result = validate_folder({"TS": ts, "PE": pe}, specs="ovarian")
+    assert result.metadata_source == {"TS": "study ovarian", "PE": "none"}
     not_run = {(r.rule, r.dataset) for r in result.not_run()}
-    assert ("DS-REQ-PRESENT", "VS") in not_run
+    assert ("DS-REQ-PRESENT", "PE") in not_run
 
 
 def test_gx_data_docs(tmp_path, result):

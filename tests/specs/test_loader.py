@@ -308,7 +308,8 @@ def test_study_forms_are_checked_line_by_line(study_copy):
 def test_a_new_form_needs_label_and_fields(study_copy):
     path = study_copy / "forms.yaml"
     path.write_text("forms:\n  vitals:\n    fields: []\n")
-    assert problems(study_copy) == [f"{path}:2: forms.forms.vitals: missing required key 'label'"]
+    assert problems(study_copy) == [f"{path}:2: forms.forms.vitals: missing required key 'label' "
+                                    f"(expected text)"]
 
 
 def test_study_codelists_extend_library_codelist_files(study_copy):
@@ -322,7 +323,7 @@ def test_study_codelists_extend_library_codelist_files(study_copy):
     edit(path, "extends: [cart, qlq-c15-pal]", "extends: [cart, qlq-c15]")
     assert problems(study_copy) == [f"{path}:{line_of(path, 'extends:')}: extends: 'qlq-c15' is neither a "
                                     f"codelists file of the library ({LIBRARY / 'codelists'}: cart, "
-                                    f"qlq-c15-pal) nor a file; did you mean 'qlq-c15-pal'?"]
+                                    f"common, qlq-c15-pal) nor a file; did you mean 'qlq-c15-pal'?"]
     edit(path, "extends: [cart, qlq-c15]", "extends: cart")
     found = problems(study_copy)
     qs = LIBRARY / "sdtm" / "QS.yaml"
@@ -347,3 +348,49 @@ def test_a_study_adds_countries_and_subset_terms(study_copy, ct_store):
     assert problems_in(study_copy, ct_store) == [
         f"{path}:{line_of(path, 'value: OTHER')}: codelist SEX (C66731) (SDTM CT 2025-03-28) is not "
         f"extensible: cannot add 'OTHER'"]
+
+
+# --- treatments of each arm (study.yaml treatments.arms) --------------------------------------------
+
+WALK = Path(__file__).resolve().parents[1] / "clinforge" / "walkthrough" / "melanoma"
+
+
+@pytest.fixture
+def two_arms(tmp_path: Path) -> Path:
+    """A writable copy of the README walk-through's randomised two-arm study."""
+    dest = tmp_path / "melanoma"
+    shutil.copytree(WALK, dest)
+    return dest
+
+
+def test_arm_treatments_and_their_schedules(two_arms):
+    from specs.loader import dose_days
+
+    study = load_study(two_arms)
+    pd1 = study.treatments["arms"]["PD1"][0]
+    assert (pd1["name"], dose_days(pd1)) == ("ANTI-PD-1 ANTIBODY", (0, 21, 42, 63))
+    assert dose_days({"days": [0, 14], "name": "X"}) == (0, 14)
+    assert dose_days({"every_days": 7, "doses": 3, "first_day": 1}) == (1, 8, 15)
+
+
+def test_arm_treatments_name_arms_of_the_study_and_one_schedule(two_arms):
+    path = two_arms / "study.yaml"
+    edit(path, "    DTIC:\n", "    DTICX:\n")
+    edit(path, "every_days: 21, doses: 4}\n    DTICX", "every_days: 21, doses: 4, days: [0]}\n    DTICX")
+    found = problems(two_arms)
+    assert (f"{path}:{line_of(path, 'DTICX:')}: treatments.arms: 'DTICX' is not an ARMCD of arms "
+            f"(PD1, DTIC); did you mean 'DTIC'?") in found
+    schedule = ("treatments.arms.PD1[0] (ANTI-PD-1 ANTIBODY): give its schedule as `days: [protocol days]` "
+                "or as `every_days: N` with `doses: N`, not both")
+    assert any(schedule in p for p in found), found
+
+
+def test_a_missing_study_yaml_key_names_file_line_and_what_is_expected(two_arms):
+    path = two_arms / "study.yaml"
+    edit(path, "reference:\n", "referenc:\n")
+    found = problems(two_arms)
+    assert (f"{path}:{line_of(path, 'referenc:')}: study: unknown key 'referenc'; did you mean "
+            f"'reference'? (valid keys: study, forms, arms, elements, visits, reference, parameters, "
+            f"treatments, kinetics, tumor, questionnaires)") in found
+    missing = "study: missing required key 'reference' (expected a mapping)"
+    assert any(p.endswith(missing) for p in found), found
