@@ -391,6 +391,6 @@ def test_a_missing_study_yaml_key_names_file_line_and_what_is_expected(two_arms)
     found = problems(two_arms)
     assert (f"{path}:{line_of(path, 'referenc:')}: study: unknown key 'referenc'; did you mean "
             f"'reference'? (valid keys: study, forms, arms, elements, visits, reference, parameters, "
-            f"treatments, kinetics, tumor, questionnaires)") in found
+            f"simulation, treatments, kinetics, tumor, questionnaires)") in found
     missing = "study: missing required key 'reference' (expected a mapping)"
     assert any(p.endswith(missing) for p in found), found
