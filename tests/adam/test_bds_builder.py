@@ -218,20 +218,28 @@ def test_where_names_a_variable_of_the_domain(study_copy):
             "'LBSPEC'?") in str(error.value)
 
 
+def test_where_variable_not_of_the_domain_is_refused_at_its_line(study_copy):
+    message, place = _refused(study_copy, "{paramcd: PULSE, testcd: PULSE,",
+                              "{paramcd: PULSE, testcd: PULSE, where: {VSPOSS: SUPINE},")
+    assert message.startswith(place) and message.endswith(
+        "where: VSPOSS is not a variable of VS; did you mean 'VSPOS'?")
+
+
 def test_where_variable_missing_from_the_sdtm_is_refused_before_building(study_copy, tmp_path):
     from adam.build import build_adam
     from specs.errors import InputError
 
     spec = study_copy / "adam" / "ADVS.yaml"
+    # VSPOS is a VS variable of the SDTMIG (so the spec is sound), but this VS lacks it.
     spec.write_text(spec.read_text().replace("{paramcd: PULSE, testcd: PULSE,",
-                                             "{paramcd: PULSE, testcd: PULSE, where: {VSPOSS: SUPINE},"))
+                                             "{paramcd: PULSE, testcd: PULSE, where: {VSPOS: SUPINE},"))
     study = load_study(study_copy)
     study = dataclasses.replace(study, adam={name: study.adam[name] for name in ("ADSL", "ADVS")})
     from tests.adam.test_build import _sdtm
 
     vs = pd.DataFrame({"STUDYID": ["S"], "USUBJID": ["01"], "VSTESTCD": ["PULSE"], "VSSTRESN": [70.0],
                        "VSDTC": ["2024-01-01"]})
-    with pytest.raises(InputError, match="VS lacks .*VSPOSS.*, which ADVS needs"):
+    with pytest.raises(InputError, match="VS lacks .*VSPOS.*, which ADVS needs"):
         build_adam(study, {**_sdtm(), "VS": vs}, sdtm_folder=tmp_path)
 
 
