@@ -527,6 +527,12 @@ def is_unique_set(table: Table, condition: dict) -> pd.Series:
     return ~keys.duplicated(keep=False)
 
 
+def _joined(keys: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """The key columns as one text per row (a row-wise join took 50 s on 3 million ADQS records)."""
+    first = keys[columns[0]]
+    return first.str.cat([keys[c] for c in columns[1:]], sep="\x1f") if len(columns) > 1 else first
+
+
 @operator("is_not_unique_relationship", complement="is_unique_relationship")
 def is_not_unique_relationship(table: Table, condition: dict) -> pd.Series:
     """A non-null value of either side maps to more than one value (null included) of the other;
@@ -537,10 +543,9 @@ def is_not_unique_relationship(table: Table, condition: dict) -> pd.Series:
     right = _columns(table, condition.get("value"))
     within = _columns(table, condition.get("within"))
     keys = _key_frame(table, left + right)
-    left_key = keys[left].agg("\x1f".join, axis=1) if len(left) > 1 else keys[left[0]]
-    right_key = keys[right].agg("\x1f".join, axis=1) if len(right) > 1 else keys[right[0]]
+    left_key, right_key = _joined(keys, left), _joined(keys, right)
     if within:
-        group = _key_frame(table, within).agg("\x1f".join, axis=1)
+        group = _joined(_key_frame(table, within), within)
         left_key, right_key = group + "\x1e" + left_key, group + "\x1e" + right_key
     left_null = (keys[left] == "").any(axis=1)
     right_null = (keys[right] == "").any(axis=1)
