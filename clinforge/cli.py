@@ -45,7 +45,8 @@ class Severity(StrEnum):
 FailOn = Annotated[Severity, typer.Option(
     "--fail-on", help="Exit 1 when findings reach this severity.")]
 Formats = Annotated[str, typer.Option("--format", help="Output formats: xpt, json or xpt,json.")]
-StudyArg = Annotated[str, typer.Argument(help="A shipped study (ovarian, cervical) or a study spec folder.")]
+StudyArg = Annotated[str, typer.Argument(
+    help="A shipped study (ovarian, cervical, melanoma) or a study spec folder.")]
 CtDir = Annotated[Path | None, typer.Option(
     "--ct-dir", help="Store of imported CDISC packages (default: $CLINFORGE_DATA, else the user data "
                      "folder).")]
@@ -391,7 +392,8 @@ def _exit_on_findings(out: Output, results: list, fail_on: Severity) -> None:
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo output.")] = Path("out/demo"),
     subjects: Annotated[int | None, typer.Option(
-        min=1, max=20000, help="Subjects per study (default: 30 for ovarian, 24 for cervical).")] = None,
+        min=1, max=20000,
+        help="Subjects per study (default: 30 for ovarian, 24 for cervical, 40 for melanoma).")] = None,
     seed: Seed = 20261122,
     fail_on: FailOn = Severity.error,
     quiet: Quiet = False,
@@ -399,7 +401,7 @@ def demo(
     *,
     out: Output,
 ) -> None:
-    """Run both seed studies end to end: raw exports in OUT/raw, packages in OUT/<study>.
+    """Run the shipped studies end to end: raw exports in OUT/raw, packages in OUT/<study>.
 
     Example: `clinforge demo --out out/demo`
     """

@@ -19,7 +19,7 @@ from specs.loader import load_study, study_folder
 from specs.model import Study
 
 # Demo sizes: the registered enrolment of the two seed studies.
-DEMO_STUDIES = {"ovarian": 30, "cervical": 24}
+DEMO_STUDIES = {"ovarian": 30, "cervical": 24, "melanoma": 40}
 # The study's own dispositions file, applied by `run` when the study folder has one.
 DISPOSITIONS = "dispositions.yaml"
 
@@ -470,7 +470,7 @@ def run(study_name: str | Path, raw: Path, package: Path, *, output: Output,
 
 
 def demo(out: Path, *, subjects: int | None, seed: int, output: Output) -> list[RunResult]:
-    """Both seed studies end to end: raw exports in `out/raw/<study>`, packages in `out/<study>`;
+    """The shipped studies end to end: raw exports in `out/raw/<study>`, packages in `out/<study>`;
     then the first study's known findings explained in `out/review/<study>/dispositions.yaml` and
     its package validated again with them (reports beside it), as a submission team works."""
     runs = []

@@ -1,9 +1,9 @@
 """The EDC export simulator: one frame per form the study collects, as the EDC exports it.
 
 `simulate(study, n_subjects, seed)` draws the subjects and their course once, lets each module
-write its forms from that shared story (a form no module knows is drawn as its fields declare,
-edc.fields), then adds the system fields, numbers unscheduled
-visits, sorts and numbers the records. Same study, N and seed → the same frames.
+write the forms the study collects from that shared story (a form no module knows is drawn as its
+fields declare, edc.fields), then adds the system fields, numbers unscheduled visits, sorts and
+numbers the records. Same study, N and seed → the same frames.
 """
 
 from __future__ import annotations
@@ -32,34 +32,41 @@ def simulate(study: Study, n_subjects: int, seed: int) -> dict[str, pd.DataFrame
     died = np.isfinite(death) & (death <= end)
     death = np.where(died, death, np.inf)
     ae = safety.simulate_safety(subj, end, death, seed, load_simulation(study.simulation))
-    cytokine = kinetics.cytokine_form(study, subj, schedule, end, ae.crs_onset, ae.crs_grade, seed)
-    rows = {
-        "enrol": subjects.enrol_form(subj, seed),
-        "dm": subjects.dm_form(subj, study, seed),
-        "cancer_history": history.cancer_history_form(study, subj, seed),
-        "prior_therapy": history.prior_therapy_form(study, subj, seed),
-        "lymphodepletion": timeline.lymphodepletion_form(study, subj, seed),
-        "infusion": timeline.infusion_form(study, subj, seed),
-        "ae": ae.form,
-        "qpcr": kinetics.qpcr_form(study, subj, schedule, end, seed),
-        "cytokine": cytokine,
-        "tumor": tum.forms["tumor"],
-        "response": tum.forms["response"],
-        "subsequent_therapy": history.subsequent_therapy_form(study, subj, tum.progression_day, end, seed),
-        "disposition": disposition.disposition_form(subj, end, died, seed),
-        "death": disposition.death_form(subj, death, seed),
+    # What each library form's module writes; only the forms the study collects are drawn (a study
+    # without CAR-T has no kinetics to draw), each from its own stream, so the others are unchanged.
+    modules = {
+        "enrol": lambda: subjects.enrol_form(subj, seed),
+        "dm": lambda: subjects.dm_form(subj, study, seed),
+        "cancer_history": lambda: history.cancer_history_form(study, subj, seed),
+        "prior_therapy": lambda: history.prior_therapy_form(study, subj, seed),
+        "lymphodepletion": lambda: timeline.lymphodepletion_form(study, subj, seed),
+        "infusion": lambda: timeline.infusion_form(study, subj, seed),
+        "ae": lambda: ae.form,
+        "qpcr": lambda: kinetics.qpcr_form(study, subj, schedule, end, seed),
+        "cytokine": lambda: kinetics.cytokine_form(study, subj, schedule, end, ae.crs_onset, ae.crs_grade,
+                                                   seed),
+        "tumor": lambda: tum.forms["tumor"],
+        "response": lambda: tum.forms["response"],
+        "subsequent_therapy": lambda: history.subsequent_therapy_form(study, subj, tum.progression_day, end,
+                                                                      seed),
+        "disposition": lambda: disposition.disposition_form(subj, end, died, seed),
+        "death": lambda: disposition.death_form(subj, death, seed),
     }
+    rows = {name: module() for name, module in modules.items() if name in study.forms}
     for instrument in study.questionnaires:
         form_name = questionnaire.INSTRUMENTS[instrument][0]
         if form_name in study.forms:
             rows[form_name] = questionnaire.qlq_form(instrument, study.forms[form_name], subj, schedule, end,
                                                      tum.progression_day, ae.crs_grade, seed)
+    # Study treatment stops at the documented progression.
+    treated_until = np.fmin(end, tum.progression_day)
     for name, form in study.forms.items():  # the study's own forms, as their fields declare
         if name not in rows and name != "visit":
-            rows[name] = fields.simulate_form(form, study.form_choices, subj, schedule, end, seed)
+            until = treated_until if form.simulate.get("dosing") else end
+            rows[name] = fields.simulate_form(form, study, subj, schedule, until, seed)
     unscheduled = _number_unscheduled(rows)
     rows["visit"] = timeline.visit_form(subj, schedule, end, unscheduled)
-    return {name: _frame(fields.fill_fields(form, study.form_choices, rows[name], subj, seed), form, subj)
+    return {name: _frame(fields.fill_fields(form, study, rows[name], subj, seed), form, subj)
             for name, form in study.forms.items() if name in rows}
 
 

@@ -1,8 +1,9 @@
 """Who the subjects are and what happens to them: identity, demography and the latent course.
 
 Everything is an array over subjects, in output order (site, then subject number). Days are
-protocol days relative to the planned infusion (Day 0); calendar dates are day numbers
-(days since 1970-01-01). The latent course (response class, progression, drop-out, deaths
+protocol days relative to the planned Day 0 (the CAR-T infusion, or the first dose of a study
+whose arms give doses on a schedule, study.yaml `treatments.arms`); calendar dates are day numbers
+(days since 1970-01-01). The latent course (arm, response class, progression, drop-out, deaths
 not caused by the disease) is drawn here once, so every form tells the same story.
 """
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from edc.calendar import UNKNOWN_MONTH, date_text, day_number, number_text
 from edc.streams import pick, planted, stream
-from specs.loader import load_simulation
+from specs.loader import dose_days, load_simulation
 from specs.model import Study
 
 ACCRUAL_START = day_number("2023-03-01")
@@ -60,14 +61,15 @@ class Subjects:
     weight: np.ndarray  # kg
     markers: np.ndarray  # bool, subjects x constructs (all True when the study has one product)
     marker_names: tuple[str, ...]
-    infused: np.ndarray  # bool
-    ld_days: np.ndarray  # lymphodepletion days received (0-3)
+    infused: np.ndarray  # bool: received the study treatment of Day 0 (infusion or first dose)
+    ld_days: np.ndarray  # lymphodepletion days received (0-3; 0 in a study without lymphodepletion)
     response_class: np.ndarray  # index into CLASSES
     progression_day: np.ndarray  # latent day the disease starts to progress (inf: never)
     dropout_kind: np.ndarray  # STAYS, WITHDREW, LOST, PHYSICIAN, ADVERSE_EVENT
     dropout_day: np.ndarray  # protocol day (inf: stays)
     early_death: np.ndarray  # NO_EARLY_DEATH, or 1 + the index of the cause in `early_causes`
     early_death_day: np.ndarray  # protocol day (inf: none)
+    arm: np.ndarray  # index into study.arms of the arm randomised to
     early_causes: tuple[str, ...] = ()  # the causes of the deaths the disease did not cause
 
     @property
@@ -117,9 +119,10 @@ def make_subjects(study: Study, n: int, seed: int) -> Subjects:
         markers = np.ones((n, 1), dtype=bool)
 
     infused = rng.random(n) >= NOT_INFUSED_SHARE
-    # Subjects never infused withdraw during screening or lymphodepletion.
+    # Subjects never infused withdraw during screening or lymphodepletion (never dosed: in screening).
     n_ld = len(treatment_days(study))
-    ld_days = np.where(infused, n_ld, np.where(rng.random(n) < 0.6, 0, rng.integers(1, n_ld + 1, size=n)))
+    ld_days = np.where(infused, n_ld, np.where(rng.random(n) < 0.6, 0,
+                                               np.minimum(rng.integers(1, max(n_ld, 1) + 1, size=n), n_ld)))
     response_class = rng.choice(len(CLASSES), size=n, p=CLASS_SHARES)
     progression_day = _progression_day(response_class, rng)
 
@@ -150,16 +153,28 @@ def make_subjects(study: Study, n: int, seed: int) -> Subjects:
         ld_days=ld_days, response_class=response_class, progression_day=progression_day,
         dropout_kind=kind, dropout_day=dropout_day.astype(float), early_death=cause,
         early_death_day=death_day, early_causes=tuple(d["cause"] for d in early),
+        arm=_randomise(len(study.arms), n, stream(seed, "arms")),
     )
 
 
 def treatment_days(study: Study) -> list[int]:
-    """Protocol days with lymphodepletion doses."""
-    return sorted({d for t in study.treatments["lymphodepletion"] for d in t["days"]})
+    """Protocol days with lymphodepletion doses (none in a study without lymphodepletion)."""
+    return sorted({d for t in study.treatments.get("lymphodepletion", ()) for d in t["days"]})
 
 
 def first_treatment_day(study: Study) -> int:
-    return treatment_days(study)[0]
+    """The first protocol day with study treatment: lymphodepletion, else the first dose of any arm."""
+    days = treatment_days(study) or [min(dose_days(t)) for ts in study.treatments.get("arms", {}).values()
+                                     for t in ts]
+    return min(days, default=0)
+
+
+def _randomise(n_arms: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Arm indices by permuted blocks of two per arm, as an IRT system allocates 1:1."""
+    if n_arms < 2:
+        return np.zeros(n, dtype=np.int64)
+    blocks = -(-n // (2 * n_arms))
+    return np.concatenate([rng.permutation(np.repeat(np.arange(n_arms), 2)) for _ in range(blocks)])[:n]
 
 
 def _birth_date(consent: np.ndarray, age: np.ndarray, rng: np.random.Generator) -> np.ndarray:

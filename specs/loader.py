@@ -329,9 +329,23 @@ def _simulation_problems(name: str, form: LMap, choices: Mapping[str, tuple[str,
             problems.append(Problem(*_at(draw, key),
                                     f"forms.{name}: field {field['name']}: {where}{key} {text}"))
 
-        kinds = [k for k in ("range", "normal", "values", "value") if k in draw]
+        kinds = [k for k in ("range", "normal", "values", "value", "from", "after") if k in draw]
         if len(kinds) > 1:
-            problem(kinds[1], f"and {kinds[0]} both given; a draw is one of range, normal, values, value")
+            problem(kinds[1], f"and {kinds[0]} both given; a draw is one of range, normal, values, value, "
+                              "from, after")
+        facts = schema.SIMULATION_FACTS if dosing else schema.SIMULATION_FACTS[:1]
+        if "from" in draw and draw["from"] not in facts:
+            also = "" if dosing else " (drug, dose, unit and route in a form with dosing: true)"
+            problem("from", f"{draw['from']!r} is not a fact of this form's records; one of "
+                            f"{', '.join(facts)}{also}")
+        if "after" in draw:
+            base = fields.get(draw["after"])
+            if field["type"] != "time" or base is None or base["type"] != "time" or base is field:
+                times = ", ".join(n for n, f in fields.items() if f["type"] == "time" and f is not field)
+                problem("after", f"{draw['after']!r}: a time field takes `after:` another time field of the "
+                                 f"form ({times or 'none'})")
+            if len(draw.get("minutes", ())) != 2 or draw["minutes"][0] > draw["minutes"][1]:
+                problem("after", "goes with `minutes: [lo, hi]`, the low end first")
         for key in ("range", "normal", "limits"):
             if key in draw and len(draw[key]) != 2:
                 problem(key, f"takes two numbers, got {list(draw[key])}")
@@ -351,6 +365,7 @@ def _simulation_problems(name: str, form: LMap, choices: Mapping[str, tuple[str,
         if "missing" in draw and not 0 <= draw["missing"] <= 1:
             problem("missing", f"{draw['missing']} is not a share between 0 and 1")
 
+    dosing = bool(form.get("simulate", {}).get("dosing"))
     if "simulate" in form and "per" in form["simulate"]:
         answers_of(form["simulate"], "per")
     for field in form["fields"]:

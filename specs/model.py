@@ -102,7 +102,8 @@ class Form:
     name: str
     label: str
     fields: tuple[CrfField, ...]  # system fields first, then the form's own
-    # `per: FIELD`: one record per answer of FIELD at each visit, when synth simulates the form.
+    # `per: FIELD`: one record per answer of FIELD at each visit, when synth simulates the form;
+    # `dosing: true`: one record per dose of the subject's arm (edc.fields).
     simulate: Mapping[str, Any] = _field(default_factory=dict)
 
     def field_names(self) -> tuple[str, ...]:

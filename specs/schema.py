@@ -212,18 +212,22 @@ CT_CONDITIONS_FILE = obj({"variables": Seq(obj(
 
 # --- sponsor CRF library (specs/crf) ------------------------------------------------------
 # How `clinforge synth` draws a field of a form no simulator module knows (edc.fields).
+# What a CRF field's `from:` can take from a subject's simulated course (edc.fields): the arm, and
+# in a form with `dosing: true` the drug, dose, unit and route of the dose the record holds.
+SIMULATION_FACTS = ("arm", "drug", "dose", "unit", "route")
 _DRAW = {"range": Seq(NUM), "normal": Seq(NUM), "limits": Seq(NUM), "decimals": int, "values": STRS,
          "weights": Seq(NUM), "value": (str, int, float), "missing": NUM}
 CRF_FIELD = obj(
     {"name": str, "type": str, "label": str},
     {"choices": str, "required": bool,
-     "simulate": obj({}, {**_DRAW, "by": str, "cases": AnyMap(obj({}, _DRAW))})},
+     "simulate": obj({}, {**_DRAW, "by": str, "cases": AnyMap(obj({}, _DRAW)), "from": str, "after": str,
+                          "minutes": Seq(int)})},
     {"type": ("text", "integer", "float", "date", "time", "choice")},
 )
 CRF_FILE = obj(
     {"system_fields": Seq(CRF_FIELD, identity=("name",)), "choices": AnyMap(STRS),
      "forms": AnyMap(obj({"label": str, "fields": Seq(CRF_FIELD, identity=("name",))},
-                         {"simulate": obj({}, {"per": str})}))},
+                         {"simulate": obj({}, {"per": str, "dosing": bool})}))},
 )
 
 # --- study.yaml -----------------------------------------------------------------------------

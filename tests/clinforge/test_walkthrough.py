@@ -105,8 +105,8 @@ def test_the_walkthrough_validates_against_the_full_cdisc_packages(tmp_path, ct_
 
 @pytest.mark.parametrize(("command", "says"), [
     ("clinforge synth walk/melanoma --out walk/synth",
-     "synth simulates the CAR-T seed design only, and study.yaml lacks the key(s) "
-     "treatments.lymphodepletion"),
+     "synth cannot draw the form 'randomisation': its required field(s) RANDARM have no `simulate:` "
+     "declaration"),
     ("clinforge adam walk/melanoma --sdtm walk/sdtm --out walk/adam", "has no ADaM specs"),
 ])
 def test_what_the_study_cannot_do_yet_is_refused_with_exit_2(tmp_path, command, says):

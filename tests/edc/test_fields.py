@@ -122,6 +122,11 @@ def test_same_seed_same_records(tmp_path):
     ("{value: C}", "{range: [35, 38]}",
      "field VSORRESU: case Temperature: range draws numbers, but the field's type is text "
      "(integer or float)"),
+    ("label: Comment}", "label: Comment, simulate: {from: drug}}",
+     "field VSCOMM: from 'drug' is not a fact of this form's records; one of arm (drug, dose, unit and "
+     "route in a form with dosing: true)"),
+    ("label: Comment}", "label: Comment, simulate: {after: VSTIM, minutes: [1, 5]}}",
+     "field VSCOMM: after 'VSTIM': a time field takes `after:` another time field of the form (VSTIM)"),
 ])
 def test_impossible_declarations_are_refused_at_their_line(tmp_path, old, new, message):
     assert old in FORMS

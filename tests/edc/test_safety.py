@@ -71,5 +71,5 @@ def test_an_unknown_simulation_is_refused_naming_the_library(tmp_path):
     with pytest.raises(SpecError) as info:
         load_study(folder)
     assert [p.message for p in info.value.problems] == [
-        "simulation: 'car_t' is neither a file of the library (car-t; did you mean 'car-t'?) nor a .yaml "
-        "file beside study.yaml"]
+        "simulation: 'car_t' is neither a file of the library (car-t, checkpoint-inhibitor; did you mean "
+        "'car-t'?) nor a .yaml file beside study.yaml"]
