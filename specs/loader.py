@@ -741,7 +741,9 @@ def _study_codelists(folder: Path, ct: Codelists, read: list[Path]) -> Codelists
         ) + tuple(new_values)
         own[base.name] = Codelist(
             name=base.name, label=base.label, c_code=base.c_code, extensible=base.extensible,
-            sponsor=base.sponsor or (bool(new_values) and base.extensible), data_type=base.data_type,
+            # A term with its NCI code is the package's own (the shipped subset lacked it), not an extension.
+            sponsor=base.sponsor or (any(t.c_code is None for t in new_values) and base.extensible),
+            data_type=base.data_type,
             note=base.note, terms=merged, source=base.source,
         )
     if problems:

@@ -196,24 +196,40 @@ PLANTED_WARNINGS = {"XD-AESER-CRITERION": {"AESER"}, "DS-ADAM-REQ-NULL": {"AGE",
                     "SD-AGE-WITH-BRTHDTC": {"BRTHDTC, AGE"}}
 
 
-@pytest.fixture(scope="module", params=["ovarian", "cervical"])
+_PLANTED: dict[str, Path] = {}
+
+
+def _planted_package(name: str, tmp_path_factory, ct_store) -> Path:
+    """The package of a shipped study at CLEAN_SUBJECTS, built once per session, against the CDISC
+    CT packages the studies name and SDTMIG 3.4 / ADaMIG 1.3, imported."""
+    if name not in _PLANTED:
+        raw = tmp_path_factory.mktemp("raw") / name
+        pipeline.synth(name, raw, subjects=CLEAN_SUBJECTS, seed=CLEAN_SEED, output=Output(quiet=True))
+        package = tmp_path_factory.mktemp("pkg") / name
+        pipeline.run(name, raw, package, output=Output(quiet=True), store=ct_store)
+        _PLANTED[name] = package
+    return _PLANTED[name]
+
+
+@pytest.fixture(params=["ovarian", "cervical", "melanoma"])
 def planted(request, tmp_path_factory, ct_store) -> Path:
-    # Against the CDISC CT packages the studies name, and SDTMIG 3.4 / ADaMIG 1.3, imported.
-    raw = tmp_path_factory.mktemp("raw") / request.param
-    pipeline.synth(request.param, raw, subjects=CLEAN_SUBJECTS, seed=CLEAN_SEED, output=Output(quiet=True))
-    package = tmp_path_factory.mktemp("pkg") / request.param
-    pipeline.run(request.param, raw, package, output=Output(quiet=True), store=ct_store)
-    return package
+    return _planted_package(request.param, tmp_path_factory, ct_store)
+
+
+@pytest.fixture(params=["ovarian", "cervical"])
+def planted_cart(request, tmp_path_factory, ct_store) -> Path:
+    # The CAR-T studies, whose simulation plants the infusion-day edge cases.
+    return _planted_package(request.param, tmp_path_factory, ct_store)
 
 
 def _blank(values):
     return values.fillna("").astype(str).str.strip() == ""
 
 
-def test_the_simulator_plants_every_edge_case(planted):
+def test_the_simulator_plants_every_edge_case(planted_cart):
     from specs.readers import read_folder
 
-    (study,) = (planted / "m5" / "datasets").iterdir()
+    (study,) = (planted_cart / "m5" / "datasets").iterdir()
     sdtm = read_folder(study / "tabulations" / "sdtm")
     adam = read_folder(study / "analysis" / "adam" / "datasets")
     adsl, ae = adam["ADSL"], sdtm["AE"]
@@ -274,7 +290,10 @@ def test_run_has_no_errors_and_only_the_planted_warnings(planted):
         for finding in json.loads((planted / "reports" / kind / "findings.json").read_text()):
             found.setdefault((finding["severity"], finding["rule"]), set()).add(finding["variable"])
     assert {key: variables for key, variables in found.items() if key[0] != "warning"} == {}
-    assert {rule: variables for (_, rule), variables in found.items()} == PLANTED_WARNINGS
+    # Melanoma's serious events are fewer than CAR-T's: at this seed none lacks its criterion.
+    expected = ({k: v for k, v in PLANTED_WARNINGS.items() if k != "XD-AESER-CRITERION"}
+                if planted.name == "melanoma" else PLANTED_WARNINGS)
+    assert {rule: variables for (_, rule), variables in found.items()} == expected
 
 
 def test_review_explains_the_planted_findings(tmp_path):
