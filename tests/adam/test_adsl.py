@@ -276,5 +276,5 @@ def test_build_adsl_names_a_missing_source_dataset():
     with pytest.raises(ValueError, match=r"\['tu'\]"):
         build_adsl(dm, _ex(), ds, last_alive_dtc=[], evaluable_filter="TUSTRESC == 'TARGET'")
     # a last-alive source must be a dataset build_adsl reads
-    with pytest.raises(ValueError, match="last_alive_dtc names"):
+    with pytest.raises(ValueError, match=r"the parameters name \[.xx.\]"):
         build_adsl(dm, _ex(), ds, last_alive_dtc=[["xx", "XXDTC"]])

@@ -104,26 +104,26 @@ def test_unknown_parameter_names_file_line_and_closest(study_copy):
     line = 1 + text.splitlines().index("  severity: AESEV")
     with pytest.raises(SpecError) as error:
         build_adam(load_study(study_copy), _sdtm())
-    from adam.adae import build_adae
+    from adam.occds import build_occds
     from adam.params import keyword_parameters
 
     assert str(error.value) == (
-        f"{spec_file}:{line}: parameters.severety: build_adae has no parameter 'severety'; "
-        f"did you mean 'severity'? (its parameters: {', '.join(keyword_parameters(build_adae))})"
+        f"{spec_file}:{line}: parameters.severety: build_occds has no parameter 'severety'; "
+        f"did you mean 'severity'? (its parameters: {', '.join(keyword_parameters(build_occds))})"
     )
 
 
 def test_missing_required_parameter(study_copy):
-    # build_adae's window has no default: leaving it out is a spec error, not a silent choice
+    # build_occds's window has no default: leaving it out is a spec error, not a silent choice
     spec_file = study_copy / "adam" / "ADAE.yaml"
     spec_file.write_text(spec_file.read_text().replace("  teae_window_days: {study: teae_window_days}\n", ""))
-    with pytest.raises(SpecError, match="build_adae needs 'teae_window_days', which has no default"):
+    with pytest.raises(SpecError, match="build_occds needs 'teae_window_days', which has no default"):
         build_adam(load_study(study_copy), _sdtm())
 
 
 def test_a_dataset_argument_is_not_a_parameter(study):
-    spec = _with_parameters(study.adam["ADAE"], suppae="SUPPAE")
-    with pytest.raises(SpecError, match="suppae is a dataset that build_adae reads, not a parameter"):
+    spec = _with_parameters(study.adam["ADAE"], supp="SUPPAE")
+    with pytest.raises(SpecError, match="supp is a dataset that build_occds reads, not a parameter"):
         plan(_only(study, "ADSL", "ADAE", ADAE=spec))
 
 
@@ -321,7 +321,7 @@ def test_a_parameter_naming_an_adsl_variable_the_adsl_spec_leaves_out_is_a_spec_
     with pytest.raises(SpecError) as error:
         plan(load_study(study))
     assert [p.message for p in error.value.problems] == [
-        "parameters.lymphodepletion_start: build_adae reads ADSL.LDSTDT, which the study's ADSL spec "
+        "parameters.lymphodepletion_start: build_occds reads ADSL.LDSTDT, which the study's ADSL spec "
         f"({study / 'adam' / 'ADSL.yaml'}) does not have: add it there or name another ADSL variable "
         "(`lymphodepletion_start: null` does without it)"]
     assert error.value.problems[0].file.endswith("specs/library/adam/ADAE.yaml")

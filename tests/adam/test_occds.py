@@ -1,9 +1,9 @@
 import pandas as pd
 import pytest
 
-from adam.adae import build_adae, derive_var_trtemfl
 from adam.adsl import build_adsl
 from adam.flags import derive_var_extreme_flag
+from adam.occds import build_occds, derive_var_trtemfl
 
 
 def _ts(values):
@@ -35,15 +35,12 @@ def adae_vs_reference(pharmaversesdtm, pharmaverseadam):
     adsl = build_adsl(sdtm["dm"], sdtm["ex"], sdtm["ds"], ae=sdtm["ae"], lb=sdtm["lb"])
     # admiral template: TEAE window 30 days after TRTEDT, severity from AESEV,
     # no toxicity grade, no lymphodepletion
-    ours = build_adae(
+    ours = build_occds(
         sdtm["ae"],
         adsl,
-        suppae=sdtm["suppae"],
+        supp=sdtm["suppae"],
         teae_window_days=30,
         severity="AESEV",
-        toxicity_grade=None,
-        grading_scale=None,
-        lymphodepletion_start=None,
     )
     # the template's AOCCIFL: first occurrence of the most severe TEAE per subject,
     # reproduced with the generic flag function
@@ -228,9 +225,29 @@ def _suppae():
     )
 
 
+# What the CAR-T library spec (specs/library/adam/ADAE.yaml) turns on: a grade with its scale,
+# the lymphodepletion phase, CRS/ICANS and other condition flags, first-occurrence flags.
+CAR_T = {
+    "toxicity_grade": "AETOXGR",
+    "grading_scale": "AEGRSCL",
+    "lymphodepletion_start": "LDSTDT",
+    "condition_flags": {
+        "CRSFL": "AEDECOD.str.upper() == 'CYTOKINE RELEASE SYNDROME'",
+        "ICANSFL": "AEDECOD.str.upper() == 'IMMUNE EFFECTOR CELL-ASSOCIATED NEUROTOXICITY SYNDROME'",
+        "SERFL": "AESER == 'Y'",
+        "RELFL": "AEREL in ['POSSIBLY RELATED', 'PROBABLY RELATED', 'DEFINITELY RELATED']",
+    },
+    "occurrence_flags": {
+        "AOCCFL": ["STUDYID", "USUBJID"],
+        "AOCCSFL": ["STUDYID", "USUBJID", "AEBODSYS"],
+        "AOCCPFL": ["STUDYID", "USUBJID", "AEBODSYS", "AEDECOD"],
+    },
+}
+
+
 @pytest.fixture(scope="module")
 def car_t_adae():
-    adae = build_adae(_car_t_ae(), _car_t_adsl(), suppae=_suppae(), teae_window_days=365)
+    adae = build_occds(_car_t_ae(), _car_t_adsl(), supp=_suppae(), teae_window_days=365, **CAR_T)
     return adae.set_index(["USUBJID", "AESEQ"])
 
 
@@ -252,8 +269,8 @@ def test_infusion_day_aes_by_time():
     ae = pd.DataFrame(rows, columns=["AESEQ", "AESTDTC", "TRTEMFL", "LDEMFL"]).assign(
         STUDYID="S", USUBJID="1", AEENDTC="", AEDECOD="NAUSEA", AEBODSYS="GI", AETOXGR="1", AESER="N",
         AEREL="NOT RELATED")
-    got = build_adae(ae.drop(columns=["TRTEMFL", "LDEMFL"]), _car_t_adsl(), teae_window_days=365,
-                     grading_scale=None)
+    got = build_occds(ae.drop(columns=["TRTEMFL", "LDEMFL"]), _car_t_adsl(), teae_window_days=365,
+                      **(CAR_T | {"grading_scale": None}))
     for flag in ("TRTEMFL", "LDEMFL"):
         pd.testing.assert_series_equal(got[flag], ae[flag].astype("string"), check_names=False)
     # the imputed time is flagged
@@ -316,7 +333,6 @@ def test_a_partial_start_is_imputed_no_later_than_the_end_when_asked(start_befor
     adsl = pd.DataFrame({"STUDYID": ["S"], "USUBJID": ["S-1"], "TRTSDT": [pd.Timestamp("2024-03-10")],
                          "TRTSDTM": [pd.Timestamp("2024-03-10 10:00")],
                          "TRTEDT": [pd.Timestamp("2024-03-10")], "DTHDT": [pd.NaT], "EOSDT": [pd.NaT]})
-    out = build_adae(ae, adsl, teae_window_days=None, start_before_end=start_before_end, toxicity_grade=None,
-                     grading_scale=None, lymphodepletion_start=None, condition_flags={}, occurrence_flags={})
+    out = build_occds(ae, adsl, teae_window_days=None, start_before_end=start_before_end)
     assert out.loc[0, "ASTDY"] == start_day and out.loc[0, "AENDY"] == -2
     assert out.loc[0, "ASTDTF"] == "D" and pd.isna(out.loc[0, "TRTEMFL"])
