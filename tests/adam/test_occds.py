@@ -336,3 +336,40 @@ def test_a_partial_start_is_imputed_no_later_than_the_end_when_asked(start_befor
     out = build_occds(ae, adsl, teae_window_days=None, start_before_end=start_before_end)
     assert out.loc[0, "ASTDY"] == start_day and out.loc[0, "AENDY"] == -2
     assert out.loc[0, "ASTDTF"] == "D" and pd.isna(out.loc[0, "TRTEMFL"])
+
+
+# ---- the OCCDS structure on a study without CAR-T (melanoma) ---------------------------
+
+
+def test_occds_on_melanoma_has_no_car_t_variable(melanoma_adam):
+    adae = melanoma_adam["ADAE"]
+    # built from the spec alone: no lymphodepletion phase, grading scale, CRS or ICANS
+    assert not {"LDSTDT", "LDEMFL", "ATOXSCL", "CRSFL", "ICANSFL"} & set(adae.columns)
+    assert len(adae) == 6
+
+
+def test_occds_on_melanoma_dates_study_days_and_flags(melanoma_adam):
+    adae = melanoma_adam["ADAE"].set_index("USUBJID")
+    # fatigue from 5 Feb, first dose 22 Jan: day 15; ended 20 Feb: day 30
+    row = adae.loc["PD1-MEL-301-101-001"]
+    assert (row["ASTDY"], row["AENDY"], row["TRTEMFL"]) == (15, 30, "Y")
+    # colitis 33 days after the first dose, 11 days after the second (and last) dose: within 30 days
+    assert adae.loc["PD1-MEL-301-101-003", "TRTEMFL"] == "Y"
+    # the serious colitis is the only serious event; every event is its subject's first TEAE
+    assert adae["SERFL"].fillna("").tolist().count("Y") == 1
+    assert adae["AOCCFL"].tolist() == ["Y"] * 6
+    assert adae["ATOXGRN"].tolist() == [1, 2, 3, 1, 3, 1]
+    # ADSL variables joined by subject
+    assert adae.loc["PD1-MEL-301-101-002", "TRT01A"] == "Dacarbazine 1000 mg/m2 every 3 weeks"
+
+
+def test_occds_reads_the_domain_its_spec_names():
+    # Clinical events (CE) instead of AE: --STDTC/--ENDTC and --SEQ of that domain; the second
+    # headache is not the first occurrence (ordered by ASTDTM, CESEQ)
+    ce = pd.DataFrame({"STUDYID": "S", "USUBJID": ["1", "1"], "CESEQ": [1.0, 2.0],
+                       "CEDECOD": ["HEADACHE", "HEADACHE"], "CESTDTC": ["2024-03-08", "2024-03-07"],
+                       "CEENDTC": ["2024-03-09", ""]})
+    out = build_occds(ce, _car_t_adsl(), domain="CE", teae_window_days=None,
+                      occurrence_flags={"AOCCPFL": ["USUBJID", "CEDECOD"]})
+    assert out["ASTDY"].tolist() == [3, 2] and out["AENDY"].tolist()[0] == 4
+    assert out["AOCCPFL"].tolist() == [pd.NA, "Y"]
