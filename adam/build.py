@@ -106,6 +106,7 @@ class Builder:
 # One builder each for the subject-level and occurrence structures: a spec selects it by
 # `data_structure:` whatever its name, and the names ADSL and ADAE select it as before.
 ADSL_BUILDER = Builder(build_adsl, needs=_adsl_needs, reads=ADSL_READS, prepare=check_adsl)
+# `reads` is what the default domain (AE) reads, for listings of every builder's value rules.
 OCCDS_BUILDER = Builder(build_occds, reads=occds_reads({}), datasets_of=occds_datasets, reads_of=occds_reads)
 BUILDERS: dict[str, Builder] = {
     "ADSL": ADSL_BUILDER,
