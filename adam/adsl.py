@@ -11,18 +11,29 @@ plain types (query strings, lists, numbers) so that an ADaM spec can set it:
 - the response-evaluable population (`evaluable_filter`, a TU query): **Decision** (docs/clinical.md
   sections 4-5) infused (SAFFL = Y) and measurable disease at baseline, i.e. at least one
   target lesion identified at baseline, so that every evaluable subject can have a RECIST
-  response.
+  response;
+- subject-level variables the builder does not know, declared in the spec (docs/decisions.md D12):
+  `dates` (a date from the first or last record of a dataset meeting a condition) and `flags`
+  (population flags Y/N: a condition on the subject's ADSL record, or the existence of a record
+  meeting a condition in a dataset, admiral derive_var_merged_exist_flag).
+
+The builder is the ADSL structure's (`data_structure: ADSL`): nothing of a CAR-T design is
+assumed; the lymphodepletion dates, the evaluable flag and NACTDT come only with their parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
 from adam.dates import compute_dt, derive_vars_dt, derive_vars_dtm, impute_dtc_dt
 from adam.flags import derive_var_merged_exist_flag, select_extreme_records
 from adam.sources import Condition, compute_condition
+from specs.errors import Problem
+from specs.model import DatasetSpec, Study
+from specs.schema import closest
 
 SUBJECT_KEYS = ("STUDYID", "USUBJID")
 
@@ -33,7 +44,12 @@ ADMIRAL_AGE_GROUPS = ((None, 17, "<18"), (18, 64, "18-64"), (65, None, ">64"))
 # admiral template LSTALVDT sources: (dataset name, --DTC variable[, condition on that dataset])
 ADMIRAL_LAST_ALIVE_DTC = (("ae", "AESTDTC"), ("ae", "AEENDTC"), ("lb", "LBDTC"))
 # Datasets build_adsl can read dates from (its optional DataFrame arguments, plus dm/ex/ds).
-DATE_SOURCES = ("ae", "lb", "ds", "cm", "ex", "rs", "sv", "qs", "pc", "tu")
+DATE_SOURCES = ("ae", "lb", "ds", "cm", "ex", "rs", "sv", "qs", "pc", "tu", "dm")
+# Keys of a declared date (`dates: {RANDDT: {...}}`) and of a declared existence flag.
+DATE_KEYS = ("dataset", "date", "filter", "mode", "imputation")
+FLAG_KEYS = ("dataset", "condition")
+# A declared flag: a condition on the ADSL record, or {dataset, condition} for a record that exists.
+FlagDeclaration = str | Mapping[str, str]
 
 
 def convert_blanks_to_na(dataset: pd.DataFrame) -> pd.DataFrame:
@@ -254,6 +270,49 @@ def derive_var_extreme_dt(
     return merged
 
 
+def derive_vars_declared_dates(
+    dataset: pd.DataFrame,
+    dates: Mapping[str, Mapping[str, Any]],
+    frames: Mapping[str, pd.DataFrame],
+    by_vars: Sequence[str] = SUBJECT_KEYS,
+) -> pd.DataFrame:
+    """One date per entry {new variable: {dataset, date, filter, mode, imputation}}: the first
+    (`mode: first`, default) or last --DTC `date` of the subject's records of `dataset` meeting
+    `filter`, partial dates imputed up to `imputation` (default "n": not imputed)."""
+    for new_var, declared in dates.items():
+        source = convert_blanks_to_na(frames[declared["dataset"]])
+        dataset = derive_var_extreme_dt(
+            dataset.drop(columns=[new_var], errors="ignore"),
+            new_var,
+            sources=[(source, declared["date"], declared.get("filter"))],
+            mode=declared.get("mode", "first"),
+            highest_imputation=declared.get("imputation", "n"),
+            by_vars=by_vars,
+        )
+    return dataset
+
+
+def derive_vars_declared_flags(
+    dataset: pd.DataFrame,
+    flags: Mapping[str, FlagDeclaration],
+    frames: Mapping[str, pd.DataFrame],
+    by_vars: Sequence[str] = SUBJECT_KEYS,
+) -> pd.DataFrame:
+    """One Y/N flag per entry {new variable: declaration}, in order, so that a flag may use the
+    ones before it: a condition (text) on the subject's own record (ITTFL: "RANDDT.notna()"), or
+    {dataset, condition}: Y when the subject has a record of `dataset` meeting `condition`
+    (admiral derive_var_merged_exist_flag; N without one)."""
+    for new_var, declared in flags.items():
+        if isinstance(declared, str):
+            met = compute_condition(dataset, declared)
+            dataset = dataset.assign(**{new_var: met.map({True: "Y", False: "N"}).astype("string")})
+        else:
+            source = convert_blanks_to_na(frames[declared["dataset"]])
+            dataset = derive_var_merged_exist_flag(dataset, source, by_vars, new_var,
+                                                   condition=declared.get("condition"))
+    return dataset
+
+
 def build_adsl(
     dm: pd.DataFrame,
     ex: pd.DataFrame,
@@ -282,6 +341,8 @@ def build_adsl(
     new_therapy_dtc: str = "CMSTDTC",
     new_therapy_imputation: str = "n",
     evaluable_filter: Condition = None,
+    dates: Mapping[str, Mapping[str, Any]] | None = None,
+    flags: Mapping[str, FlagDeclaration] | None = None,
 ) -> pd.DataFrame:
     """ADSL from SDTM DM, EX, DS (other domains for the last known alive date, CM for NACTDT,
     TU for the response-evaluable flag).
@@ -290,7 +351,9 @@ def build_adsl(
     TRTDURD, LDSTDT/LDENDT (only with `lymphodepletion_filter`), EOSDT/EOSSTT, RANDDT,
     DTHDT/DTHDTF, DTHFL, LSTALVDT, SAFFL, AGEGR1 (`age_missing_label` for a missing age),
     NACTDT (only with `new_therapy_filter`: first start of a new anticancer therapy in CM)
-    and RSEVALFL (only with `evaluable_filter`, see `derive_var_evaluable_fl`).
+    and RSEVALFL (only with `evaluable_filter`, see `derive_var_evaluable_fl`); then the spec's
+    `dates` (`derive_vars_declared_dates`) and `flags` (`derive_vars_declared_flags`), which may
+    use every variable before them.
 
     `last_alive_dtc` lists (dataset name, --DTC variable[, condition]) among DATE_SOURCES;
     `last_alive_vars` ADSL dates that also count (admiral: TRTEDT).
@@ -328,8 +391,8 @@ def build_adsl(
         adsl["DTHFL"] = adsl["DTHDTC"].notna().map({True: "Y", False: pd.NA}).astype("string")
 
     frames = {"ae": ae, "lb": lb, "ds": ds, "cm": cm, "ex": ex, "rs": rs, "sv": sv, "qs": qs, "pc": pc,
-              "tu": tu}
-    needed = adsl_needs(last_alive_dtc, new_therapy_filter, evaluable_filter)
+              "tu": tu, "dm": dm}
+    needed = adsl_needs(last_alive_dtc, new_therapy_filter, evaluable_filter, dates, flags)
     missing = sorted(name for name in needed if frames.get(name) is None)
     if missing:
         raise ValueError(f"build_adsl: the parameters use {missing} but no such dataset was given")
@@ -355,21 +418,64 @@ def build_adsl(
             mode="first",
             highest_imputation=new_therapy_imputation,
         )
-    return adsl
+    adsl = derive_vars_declared_dates(adsl, dates or {}, frames)
+    return derive_vars_declared_flags(adsl, flags or {}, frames)
 
 
 def adsl_needs(
     last_alive_dtc: Sequence[Sequence] = ADMIRAL_LAST_ALIVE_DTC,
     new_therapy_filter: Condition = None,
     evaluable_filter: Condition = None,
+    dates: Mapping[str, Mapping[str, Any]] | None = None,
+    flags: Mapping[str, FlagDeclaration] | None = None,
 ) -> set[str]:
     """The optional datasets of `build_adsl` that these parameter values read."""
     needed = {source[0] for source in last_alive_dtc}
+    needed |= {declared["dataset"] for declared in (dates or {}).values()}
+    needed |= {declared["dataset"] for declared in (flags or {}).values() if not isinstance(declared, str)}
     unknown = sorted(needed - set(DATE_SOURCES))
     if unknown:
-        raise ValueError(f"last_alive_dtc names {unknown}; build_adsl reads dates from {DATE_SOURCES}")
+        raise ValueError(f"the parameters name {unknown}; build_adsl reads {DATE_SOURCES}")
     if new_therapy_filter is not None:
         needed.add("cm")
     if evaluable_filter is not None:
         needed.add("tu")
     return needed
+
+
+def check_adsl(spec: DatasetSpec, study: Study, parameters: Mapping[str, Any]
+               ) -> tuple[dict[str, Any], list[Problem]]:
+    """Problems of the spec's declared `dates` and `flags`, each at its line: an unknown key (the
+    valid ones listed), a dataset build_adsl does not read, a missing date or condition."""
+    found: list[tuple[str, str]] = []
+
+    def entry(where: str, value: Any, valid: tuple[str, ...], required: tuple[str, ...]) -> None:
+        if not isinstance(value, Mapping):
+            found.append((where, f"{where}: expected a mapping with keys {', '.join(valid)}"))
+            return
+        found.extend((f"{where}.{key}", f"{where}: unknown key {key!r}{closest(key, valid)} "
+                                        f"(valid keys: {', '.join(valid)})")
+                     for key in value if key not in valid)
+        found.extend((where, f"{where}: missing {key}") for key in required if key not in value)
+        dataset = value.get("dataset")
+        if dataset is not None and dataset not in DATE_SOURCES:
+            found.append((f"{where}.dataset", f"{where}.dataset: build_adsl reads no dataset {dataset!r}"
+                                              f"{closest(str(dataset), DATE_SOURCES)} (it reads "
+                                              f"{', '.join(DATE_SOURCES)})"))
+
+    for group, valid, required in (("dates", DATE_KEYS, ("dataset", "date")),
+                                   ("flags", FLAG_KEYS, ("dataset",))):
+        declared = parameters.get(group) or {}
+        if not isinstance(declared, Mapping):
+            found.append((f"parameters.{group}",
+                          f"parameters.{group}: expected a mapping VARIABLE: declaration"))
+            continue
+        for name, value in declared.items():
+            if group == "flags" and isinstance(value, str):
+                continue  # a condition on the ADSL record itself
+            entry(f"parameters.{group}.{name}", value, valid, required)
+            mode = value.get("mode", "first") if group == "dates" and isinstance(value, Mapping) else "first"
+            if mode not in ("first", "last"):
+                found.append((f"parameters.{group}.{name}.mode",
+                              f"parameters.{group}.{name}.mode: {mode!r} is not one of first, last"))
+    return {}, [Problem(*spec.place(part), text) for part, text in found]

@@ -27,18 +27,16 @@ from typing import Any
 
 import pandas as pd
 
-from adam.adae import build_adae
 from adam.adlb import build_adlb
 from adam.adpc import build_adpc
 from adam.adpp import build_adpp
 from adam.adqs import build_adqs
 from adam.adrs import build_adrs
-from adam.adsl import ADMIRAL_LAST_ALIVE_DTC, adsl_needs, build_adsl
+from adam.adsl import ADMIRAL_LAST_ALIVE_DTC, adsl_needs, build_adsl, check_adsl
 from adam.adtr import build_adtr
 from adam.adtte import build_adtte
 from adam.bds_builder import bds_datasets, bds_reads, build_bds, check_bds
 from adam.inputs import (
-    ADAE_READS,
     ADLB_READS,
     ADPC_READS,
     ADQS_READS,
@@ -49,7 +47,9 @@ from adam.inputs import (
     Reads,
     Use,
     checked_inputs,
+    occds_reads,
 )
+from adam.occds import build_occds, occds_datasets
 from adam.params import (
     ParameterError,
     adsl_reads,
@@ -69,6 +69,8 @@ def _adsl_needs(parameters: Mapping[str, Any]) -> set[str]:
         parameters.get("last_alive_dtc", ADMIRAL_LAST_ALIVE_DTC),
         parameters.get("new_therapy_filter"),
         parameters.get("evaluable_filter"),
+        parameters.get("dates"),
+        parameters.get("flags"),
     )
 
 
@@ -101,9 +103,14 @@ class Builder:
         return self.reads_of(parameters) if self.reads_of else self.reads
 
 
+# One builder each for the subject-level and occurrence structures: a spec selects it by
+# `data_structure:` whatever its name, and the names ADSL and ADAE select it as before.
+ADSL_BUILDER = Builder(build_adsl, needs=_adsl_needs, reads=ADSL_READS, prepare=check_adsl)
+# `reads` is what the default domain (AE) reads, for listings of every builder's value rules.
+OCCDS_BUILDER = Builder(build_occds, reads=occds_reads({}), datasets_of=occds_datasets, reads_of=occds_reads)
 BUILDERS: dict[str, Builder] = {
-    "ADSL": Builder(build_adsl, needs=_adsl_needs, reads=ADSL_READS),
-    "ADAE": Builder(build_adae, reads=ADAE_READS),
+    "ADSL": ADSL_BUILDER,
+    "ADAE": OCCDS_BUILDER,
     "ADRS": Builder(build_adrs, reads=ADRS_READS),
     "ADTR": Builder(build_adtr, reads=ADTR_READS),
     "ADTTE": Builder(build_adtte),
@@ -115,6 +122,8 @@ BUILDERS: dict[str, Builder] = {
 # Generic builders by ADaM data structure (a spec's `data_structure:`); the other structures of
 # specs.schema.DATA_STRUCTURES are reserved.
 STRUCTURES: dict[str, Builder] = {
+    "ADSL": ADSL_BUILDER,
+    "OCCDS": OCCDS_BUILDER,
     "BDS": Builder(build_bds, datasets_of=bds_datasets, reads_of=bds_reads, prepare=check_bds),
 }
 
@@ -153,8 +162,8 @@ def plan(study: Study) -> list[Step]:
         if builder is None:
             problems.append(Problem(spec.file, 0, f"no ADaM builder for dataset {name}; clinforge builds "
                                                   f"{', '.join(BUILDERS)}{closest(name, BUILDERS)}, and any "
-                                                  f"dataset whose spec says data_structure: "
-                                                  f"{' or '.join(STRUCTURES)}"))
+                                                  f"dataset whose spec names its data_structure "
+                                                  f"({', '.join(STRUCTURES)})"))
             continue
         found = check_parameters(spec, builder.function)
         if found:

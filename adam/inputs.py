@@ -76,6 +76,16 @@ def per_source(value: Any) -> Iterable[tuple[str, str]]:
             yield str(dataset).upper(), name
 
 
+def per_declaration(value: Any) -> Iterable[tuple[str, str]]:
+    """Declarations `{NAME: {dataset, ...}}` (build_adsl `dates`, `flags`): each names its dataset;
+    a flag given as a bare condition reads the ADSL record, not SDTM."""
+    for declared in (value or {}).values():
+        if isinstance(declared, Mapping) and "dataset" in declared:
+            rest = [v for k, v in declared.items() if k in ("date", "filter", "condition")]
+            for name in variable_names(rest):
+                yield str(declared["dataset"]).upper(), name
+
+
 @dataclass(frozen=True)
 class ValueRule:
     """Values of `dataset.variable` that no derivation can use, and what is expected instead."""
@@ -141,19 +151,28 @@ ADSL_READS = Reads(
     optional={"DM": ("DTHFL",)},
     named_by={"treatment_filter": on("EX"), "lymphodepletion_filter": on("EX"), "eos_filter": on("DS"),
               "randomization_filter": on("DS"), "last_alive_dtc": per_source,
-              "new_therapy_filter": on("CM"), "new_therapy_dtc": on("CM"), "evaluable_filter": on("TU")},
+              "new_therapy_filter": on("CM"), "new_therapy_dtc": on("CM"), "evaluable_filter": on("TU"),
+              "dates": per_declaration, "flags": per_declaration},
     rules=(ValueRule("DM", "USUBJID", "one record per subject (STUDYID, USUBJID)", _repeated(SUBJECT_KEYS)),),
     records=("DM",),
 )
-ADAE_READS = Reads(
-    variables={"AE": ("AESTDTC", "AEENDTC"),
-               "SUPPAE": ("IDVAR", "IDVARVAL", "QNAM", "QVAL")},
-    named_by={"severity": on("AE"), "toxicity_grade": on("AE"), "grading_scale": on("AE"),
-              "initial_intensity": on("AE"), "intensity": on("AE"), "condition_flags": on("AE"),
-              "occurrence_flags": on("AE"), "occurrence_order": on("AE")},
-    rules=(ValueRule("SUPPAE", "IDVAR", "a variable of AE (or blank for the whole subject)",
-                     _idvar_not_in("AE")),),
-)
+OCCDS_NAMING = ("severity", "toxicity_grade", "grading_scale", "initial_intensity", "intensity",
+                "condition_flags", "occurrence_flags", "occurrence_filter", "occurrence_order")
+
+
+def occds_reads(parameters: Mapping[str, Any]) -> Reads:
+    """What build_occds reads from the events domain its spec names (`domain`, default AE) and the
+    domain's SUPP-- dataset; a variable a naming parameter mentions is read from the domain."""
+    domain = str(parameters.get("domain", "AE")).upper()
+    return Reads(
+        variables={domain: (f"{domain}STDTC", f"{domain}ENDTC"),
+                   f"SUPP{domain}": ("IDVAR", "IDVARVAL", "QNAM", "QVAL")},
+        named_by=dict.fromkeys(OCCDS_NAMING, on(domain)),
+        rules=(ValueRule(f"SUPP{domain}", "IDVAR", f"a variable of {domain} (or blank for the whole subject)",
+                         _idvar_not_in(domain)),),
+    )
+
+
 ADLB_READS = Reads(
     variables={"LB": ("LBCAT", "LBTESTCD", "LBTEST", "LBSTRESN", "LBSTRESU", "LBDTC", "VISIT", "VISITNUM")},
     # The reference range falls back from the standard to the original units; LBSEQ only orders.

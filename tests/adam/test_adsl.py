@@ -7,6 +7,8 @@ from adam.adsl import (
     compute_agegr,
     compute_eosstt,
     derive_var_extreme_dt,
+    derive_vars_declared_dates,
+    derive_vars_declared_flags,
     derive_vars_exposure_period,
     derive_vars_merged,
 )
@@ -276,5 +278,67 @@ def test_build_adsl_names_a_missing_source_dataset():
     with pytest.raises(ValueError, match=r"\['tu'\]"):
         build_adsl(dm, _ex(), ds, last_alive_dtc=[], evaluable_filter="TUSTRESC == 'TARGET'")
     # a last-alive source must be a dataset build_adsl reads
-    with pytest.raises(ValueError, match="last_alive_dtc names"):
+    with pytest.raises(ValueError, match=r"the parameters name \[.xx.\]"):
         build_adsl(dm, _ex(), ds, last_alive_dtc=[["xx", "XXDTC"]])
+
+
+# ---- subject-level variables the spec declares: dates and population flags ------------------
+
+
+def _subjects():
+    return pd.DataFrame({"STUDYID": "S", "USUBJID": ["1", "2", "3"], "SAFFL": ["Y", "Y", "N"]})
+
+
+def _ds_milestones():
+    return pd.DataFrame({
+        "STUDYID": "S", "USUBJID": ["1", "1", "2", "2"],
+        "DSDECOD": ["RANDOMIZED", "COMPLETED", "RANDOMIZED", "RANDOMIZED"],
+        "DSSTDTC": ["2024-01-05", "2024-06-01", "2024-02-10", "2024-02"],
+    })
+
+
+def test_declared_dates_first_or_last_record_meeting_the_filter():
+    frames = {"ds": _ds_milestones()}
+    got = derive_vars_declared_dates(_subjects(), {
+        # subject 2 was randomised twice: the first date, its partial one not imputed (no imputation)
+        "RANDDT": {"dataset": "ds", "date": "DSSTDTC", "filter": "DSDECOD == 'RANDOMIZED'"},
+        # the last of any record, a partial date imputed to the first of the month
+        "LASTDSDT": {"dataset": "ds", "date": "DSSTDTC", "mode": "last", "imputation": "M"},
+    }, frames).set_index("USUBJID")
+    assert got["RANDDT"].tolist()[:2] == [pd.Timestamp("2024-01-05"), pd.Timestamp("2024-02-10")]
+    assert got.loc["2", "LASTDSDT"] == pd.Timestamp("2024-02-10")
+    # subject 3 has no DS record: no date
+    assert pd.isna(got.loc["3", "RANDDT"]) and pd.isna(got.loc["3", "LASTDSDT"])
+
+
+def test_declared_flags_are_y_or_n_and_may_use_the_flags_before_them():
+    got = derive_vars_declared_flags(_subjects(), {
+        # exists in DS (admiral derive_var_merged_exist_flag): subject 3 has no DS record at all
+        "ITTFL": {"dataset": "ds", "condition": "DSDECOD == 'RANDOMIZED'"},
+        # a condition on the subject's own record, using ITTFL declared just before
+        "EFFFL": "ITTFL == 'Y' and SAFFL == 'Y'",
+        # a completion record: subject 2 has DS records, none of them meets it
+        "COMPLFL": {"dataset": "ds", "condition": "DSDECOD == 'COMPLETED'"},
+    }, {"ds": _ds_milestones()})
+    assert got["ITTFL"].tolist() == ["Y", "Y", "N"]
+    assert got["EFFFL"].tolist() == ["Y", "Y", "N"]
+    assert got["COMPLFL"].tolist() == ["Y", "N", "N"]
+
+
+def test_an_adsl_without_lymphodepletion_from_spec_alone(melanoma_adam):
+    # melanoma: two randomised arms, no lymphodepletion (no LDSTDT/LDENDT anywhere), ITTFL declared
+    adsl = melanoma_adam["ADSL"].set_index("SUBJID")
+    assert not {"LDSTDT", "LDENDT", "RSEVALFL", "NACTDT"} & set(adsl.columns)
+    assert adsl.loc["101-001", "RANDDT"] == pd.Timestamp("2024-01-20")
+    assert adsl.loc["101-001", "TRTSDT"] == pd.Timestamp("2024-01-22")
+    assert adsl.loc["101-001", "TRTEDT"] == pd.Timestamp("2024-03-25")
+    assert adsl.loc["101-001", "TRTDURD"] == 64
+    # 101-004 was randomised to dacarbazine and withdrew before any dose: in ITT, not in safety
+    assert adsl.loc["101-004", ["ITTFL", "SAFFL", "TRT01P"]].tolist() == [
+        "Y", "N", "Dacarbazine 1000 mg/m2 every 3 weeks"]
+    assert pd.isna(adsl.loc["101-004", "TRT01A"]) and pd.isna(adsl.loc["101-004", "TRTSDT"])
+    assert adsl["ITTFL"].tolist() == ["Y"] * 8
+    # 102-002 died on 20 April; the disposition DEATH does not count as a last alive date
+    assert adsl.loc["102-002", ["DTHFL", "EOSSTT"]].tolist() == ["Y", "DISCONTINUED"]
+    assert adsl.loc["102-002", "DTHDT"] == pd.Timestamp("2024-04-20")
+    assert adsl.loc["102-002", "LSTALVDT"] < adsl.loc["102-002", "DTHDT"]

@@ -297,11 +297,11 @@ def test_by_variables_that_leave_records_together_are_refused_at_their_line(stud
 
 
 def test_reserved_and_unknown_structures(study_copy):
-    message, place = _refused(study_copy, "data_structure: BDS", "data_structure: OCCDS")
-    assert message == (f"{place}data_structure: OCCDS is reserved and not built yet; clinforge builds by "
-                       "structure BDS (of ADSL, OCCDS, BDS, TTE)")
+    message, place = _refused(study_copy, "data_structure: BDS", "data_structure: TTE")
+    assert message == (f"{place}data_structure: TTE is reserved and not built yet; clinforge builds by "
+                       "structure ADSL, OCCDS, BDS (of ADSL, OCCDS, BDS, TTE)")
     spec = study_copy / "adam" / "ADVS.yaml"
-    spec.write_text(spec.read_text().replace("data_structure: OCCDS", "data_structure: BDX"))
+    spec.write_text(spec.read_text().replace("data_structure: TTE", "data_structure: BDX"))
     with pytest.raises(SpecError, match="'BDX' is not one of ADSL, OCCDS, BDS, TTE; did you mean 'BDS'"):
         load_study(study_copy)
 
@@ -309,7 +309,7 @@ def test_reserved_and_unknown_structures(study_copy):
 def test_a_named_builder_is_kept_without_data_structure(study_copy):
     # without data_structure the dataset is looked up by name, as before: ADVS has no builder of its own
     message, _ = _refused(study_copy, "data_structure: BDS\n", "")
-    assert "no ADaM builder for dataset ADVS" in message and "data_structure: BDS" in message
+    assert "no ADaM builder for dataset ADVS" in message and "data_structure (ADSL, OCCDS, BDS)" in message
 
 
 def test_param_names_are_not_written_in_the_spec(study_copy):
@@ -332,7 +332,7 @@ def test_bad_spec_exits_2_naming_file_and_line_without_traceback(study_copy, tmp
 def test_the_named_builder_and_the_structure_builder_are_chosen_by_the_spec():
     study = load_study("pharmaverse")
     steps = {step.spec.name: step.builder.function.__name__ for step in plan(study)}
-    assert steps["ADVS"] == "build_bds" and steps["ADAE"] == "build_adae"
+    assert steps["ADVS"] == "build_bds" and steps["ADAE"] == "build_occds"
     # PARAM decodes reach the builder as a parameter implied by the codelist
     advs = next(step for step in plan(study) if step.spec.name == "ADVS")
     assert advs.parameters["param_names"]["BMI"] == "Body Mass Index(kg/m^2)"

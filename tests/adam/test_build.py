@@ -104,26 +104,26 @@ def test_unknown_parameter_names_file_line_and_closest(study_copy):
     line = 1 + text.splitlines().index("  severity: AESEV")
     with pytest.raises(SpecError) as error:
         build_adam(load_study(study_copy), _sdtm())
-    from adam.adae import build_adae
+    from adam.occds import build_occds
     from adam.params import keyword_parameters
 
     assert str(error.value) == (
-        f"{spec_file}:{line}: parameters.severety: build_adae has no parameter 'severety'; "
-        f"did you mean 'severity'? (its parameters: {', '.join(keyword_parameters(build_adae))})"
+        f"{spec_file}:{line}: parameters.severety: build_occds has no parameter 'severety'; "
+        f"did you mean 'severity'? (its parameters: {', '.join(keyword_parameters(build_occds))})"
     )
 
 
 def test_missing_required_parameter(study_copy):
-    # build_adae's window has no default: leaving it out is a spec error, not a silent choice
+    # build_occds's window has no default: leaving it out is a spec error, not a silent choice
     spec_file = study_copy / "adam" / "ADAE.yaml"
     spec_file.write_text(spec_file.read_text().replace("  teae_window_days: {study: teae_window_days}\n", ""))
-    with pytest.raises(SpecError, match="build_adae needs 'teae_window_days', which has no default"):
+    with pytest.raises(SpecError, match="build_occds needs 'teae_window_days', which has no default"):
         build_adam(load_study(study_copy), _sdtm())
 
 
 def test_a_dataset_argument_is_not_a_parameter(study):
-    spec = _with_parameters(study.adam["ADAE"], suppae="SUPPAE")
-    with pytest.raises(SpecError, match="suppae is a dataset that build_adae reads, not a parameter"):
+    spec = _with_parameters(study.adam["ADAE"], supp="SUPPAE")
+    with pytest.raises(SpecError, match="supp is a dataset that build_occds reads, not a parameter"):
         plan(_only(study, "ADSL", "ADAE", ADAE=spec))
 
 
@@ -321,7 +321,70 @@ def test_a_parameter_naming_an_adsl_variable_the_adsl_spec_leaves_out_is_a_spec_
     with pytest.raises(SpecError) as error:
         plan(load_study(study))
     assert [p.message for p in error.value.problems] == [
-        "parameters.lymphodepletion_start: build_adae reads ADSL.LDSTDT, which the study's ADSL spec "
+        "parameters.lymphodepletion_start: build_occds reads ADSL.LDSTDT, which the study's ADSL spec "
         f"({study / 'adam' / 'ADSL.yaml'}) does not have: add it there or name another ADSL variable "
         "(`lymphodepletion_start: null` does without it)"]
     assert error.value.problems[0].file.endswith("specs/library/adam/ADAE.yaml")
+
+
+# ---- builders by structure: ADSL and OCCDS -----------------------------------------------
+
+@pytest.fixture
+def melanoma_copy(tmp_path):
+    copy = tmp_path / "melanoma"
+    shutil.copytree(STUDIES / "melanoma", copy)
+    return copy
+
+
+def test_a_spec_picks_its_builder_by_data_structure_whatever_its_name(melanoma_copy, melanoma_sdtm,
+                                                                       melanoma_adam):
+    from adam.build import ADSL_BUILDER, BUILDERS, OCCDS_BUILDER, STRUCTURES
+
+    # one builder per structure, the same one the dataset names ADSL and ADAE select
+    assert STRUCTURES["ADSL"] is BUILDERS["ADSL"] is ADSL_BUILDER
+    assert STRUCTURES["OCCDS"] is BUILDERS["ADAE"] is OCCDS_BUILDER
+    # an occurrence dataset of another name: built by OCCDS from its spec, after ADSL
+    adae = melanoma_copy / "adam" / "ADAE.yaml"
+    renamed = adae.read_text().replace("dataset: ADAE", "dataset: ADAEX")
+    (melanoma_copy / "adam" / "ADAEX.yaml").write_text(renamed)
+    adae.unlink()
+    study = load_study(melanoma_copy)
+    steps = {step.spec.name: step.builder for step in plan(study)}
+    assert list(steps) == ["ADSL", "ADAEX"] and steps["ADAEX"] is OCCDS_BUILDER
+    built = build_adam(study, melanoma_sdtm)
+    pd.testing.assert_frame_equal(built["ADAEX"], melanoma_adam["ADAE"])
+    # the define.xml method text of TRTEMFL follows the dataset built by OCCDS
+    assert "30 days" in methods(study)[("ADAEX", "TRTEMFL")]
+
+
+def test_unknown_parameter_of_a_structure_builder_lists_the_valid_ones(melanoma_copy):
+    from adam.occds import build_occds
+    from adam.params import keyword_parameters
+
+    spec = melanoma_copy / "adam" / "ADAE.yaml"
+    text = spec.read_text()
+    spec.write_text(text.replace("  toxicity_grade: AETOXGR", "  toxicity_grde: AETOXGR"))
+    line = 1 + text.splitlines().index("  toxicity_grade: AETOXGR")
+    with pytest.raises(SpecError) as error:
+        plan(load_study(melanoma_copy))
+    assert str(error.value) == (
+        f"{spec}:{line}: parameters.toxicity_grde: build_occds has no parameter 'toxicity_grde'; did you "
+        f"mean 'toxicity_grade'? (its parameters: {', '.join(keyword_parameters(build_occds))})")
+
+
+def test_a_declared_flag_or_date_with_an_unknown_key_or_dataset_is_refused_at_its_line(melanoma_copy):
+    spec = melanoma_copy / "adam" / "ADSL.yaml"
+    text = spec.read_text()
+    old = "    ITTFL: {dataset: ds, condition: \"DSDECOD == 'RANDOMIZED'\"}"
+    spec.write_text(text.replace(old, old.replace("condition", "conditon") + "\n    XXFL: {dataset: dss}\n"
+                                 "  dates:\n    RANDDT: {dataset: ds, date: DSSTDTC, mode: middle}"))
+    line = 1 + text.splitlines().index(old)
+    with pytest.raises(SpecError) as error:
+        plan(load_study(melanoma_copy))
+    assert [(p.line, p.message) for p in error.value.problems] == [
+        (line + 3, "parameters.dates.RANDDT.mode: 'middle' is not one of first, last"),
+        (line, "parameters.flags.ITTFL: unknown key 'conditon'; did you mean 'condition'? "
+               "(valid keys: dataset, condition)"),
+        (line + 1, "parameters.flags.XXFL.dataset: build_adsl reads no dataset 'dss'; did you mean 'ds'? "
+                   "(it reads ae, lb, ds, cm, ex, rs, sv, qs, pc, tu, dm)"),
+    ]

@@ -234,8 +234,9 @@ def test_unmapped_columns_do_not_change_the_sdtm(good_raw):
 
 # --- adam: SDTM folders ---------------------------------------------------------------------
 
-SDTM_INPUTS = sorted({arg.upper() for step in plan(STUDY) for arg in step.builder.inputs(step.parameters)
-                      if arg.upper() not in BUILDERS})
+SDTM_INPUTS = sorted({dataset for step in plan(STUDY)
+                      for dataset in step.builder.datasets(step.parameters).values()
+                      if dataset not in BUILDERS})
 
 
 def _contract(study, available: Iterable[str]) -> dict[tuple[str, str], Need]:

@@ -1,9 +1,9 @@
 import pandas as pd
 import pytest
 
-from adam.adae import build_adae, derive_var_trtemfl
 from adam.adsl import build_adsl
 from adam.flags import derive_var_extreme_flag
+from adam.occds import build_occds, derive_var_trtemfl
 
 
 def _ts(values):
@@ -35,15 +35,12 @@ def adae_vs_reference(pharmaversesdtm, pharmaverseadam):
     adsl = build_adsl(sdtm["dm"], sdtm["ex"], sdtm["ds"], ae=sdtm["ae"], lb=sdtm["lb"])
     # admiral template: TEAE window 30 days after TRTEDT, severity from AESEV,
     # no toxicity grade, no lymphodepletion
-    ours = build_adae(
+    ours = build_occds(
         sdtm["ae"],
         adsl,
-        suppae=sdtm["suppae"],
+        supp=sdtm["suppae"],
         teae_window_days=30,
         severity="AESEV",
-        toxicity_grade=None,
-        grading_scale=None,
-        lymphodepletion_start=None,
     )
     # the template's AOCCIFL: first occurrence of the most severe TEAE per subject,
     # reproduced with the generic flag function
@@ -228,9 +225,29 @@ def _suppae():
     )
 
 
+# What the CAR-T library spec (specs/library/adam/ADAE.yaml) turns on: a grade with its scale,
+# the lymphodepletion phase, CRS/ICANS and other condition flags, first-occurrence flags.
+CAR_T = {
+    "toxicity_grade": "AETOXGR",
+    "grading_scale": "AEGRSCL",
+    "lymphodepletion_start": "LDSTDT",
+    "condition_flags": {
+        "CRSFL": "AEDECOD.str.upper() == 'CYTOKINE RELEASE SYNDROME'",
+        "ICANSFL": "AEDECOD.str.upper() == 'IMMUNE EFFECTOR CELL-ASSOCIATED NEUROTOXICITY SYNDROME'",
+        "SERFL": "AESER == 'Y'",
+        "RELFL": "AEREL in ['POSSIBLY RELATED', 'PROBABLY RELATED', 'DEFINITELY RELATED']",
+    },
+    "occurrence_flags": {
+        "AOCCFL": ["STUDYID", "USUBJID"],
+        "AOCCSFL": ["STUDYID", "USUBJID", "AEBODSYS"],
+        "AOCCPFL": ["STUDYID", "USUBJID", "AEBODSYS", "AEDECOD"],
+    },
+}
+
+
 @pytest.fixture(scope="module")
 def car_t_adae():
-    adae = build_adae(_car_t_ae(), _car_t_adsl(), suppae=_suppae(), teae_window_days=365)
+    adae = build_occds(_car_t_ae(), _car_t_adsl(), supp=_suppae(), teae_window_days=365, **CAR_T)
     return adae.set_index(["USUBJID", "AESEQ"])
 
 
@@ -252,8 +269,8 @@ def test_infusion_day_aes_by_time():
     ae = pd.DataFrame(rows, columns=["AESEQ", "AESTDTC", "TRTEMFL", "LDEMFL"]).assign(
         STUDYID="S", USUBJID="1", AEENDTC="", AEDECOD="NAUSEA", AEBODSYS="GI", AETOXGR="1", AESER="N",
         AEREL="NOT RELATED")
-    got = build_adae(ae.drop(columns=["TRTEMFL", "LDEMFL"]), _car_t_adsl(), teae_window_days=365,
-                     grading_scale=None)
+    got = build_occds(ae.drop(columns=["TRTEMFL", "LDEMFL"]), _car_t_adsl(), teae_window_days=365,
+                      **(CAR_T | {"grading_scale": None}))
     for flag in ("TRTEMFL", "LDEMFL"):
         pd.testing.assert_series_equal(got[flag], ae[flag].astype("string"), check_names=False)
     # the imputed time is flagged
@@ -316,7 +333,43 @@ def test_a_partial_start_is_imputed_no_later_than_the_end_when_asked(start_befor
     adsl = pd.DataFrame({"STUDYID": ["S"], "USUBJID": ["S-1"], "TRTSDT": [pd.Timestamp("2024-03-10")],
                          "TRTSDTM": [pd.Timestamp("2024-03-10 10:00")],
                          "TRTEDT": [pd.Timestamp("2024-03-10")], "DTHDT": [pd.NaT], "EOSDT": [pd.NaT]})
-    out = build_adae(ae, adsl, teae_window_days=None, start_before_end=start_before_end, toxicity_grade=None,
-                     grading_scale=None, lymphodepletion_start=None, condition_flags={}, occurrence_flags={})
+    out = build_occds(ae, adsl, teae_window_days=None, start_before_end=start_before_end)
     assert out.loc[0, "ASTDY"] == start_day and out.loc[0, "AENDY"] == -2
     assert out.loc[0, "ASTDTF"] == "D" and pd.isna(out.loc[0, "TRTEMFL"])
+
+
+# ---- the OCCDS structure on a study without CAR-T (melanoma) ---------------------------
+
+
+def test_occds_on_melanoma_has_no_car_t_variable(melanoma_adam):
+    adae = melanoma_adam["ADAE"]
+    # built from the spec alone: no lymphodepletion phase, grading scale, CRS or ICANS
+    assert not {"LDSTDT", "LDEMFL", "ATOXSCL", "CRSFL", "ICANSFL"} & set(adae.columns)
+    assert len(adae) == 6
+
+
+def test_occds_on_melanoma_dates_study_days_and_flags(melanoma_adam):
+    adae = melanoma_adam["ADAE"].set_index("USUBJID")
+    # fatigue from 5 Feb, first dose 22 Jan: day 15; ended 20 Feb: day 30
+    row = adae.loc["PD1-MEL-301-101-001"]
+    assert (row["ASTDY"], row["AENDY"], row["TRTEMFL"]) == (15, 30, "Y")
+    # colitis 33 days after the first dose, 11 days after the second (and last) dose: within 30 days
+    assert adae.loc["PD1-MEL-301-101-003", "TRTEMFL"] == "Y"
+    # the serious colitis is the only serious event; every event is its subject's first TEAE
+    assert adae["SERFL"].fillna("").tolist().count("Y") == 1
+    assert adae["AOCCFL"].tolist() == ["Y"] * 6
+    assert adae["ATOXGRN"].tolist() == [1, 2, 3, 1, 3, 1]
+    # ADSL variables joined by subject
+    assert adae.loc["PD1-MEL-301-101-002", "TRT01A"] == "Dacarbazine 1000 mg/m2 every 3 weeks"
+
+
+def test_occds_reads_the_domain_its_spec_names():
+    # Clinical events (CE) instead of AE: --STDTC/--ENDTC and --SEQ of that domain; the second
+    # headache is not the first occurrence (ordered by ASTDTM, CESEQ)
+    ce = pd.DataFrame({"STUDYID": "S", "USUBJID": ["1", "1"], "CESEQ": [1.0, 2.0],
+                       "CEDECOD": ["HEADACHE", "HEADACHE"], "CESTDTC": ["2024-03-08", "2024-03-07"],
+                       "CEENDTC": ["2024-03-09", ""]})
+    out = build_occds(ce, _car_t_adsl(), domain="CE", teae_window_days=None,
+                      occurrence_flags={"AOCCPFL": ["USUBJID", "CEDECOD"]})
+    assert out["ASTDY"].tolist() == [3, 2] and out["AENDY"].tolist()[0] == 4
+    assert out["AOCCPFL"].tolist() == [pd.NA, "Y"]

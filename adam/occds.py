@@ -1,19 +1,22 @@
-"""ADAE: one record per adverse event, with analysis dates, TRTEMFL and occurrence flags.
+"""OCCDS: one record per occurrence (adverse event, ...), with analysis dates, TRTEMFL and flags.
 
-Derivations follow admiral's ADAE template: start dates imputed up to the month with the
-treatment start date-time as lower bound (an AE whose known parts equal the treatment start is
-imputed to it, so a start without time on the infusion day is imputed to the infusion time),
-end dates imputed to the last moment and capped by death / end of study, study days against
-TRTSDT, treatment emergence by admiral's derive_var_trtemfl comparing date-times (its defaults
-ASTDTM and TRTSDTM: an AE at 08:00 before a 10:00 infusion is not emergent). The
-CAR-T specifics (docs/clinical.md section 2) are parameters: the TEAE window, the toxicity grade and
-its grading scale (CTCAE or ASTCT 2019), the lymphodepletion phase, and flags such as
-CRS, ICANS, serious and related given as query conditions.
+The generic occurrence builder, `build_occds`, chosen by a spec's `data_structure: OCCDS` (and by
+the name ADAE). It reads the SDTM events domain its spec names (`domain`, default AE) with its
+SUPP-- qualifiers, and follows admiral's ADAE template: start dates imputed up to the month with the
+treatment start date-time as lower bound (an event whose known parts equal the treatment start is
+imputed to it, so a start without time on the first dosing day is imputed to the dosing time), end
+dates imputed to the last moment and capped by death / end of study, study days against TRTSDT,
+treatment emergence by admiral's derive_var_trtemfl comparing date-times (its defaults ASTDTM and
+TRTSDTM: an AE at 08:00 before a 10:00 infusion is not emergent). Everything a study decides is a
+parameter its spec sets: the TEAE window, the toxicity grade and its grading scale, flags given as
+query conditions (CRS, ICANS, serious, related), first-occurrence flags, and a phase before
+treatment (the CAR-T lymphodepletion phase, LDEMFL); none of them is assumed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -22,23 +25,6 @@ from adam.dates import derive_vars_dtm, derive_vars_dtm_to_dt, derive_vars_dy
 from adam.flags import derive_var_extreme_flag
 from adam.params import AdslVar, AdslVars, OptionalAdslVar
 from adam.sources import Condition, compute_condition
-
-# Flags set to "Y" where the condition holds (MedDRA PTs compared in upper case).
-CAR_T_FLAGS = {
-    "CRSFL": "AEDECOD.str.upper() == 'CYTOKINE RELEASE SYNDROME'",
-    "ICANSFL": ("AEDECOD.str.upper() == 'IMMUNE EFFECTOR CELL-ASSOCIATED NEUROTOXICITY SYNDROME'"),
-    "SERFL": "AESER == 'Y'",
-    "RELFL": (
-        "AEREL in ['POSSIBLY RELATED', 'PROBABLY RELATED', 'DEFINITELY RELATED', 'RELATED',"
-        " 'POSSIBLE', 'PROBABLE']"
-    ),
-}
-# First treatment-emergent occurrence: any AE, per SOC, per PT within SOC (ADaM OCCDS).
-OCCURRENCE_FLAGS = {
-    "AOCCFL": ("STUDYID", "USUBJID"),
-    "AOCCSFL": ("STUDYID", "USUBJID", "AEBODSYS"),
-    "AOCCPFL": ("STUDYID", "USUBJID", "AEBODSYS", "AEDECOD"),
-}
 
 
 def derive_var_trtemfl(
@@ -126,12 +112,13 @@ def derive_vars_condition_flags(dataset: pd.DataFrame, flags: Mapping[str, Condi
     return dataset.assign(**new)
 
 
-def build_adae(
-    ae: pd.DataFrame,
+def build_occds(
+    events: pd.DataFrame,
     adsl: pd.DataFrame,
     *,
     teae_window_days: int | None,
-    suppae: pd.DataFrame | None = None,
+    supp: pd.DataFrame | None = None,
+    domain: str = "AE",
     start_imputation: str = "M",
     end_imputation: str = "M",
     end_max_dates: AdslVars = ("DTHDT", "EOSDT"),
@@ -142,61 +129,64 @@ def build_adae(
     initial_intensity: str | None = None,
     intensity: str | None = None,
     severity: str | None = None,
-    toxicity_grade: str | None = "AETOXGR",
-    grading_scale: str | None = "AEGRSCL",
-    lymphodepletion_start: OptionalAdslVar = "LDSTDT",
-    condition_flags: Mapping[str, Condition] = CAR_T_FLAGS,
-    occurrence_flags: Mapping[str, Sequence[str]] = OCCURRENCE_FLAGS,
-    occurrence_order: Sequence[str] = ("ASTDTM", "AESEQ"),
+    toxicity_grade: str | None = None,
+    grading_scale: str | None = None,
+    lymphodepletion_start: OptionalAdslVar = None,
+    condition_flags: Mapping[str, Condition] | None = None,
+    occurrence_flags: Mapping[str, Sequence[str]] | None = None,
+    occurrence_filter: Condition = "TRTEMFL == 'Y'",
+    occurrence_order: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """ADAE from SDTM AE (+ SUPPAE) and ADSL.
+    """An OCCDS dataset from the SDTM events `domain` (AE, CE, MH ...; + its SUPP--) and ADSL.
 
-    ASTDTM/ASTDTF/ASTTMF: AESTDTC imputed up to `start_imputation` (first day/month,
+    ASTDTM/ASTDTF/ASTTMF: --STDTC imputed up to `start_imputation` (first day/month,
     00:00:00), not before `trt_start_datetime` when the known parts allow it, and with
     `start_before_end` not after AENDTM either (an AE ending before the infusion did not start
     on its day; admiral's ADAE template leaves this out, so it is off by default).
-    AENDTM/AENDTF/AENTMF: AEENDTC imputed to the last day/month and 23:59:59, not after
+    AENDTM/AENDTF/AENTMF: --ENDTC imputed to the last day/month and 23:59:59, not after
     `end_max_dates`. ASTDT/AENDT, ASTDY/AENDY (against `trt_start_date`), TRTEMFL
     (ASTDTM against `trt_start_datetime`, window `teae_window_days` after `trt_end_date`;
     None = no upper limit; worsening rule when `initial_intensity`/`intensity` are given).
     ASEV (from `severity`), ATOXGR/ATOXGRN (from `toxicity_grade`) and ATOXSCL, the scale
-    the grade is on (from `grading_scale`, e.g. SUPPAE AEGRSCL); LDEMFL for events in the
-    lymphodepletion phase (LDSTDT ≤ ASTDTM < TRTSDTM); `condition_flags`; first-occurrence
-    flags among TEAEs per `occurrence_flags` {flag: by variables} ordered by
-    `occurrence_order`.
+    the grade is on (from `grading_scale`, e.g. SUPPAE AEGRSCL); LDEMFL, only with
+    `lymphodepletion_start`, for events in the phase before treatment (LDSTDT <= ASTDTM <
+    TRTSDTM); `condition_flags` {flag: condition}; first-occurrence flags among the records
+    meeting `occurrence_filter` per `occurrence_flags` {flag: by variables} ordered by
+    `occurrence_order` (default ASTDTM, --SEQ).
     All ADSL variables are joined at the end.
     """
-    adae = convert_blanks_to_na(ae)
-    if suppae is not None:
-        adae = combine_supp(adae, suppae)
+    prefix = domain.upper()
+    occds = convert_blanks_to_na(events)
+    if supp is not None:
+        occds = combine_supp(occds, supp)
     needed = [trt_start_date, trt_start_datetime, trt_end_date, *end_max_dates]
     if lymphodepletion_start is not None:
         needed.append(lymphodepletion_start)
     needed = list(dict.fromkeys(needed))
-    adae = adae.merge(
+    occds = occds.merge(
         adsl[[*SUBJECT_KEYS, *needed]], on=list(SUBJECT_KEYS), how="left", validate="many_to_one"
     )
-    adae = derive_vars_dtm(
-        adae,
+    occds = derive_vars_dtm(
+        occds,
         new_vars_prefix="AEN",
-        dtc="AEENDTC",
+        dtc=f"{prefix}ENDTC",
         highest_imputation=end_imputation,
         date_imputation="last",
         time_imputation="last",
         max_dates=list(end_max_dates),
     )
-    adae = derive_vars_dtm(
-        adae,
+    occds = derive_vars_dtm(
+        occds,
         new_vars_prefix="AST",
-        dtc="AESTDTC",
+        dtc=f"{prefix}STDTC",
         highest_imputation=start_imputation,
         min_dates=[trt_start_datetime],
         max_dates=["AENDTM"] if start_before_end else None,
     )
-    adae = derive_vars_dtm_to_dt(adae, ["ASTDTM", "AENDTM"])
-    adae = derive_vars_dy(adae, reference_date=trt_start_date, source_vars=["ASTDT", "AENDT"])
-    adae = derive_var_trtemfl(
-        adae,
+    occds = derive_vars_dtm_to_dt(occds, ["ASTDTM", "AENDTM"])
+    occds = derive_vars_dy(occds, reference_date=trt_start_date, source_vars=["ASTDT", "AENDT"])
+    occds = derive_var_trtemfl(
+        occds,
         trt_start_date=trt_start_datetime,
         trt_end_date=trt_end_date if teae_window_days is not None else None,
         end_window=teae_window_days,
@@ -204,18 +194,27 @@ def build_adae(
         intensity=intensity,
     )
     if lymphodepletion_start is not None:
-        adae = derive_var_phase_flag(
-            adae, "LDEMFL", phase_start=lymphodepletion_start, phase_end=trt_start_datetime
+        occds = derive_var_phase_flag(
+            occds, "LDEMFL", phase_start=lymphodepletion_start, phase_end=trt_start_datetime
         )
     if severity is not None:
-        adae["ASEV"] = adae[severity]
+        occds["ASEV"] = occds[severity]
     if toxicity_grade is not None:
-        adae["ATOXGR"] = adae[toxicity_grade]
-        adae["ATOXGRN"] = pd.to_numeric(adae[toxicity_grade], errors="coerce").astype("Int64")
+        occds["ATOXGR"] = occds[toxicity_grade]
+        occds["ATOXGRN"] = pd.to_numeric(occds[toxicity_grade], errors="coerce").astype("Int64")
     if grading_scale is not None:
-        adae["ATOXSCL"] = adae[grading_scale]
-    adae = derive_vars_condition_flags(adae, condition_flags)
-    for new_var, by_vars in occurrence_flags.items():
-        adae = derive_var_extreme_flag(adae, by_vars, occurrence_order, new_var, filter="TRTEMFL == 'Y'")
-    rest = [name for name in adsl.columns if name not in adae.columns]
-    return adae.merge(adsl[[*SUBJECT_KEYS, *rest]], on=list(SUBJECT_KEYS), how="left", validate="many_to_one")
+        occds["ATOXSCL"] = occds[grading_scale]
+    occds = derive_vars_condition_flags(occds, condition_flags or {})
+    order = occurrence_order if occurrence_order is not None else ("ASTDTM", f"{prefix}SEQ")
+    for new_var, by_vars in (occurrence_flags or {}).items():
+        occds = derive_var_extreme_flag(occds, by_vars, order, new_var, filter=occurrence_filter)
+    rest = [name for name in adsl.columns if name not in occds.columns]
+    return occds.merge(adsl[[*SUBJECT_KEYS, *rest]], on=list(SUBJECT_KEYS), how="left",
+                       validate="many_to_one")
+
+
+def occds_datasets(parameters: Mapping[str, Any]) -> dict[str, str]:
+    """The datasets build_occds reads, by argument: the events domain the spec names, its SUPP--
+    dataset, and ADSL."""
+    domain = str(parameters.get("domain", "AE")).upper()
+    return {"events": domain, "supp": f"SUPP{domain}", "adsl": "ADSL"}
