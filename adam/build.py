@@ -32,7 +32,7 @@ from adam.adlb import build_adlb
 from adam.adpc import build_adpc
 from adam.adpp import build_adpp
 from adam.adqs import build_adqs
-from adam.adrs import build_adrs
+from adam.adrs import build_adrs, check_adrs
 from adam.adsl import ADMIRAL_LAST_ALIVE_DTC, adsl_needs, build_adsl
 from adam.adtr import build_adtr
 from adam.adtte import build_adtte
@@ -104,7 +104,7 @@ class Builder:
 BUILDERS: dict[str, Builder] = {
     "ADSL": Builder(build_adsl, needs=_adsl_needs, reads=ADSL_READS),
     "ADAE": Builder(build_adae, reads=ADAE_READS),
-    "ADRS": Builder(build_adrs, reads=ADRS_READS),
+    "ADRS": Builder(build_adrs, reads=ADRS_READS, prepare=check_adrs),
     "ADTR": Builder(build_adtr, reads=ADTR_READS),
     "ADTTE": Builder(build_adtte),
     "ADPC": Builder(build_adpc, reads=ADPC_READS),

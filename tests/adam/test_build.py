@@ -246,6 +246,12 @@ def test_car_t_study_builds_from_its_synthetic_sdtm(name, tmp_path):
     adrs = built["ADRS"]
     for paramcd in ("BOR", "BOR3M", "CBOR", "CBOR3M", "RSP", "RSP3M", "CRSP", "CRSP3M"):
         assert sorted(adrs.loc[adrs["PARAMCD"] == paramcd, "USUBJID"]) == sorted(adsl["USUBJID"])
+    # PARAM of every parameter dataset is the decode of its PARAMCD in the spec's codelist
+    for dataset in ("ADRS", "ADTTE"):
+        codelist = car_t.codelists[car_t.adam[dataset].variable("PARAMCD").codelist]
+        decodes = {t.value: t.decode for t in codelist.terms}
+        frame = built[dataset]
+        assert (frame["PARAM"] == frame["PARAMCD"].map(decodes)).all(), dataset
     # response-evaluable subjects are infused
     assert set(adsl.loc[adsl["RSEVALFL"] == "Y", "SAFFL"]) <= {"Y"}
     # value-level metadata: per variable, the where clauses of a BDS dataset do not overlap and

@@ -136,6 +136,15 @@ def test_adrs_per_subject(ours, reference, differs, paramcd):
     assert agree == (306 - len(expected), 306, expected)
 
 
+def test_adrs_param_is_the_codelist_decode_in_pharmaverseadam_wording(ours, reference):
+    # PARAM is typed once, as the decode of the PARAMCD codelist, and that text is admiralonco's
+    decodes = {t.value: t.decode for t in load_study("pharmaverse").codelists["PARAMCD_ADRS"].terms}
+    built = ours["ADRS"][["PARAMCD", "PARAM"]].drop_duplicates()
+    assert len(built) == 13 and (built["PARAM"] == built["PARAMCD"].map(decodes)).all()
+    expected = reference["adrs_onco"][["PARAMCD", "PARAM"]].drop_duplicates()
+    assert dict(built.itertuples(index=False)) == dict(expected.itertuples(index=False))
+
+
 TTE_VARIABLES = ["STARTDT", "ADT", "AVAL", "CNSR", "EVNTDESC", "CNSDTDSC", "SRCDOM", "SRCVAR", "ASEQ"]
 
 
