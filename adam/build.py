@@ -35,8 +35,8 @@ from adam.adqs import build_adqs
 from adam.adrs import build_adrs, check_adrs
 from adam.adsl import ADMIRAL_LAST_ALIVE_DTC, adsl_needs, build_adsl
 from adam.adtr import build_adtr
-from adam.adtte import build_adtte
-from adam.bds_builder import bds_datasets, bds_reads, build_bds, check_bds
+from adam.adtte import build_tte, check_tte, describe_tte
+from adam.bds_builder import bds_datasets, bds_reads, build_bds, check_bds, describe_bds
 from adam.inputs import (
     ADAE_READS,
     ADLB_READS,
@@ -86,6 +86,8 @@ class Builder:
     # Checks of the spec beyond the signature, and the parameters the spec implies (PARAM decodes).
     prepare: Callable[[DatasetSpec, Study, Mapping[str, Any]],
                       tuple[dict[str, Any], list[Problem]]] | None = None
+    # define.xml method text by variable, from the same declarations the builder runs (adam.methods).
+    describe: Callable[[DatasetSpec, Mapping[str, Any]], dict[str, str]] | None = None
 
     def inputs(self, parameters: Mapping[str, Any]) -> dict[str, bool]:
         """Dataset arguments by lower-case name, True where this run cannot do without it."""
@@ -106,16 +108,17 @@ BUILDERS: dict[str, Builder] = {
     "ADAE": Builder(build_adae, reads=ADAE_READS),
     "ADRS": Builder(build_adrs, reads=ADRS_READS, prepare=check_adrs),
     "ADTR": Builder(build_adtr, reads=ADTR_READS),
-    "ADTTE": Builder(build_adtte),
     "ADPC": Builder(build_adpc, reads=ADPC_READS),
     "ADPP": Builder(build_adpp),
     "ADQS": Builder(build_adqs, reads=ADQS_READS),
     "ADLB": Builder(build_adlb, reads=ADLB_READS),
 }
 # Generic builders by ADaM data structure (a spec's `data_structure:`); the other structures of
-# specs.schema.DATA_STRUCTURES are reserved.
+# specs.schema.DATA_STRUCTURES (ADSL, OCCDS) are reserved.
 STRUCTURES: dict[str, Builder] = {
-    "BDS": Builder(build_bds, datasets_of=bds_datasets, reads_of=bds_reads, prepare=check_bds),
+    "BDS": Builder(build_bds, datasets_of=bds_datasets, reads_of=bds_reads, prepare=check_bds,
+                   describe=describe_bds),
+    "TTE": Builder(build_tte, prepare=check_tte, describe=describe_tte),
 }
 
 

@@ -299,7 +299,7 @@ def test_by_variables_that_leave_records_together_are_refused_at_their_line(stud
 def test_reserved_and_unknown_structures(study_copy):
     message, place = _refused(study_copy, "data_structure: BDS", "data_structure: OCCDS")
     assert message == (f"{place}data_structure: OCCDS is reserved and not built yet; clinforge builds by "
-                       "structure BDS (of ADSL, OCCDS, BDS, TTE)")
+                       "structure BDS, TTE (of ADSL, OCCDS, BDS, TTE)")
     spec = study_copy / "adam" / "ADVS.yaml"
     spec.write_text(spec.read_text().replace("data_structure: OCCDS", "data_structure: BDX"))
     with pytest.raises(SpecError, match="'BDX' is not one of ADSL, OCCDS, BDS, TTE; did you mean 'BDS'"):
