@@ -244,9 +244,11 @@ def check_tte(spec: DatasetSpec, study: Study, parameters: Mapping[str, Any]
                       "({paramcd: CODE, start_date: ADSLVAR, events: [...], censors: [...]})"))
         entries = []
     adsl = study.adam.get("ADSL")
+    responses = _adrs_paramcds(study)
     for i, entry in enumerate(entries):
         where = f"parameters.analysis_parameters[{i}]"
-        found += _declaration_problems(entry, where, parameters, adsl.variable_names() if adsl else None)
+        found += _declaration_problems(entry, where, parameters, adsl.variable_names() if adsl else None,
+                                       responses)
         if isinstance(entry, Mapping) and isinstance(entry.get("paramcd"), str):
             if entry["paramcd"] in made:
                 found.append((where, f"{where}: PARAMCD {entry['paramcd']} is declared twice"))
@@ -255,8 +257,16 @@ def check_tte(spec: DatasetSpec, study: Study, parameters: Mapping[str, Any]
     return {PARAM_NAMES: names}, [Problem(*spec.place(part), text) for part, text in found] + problems
 
 
+def _adrs_paramcds(study: Study) -> tuple[str, ...] | None:
+    """The PARAMCDs of the study's ADRS codelist, which a `start_response` names (None: unknown)."""
+    variable = study.adam["ADRS"].variable("PARAMCD") if "ADRS" in study.adam else None
+    codelist = study.codelists.get(variable.codelist) if variable and variable.codelist else None
+    return codelist.values() if codelist else None
+
+
 def _declaration_problems(entry: Any, where: str, parameters: Mapping[str, Any],
-                          adsl: Sequence[str] | None) -> list[tuple[str, str]]:
+                          adsl: Sequence[str] | None, responses: Sequence[str] | None
+                          ) -> list[tuple[str, str]]:
     """(spec part, message) for each problem of one declaration."""
     if not isinstance(entry, Mapping):
         return [(where, f"{where}: expected a mapping such as {{paramcd: OS, start_date: TRTSDT, events: "
@@ -277,6 +287,10 @@ def _declaration_problems(entry: Any, where: str, parameters: Mapping[str, Any],
     if start is not None and adsl is not None and start not in adsl:
         found.append((f"{where}.start_date", f"{where}.start_date: the study's ADSL spec has no variable "
                                              f"{start}{closest(start, adsl)}"))
+    response = entry.get("start_response")
+    if response is not None and responses is not None and response not in responses:
+        found.append((f"{where}.start_response", f"{where}.start_response: {response} is not a PARAMCD of "
+                                                 f"ADRS{closest(response, responses)}"))
     for key, valid, kind in (("events", list(EVENT_SOURCES), "event"),
                              ("censors", [*CENSOR_SOURCES, START_CENSOR], "censoring")):
         names = entry.get(key, [] if key == "censors" else None)

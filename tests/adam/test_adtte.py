@@ -370,6 +370,12 @@ def test_start_date_must_be_an_adsl_variable_and_paramcd_a_codelist_term(study_c
     ]
 
 
+def test_start_response_must_be_an_adrs_parameter(study_copy):
+    message, place = _refused(study_copy, "start_response: RSP", "start_response: RESP")
+    assert message == (f"{place}parameters.analysis_parameters[2].start_response: RESP is not a PARAMCD of "
+                       "ADRS; did you mean 'RSP'?")
+
+
 def test_bad_tte_spec_exits_2_naming_file_and_line(study_copy, tmp_path):
     spec = study_copy / "adam" / "ADTTE.yaml"
     spec.write_text(spec.read_text().replace("events: [death_event]", "events: [death]"))
