@@ -136,12 +136,16 @@ def test_adrs_per_subject(ours, reference, differs, paramcd):
     assert agree == (306 - len(expected), 306, expected)
 
 
-def test_adrs_param_is_the_codelist_decode_in_pharmaverseadam_wording(ours, reference):
+@pytest.mark.parametrize(("dataset", "table", "count"),
+                         [("ADRS", "adrs_onco", 13), ("ADTTE", "adtte_onco", 3)])
+def test_param_is_the_codelist_decode_in_pharmaverseadam_wording(ours, reference, dataset, table, count):
     # PARAM is typed once, as the decode of the PARAMCD codelist, and that text is admiralonco's
-    decodes = {t.value: t.decode for t in load_study("pharmaverse").codelists["PARAMCD_ADRS"].terms}
-    built = ours["ADRS"][["PARAMCD", "PARAM"]].drop_duplicates()
-    assert len(built) == 13 and (built["PARAM"] == built["PARAMCD"].map(decodes)).all()
-    expected = reference["adrs_onco"][["PARAMCD", "PARAM"]].drop_duplicates()
+    study = load_study("pharmaverse")
+    codelist = study.codelists[study.adam[dataset].variable("PARAMCD").codelist]
+    decodes = {t.value: t.decode for t in codelist.terms}
+    built = ours[dataset][["PARAMCD", "PARAM"]].drop_duplicates()
+    assert len(built) == count and (built["PARAM"] == built["PARAMCD"].map(decodes)).all()
+    expected = reference[table][["PARAMCD", "PARAM"]].drop_duplicates()
     assert dict(built.itertuples(index=False)) == dict(expected.itertuples(index=False))
 
 
