@@ -9,11 +9,12 @@ RSP and CRSP again with the window's suffix. Every analysis choice is a keyword 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
 from adam.dates import derive_vars_dt, derive_vars_dy
-from adam.params import AdslVar, OptionalAdslVar
+from adam.params import PARAM_NAMES, AdslVar, OptionalAdslVar, compute_param_names
 from adam.response import (
     SUBJECT_KEYS,
     compute_aval_resp,
@@ -30,11 +31,31 @@ from adam.sources import (
     compute_condition,
     confirmed_response_events,
 )
+from specs.errors import Problem
+from specs.model import DatasetSpec, Study
 
 # Worst response wins when one date has several assessments (admiralonco vignette worst_resp).
 _WORST_ORDER = {"NE": 1, "CR": 2, "PR": 3, "SD": 4, "NON-CR/NON-PD": 5, "PD": 6}
 # Response parameters derived again within each response window (ORR at a landmark).
 WINDOW_PARAMS = ("BOR", "CBOR", "RSP", "CRSP")
+# Every PARAMCD build_adrs makes, besides the windows' (MDIS only with TU).
+ADRS_PARAMS = ("OVR", "PD", "RSP", "CB", "BOR", "BCP", "CRSP", "CCB", "CBOR", "CBCP", "DEATH", "LSTA", "MDIS")
+
+
+def adrs_paramcds(response_windows: Mapping[str, int] | None) -> dict[str, str]:
+    """The PARAMCDs build_adrs makes with these response windows, each with the spec part that makes
+    it (for `check_adrs`): the fixed parameters, and WINDOW_PARAMS again per window suffix."""
+    made = dict.fromkeys(ADRS_PARAMS, "variables.PARAMCD")
+    return made | {code + suffix: f"parameters.response_windows.{suffix}"
+                   for suffix in (response_windows or {}) for code in WINDOW_PARAMS}
+
+
+def check_adrs(spec: DatasetSpec, study: Study, parameters: Mapping[str, Any]
+               ) -> tuple[dict[str, Any], list[Problem]]:
+    """The parameters the spec implies (`param_names`, the PARAMCD codelist's decodes of every
+    PARAMCD built), and a problem at its spec line for a PARAMCD the codelist does not decode."""
+    names, problems = compute_param_names(spec, study, adrs_paramcds(parameters.get("response_windows")))
+    return {PARAM_NAMES: names}, problems
 
 
 def build_adrs(
@@ -55,6 +76,7 @@ def build_adrs(
     date_imputation: str = "last",
     study_day_reference: AdslVar = "TRTSDT",
     parcat3: str = "RECIST 1.1",
+    param_names: Mapping[str, str] | None = None,
     subject_keys: Sequence[str] = SUBJECT_KEYS,
 ) -> pd.DataFrame:
     """Build ADRS from RS (+ TU) and ADSL.
@@ -68,7 +90,8 @@ def build_adrs(
     reference date ({"3M": 97} gives CRSP3M, the ORR at 3 months). A partial RSDTC is
     imputed up to `highest_imputation` (admiral codes: "n" none, "D" day, "M" month) to
     the `date_imputation` end ("first", "last", "mid"); ADY counts from
-    `study_day_reference`.
+    `study_day_reference`. PARAM: `param_names` (PARAMCD → PARAM, filled from the decodes
+    of the spec's PARAMCD codelist, not set in the spec; see `adrs_paramcds`).
     """
     keys = list(subject_keys)
     who = evaluator.title()
@@ -92,7 +115,7 @@ def build_adrs(
         "no_pr_after_cr": no_pr_after_cr,
     }
 
-    def responses(end_window_days: int | None, suffix: str, label: str) -> list[pd.DataFrame]:
+    def responses(end_window_days: int | None, suffix: str) -> list[pd.DataFrame]:
         used = select_assessments(
             ovr,
             adsl,
@@ -102,9 +125,9 @@ def build_adrs(
             nact_date=nact_date,
             subject_keys=keys,
         )
-        made = derive_response_params(used, adsl_ref, adsl, evaluator=evaluator, **rules, subject_keys=keys)
+        made = derive_response_params(used, adsl_ref, adsl, **rules, subject_keys=keys)
         return [
-            frame.assign(PARAMCD=frame["PARAMCD"] + suffix, PARAM=frame["PARAM"] + label, **common)
+            frame.assign(PARAMCD=frame["PARAMCD"] + suffix, **common)
             for frame in made
             if not suffix or frame["PARAMCD"].iloc[0] in WINDOW_PARAMS
         ]
@@ -116,53 +139,36 @@ def build_adrs(
             adsl,
             keys=keys,
             exist_flag=True,
-            set_values_to={
-                "PARAMCD": "PD",
-                "PARAM": f"Disease Progression by {who}",
-                **common,
-            },
+            set_values_to={"PARAMCD": "PD", **common},
         ),
-        *responses(None, "", ""),
-        *(
-            frame
-            for suffix, days in (response_windows or {}).items()
-            for frame in responses(days, suffix, f" within {days} Days")
-        ),
+        *responses(None, ""),
+        *(frame for suffix, days in (response_windows or {}).items() for frame in responses(days, suffix)),
         _derive_first_record(
             adsl[adsl["DTHDT"].notna()].assign(ADT=adsl["DTHDT"]),
             adsl,
             keys=keys,
             exist_flag=True,
-            set_values_to={
-                "PARAMCD": "DEATH",
-                "PARAM": "Death",
-                "PARCAT1": "Reference Event",
-                "ANL01FL": "Y",
-            },
-        )[[*keys, "ADT", "AVALC", "AVAL", "PARAMCD", "PARAM", "PARCAT1", "ANL01FL"]],
+            set_values_to={"PARAMCD": "DEATH", "PARCAT1": "Reference Event", "ANL01FL": "Y"},
+        )[[*keys, "ADT", "AVALC", "AVAL", "PARAMCD", "PARCAT1", "ANL01FL"]],
         _derive_first_record(
             ovr[ovr["ANL01FL"] == "Y"],
             adsl,
             keys=keys,
             mode="last",
-            set_values_to={
-                "PARAMCD": "LSTA",
-                "PARAM": f"Last Disease Assessment by {who}",
-                **common,
-            },
+            set_values_to={"PARAMCD": "LSTA", **common},
         ),
     ]
     if tu is not None:
         params.append(
             _derive_mdis(tu, adsl, evaluator=evaluator, baseline_visit=baseline_visit, keys=keys)
-            .assign(PARAM=f"Measurable Disease at Baseline by {who}", PARCAT2=who)
-            .assign(PARCAT3=parcat3, ANL01FL="Y")
+            .assign(PARCAT2=who, PARCAT3=parcat3, ANL01FL="Y")
         )
     adrs = pd.concat(params, ignore_index=True)
     adrs = adrs.sort_values(
         [*keys, "PARAMCD", "ADT", "VISITNUM", "RSSEQ"], kind="stable", na_position="last"
     ).reset_index(drop=True)
     adrs["ASEQ"] = adrs.groupby(keys, sort=False).cumcount() + 1
+    adrs["PARAM"] = adrs["PARAMCD"].map(dict(param_names or {})).astype("string")
     # ADSL variables come from ADSL for every record, not from rows that carried a few.
     adrs = adrs.drop(columns=[c for c in adsl if c in adrs and c not in keys])
     adrs = adrs.merge(adsl, on=keys, how="left", validate="many_to_one")
@@ -174,7 +180,6 @@ def derive_response_params(
     dataset_adsl: pd.DataFrame,
     dataset_subjects: pd.DataFrame,
     *,
-    evaluator: str = "INVESTIGATOR",
     reference_date: str = "TRTSDT",
     confirmation_days: int = 28,
     sd_min_days: int = 42,
@@ -186,30 +191,29 @@ def derive_response_params(
 
     `dataset` holds the OVR assessments that count (`select_assessments`), `dataset_adsl`
     the subjects with `reference_date`, `dataset_subjects` every ADSL subject (for the
-    Y/N flags). One frame per parameter, one record per subject, without PARCAT*.
+    Y/N flags). One frame per parameter, one record per subject, without PARCAT* and PARAM.
     """
     keys = list(subject_keys)
-    who = evaluator.title()
 
-    def flag(events: Sequence[Event], order: str, paramcd: str, param: str) -> pd.DataFrame:
+    def flag(events: Sequence[Event], order: str, paramcd: str) -> pd.DataFrame:
         rows = derive_extreme_event(
             dataset,
             dataset_adsl,
             events,
             reference_date=reference_date,
             order=order,
-            set_values_to={"PARAMCD": paramcd, "PARAM": f"{param} by {who}"},
+            set_values_to={"PARAMCD": paramcd},
             subject_keys=keys,
         )
         return rows.assign(AVAL=_compute_aval_yn(rows["AVALC"]))
 
-    def best_of(best: pd.DataFrame, paramcd: str, param: str) -> pd.DataFrame:
+    def best_of(best: pd.DataFrame, paramcd: str) -> pd.DataFrame:
         return _derive_first_record(
             best[best["AVALC"].isin(["CR", "PR"])],
             dataset_subjects,
             keys=keys,
             exist_flag=True,
-            set_values_to={"PARAMCD": paramcd, "PARAM": param},
+            set_values_to={"PARAMCD": paramcd},
         )
 
     confirmed = confirmed_response_events(
@@ -224,24 +228,22 @@ def derive_response_params(
             "subject_keys": keys}
     bor = _new_records(derive_param_bor(
         dataset, dataset_adsl, **best,
-        set_values_to={"PARAMCD": "BOR",
-                       "PARAM": f"Best Overall Response by {who} (confirmation not required)"},
+        set_values_to={"PARAMCD": "BOR"},
     ), dataset)
     cbor = _new_records(derive_param_confirmed_bor(
         dataset, dataset_adsl, **best,
         confirmation_days=confirmation_days, max_ne_between=max_ne_between, no_pr_after_cr=no_pr_after_cr,
-        set_values_to={"PARAMCD": "CBOR", "PARAM": f"Best Confirmed Overall Response by {who}"},
+        set_values_to={"PARAMCD": "CBOR"},
     ), dataset)
     return [
-        flag([RSP_Y, NO_DATA_N], "event", "RSP", "Response (confirmation not required)"),
-        flag([RSP_Y, benefit, NO_DATA_N], "date", "CB",
-             "Clinical Benefit (confirmation for response not required)"),
+        flag([RSP_Y, NO_DATA_N], "event", "RSP"),
+        flag([RSP_Y, benefit, NO_DATA_N], "date", "CB"),
         bor,
-        best_of(bor, "BCP", f"Best Overall Response of CR/PR by {who} (confirmation not required)"),
-        flag([*confirmed, NO_DATA_N], "date", "CRSP", "Confirmed Response"),
-        flag([*confirmed, benefit, NO_DATA_N], "date", "CCB", "Confirmed Clinical Benefit"),
+        best_of(bor, "BCP"),
+        flag([*confirmed, NO_DATA_N], "date", "CRSP"),
+        flag([*confirmed, benefit, NO_DATA_N], "date", "CCB"),
         cbor,
-        best_of(cbor, "CBCP", f"Best Confirmed Overall Response of CR/PR by {who}"),
+        best_of(cbor, "CBCP"),
     ]
 
 
@@ -268,7 +270,6 @@ def _derive_ovr(
     avalc = ovr["RSSTRESC"].astype("string").str.strip().replace("", pd.NA)
     ovr = ovr.assign(
         PARAMCD="OVR",
-        PARAM=f"Overall Response by {evaluator.title()}",
         AVISIT=ovr["VISIT"],
         AVALC=avalc,
         AVAL=compute_aval_resp(avalc),

@@ -42,7 +42,7 @@ from adam.dates import compute_dt, derive_vars_dy
 from adam.flags import derive_var_extreme_flag
 from adam.inputs import Reads, known_variables, variable_names
 from adam.param_derivations import PARAM_DERIVATIONS
-from adam.params import AdslVar, AdslVars, OptionalAdslVar, ParameterError
+from adam.params import PARAM_NAMES, AdslVar, AdslVars, OptionalAdslVar, ParameterError, compute_param_names
 from adam.sources import Condition, compute_condition
 from specs.errors import Problem
 from specs.model import DatasetSpec, Study
@@ -55,8 +55,6 @@ NAMING_PARAMETERS = ("derived_filter", "pre_treatment_filter", "summary_records"
                      "anl01fl_filter", "extreme_records", "aseq_order")
 SUMMARY_KEYS = ("by", "filter", "statistic", "dtype")
 EXTREME_KEYS = ("by", "order", "mode", "filter", "set_values_to")
-# Filled from the spec's PARAMCD codelist, never written in the spec.
-IMPLIED = "param_names"
 
 
 @dataclass(frozen=True)
@@ -330,9 +328,6 @@ def check_bds(spec: DatasetSpec, study: Study, parameters: Mapping[str, Any]
     def problem(part: str, text: str) -> None:
         problems.append(Problem(*spec.place(part), text))
 
-    if IMPLIED in spec.parameters:
-        problem(f"parameters.{IMPLIED}", f"parameters.{IMPLIED}: PARAM comes from the decodes of the "
-                                         "PARAMCD codelist; declare the names there, not here")
     rule = parameters.get("baseline_rule", "last_on_or_before")
     if rule not in BASELINE_RULES:
         problem("parameters.baseline_rule",
@@ -341,20 +336,14 @@ def check_bds(spec: DatasetSpec, study: Study, parameters: Mapping[str, Any]
     problems += _visit_problems(spec, parameters.get("analysis_visits"))
     problems += _records_problems(spec, parameters)
     domain = str(parameters.get("domain", "")).upper()
-    names: dict[str, str] = {}
-    codelist = None
-    variable = spec.variable("PARAMCD")
-    if variable is None or not variable.codelist:
-        problem("variables.PARAMCD" if variable else "variables",
-                f"{spec.name}: a BDS dataset needs a PARAMCD variable with a codelist: PARAM is its decode")
-    elif variable.codelist in study.codelists:
-        codelist = study.codelists[variable.codelist]
+    made: dict[str, str] = {}  # PARAMCD -> the declaration that makes it
     entries = parameters.get("analysis_parameters")
     if not isinstance(entries, list) or not entries:
         problem("parameters.analysis_parameters",
                 "parameters.analysis_parameters: expected a list of parameter declarations "
                 "({paramcd: CODE, testcd: TESTCD} or {paramcd: CODE, derivation: NAME, with: {...}})")
-        return {IMPLIED: names}, problems
+        names, found = compute_param_names(spec, study, made)
+        return {PARAM_NAMES: names}, problems + found
     known = known_variables(study, domain)
     declared: list[str] = []
     for i, entry in enumerate(entries):
@@ -367,15 +356,9 @@ def check_bds(spec: DatasetSpec, study: Study, parameters: Mapping[str, Any]
         if code in declared:
             problem(where, f"{where}: PARAMCD {code} is declared twice")
         declared.append(code)
-        if codelist is not None:
-            term = codelist.term(code)
-            if term is None or not term.decode:
-                problem(where, f"{where}: PARAMCD {code} " + (
-                    f"has no decode in codelist {codelist.name}: PARAM is the decode" if term else
-                    f"is not a term of codelist {codelist.name}{closest(code, codelist.values())}"))
-            else:
-                names[code] = term.decode
-    return {IMPLIED: names}, problems
+        made.setdefault(code, where)
+    names, found = compute_param_names(spec, study, made)
+    return {PARAM_NAMES: names}, problems + found
 
 
 def _records_problems(spec: DatasetSpec, parameters: Mapping[str, Any]) -> list[Problem]:

@@ -31,11 +31,11 @@ from adam.adlb import build_adlb
 from adam.adpc import build_adpc
 from adam.adpp import build_adpp
 from adam.adqs import build_adqs
-from adam.adrs import build_adrs
+from adam.adrs import build_adrs, check_adrs
 from adam.adsl import ADMIRAL_LAST_ALIVE_DTC, adsl_needs, build_adsl, check_adsl
 from adam.adtr import build_adtr
-from adam.adtte import build_adtte
-from adam.bds_builder import bds_datasets, bds_reads, build_bds, check_bds
+from adam.adtte import build_tte, check_tte, describe_tte
+from adam.bds_builder import bds_datasets, bds_reads, build_bds, check_bds, describe_bds
 from adam.inputs import (
     ADLB_READS,
     ADPC_READS,
@@ -60,7 +60,7 @@ from adam.params import (
 )
 from specs.errors import InputError, Problem, SpecError
 from specs.model import DatasetSpec, Study
-from specs.schema import DATA_STRUCTURES, closest
+from specs.schema import closest
 
 
 def _adsl_needs(parameters: Mapping[str, Any]) -> set[str]:
@@ -88,6 +88,8 @@ class Builder:
     # Checks of the spec beyond the signature, and the parameters the spec implies (PARAM decodes).
     prepare: Callable[[DatasetSpec, Study, Mapping[str, Any]],
                       tuple[dict[str, Any], list[Problem]]] | None = None
+    # define.xml method text by variable, from the same declarations the builder runs (adam.methods).
+    describe: Callable[[DatasetSpec, Mapping[str, Any]], dict[str, str]] | None = None
 
     def inputs(self, parameters: Mapping[str, Any]) -> dict[str, bool]:
         """Dataset arguments by lower-case name, True where this run cannot do without it."""
@@ -111,20 +113,21 @@ OCCDS_BUILDER = Builder(build_occds, reads=occds_reads({}), datasets_of=occds_da
 BUILDERS: dict[str, Builder] = {
     "ADSL": ADSL_BUILDER,
     "ADAE": OCCDS_BUILDER,
-    "ADRS": Builder(build_adrs, reads=ADRS_READS),
+    "ADRS": Builder(build_adrs, reads=ADRS_READS, prepare=check_adrs),
     "ADTR": Builder(build_adtr, reads=ADTR_READS),
-    "ADTTE": Builder(build_adtte),
     "ADPC": Builder(build_adpc, reads=ADPC_READS),
     "ADPP": Builder(build_adpp),
     "ADQS": Builder(build_adqs, reads=ADQS_READS),
     "ADLB": Builder(build_adlb, reads=ADLB_READS),
 }
-# Generic builders by ADaM data structure (a spec's `data_structure:`); the other structures of
-# specs.schema.DATA_STRUCTURES are reserved.
+# Generic builders by ADaM data structure (a spec's `data_structure:`): every structure of
+# specs.schema.DATA_STRUCTURES.
 STRUCTURES: dict[str, Builder] = {
     "ADSL": ADSL_BUILDER,
     "OCCDS": OCCDS_BUILDER,
-    "BDS": Builder(build_bds, datasets_of=bds_datasets, reads_of=bds_reads, prepare=check_bds),
+    "BDS": Builder(build_bds, datasets_of=bds_datasets, reads_of=bds_reads, prepare=check_bds,
+                   describe=describe_bds),
+    "TTE": Builder(build_tte, prepare=check_tte, describe=describe_tte),
 }
 
 
@@ -153,12 +156,6 @@ def plan(study: Study) -> list[Step]:
     steps: dict[str, Step] = {}
     for name, spec in study.adam.items():
         builder = builder_for(spec)
-        if builder is None and spec.data_structure:
-            problems.append(Problem(*spec.place("data_structure"),
-                                    f"data_structure: {spec.data_structure} is "
-                                    f"reserved and not built yet; clinforge builds by structure "
-                                    f"{', '.join(STRUCTURES)} (of {', '.join(DATA_STRUCTURES)})"))
-            continue
         if builder is None:
             problems.append(Problem(spec.file, 0, f"no ADaM builder for dataset {name}; clinforge builds "
                                                   f"{', '.join(BUILDERS)}{closest(name, BUILDERS)}, and any "

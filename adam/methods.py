@@ -12,40 +12,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from adam.adrs import WINDOW_PARAMS
-from adam.bds_builder import describe_bds
 from adam.build import BUILDERS, OCCDS_BUILDER, STRUCTURES, builder_for
 from adam.params import effective_parameters
 from adam.sources import (
-    DEATH_EVENT,
-    LAST_ADEQUATE_CENSOR,
-    LASTALIVE_CENSOR,
-    MISSED_ASSESSMENTS_CENSOR,
-    NACT_CENSOR,
     NO_DATA_N,
-    PD_EVENT,
     RSP_Y,
-    TimeToEventSource,
     bor_events,
     clinical_benefit_event,
     confirmed_bor_events,
     confirmed_response_events,
     describe_events,
-    start_censor,
 )
 from specs.model import Study
-
-TTE_RULE = (
-    "The earliest event wins; with no event, the latest censoring date. "
-    "AVAL = ADT - STARTDT + 1 (days)."
-)
 
 
 def methods(study: Study) -> dict[tuple[str, str], str]:
     """Method text by (dataset, variable) for TRTEMFL of every occurrence dataset (ADAE, or any
-    built by structure OCCDS), ADRS and ADTTE, where specified, and PARAMCD and AVAL of every
-    dataset built by structure BDS.
+    built by structure OCCDS) and ADRS AVALC, where specified, and what the builder of each
+    dataset built by a structure describes (BDS: PARAMCD and AVAL; TTE: PARAMCD and CNSR).
 
-    Per-parameter rules (ADRS AVALC, ADTTE CNSR) come as one text with a paragraph per
+    Per-parameter rules (ADRS AVALC, TTE CNSR) come as one text with a paragraph per
     PARAMCD, each starting "PARAMCD = X:".
     """
     found: dict[tuple[str, str], str] = {}
@@ -54,13 +40,12 @@ def methods(study: Study) -> dict[tuple[str, str], str]:
             found[(name, "TRTEMFL")] = _trtemfl(effective_parameters(spec, study, OCCDS_BUILDER.function))
     if "ADRS" in study.adam:
         found[("ADRS", "AVALC")] = _response(_parameters(study, "ADRS"))
-    if "ADTTE" in study.adam:
-        found[("ADTTE", "CNSR")] = _time_to_event(_parameters(study, "ADTTE"))
-    # A BDS dataset's PARAMCD and AVAL: from the same parameter declarations the builder runs.
+    # A dataset built by structure: from the same parameter declarations the builder runs.
     for name, spec in study.adam.items():
-        if spec.data_structure == "BDS":
-            parameters = effective_parameters(spec, study, STRUCTURES["BDS"].function)
-            found |= {(name, variable): text for variable, text in describe_bds(spec, parameters).items()}
+        builder = STRUCTURES.get(spec.data_structure or "")
+        if builder is not None and builder.describe is not None:
+            parameters = effective_parameters(spec, study, builder.function)
+            found |= {(name, variable): text for variable, text in builder.describe(spec, parameters).items()}
     return found
 
 
@@ -117,32 +102,3 @@ def _response(p: Mapping[str, Any]) -> str:
         "CCB": describe_events((*confirmed_y, benefit, NO_DATA_N)),
     }
     return f"Assessments used: {used}.{windows}\n\n" + _paragraphs(rules)
-
-
-def _sources(events: tuple[TimeToEventSource, ...], censors: tuple[TimeToEventSource, ...]) -> str:
-    lines = [f"{i}. {source.describe()}" for i, source in enumerate((*events, *censors), start=1)]
-    return "\n".join(lines) + f"\n{TTE_RULE}"
-
-
-def _time_to_event(p: Mapping[str, Any]) -> str:
-    start = start_censor(p["start_date"], p["start_description"])
-    fda = [LAST_ADEQUATE_CENSOR]
-    if p["assessment_interval_days"] is not None:
-        fda.append(MISSED_ASSESSMENTS_CENSOR)
-    if p["nact_date"]:
-        fda.append(NACT_CENSOR)
-    missed = (
-        f" Missed assessments: an event more than {p['max_missed_assessments']} x "
-        f"{p['assessment_interval_days']} + {p['assessment_window_days']} days after the last adequate "
-        "assessment (or the start date)."
-        if p["assessment_interval_days"] is not None else ""
-    )
-    rules = {
-        "OS": f"Start {p['start_date']}.\n" + _sources((DEATH_EVENT,), (LASTALIVE_CENSOR, start)),
-        "PFS": f"Start {p['start_date']}.\n" + _sources((PD_EVENT, DEATH_EVENT), (*fda, start)) + missed,
-        "RSD": (
-            f"Start: date of the first response (ADRS PARAMCD = {p['response_paramcd']}, AVALC = Y).\n"
-            + _sources((PD_EVENT, DEATH_EVENT), tuple(fda)) + missed
-        ),
-    }
-    return _paragraphs(rules)

@@ -162,3 +162,41 @@ def adsl_reads(function: Callable[..., pd.DataFrame], parameters: Mapping[str, A
         if value is not None and value is not inspect.Parameter.empty:
             found[name] = (value,) if isinstance(value, str) else tuple(value)
     return found
+
+
+# A builder parameter that the spec implies and never writes: PARAM of each PARAMCD.
+PARAM_NAMES = "param_names"
+
+
+def compute_param_names(spec: DatasetSpec, study: Study, codes: Mapping[str, str]
+                        ) -> tuple[dict[str, str], list[Problem]]:
+    """PARAM of each PARAMCD a builder makes: its decode in the codelist of the spec's PARAMCD variable.
+
+    `codes` maps each PARAMCD to the spec part that makes it (a declaration, a parameter), where a
+    code that is not a term with a decode is reported. PARAM is written once, in the codelist that
+    define.xml also shows, so the data and define.xml cannot drift (metatools' create_var_from_codelist).
+    """
+    problems: list[Problem] = []
+    if PARAM_NAMES in spec.parameters:
+        problems.append(Problem(*spec.place(f"parameters.{PARAM_NAMES}"),
+                                f"parameters.{PARAM_NAMES}: PARAM comes from the decodes of the PARAMCD "
+                                "codelist; declare the names there, not here"))
+    variable = spec.variable("PARAMCD")
+    if variable is None or not variable.codelist:
+        problems.append(Problem(*spec.place("variables.PARAMCD" if variable else "variables"),
+                                f"{spec.name}: a dataset with parameters needs a PARAMCD variable with a "
+                                "codelist: PARAM is its decode"))
+        return {}, problems
+    codelist = study.codelists.get(variable.codelist)
+    if codelist is None:  # an unknown codelist is the spec loader's finding
+        return {}, problems
+    names: dict[str, str] = {}
+    for code, part in codes.items():
+        term = codelist.term(code)
+        if term is not None and term.decode:
+            names[code] = term.decode
+            continue
+        problems.append(Problem(*spec.place(part), f"{part}: PARAMCD {code} " + (
+            f"has no decode in codelist {codelist.name}: PARAM is the decode" if term else
+            f"is not a term of codelist {codelist.name}{closest(code, codelist.values())}")))
+    return names, problems

@@ -224,7 +224,7 @@ def derive_param_bor(
         end_window_days=end_window_days,
         nact_date=nact_date,
         filter=filter,
-        set_values_to={"PARAMCD": "BOR", "PARAM": "Best Overall Response", **(set_values_to or {})},
+        set_values_to={"PARAMCD": "BOR", **(set_values_to or {})},
         subject_keys=subject_keys,
     )
 
@@ -264,11 +264,7 @@ def derive_param_confirmed_bor(
         end_window_days=end_window_days,
         nact_date=nact_date,
         filter=filter,
-        set_values_to={
-            "PARAMCD": "CBOR",
-            "PARAM": "Best Confirmed Overall Response",
-            **(set_values_to or {}),
-        },
+        set_values_to={"PARAMCD": "CBOR", **(set_values_to or {})},
         subject_keys=subject_keys,
     )
 

@@ -195,7 +195,7 @@ LASTA_CENSOR = CensorSource(
     srcseq="ASEQ",
 )
 
-# FDA 2018 PFS censoring: each reads a set of OVR records that adam.adtte.derive_param_pfs
+# FDA 2018 PFS censoring: each reads a set of OVR records that adam.adtte.derive_param_tte_fda
 # prepares (adequate = an assessment done and evaluable, AVALC other than NE).
 LAST_ADEQUATE_CENSOR = CensorSource(
     dataset_name="adequate",
@@ -252,6 +252,19 @@ def start_censor(date: str = "TRTSDT", description: str = "Treatment Start") -> 
         srcdom="ADSL",
         srcvar=date,
     )
+
+
+# The sources a time-to-event spec names (`events:`, `censors:`), by admiralonco's names; the start
+# censoring is made for each parameter from its start date (START_CENSOR).
+EVENT_SOURCES: dict[str, EventSource] = {"death_event": DEATH_EVENT, "pd_event": PD_EVENT}
+CENSOR_SOURCES: dict[str, CensorSource] = {
+    "lastalive_censor": LASTALIVE_CENSOR,
+    "lasta_censor": LASTA_CENSOR,
+    "last_adequate_censor": LAST_ADEQUATE_CENSOR,
+    "missed_assessments_censor": MISSED_ASSESSMENTS_CENSOR,
+    "nact_censor": NACT_CENSOR,
+}
+START_CENSOR = "start_censor"
 
 
 # ---- Response rules (admiralonco response_sources, RECIST 1.1) ----

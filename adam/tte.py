@@ -30,8 +30,8 @@ def derive_param_tte(
     Records with a missing date are ignored. Returns the new records only.
     """
     keys = list(subject_keys)
-    events = _first_or_last(event_conditions, source_datasets, keys, mode="first")
-    censors = _first_or_last(censor_conditions, source_datasets, keys, mode="last")
+    events = filter_extreme_sources(event_conditions, source_datasets, keys, mode="first")
+    censors = filter_extreme_sources(censor_conditions, source_datasets, keys, mode="last")
     chosen = pd.concat([events, censors], ignore_index=True).drop_duplicates(keys, keep="first")
     adsl = dataset_adsl[[*keys, start_date]].drop_duplicates(keys)
     adsl = adsl.rename(columns={start_date: "STARTDT"})
@@ -46,14 +46,15 @@ def derive_param_tte(
     return tte[columns].sort_values(keys, kind="stable").reset_index(drop=True)
 
 
-def _first_or_last(
+def filter_extreme_sources(
     sources: Sequence[TimeToEventSource],
     source_datasets: Mapping[str, pd.DataFrame],
     keys: list[str],
     *,
     mode: str,
 ) -> pd.DataFrame:
-    """Per subject, the first (events) or last (censorings) dated record over all sources."""
+    """Per subject, the first (events) or last (censorings) dated record over all sources:
+    the keys, ADT, CNSR and the source's EVNTDESC, CNSDTDSC, SRCDOM, SRCVAR, SRCSEQ."""
     frames = []
     for number, source in enumerate(sources):
         if source.dataset_name not in source_datasets:

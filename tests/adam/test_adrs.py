@@ -188,7 +188,8 @@ def test_response_window_gives_a_second_parameter_set():
     ])
     adsl = pd.DataFrame({"STUDYID": "S", "USUBJID": ["01", "02", "03", "04"],
                          "TRTSDT": pd.Timestamp("2024-01-01"), "DTHDT": pd.NaT})
-    adrs = build_adrs(rs, adsl, response_windows={"3M": 97})
+    adrs = build_adrs(rs, adsl, response_windows={"3M": 97},
+                      param_names={"CRSP3M": "Confirmed Response by Investigator within 97 Days"})
     got = adrs[adrs["PARAMCD"] != "OVR"].pivot(index="USUBJID", columns="PARAMCD", values="AVALC")
     assert got["CBOR"].tolist() == ["PR", "PR", "CR", "PD"]
     assert got["CBOR3M"].tolist() == ["PR", "SD", "SD", "MISSING"]
@@ -197,10 +198,12 @@ def test_response_window_gives_a_second_parameter_set():
     assert got["CRSP"].tolist() == ["Y", "Y", "Y", "N"]
     assert got["CRSP3M"].tolist() == ["Y", "N", "N", "N"]
     assert got["RSP3M"].tolist() == ["Y", "Y", "N", "N"]
-    # only the four response parameters are repeated; their labels name the window
+    # only the four response parameters are repeated
     assert {p for p in adrs["PARAMCD"] if p.endswith("3M")} == {"BOR3M", "CBOR3M", "RSP3M", "CRSP3M"}
-    param = adrs.loc[adrs["PARAMCD"] == "CRSP3M", "PARAM"].iloc[0]
-    assert param == "Confirmed Response by Investigator within 97 Days"
+    # PARAM is the name given for the PARAMCD (the spec's codelist decode), nothing typed in code
+    crsp3m = adrs.loc[adrs["PARAMCD"] == "CRSP3M", "PARAM"]
+    assert set(crsp3m) == {"Confirmed Response by Investigator within 97 Days"}
+    assert adrs.loc[adrs["PARAMCD"] == "BOR3M", "PARAM"].isna().all()
     # the derived records carry the parameter categories like the overall ones
     assert (adrs.loc[adrs["PARAMCD"] == "CBOR3M", "PARCAT3"] == "RECIST 1.1").all()
 
@@ -209,3 +212,22 @@ def test_no_response_window_no_landmark_parameters():
     rs, adsl, tu = _small_inputs()
     # without response_windows only the whole-follow-up parameters exist
     assert not any(p.endswith("3M") for p in build_adrs(rs, adsl, tu)["PARAMCD"])
+
+
+def test_every_paramcd_built_needs_a_decode_in_the_codelist():
+    from adam.adrs import adrs_paramcds, check_adrs
+    from specs.loader import load_study
+
+    ovarian = load_study("ovarian")
+    spec = ovarian.adam["ADRS"]
+    parameters = {"response_windows": {"3M": 97, "6M": 187}}
+    # the 3M window's codes are terms of PARAMCD_ADRS, the 6M window's are not: each is refused at the
+    # response_windows line, naming the codelist
+    assert adrs_paramcds(parameters["response_windows"])["CRSP6M"] == "parameters.response_windows.6M"
+    implied, problems = check_adrs(spec, ovarian, parameters)
+    assert len(problems) == 4
+    for problem, code in zip(problems, ["BOR6M", "CBOR6M", "RSP6M", "CRSP6M"], strict=True):
+        assert (problem.file, problem.line) == spec.place("parameters.response_windows")
+        assert f"PARAMCD {code} is not a term of codelist PARAMCD_ADRS" in problem.message
+    # the codelist's wording is pharmaverseadam's (admiralonco ad_adrs.R)
+    assert implied["param_names"]["RSP"] == "Response by Investigator (confirmation not required)"

@@ -246,6 +246,12 @@ def test_car_t_study_builds_from_its_synthetic_sdtm(name, tmp_path):
     adrs = built["ADRS"]
     for paramcd in ("BOR", "BOR3M", "CBOR", "CBOR3M", "RSP", "RSP3M", "CRSP", "CRSP3M"):
         assert sorted(adrs.loc[adrs["PARAMCD"] == paramcd, "USUBJID"]) == sorted(adsl["USUBJID"])
+    # PARAM of every parameter dataset is the decode of its PARAMCD in the spec's codelist
+    for dataset in ("ADRS", "ADTTE"):
+        codelist = car_t.codelists[car_t.adam[dataset].variable("PARAMCD").codelist]
+        decodes = {t.value: t.decode for t in codelist.terms}
+        frame = built[dataset]
+        assert (frame["PARAM"] == frame["PARAMCD"].map(decodes)).all(), dataset
     # response-evaluable subjects are infused
     assert set(adsl.loc[adsl["RSEVALFL"] == "Y", "SAFFL"]) <= {"Y"}
     # value-level metadata: per variable, the where clauses of a BDS dataset do not overlap and
@@ -262,6 +268,40 @@ def test_car_t_study_builds_from_its_synthetic_sdtm(name, tmp_path):
             assert len(codes) == len(set(codes)), (dataset, variable)
             assert set(frame["PARAMCD"]) <= set(codes), (dataset, variable)
     assert {"ADPC", "ADLB", "ADPP", "ADRS", "ADTTE"} <= {d for d, s in car_t.adam.items() if s.value_level}
+
+
+def test_melanoma_response_and_time_to_event_from_the_walkthrough_exports():
+    from pathlib import Path
+
+    from edc.readers import read_raw
+    from sdtm.engine import convert
+
+    melanoma = load_study("melanoma")
+    raw = Path(__file__).resolve().parents[1] / "clinforge" / "walkthrough" / "raw"
+    built = build_adam(melanoma, convert(melanoma, read_raw(raw, melanoma)))
+    adtte = built["ADTTE"].set_index(["USUBJID", "PARAMCD"])
+    # data_structure: TTE under the name ADTTE: OS and PFS from the first dose for the 7 dosed subjects;
+    # 101-004, randomised but never dosed, has no start date and no record (decision D1)
+    assert sorted(set(adtte.index.get_level_values(1))) == ["OS", "PFS"] and len(adtte) == 14
+    assert "PD1-MEL-301-101-004" not in adtte.index.get_level_values(0)
+    got = {key: (row.AVAL, row.CNSR, row.EVNTDESC) for key, row in adtte.iterrows()}
+    # death on day 60 without a tumour assessment: an event for OS and PFS (under 2 x 42 + 7 days)
+    assert got[("PD1-MEL-301-102-002", "PFS")] == (60, 0, "Death")
+    assert got[("PD1-MEL-301-102-002", "OS")] == (60, 0, "Death")
+    # PD at follow-up; no assessment at all (stopped for an adverse event after 2 doses): censored at the
+    # first dose
+    assert got[("PD1-MEL-301-102-001", "PFS")] == (106, 0, "Disease Progression")
+    assert got[("PD1-MEL-301-101-003", "PFS")] == (1, 1, "First Dose")
+    # confirmed PR (Cycle 4 Day 1 and follow-up, 42 days apart) and SD, without any 3-month window
+    adrs = built["ADRS"]
+    cbor = adrs[adrs["PARAMCD"] == "CBOR"].set_index("USUBJID")["AVALC"]
+    assert cbor["PD1-MEL-301-101-001"] == "PR" and cbor["PD1-MEL-301-101-002"] == "SD"
+    assert not any(code.endswith("3M") for code in adrs["PARAMCD"])
+    # PARAM of every record is its PARAMCD's decode in the study's codelist
+    for dataset in ("ADRS", "ADTTE"):
+        codelist = melanoma.codelists[melanoma.adam[dataset].variable("PARAMCD").codelist]
+        frame = built[dataset]
+        assert (frame["PARAM"] == frame["PARAMCD"].map({t.value: t.decode for t in codelist.terms})).all()
 
 
 @pytest.mark.parametrize("name", ["ovarian", "cervical"])

@@ -136,6 +136,19 @@ def test_adrs_per_subject(ours, reference, differs, paramcd):
     assert agree == (306 - len(expected), 306, expected)
 
 
+@pytest.mark.parametrize(("dataset", "table", "count"),
+                         [("ADRS", "adrs_onco", 13), ("ADTTE", "adtte_onco", 3)])
+def test_param_is_the_codelist_decode_in_pharmaverseadam_wording(ours, reference, dataset, table, count):
+    # PARAM is typed once, as the decode of the PARAMCD codelist, and that text is admiralonco's
+    study = load_study("pharmaverse")
+    codelist = study.codelists[study.adam[dataset].variable("PARAMCD").codelist]
+    decodes = {t.value: t.decode for t in codelist.terms}
+    built = ours[dataset][["PARAMCD", "PARAM"]].drop_duplicates()
+    assert len(built) == count and (built["PARAM"] == built["PARAMCD"].map(decodes)).all()
+    expected = reference[table][["PARAMCD", "PARAM"]].drop_duplicates()
+    assert dict(built.itertuples(index=False)) == dict(expected.itertuples(index=False))
+
+
 TTE_VARIABLES = ["STARTDT", "ADT", "AVAL", "CNSR", "EVNTDESC", "CNSDTDSC", "SRCDOM", "SRCVAR", "ASEQ"]
 
 
