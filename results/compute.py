@@ -56,18 +56,18 @@ def _reads(plan: AnalysisPlan):
         for grouping in groupings:
             yield grouping.dataset, [g for g in (grouping.variable, grouping.order_by) if g], \
                 f"{plan.file}:{grouping.line}"
+    from results.figures import FIGURES
+
+    for figure in plan.figures:
+        for dataset, variables in FIGURES[figure.kind].variables(figure.parameters).items():
+            yield dataset, list(variables), f"{plan.file}:{figure.line}, figure {figure.id}"
 
 
 def plan_reads(plan: AnalysisPlan) -> dict[str, set[str]]:
     """Every variable the plan's analyses and figures read, by dataset: all that needs reading."""
-    from results.figures import FIGURES
-
     found: dict[str, set[str]] = {}
     for dataset, variables, _ in _reads(plan):
         found.setdefault(dataset, set()).update(variables)
-    for figure in plan.figures:
-        for dataset, variables in FIGURES[figure.kind].variables(figure.parameters).items():
-            found.setdefault(dataset, set()).update(variables)
     return found
 
 

@@ -305,13 +305,14 @@ def kinetics_plot(frames: Mapping[str, pd.DataFrame], subjects: pd.DataFrame, po
 
 def ae_heatmap(frames: Mapping[str, pd.DataFrame], subjects: pd.DataFrame, population: str, *,
                max_terms: int = 25, dataset: str = "ADAE", grade: str = "ATOXGR",
-               grade_order: str = "ATOXGRN", scale: str = "ATOXSCL",
+               grade_order: str = "ATOXGRN", scale: str | None = "ATOXSCL",
                emergent: str = "TRTEMFL") -> tuple[Figure, str]:
-    """Subjects by worst grade of each preferred term (treatment-emergent), as a heat map."""
+    """Subjects by worst grade of each preferred term (treatment-emergent), as a heat map; a term
+    graded by ASTCT is marked so (`scale`: the grading-scale variable, null when all are CTCAE)."""
     adae = _of(frames[dataset], subjects)
     adae = adae[(adae[emergent] == "Y") & (adae[grade].astype("string").fillna("") != "")]
-    adae = adae.assign(_TERM=adae["AEDECOD"].where(~adae[scale].str.startswith("ASTCT"),
-                                                   adae["AEDECOD"] + " (ASTCT)"))
+    astct = adae[scale].str.startswith("ASTCT") if scale else pd.Series(False, index=adae.index)
+    adae = adae.assign(_TERM=adae["AEDECOD"].where(~astct, adae["AEDECOD"] + " (ASTCT)"))
     worst = incidence(adae, subjects, variable=SUBJECT, by=["_TERM", grade], subject_by=[],
                       worst_by=grade_order)
     table = worst.pivot_table(index="_TERM", columns=[grade, "operation"], values="value")
@@ -336,8 +337,9 @@ def ae_heatmap(frames: Mapping[str, pd.DataFrame], subjects: pd.DataFrame, popul
              else f"the {max_terms} most frequent of {total} terms")
     caption = (f"Treatment-emergent adverse events in the {population} (N = {len(subjects)}) by worst grade "
                f"({dataset}, {emergent} = Y): {which}, each subject counted once per term at its worst grade "
-               f"({grade}); colour is the percentage of subjects, numbers the subjects. CRS and ICANS are "
-               "graded on the ASTCT 2019 scale (marked), every other term by NCI CTCAE.")
+               f"({grade}); colour is the percentage of subjects, numbers the subjects. "
+               + ("Terms graded on the ASTCT 2019 scale are marked, every other term is graded by NCI CTCAE."
+                  if astct.any() else "Every term is graded by NCI CTCAE."))
     return figure, caption
 
 
@@ -390,8 +392,8 @@ FIGURES: dict[str, FigureKind] = {k.name: k for k in (
     FigureKind("kinetics", "CAR-T expansion and persistence", kinetics_plot,
                lambda p: {p["dataset"]: (SUBJECT, "PARAMCD", "AVAL", "AVALU", "ALLOQ", "NFRLT", "ANL01FL")}),
     FigureKind("ae_heatmap", "Adverse events by worst grade", ae_heatmap,
-               lambda p: {p["dataset"]: (SUBJECT, "AEDECOD", p["grade"], p["grade_order"], p["scale"],
-                                         p["emergent"])}),
+               lambda p: {p["dataset"]: tuple(v for v in (SUBJECT, "AEDECOD", p["grade"], p["grade_order"],
+                                                          p["scale"], p["emergent"]) if v)}),
     FigureKind("qlq_trajectories", "QLQ-C15-PAL scale trajectories", qlq_trajectories,
                lambda p: {p["dataset"]: (SUBJECT, "PARAMCD", "PARCAT2", "AVAL", "AVISIT", "AVISITN",
                                          "ANL01FL")}),
