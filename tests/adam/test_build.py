@@ -280,18 +280,22 @@ def test_melanoma_response_and_time_to_event_from_the_walkthrough_exports():
     raw = Path(__file__).resolve().parents[1] / "clinforge" / "walkthrough" / "raw"
     built = build_adam(melanoma, convert(melanoma, read_raw(raw, melanoma)))
     adtte = built["ADTTE"].set_index(["USUBJID", "PARAMCD"])
-    # data_structure: TTE under the name ADTTE: OS and PFS from the first dose for the 7 dosed subjects;
-    # 101-004, randomised but never dosed, has no start date and no record (decision D1)
-    assert sorted(set(adtte.index.get_level_values(1))) == ["OS", "PFS"] and len(adtte) == 14
-    assert "PD1-MEL-301-101-004" not in adtte.index.get_level_values(0)
+    # data_structure: TTE under the name ADTTE: OS and PFS from randomisation for the 8 randomised
+    # subjects, 101-004 (randomised, never dosed) included
+    assert sorted(set(adtte.index.get_level_values(1))) == ["OS", "PFS"] and len(adtte) == 16
     got = {key: (row.AVAL, row.CNSR, row.EVNTDESC) for key, row in adtte.iterrows()}
-    # death on day 60 without a tumour assessment: an event for OS and PFS (under 2 x 42 + 7 days)
-    assert got[("PD1-MEL-301-102-002", "PFS")] == (60, 0, "Death")
-    assert got[("PD1-MEL-301-102-002", "OS")] == (60, 0, "Death")
-    # PD at follow-up; no assessment at all (stopped for an adverse event after 2 doses): censored at the
-    # first dose
-    assert got[("PD1-MEL-301-102-001", "PFS")] == (106, 0, "Disease Progression")
-    assert got[("PD1-MEL-301-101-003", "PFS")] == (1, 1, "First Dose")
+    # (each subject was randomised 2 days before the first dose)
+    # death on day 60 after the first dose without a tumour assessment: an event for OS and PFS (under
+    # 2 x 42 + 7 days)
+    assert got[("PD1-MEL-301-102-002", "PFS")] == (62, 0, "Death")
+    assert got[("PD1-MEL-301-102-002", "OS")] == (62, 0, "Death")
+    # PD at follow-up; no assessment at all (stopped for an adverse event after 2 doses): censored at
+    # randomisation
+    assert got[("PD1-MEL-301-102-001", "PFS")] == (108, 0, "Disease Progression")
+    assert got[("PD1-MEL-301-101-003", "PFS")] == (1, 1, "Randomization")
+    # never dosed: censored at randomisation for PFS, alive at the last contact (the disposition) for OS
+    assert got[("PD1-MEL-301-101-004", "PFS")] == (1, 1, "Randomization")
+    assert got[("PD1-MEL-301-101-004", "OS")] == (3, 1, "Alive")
     # confirmed PR (Cycle 4 Day 1 and follow-up, 42 days apart) and SD, without any 3-month window
     adrs = built["ADRS"]
     cbor = adrs[adrs["PARAMCD"] == "CBOR"].set_index("USUBJID")["AVALC"]
@@ -388,9 +392,10 @@ def test_a_spec_picks_its_builder_by_data_structure_whatever_its_name(melanoma_c
     renamed = adae.read_text().replace("dataset: ADAE", "dataset: ADAEX")
     (melanoma_copy / "adam" / "ADAEX.yaml").write_text(renamed)
     adae.unlink()
+    (melanoma_copy / "analyses.yaml").unlink()  # the analysis plan names ADAE
     study = load_study(melanoma_copy)
     steps = {step.spec.name: step.builder for step in plan(study)}
-    assert list(steps) == ["ADSL", "ADAEX"] and steps["ADAEX"] is OCCDS_BUILDER
+    assert list(steps)[0] == "ADSL" and "ADAE" not in steps and steps["ADAEX"] is OCCDS_BUILDER
     built = build_adam(study, melanoma_sdtm)
     pd.testing.assert_frame_equal(built["ADAEX"], melanoma_adam["ADAE"])
     # the define.xml method text of TRTEMFL follows the dataset built by OCCDS

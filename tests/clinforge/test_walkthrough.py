@@ -48,7 +48,7 @@ def test_the_walkthrough_has_files_and_commands():
     assert kinds.count("file") >= 8 and kinds.count("sh") >= 7
     commands = [value for kind, value in steps() if kind == "sh"]
     assert [c.split()[1] for c in commands if c.startswith("clinforge ")] == [
-        "sdtm", "define", "validate", "run"]
+        "sdtm", "define", "validate", "run", "synth", "run"]
 
 
 def _follow(tmp_path: Path, env: dict[str, str]) -> dict[str, subprocess.CompletedProcess]:
@@ -94,6 +94,15 @@ def test_following_the_walkthrough_gives_a_validated_sdtm_package(tmp_path):
     package_summary = json.loads((package / "reports" / "sdtm" / "summary.json").read_text())
     assert package_summary["findings"]["error"] == 0
     assert not (package / "m5" / "datasets" / "PD1-MEL-301" / "analysis").exists()
+    # Step 8: the shipped study, simulated, with its ADaM built by structure and its analyses.
+    shipped = tmp_path / "walk" / "melanoma-package"
+    adam = shipped / "m5" / "datasets" / "pd1-mel-301" / "analysis" / "adam" / "datasets"
+    assert sorted(p.stem for p in adam.glob("*.xpt")) == [
+        "adae", "adlb", "adrs", "adsl", "adtr", "adtte", "advs"]
+    for kind in ("sdtm", "adam"):
+        findings = json.loads((shipped / "reports" / kind / "summary.json").read_text())["by_rule"]
+        assert set(findings) <= {"SD-AGE-WITH-BRTHDTC", "DS-ADAM-REQ-NULL", "XD-AESER-CRITERION"}, findings
+    assert (shipped / "reports" / "results" / "ard.json").is_file()
 
 
 def test_the_walkthrough_validates_against_the_full_cdisc_packages(tmp_path, ct_store):

@@ -1,6 +1,8 @@
 """Running a plan: populations, data subsets, groupings joined from the analysis set, group order,
 formatting, the ARD layout; and the numbers of a simulated study against pandas counts."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,7 +10,7 @@ import pytest
 from results.compute import NOT_ESTIMABLE, ard_frame, check_datasets, compute_results, run_analysis
 from results.plan import study_plan
 from specs.errors import InputError
-from specs.model import Analysis, AnalysisPlan, Grouping, Selection
+from specs.model import Analysis, AnalysisPlan, Figure, Grouping, Selection
 
 ADSL = pd.DataFrame({"USUBJID": ["1", "2", "3", "4"], "SAFFL": ["Y", "Y", "Y", "N"],
                      "TRT01A": ["B", "A", "A", "A"]})
@@ -69,6 +71,14 @@ def test_a_missing_dataset_or_variable_is_named():
     with pytest.raises(InputError, match="ADQS lacks AVISIT") as error:
         check_datasets(PLAN, {"ADSL": ADSL, "ADQS": ADQS.drop(columns="AVISIT")}, "adam")
     assert error.value.column == "AVISIT" and error.value.file == "adam/adqs"
+
+
+def test_a_figures_missing_dataset_is_named_with_the_figure():
+    # A waterfall reads ADTR; a study without it is told so before anything is drawn.
+    plan = replace(PLAN, figures=(Figure("F-WATERFALL", "waterfall", {"analysis_set": "SAF"}, line=7),))
+    with pytest.raises(InputError, match=r"ADTR is missing; the analysis plan reads it \(analyses.yaml:7, "
+                                         r"figure F-WATERFALL\)"):
+        check_datasets(plan, FRAMES, "adam")
 
 
 # --- a simulated study, against counts made here with pandas ---------------------------------------

@@ -33,3 +33,15 @@ def test_figure_size_does_not_grow_with_the_subjects(adam):
     small = draw("waterfall", adam, subjects, "set", {})[2]
     large = draw("waterfall", many, many["ADSL"], "set", {})[2]
     assert len(large) < 3 * len(small)
+
+
+def test_the_ae_heat_map_without_a_grading_scale_variable(adam):
+    # A study graded by CTCAE alone has no ATOXSCL: `scale: null` draws it, no term marked ASTCT.
+    subjects = adam["ADSL"][adam["ADSL"]["SAFFL"] == "Y"]
+    frames = {**adam, "ADAE": adam["ADAE"].drop(columns="ATOXSCL")}
+    _, caption, png = draw("ae_heatmap", frames, subjects, "set", {"scale": None})
+    assert png.startswith(PNG) and "Every term is graded by NCI CTCAE." in caption
+    _, caption, _ = draw("ae_heatmap", adam, subjects, "set", {})
+    assert "Terms graded on the ASTCT 2019 scale are marked" in caption
+    assert FIGURES["ae_heatmap"].variables({"scale": None})["ADAE"] == (
+        "USUBJID", "AEDECOD", "ATOXGR", "ATOXGRN", "TRTEMFL")
