@@ -30,6 +30,7 @@ import pandas as pd
 
 from adam.dates import compute_dt, derive_vars_dt, derive_vars_dtm, impute_dtc_dt
 from adam.flags import derive_var_merged_exist_flag, select_extreme_records
+from adam.params import compute_mapping_problems
 from adam.sources import Condition, compute_condition
 from specs.errors import Problem
 from specs.model import DatasetSpec, Study
@@ -450,13 +451,9 @@ def check_adsl(spec: DatasetSpec, study: Study, parameters: Mapping[str, Any]
     found: list[tuple[str, str]] = []
 
     def entry(where: str, value: Any, valid: tuple[str, ...], required: tuple[str, ...]) -> None:
+        found.extend(compute_mapping_problems(value, where, valid, required))
         if not isinstance(value, Mapping):
-            found.append((where, f"{where}: expected a mapping with keys {', '.join(valid)}"))
             return
-        found.extend((f"{where}.{key}", f"{where}: unknown key {key!r}{closest(key, valid)} "
-                                        f"(valid keys: {', '.join(valid)})")
-                     for key in value if key not in valid)
-        found.extend((where, f"{where}: missing {key}") for key in required if key not in value)
         dataset = value.get("dataset")
         if dataset is not None and dataset not in DATE_SOURCES:
             found.append((f"{where}.dataset", f"{where}.dataset: build_adsl reads no dataset {dataset!r}"

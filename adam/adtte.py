@@ -31,7 +31,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from adam.params import PARAM_NAMES, AdslVars, OptionalAdslVar, compute_param_names
+from adam.params import (
+    PARAM_NAMES,
+    AdslVars,
+    OptionalAdslVar,
+    compute_declaration_problems,
+    compute_param_names,
+)
 from adam.sources import (
     CENSOR_SOURCES,
     EVENT_SOURCES,
@@ -268,17 +274,9 @@ def _declaration_problems(entry: Any, where: str, parameters: Mapping[str, Any],
                           adsl: Sequence[str] | None, responses: Sequence[str] | None
                           ) -> list[tuple[str, str]]:
     """(spec part, message) for each problem of one declaration."""
+    found = compute_declaration_problems(entry, where, DECLARATION_KEYS)
     if not isinstance(entry, Mapping):
-        return [(where, f"{where}: expected a mapping such as {{paramcd: OS, start_date: TRTSDT, events: "
-                        f"[death_event], censors: [lastalive_censor]}}, found {entry!r}")]
-    found = [(f"{where}.{key}", f"{where}: unknown key {key!r}{closest(key, DECLARATION_KEYS)} "
-                                f"(valid keys: {', '.join(DECLARATION_KEYS)})")
-             for key in entry if key not in DECLARATION_KEYS]
-    code = entry.get("paramcd")
-    if not isinstance(code, str) or not code:
-        found.append((where, f"{where}: missing paramcd (the PARAMCD this declaration makes)"))
-    elif len(code) > 8:
-        found.append((f"{where}.paramcd", f"{where}.paramcd: {code!r} is over 8 characters"))
+        return found
     if ("start_date" in entry) == ("start_response" in entry):
         found.append((where, f"{where}: give either start_date (an ADSL date variable) or start_response "
                              f"(an ADRS PARAMCD whose first response starts the time), not "

@@ -42,7 +42,16 @@ from adam.dates import compute_dt, derive_vars_dy
 from adam.flags import derive_var_extreme_flag
 from adam.inputs import Reads, known_variables, variable_names
 from adam.param_derivations import PARAM_DERIVATIONS
-from adam.params import PARAM_NAMES, AdslVar, AdslVars, OptionalAdslVar, ParameterError, compute_param_names
+from adam.params import (
+    PARAM_NAMES,
+    AdslVar,
+    AdslVars,
+    OptionalAdslVar,
+    ParameterError,
+    compute_declaration_problems,
+    compute_mapping_problems,
+    compute_param_names,
+)
 from adam.sources import Condition, compute_condition
 from specs.errors import Problem
 from specs.model import DatasetSpec, Study
@@ -366,13 +375,7 @@ def _records_problems(spec: DatasetSpec, parameters: Mapping[str, Any]) -> list[
     found: list[tuple[str, str]] = []
 
     def keys(value: Any, where: str, valid: tuple[str, ...], required: tuple[str, ...] = ()) -> None:
-        if not isinstance(value, Mapping):
-            found.append((where, f"{where}: expected a mapping with keys {', '.join(valid)}"))
-            return
-        found.extend((f"{where}.{key}", f"{where}: unknown key {key!r}{closest(key, valid)} "
-                                        f"(valid keys: {', '.join(valid)})")
-                     for key in value if key not in valid)
-        found.extend((where, f"{where}: missing {key}") for key in required if key not in value)
+        found.extend(compute_mapping_problems(value, where, valid, required))
 
     summary = parameters.get("summary_records")
     if summary is not None:
@@ -411,17 +414,9 @@ def _visit_problems(spec: DatasetSpec, visits: Any) -> list[Problem]:
 def _declaration_problems(entry: Any, where: str, declared: Sequence[str], known: set[str],
                           domain: str) -> list[tuple[str, str]]:
     """(spec part, message) for each problem of one declaration."""
+    found = compute_declaration_problems(entry, where, DECLARATION_KEYS)
     if not isinstance(entry, Mapping):
-        return [(where, f"{where}: expected a mapping such as {{paramcd: CODE, testcd: TESTCD}}, "
-                        f"found {entry!r}")]
-    found = [(f"{where}.{key}", f"{where}: unknown key {key!r}{closest(key, DECLARATION_KEYS)} "
-                                f"(valid keys: {', '.join(DECLARATION_KEYS)})")
-             for key in entry if key not in DECLARATION_KEYS]
-    code = entry.get("paramcd")
-    if not isinstance(code, str) or not code:
-        found.append((where, f"{where}: missing paramcd (the PARAMCD this declaration makes)"))
-    elif len(code) > 8:
-        found.append((f"{where}.paramcd", f"{where}.paramcd: {code!r} is over 8 characters"))
+        return found
     has_test, has_derivation = "testcd" in entry, "derivation" in entry
     if has_test == has_derivation:
         found.append((where, f"{where}: give either testcd (a {domain}TESTCD) or derivation "

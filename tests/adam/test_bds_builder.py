@@ -5,7 +5,6 @@ line with the valid choices (a copy of the pharmaverse study's ADVS spec, edited
 """
 
 import dataclasses
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -17,6 +16,7 @@ from adam.build import plan
 from clinforge.cli import app
 from specs.errors import SpecError
 from specs.loader import STUDIES, load_study
+from tests.adam.conftest import refused_plan
 
 T = pd.Timestamp
 NA = np.nan
@@ -144,23 +144,8 @@ def test_define_text_from_the_same_declarations():
 
 # ---- the spec: declarations checked at their line -------------------------------------------
 
-@pytest.fixture
-def study_copy(tmp_path):
-    folder = tmp_path / "pharmaverse"
-    shutil.copytree(STUDIES / "pharmaverse", folder)
-    return folder
-
-
 def _refused(folder, old, new):
-    """plan() of the study with `old` replaced by `new` in ADVS.yaml: (message, line of the change)."""
-    spec = folder / "adam" / "ADVS.yaml"
-    text = spec.read_text()
-    assert text.count(old) == 1
-    spec.write_text(text.replace(old, new))
-    line = 1 + next(i for i, row in enumerate(text.splitlines()) if old.splitlines()[0] in row)
-    with pytest.raises(SpecError) as error:
-        plan(load_study(folder))
-    return str(error.value), f"{spec}:{line}: "
+    return refused_plan(folder, "ADVS", old, new)
 
 
 def test_unknown_derivation_names_the_closest_and_the_valid_ones(study_copy):

@@ -89,13 +89,6 @@ def test_the_window_reaches_the_derivation(study):
 
 # ---- parameters checked against the builder's signature ----------------------------------
 
-@pytest.fixture
-def study_copy(tmp_path):
-    """A writable copy of the pharmaverse study folder."""
-    folder = tmp_path / "pharmaverse"
-    shutil.copytree(STUDIES / "pharmaverse", folder)
-    return folder
-
 
 def test_unknown_parameter_names_file_line_and_closest(study_copy):
     spec_file = study_copy / "adam" / "ADAE.yaml"
