@@ -92,3 +92,10 @@ def test_sdtm_ex_and_se_follow_each_subjects_arm(sdtm, melanoma):
     elements = {a.armcd: set(a.elements) for a in melanoma.arms}
     se = sdtm["SE"].join(dm["ARMCD"], on="USUBJID")
     assert all(etcd in elements[arm] for etcd, arm in zip(se["ETCD"], se["ARMCD"], strict=True))
+
+
+def test_same_seed_gives_byte_identical_exports(melanoma, tmp_path):
+    for name in ("a", "b"):
+        write_raw(simulate(melanoma, 30, seed=8), tmp_path / name)
+    first, second = ({p.name: p.read_bytes() for p in sorted((tmp_path / n).iterdir())} for n in ("a", "b"))
+    assert first == second and set(first) == {f"{form}.csv" for form in melanoma.forms}
