@@ -290,10 +290,7 @@ def test_run_has_no_errors_and_only_the_planted_warnings(planted):
         for finding in json.loads((planted / "reports" / kind / "findings.json").read_text()):
             found.setdefault((finding["severity"], finding["rule"]), set()).add(finding["variable"])
     assert {key: variables for key, variables in found.items() if key[0] != "warning"} == {}
-    # Melanoma's serious events are fewer than CAR-T's: at this seed none lacks its criterion.
-    expected = ({k: v for k, v in PLANTED_WARNINGS.items() if k != "XD-AESER-CRITERION"}
-                if planted.name == "melanoma" else PLANTED_WARNINGS)
-    assert {rule: variables for (_, rule), variables in found.items()} == expected
+    assert {rule: variables for (_, rule), variables in found.items()} == PLANTED_WARNINGS
 
 
 def test_review_explains_the_planted_findings(tmp_path):
