@@ -30,9 +30,11 @@ COLUMNS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL
 KEYS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM")
 
 
-# The longest start of at most TEXT_MAX characters that a space follows, and the text after the
-# spaces; no match when no space falls within reach (the piece is then cut at TEXT_MAX).
-_BETWEEN_WORDS = rf"(?s)^(.{{1,{TEXT_MAX}}})\s+(.*)$"
+# The longest start of fewer than TEXT_MAX characters that a space follows, and the text after the
+# spaces; no match when no space falls within reach (the piece is then cut at TEXT_MAX). A piece cut
+# between words is kept under 200 characters because a --TERM of exactly 200 is what Pinnacle 21's
+# SD1096 takes for a truncated value (FDA business rule FDAB018), whatever SUPP-- holds.
+_BETWEEN_WORDS = rf"(?s)^(.{{1,{TEXT_MAX - 1}}})\s+(.*)$"
 
 
 def split_text(values: pd.Series) -> list[pd.Series]:

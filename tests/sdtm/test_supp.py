@@ -75,6 +75,14 @@ def test_piece_names_and_a_word_longer_than_200_characters():
     assert (first[0], second[0]) == ("x" * 200, "x" * 50)  # no space within reach: cut at 200
 
 
+def test_a_piece_cut_between_words_stays_under_200_characters():
+    # A space right after character 200 would give a first piece of exactly 200, which P21's SD1096
+    # (SD-TERM-200) reports as possibly truncated: the cut goes to the word before.
+    text = "a" * 195 + " bcde" + " rest of the narrative"
+    first, second = split_text(pd.Series([text]))
+    assert (first[0], second[0]) == ("a" * 195, "bcde rest of the narrative")
+
+
 def test_a_declared_qualifier_and_a_domain_without_qualifiers_are_split_too(study):
     long_scale = "scale " * 40
     parent = split_long_text(_ae_with(study, _Q_AEGRSCL=[long_scale.strip(), ""]), study.sdtm["AE"])
