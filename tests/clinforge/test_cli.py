@@ -8,16 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from clinforge.cli import app
-from tests.bad_inputs.cli import assert_refused
-
-runner = CliRunner()
-
-
-def invoke(*args: str):
-    return runner.invoke(app, [str(a) for a in args])
+from tests.bad_inputs.cli import assert_refused, invoke
 
 
 @pytest.fixture(scope="module")

@@ -7,18 +7,11 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
-from clinforge.cli import app
 from clinforge.pipeline import methods
 from define.writer import write_define
 from specs.loader import load_study
-
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
+from tests.bad_inputs.cli import invoke
 
 
 @pytest.fixture(scope="module")
